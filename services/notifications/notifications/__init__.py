@@ -1,0 +1,1 @@
+"""Beat notifications service."""

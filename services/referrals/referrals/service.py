@@ -1,0 +1,16 @@
+"""The referrals service's entrypoints (thin: parse, call the domain, answer)."""
+
+from __future__ import annotations
+
+from beat_shared.db import Database
+from beat_shared.outbox import Outbox
+from beat_shared.platform import PlatformEndpoints
+
+from referrals.models import Base
+
+
+class ReferralsService(PlatformEndpoints):
+    name = "referrals"
+
+    db = Database(Base.metadata)
+    outbox = Outbox()

@@ -1,0 +1,1 @@
+"""Beat surveys service."""

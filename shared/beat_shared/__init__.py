@@ -1,0 +1,1 @@
+"""Beat's platform library. It holds no business rules of any one service."""

@@ -1,0 +1,34 @@
+"""One clock for the whole platform, replaceable in tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that only moves when told to (for timers and deadlines in tests)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+
+def utc_iso(moment: datetime) -> str:
+    """RFC 3339 with a Z suffix, as CloudEvents and Open311 clients expect."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,107 @@
+"""Configuration: every setting Beat reads, with its default, in one place.
+
+Settings come from environment variables. Each service receives them as a
+nameko config dict (built by :func:`service_config`) so that tests can pass
+their own values without touching the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    description: str
+
+
+SETTINGS: dict[str, Setting] = {}
+
+SERVICE_NAMES = ("concerns", "referrals", "notifications", "surveys")
+DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004}
+
+
+def _setting(name: str, default: str, description: str) -> Setting:
+    entry = Setting(name, default, description)
+    SETTINGS[name] = entry
+    return entry
+
+
+_setting("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URI.")
+_setting(
+    "RABBIT_API_URI",
+    "http://guest:guest@127.0.0.1:15672",
+    "RabbitMQ management API, used by the CLI for agency provisioning and operations.",
+)
+for _service in SERVICE_NAMES:
+    _setting(
+        f"{_service.upper()}_DATABASE_URL",
+        f"sqlite:///var/{_service}.db",
+        f"SQLAlchemy URL of the {_service} database (PostgreSQL in production).",
+    )
+    _setting(
+        f"{_service.upper()}_HTTP_ADDRESS",
+        f"0.0.0.0:{DEFAULT_PORTS[_service]}",
+        f"Address the {_service} HTTP API listens on.",
+    )
+_setting("BEAT_QUEUE_TYPE", "classic", "RabbitMQ queue type for consumer queues: classic or quorum.")
+_setting(
+    "BEAT_RETRY_DELAYS",
+    "1,5,30,120,600",
+    "Seconds to wait before each retry of a failed event handler; after the last, the "
+    "message goes to the dead-letter queue.",
+)
+_setting("BEAT_MAX_BODY_BYTES", "1048576", "Largest HTTP request body accepted (bytes).")
+_setting("BEAT_MAX_WORKERS", "10", "Concurrent workers per service (also the AMQP prefetch).")
+_setting("BEAT_JWT_ALGORITHM", "HS256", "JWT signing algorithm: HS256 or RS256.")
+_setting(
+    "BEAT_JWT_SECRET",
+    "beat-development-secret-change-me",
+    "HS256 signing secret. Development only: set your own in any shared environment.",
+)
+_setting("BEAT_JWT_JWKS_URL", "", "JWKS URL of the city identity provider (RS256).")
+_setting("BEAT_JWT_ISSUER", "beat", "Required `iss` claim of bearer tokens.")
+_setting("BEAT_JWT_AUDIENCE", "beat", "Required `aud` claim of bearer tokens.")
+_setting("BEAT_OUTBOX_BATCH", "1000", "Outbox rows the relay publishes per confirmed batch.")
+_setting("BEAT_OUTBOX_POLL_SECONDS", "1.0", "How often the relay looks for rows written by other processes.")
+_setting("BEAT_LOG_LEVEL", "INFO", "Log level.")
+_setting("BEAT_LOG_FORMAT", "json", "Log format: json (one object per line) or text.")
+
+
+def env(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of a registered setting, or its default."""
+    source = os.environ if environ is None else environ
+    return source.get(name) or SETTINGS[name].default
+
+
+def service_config(service: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The nameko config dict for one service, read from the environment."""
+    config: dict[str, Any] = {name: env(name) for name in SETTINGS}
+    address_key = f"{service.upper()}_HTTP_ADDRESS"
+    config["WEB_SERVER_ADDRESS"] = env(address_key) if address_key in SETTINGS else "0.0.0.0:8000"
+    config["max_workers"] = int(env("BEAT_MAX_WORKERS"))
+    config["serializer"] = "json"
+    config["ACCEPT"] = ["json", "cloudevents"]
+    config.update(overrides or {})
+    return config
+
+
+def database_url(service: str, config: Mapping[str, Any]) -> str:
+    key = f"{service.upper()}_DATABASE_URL"
+    return str(config.get(key) or os.environ.get(key) or f"sqlite:///var/{service}.db")
+
+
+def setting_from(config: Mapping[str, Any], name: str) -> str:
+    """A setting from a service's config dict, falling back to the environment."""
+    value = config.get(name)
+    return env(name) if value in (None, "") else str(value)
+
+
+def retry_delays(config: Mapping[str, Any]) -> list[float]:
+    raw = setting_from(config, "BEAT_RETRY_DELAYS")
+    return [float(part) for part in raw.split(",") if part.strip()]

@@ -1,0 +1,214 @@
+"""Database access: engines, the per-worker session, and the platform's own tables.
+
+Every service owns one database. Its session is committed by Beat's entrypoints
+*before* they answer (acknowledge a message, send an HTTP response, return an
+RPC result): nameko calls dependencies' ``worker_result`` only after the answer
+has gone out, which would be too late to report a failed commit.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from beat_shared.config import database_url, setting_from
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | None
+
+# Integer primary keys autoincrement on SQLite only when declared INTEGER.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+SQLITE_LOCK_TIMEOUT_SECONDS = 30
+
+
+def normalise_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg2: it cooperates with eventlet (SQLAlchemy 2.1
+    would pick psycopg 3, whose binary build blocks the whole process; see STACK.md)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, pool_size: int = 10) -> Engine:
+    """An engine tuned for the platform's concurrency model (eventlet green threads)."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # The driver's own transaction handling is off so that we can BEGIN IMMEDIATE.
+    engine = create_engine(
+        url, connect_args={"isolation_level": None, "check_same_thread": False, "timeout": 30}
+    )
+    # SQLite blocks the whole eventlet hub while it waits for its file lock, so writers
+    # queue on a green lock instead: only one transaction per process is open at a time.
+    writer_lock = threading.Lock()
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        if not writer_lock.acquire(timeout=SQLITE_LOCK_TIMEOUT_SECONDS):
+            raise TimeoutError("timed out waiting for the SQLite writer lock")
+        connection.info["beat_writer_lock"] = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _release(connection: Connection) -> None:
+        if connection.info.pop("beat_writer_lock", False):
+            writer_lock.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+    return engine
+
+
+def add_platform_tables(metadata: MetaData) -> None:
+    """Declare the outbox and processed-events tables on a service's metadata."""
+    Table(
+        "outbox",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(120), nullable=False),
+        Column("subject", String(120), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("headers", Text, nullable=False, default="{}"),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        Index(
+            "ix_outbox_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+    Table(
+        "processed_events",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False),
+        Column("handler", String(200), nullable=False),
+        Column("event_type", String(120), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("event_id", "handler", name="uq_processed_event_handler"),
+    )
+
+
+class Database(DependencyProvider):
+    """Gives each worker its own SQLAlchemy session on the service's database."""
+
+    def __init__(self, metadata: MetaData) -> None:
+        self.metadata = metadata
+        self._sessions: WeakKeyDictionary[WorkerContext, Session] = WeakKeyDictionary()
+        self._after_commit: list[Callable[[], None]] = []
+
+    def setup(self) -> None:
+        self.url = database_url(self.container.service_name, self.container.config)
+        workers = int(setting_from(self.container.config, "BEAT_MAX_WORKERS"))
+        self.engine = make_engine(self.url, pool_size=workers + 2)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    def stop(self) -> None:
+        self.engine.dispose()
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Session:
+        session = self.session_factory()
+        self._sessions[worker_ctx] = session
+        return session
+
+    def session_for(self, worker_ctx: WorkerContext) -> Session | None:
+        return self._sessions.get(worker_ctx)
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after a worker's transaction that wrote to the outbox commits."""
+        self._after_commit.append(listener)
+
+    def settle(self, worker_ctx: WorkerContext, exc_info: ExcInfo) -> ExcInfo:
+        """Commit the worker's session if it succeeded, else roll back; return the outcome."""
+        session = self._sessions.get(worker_ctx)
+        if session is None:
+            return exc_info
+        if exc_info is not None:
+            session.rollback()
+            return exc_info
+        wrote_outbox = session.info.pop("outbox_written", False)
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            return sys.exc_info()  # type: ignore[return-value]
+        if wrote_outbox:
+            for listener in self._after_commit:
+                listener()
+        return None
+
+    def worker_teardown(self, worker_ctx: WorkerContext) -> None:
+        session = self._sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work outside any worker (relay, CLI): commit on success."""
+        with self.session_factory() as session, session.begin():
+            yield session
+
+
+def settle_unit_of_work(worker_ctx: WorkerContext, exc_info: ExcInfo) -> ExcInfo:
+    """Settle every database the worker touched; a failed commit becomes the outcome."""
+    for provider in worker_ctx.container.dependencies:
+        if isinstance(provider, Database):
+            exc_info = provider.settle(worker_ctx, exc_info)
+    return exc_info
+
+
+def find_database(container: Any) -> Database | None:
+    for provider in container.dependencies:
+        if isinstance(provider, Database):
+            return provider
+    return None
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

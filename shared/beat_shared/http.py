@@ -1,0 +1,273 @@
+"""HTTP for every service: one JSON error shape, auth, body limits, request ids, paging.
+
+Every error a client can see looks like ``{"error": {"code", "message", "details"}}``,
+including werkzeug's own 404/405/413, which would otherwise be HTML.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from eventlet.event import Event
+from marshmallow import Schema, ValidationError
+from nameko.containers import WorkerContext
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.auth import Principal, TokenVerifier, bearer_token, require_role
+from beat_shared.config import setting_from
+from beat_shared.db import ExcInfo, settle_unit_of_work
+from beat_shared.errors import (
+    BeatError,
+    Conflict,
+    ContractViolation,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RateLimited,
+    Unauthenticated,
+)
+from beat_shared.logs import request_id_var
+from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+# Domain errors to HTTP statuses: the one place this mapping lives.
+ERROR_STATUS: dict[type[Exception], int] = {
+    InvalidInput: 400,
+    ContractViolation: 400,
+    ValidationError: 400,
+    Unauthenticated: 401,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    RateLimited: 429,
+}
+
+
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(payload, default=str), status=status, headers=dict(headers or {}), mimetype="application/json"
+    )
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    return json_response({"error": {"code": code, "message": message, "details": details}}, status, headers)
+
+
+def status_for(exc: BaseException) -> int | None:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return None
+
+
+def response_for_exception(exc: BaseException) -> Response:
+    """The JSON error response for any exception; unknown ones are logged and hidden."""
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name, headers=dict(exc.get_headers()))
+    status = status_for(exc)
+    if status is None:
+        log.error("unexpected error answering a request", exc_info=exc)
+        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+    if isinstance(exc, ValidationError):
+        return error_response(status, "invalid_input", "the request has invalid fields", exc.messages)
+    assert isinstance(exc, BeatError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(status, exc.code, exc.message, exc.details, headers)
+
+
+def request_id_from(request: Request) -> str:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    return incoming if _VALID_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+
+
+class BeatWsgiApp(WsgiApp):
+    """Routes like nameko's, but unmatched routes answer in the JSON error shape."""
+
+    def __init__(self, server: WebServer, service_name: str, max_body_bytes: int) -> None:
+        super().__init__(server)
+        self.service_name = service_name
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        started = time.perf_counter()
+        request = Request(environ, shallow=True)
+        request_id = request_id_from(request)
+        request_id_var.set(request_id)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        adapter = self.url_map.bind_to_environ(environ)
+        route = "unmatched"
+        try:
+            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                _buffer_chunked_body(environ, self.max_body_bytes)
+            rule, values = adapter.match(return_rule=True)
+            route = rule.rule
+            request.path_values = values  # type: ignore[attr-defined]
+            response = rule.endpoint.handle_request(request)
+        except (HTTPException, PayloadTooLarge) as exc:
+            response = response_for_exception(exc)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        HTTP_REQUESTS.labels(self.service_name, request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(self.service_name, request.method, route).observe(time.perf_counter() - started)
+        return response(environ, start_response)
+
+
+class BeatWebServer(WebServer):
+    def get_wsgi_app(self) -> BeatWsgiApp:
+        max_body_bytes = int(setting_from(self.container.config, "BEAT_MAX_BODY_BYTES"))
+        return BeatWsgiApp(self, self.container.service_name, max_body_bytes)
+
+
+def _buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:
+    """Read a chunked body (no Content-Length) up to `limit` bytes, or refuse it.
+
+    werkzeug ignores such bodies unless told the input is terminated, and then
+    silently truncates them at the limit; reading them here makes both explicit.
+    """
+    data = environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    environ.pop("HTTP_TRANSFER_ENCODING", None)
+
+
+AUTH_MODES = ("required", "optional", "none")
+
+
+class HttpEndpoint(HttpRequestHandler):
+    """An HTTP entrypoint. `roles` limits who may call it (401/403 before any work).
+
+    The service method receives the werkzeug request with `request.principal`
+    (None for anonymous callers) and returns a Response (see `json_response`).
+    Its database session is committed before the response is sent.
+    """
+
+    server = BeatWebServer()
+
+    def __init__(
+        self, method: str, url: str, roles: Iterable[str] = (), auth: str = "required", **kwargs: Any
+    ) -> None:
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {AUTH_MODES}")
+        self.roles = tuple(roles)
+        self.auth = auth
+        super().__init__(method, url, **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        self.verifier = TokenVerifier.from_config(config)
+        self.max_body_bytes = int(setting_from(config, "BEAT_MAX_BODY_BYTES"))
+
+    def authenticate(self, request: Request) -> Principal | None:
+        if self.auth == "none":
+            return None
+        token = bearer_token(request.headers.get("Authorization"))
+        principal = self.verifier.verify(token) if token else None
+        if self.auth == "required" or principal is not None:
+            require_role(principal, self.roles)
+        return principal
+
+    def handle_request(self, request: Request) -> Response:
+        request.shallow = False
+        request.max_content_length = self.max_body_bytes
+        try:
+            if (request.content_length or 0) > self.max_body_bytes:
+                raise PayloadTooLarge(f"request body is larger than {self.max_body_bytes} bytes")
+            request.principal = self.authenticate(request)  # type: ignore[attr-defined]
+            context_data = {"request_id": getattr(request, "request_id", None)}
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            finished = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data, handle_result=partial(self._finish, finished)
+            )
+            return self.response_from_result(finished.wait())
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a JSON error response
+            return response_for_exception(exc)
+
+    def _finish(
+        self, finished: Event, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo
+    ) -> tuple[Any, ExcInfo]:
+        exc_info = settle_unit_of_work(worker_ctx, exc_info)
+        finished.send(result, exc_info)
+        return result, exc_info
+
+
+http = HttpEndpoint.decorator
+
+
+# --- request bodies and query parameters ----------------------------------------------
+
+
+def read_json(request: Request, schema: Schema) -> dict[str, Any]:
+    """The request's JSON body loaded through `schema`; InvalidInput names what is wrong."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise InvalidInput("a JSON body is required")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput("the body is not valid JSON", {"body": str(error)}) from error
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return schema.load(body)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+def page_request(args: Mapping[str, str], default_size: int = 20, max_size: int = 100) -> PageRequest:
+    """`page` (1-based) and `per_page` from the query string."""
+    try:
+        number = int(args.get("page") or 1)
+        size = int(args.get("per_page") or default_size)
+    except ValueError as error:
+        raise InvalidInput("page and per_page must be whole numbers") from error
+    if number < 1 or not 1 <= size <= max_size:
+        raise InvalidInput(f"page must be at least 1 and per_page between 1 and {max_size}")
+    return PageRequest(number, size)
+
+
+def page_body(contents: list[Any], total_items: int, page: PageRequest) -> dict[str, Any]:
+    """One paging shape for every list Beat serves (the HSDS API's fields)."""
+    total_pages = max(1, math.ceil(total_items / page.size))
+    return {
+        "total_items": total_items,
+        "total_pages": total_pages,
+        "page_number": page.number,
+        "size": len(contents),
+        "first_page": page.number == 1,
+        "last_page": page.number >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }

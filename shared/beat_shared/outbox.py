@@ -1,0 +1,254 @@
+"""Transactional outbox: events are rows written with the change that caused them.
+
+A relay inside each service publishes unpublished rows, in id order, to the
+service's topic exchange, waits for the broker's confirms per batch, and only
+then marks the rows published. If the broker is down the rows stay and the relay
+backs off; after a restart it carries on from the first unpublished row. Rows may
+be published twice (a crash between confirm and mark); consumers are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import eventlet
+from eventlet.queue import Empty, LightQueue
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from beat_shared.amqp import REQUEST_ID_HEADER, ConfirmingPublisher, OutgoingMessage, event_exchange
+from beat_shared.clock import Clock, SystemClock
+from beat_shared.config import setting_from
+from beat_shared.contracts.envelope import CloudEvent, new_event
+from beat_shared.db import Database, find_database, unit_of_work
+from beat_shared.logs import request_id_var
+from beat_shared.metrics import EVENTS_PUBLISHED, RELAY_FAILURES
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 15.0
+
+
+def add_to_outbox(session: Session, table: Table, event: CloudEvent, clock: Clock | None = None) -> None:
+    """Write an event in the session's transaction; it is published only if that commits."""
+    request_id = request_id_var.get()
+    session.execute(
+        table.insert().values(
+            event_id=event.id,
+            event_type=event.type,
+            subject=event.subject,
+            body=event.to_json(),
+            headers=json.dumps({REQUEST_ID_HEADER: request_id} if request_id else {}),
+            created_at=(clock or SystemClock()).now(),
+        )
+    )
+    session.info["outbox_written"] = True
+
+
+class OutboxWriter:
+    """What a worker sees: `self.outbox.add(type, subject, data)`."""
+
+    def __init__(self, provider: Outbox, worker_ctx: WorkerContext) -> None:
+        self._provider = provider
+        self._worker_ctx = worker_ctx
+
+    def add(self, event_type: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+        session = self._provider.database.session_for(self._worker_ctx)
+        if session is None:
+            raise RuntimeError("the outbox writes in the worker's database session; use `self.db` first")
+        event = new_event(event_type, subject, data, clock=self._provider.clock)
+        add_to_outbox(session, self._provider.table, event, self._provider.clock)
+        return event
+
+
+class Outbox(DependencyProvider):
+    """The only way a service publishes domain events; also runs the service's relay."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+
+    def setup(self) -> None:
+        database = find_database(self.container)
+        if database is None:
+            raise RuntimeError("Outbox needs a Database dependency on the same service")
+        self.database: Database = database
+        self.table = database.metadata.tables["outbox"]
+        config = self.container.config
+        self.relay = OutboxRelay(
+            service=self.container.service_name,
+            engine_source=lambda: self.database.engine,
+            table=self.table,
+            amqp_uri=config["AMQP_URI"],
+            batch_size=int(setting_from(config, "BEAT_OUTBOX_BATCH")),
+            poll_seconds=float(setting_from(config, "BEAT_OUTBOX_POLL_SECONDS")),
+            clock=self.clock,
+        )
+        database.on_commit(self.relay.wake)
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.relay.run)
+
+    def stop(self) -> None:
+        self.relay.stop()
+
+    def kill(self) -> None:
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> OutboxWriter:
+        return OutboxWriter(self, worker_ctx)
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to RabbitMQ, in order, with confirms."""
+
+    def __init__(
+        self,
+        service: str,
+        engine_source: Any,
+        table: Table,
+        amqp_uri: str,
+        batch_size: int = 1000,
+        poll_seconds: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.service = service
+        self._engine_source = engine_source
+        self.table = table
+        self.exchange = event_exchange(service)
+        self.publisher = ConfirmingPublisher(amqp_uri)
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.clock = clock or SystemClock()
+        self._wakeups: LightQueue = LightQueue(maxsize=1)
+        self._running = False
+        self._leader_connection: Connection | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine_source()
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (called after an outbox commit)."""
+        if self._wakeups.qsize() == 0:
+            try:
+                self._wakeups.put_nowait(True)
+            except eventlet.queue.Full:
+                pass
+
+    def stop(self) -> None:
+        self._running = False
+        self.wake()
+
+    def run(self) -> None:
+        self._running = True
+        backoff = 0.5
+        while self._running:
+            try:
+                published = self.publish_pending()
+                backoff = 0.5
+            except Exception as error:  # noqa: BLE001 - any failure: keep the rows, back off, retry
+                RELAY_FAILURES.labels(self.service).inc()
+                log.warning("outbox relay of %s failed (%s); retrying in %.1fs", self.service, error, backoff)
+                self.publisher.close()
+                self._release_leadership()
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if published < self.batch_size:
+                self._wait_for_work()
+        self.publisher.close()
+        self._release_leadership()
+
+    def _wait_for_work(self) -> None:
+        try:
+            self._wakeups.get(timeout=self.poll_seconds)
+        except Empty:
+            pass
+
+    def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were published."""
+        if not self._is_leader():
+            return 0
+        table = self.table
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(table.c.id, table.c.event_id, table.c.event_type, table.c.body, table.c.headers)
+                .where(table.c.published_at.is_(None))
+                .order_by(table.c.id)
+                .limit(self.batch_size)
+            ).all()
+            connection.rollback()
+        if not rows:
+            return 0
+        self.publisher.declare_exchanges([self.exchange])
+        self.publisher.publish(
+            [
+                OutgoingMessage(
+                    exchange=self.exchange.name,
+                    routing_key=row.event_type,
+                    body=row.body.encode(),
+                    message_id=row.event_id,
+                    headers=json.loads(row.headers or "{}"),
+                )
+                for row in rows
+            ]
+        )
+        with unit_of_work(self.engine) as session:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(bindparam("ids", expanding=True)))
+                .values(published_at=self.clock.now()),
+                {"ids": [row.id for row in rows]},
+            )
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+        return len(rows)
+
+    def _is_leader(self) -> bool:
+        """On PostgreSQL only one replica's relay publishes (keeps order per subject)."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._leader_connection is not None:
+            return True
+        connection = self.engine.connect()
+        key = zlib.crc32(f"beat-outbox-{self.service}".encode())
+        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        connection.commit()
+        if acquired:
+            self._leader_connection = connection
+            return True
+        connection.close()
+        return False
+
+    def _release_leadership(self) -> None:
+        connection, self._leader_connection = self._leader_connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - the connection may already be gone
+                pass
+
+    def purge_published(self, older_than: timedelta) -> int:
+        """Delete rows published before `older_than` ago (housekeeping)."""
+        cutoff: datetime = self.clock.now() - older_than
+        with unit_of_work(self.engine) as session:
+            result = session.execute(
+                self.table.delete().where(self.table.c.published_at.is_not(None), self.table.c.published_at < cutoff)
+            )
+            return int(result.rowcount or 0)
+
+
+def backlog(engine: Engine, table: Table) -> int:
+    with engine.connect() as connection:
+        count = connection.execute(
+            select(func.count()).select_from(table).where(table.c.published_at.is_(None))
+        ).scalar_one()
+        connection.rollback()
+        return int(count)

@@ -1,0 +1,99 @@
+"""What every service has: /healthz, /readyz, /metrics and the request-id log context."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from kombu import Connection
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+from sqlalchemy import text
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.db import find_database
+from beat_shared.http import http, json_response
+from beat_shared.logs import request_id_var
+from beat_shared.metrics import OUTBOX_BACKLOG, exposition
+from beat_shared.outbox import Outbox, backlog
+
+log = logging.getLogger(__name__)
+
+READINESS_CACHE_SECONDS = 2.0
+
+
+class Platform(DependencyProvider):
+    """Readiness checks for the service's database and broker; sets the log context per worker."""
+
+    def setup(self) -> None:
+        self._cached: tuple[float, dict[str, Any]] | None = None
+
+    def worker_setup(self, worker_ctx: WorkerContext) -> None:
+        request_id_var.set(worker_ctx.context_data.get("request_id") or worker_ctx.call_id)
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Platform:
+        return self
+
+    @property
+    def service_name(self) -> str:
+        return self.container.service_name
+
+    def readiness(self) -> dict[str, Any]:
+        """{"database": bool, "broker": bool, ...}; cached briefly so probes stay cheap."""
+        now = time.monotonic()
+        if self._cached and now - self._cached[0] < READINESS_CACHE_SECONDS:
+            return self._cached[1]
+        checks = {"database": self._database_ok(), "broker": self._broker_ok()}
+        self._cached = (now, checks)
+        return checks
+
+    def _database_ok(self) -> bool:
+        database = find_database(self.container)
+        if database is None:
+            return True
+        try:
+            with database.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                connection.rollback()
+            return True
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            log.warning("readiness: database unreachable: %s", error)
+            return False
+
+    def _broker_ok(self) -> bool:
+        try:
+            with Connection(self.container.config["AMQP_URI"], connect_timeout=2) as connection:
+                connection.ensure_connection(max_retries=1, timeout=2)
+            return True
+        except Exception as error:  # noqa: BLE001
+            log.warning("readiness: broker unreachable: %s", error)
+            return False
+
+    def refresh_gauges(self) -> None:
+        database = find_database(self.container)
+        outbox = next((d for d in self.container.dependencies if isinstance(d, Outbox)), None)
+        if database is not None and outbox is not None:
+            OUTBOX_BACKLOG.labels(self.service_name).set(backlog(database.engine, outbox.table))
+
+
+class PlatformEndpoints:
+    """Mixin for service classes: health, readiness and metrics endpoints."""
+
+    platform = Platform()
+
+    @http("GET", "/healthz", auth="none")
+    def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok", "service": self.platform.service_name})
+
+    @http("GET", "/readyz", auth="none")
+    def readyz(self, request: Request) -> Response:
+        checks = self.platform.readiness()
+        ready = all(checks.values())
+        return json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
+
+    @http("GET", "/metrics", auth="none")
+    def metrics(self, request: Request) -> Response:
+        self.platform.refresh_gauges()
+        body, content_type = exposition()
+        return Response(body, status=200, content_type=content_type)

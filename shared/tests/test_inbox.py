@@ -1,0 +1,104 @@
+"""Idempotent consumers: duplicates, retries with delays, dead letters and replay."""
+
+import json
+import os
+import subprocess
+import sys
+
+from kombu import Connection, Producer
+
+from beat_shared.amqp import event_exchange
+from beat_shared.contracts import new_event
+from beat_shared.deadletters import handler_queues, peek, queue_depth, replay
+from beat_shared.testing import wait_for
+from shared_sample import TallyService, receipts
+
+QUEUE = "evt-ledger-beat.test.entry_recorded--tally.on_entry_recorded"
+DEAD_LETTERS = QUEUE + ".dead-letter"
+
+
+def publish_raw(amqp_uri, body, content_type="application/cloudevents+json"):
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        Producer(connection).publish(
+            body if isinstance(body, (bytes, str)) else json.dumps(body),
+            exchange=event_exchange("ledger"),
+            routing_key="beat.test.entry_recorded",
+            content_type=content_type,
+            content_encoding="utf-8",
+            delivery_mode=2,
+        )
+
+
+def an_event(sequence=1, subject="s"):
+    return new_event("beat.test.entry_recorded", subject, {"entry_id": sequence, "sequence": sequence})
+
+
+def test_duplicate_delivery_changes_nothing_the_second_time(tally, tally_db, rabbit_config):
+    event = an_event()
+    publish_raw(rabbit_config["AMQP_URI"], event.to_dict())
+    wait_for(lambda: len(receipts(tally_db)) == 1, message="first delivery processed")
+    publish_raw(rabbit_config["AMQP_URI"], event.to_dict())
+    publish_raw(rabbit_config["AMQP_URI"], an_event(sequence=2).to_dict())  # a marker behind the duplicate
+    wait_for(lambda: len(receipts(tally_db)) == 2, message="marker processed")
+    assert [row.event_id for row in receipts(tally_db)].count(event.id) == 1
+    assert TallyService.attempts == 2  # the duplicate never reached the handler
+
+
+def test_failing_handler_is_retried_then_dead_lettered_then_replayed(tally, tally_db, rabbit_config):
+    TallyService.failing = True
+    amqp_uri = rabbit_config["AMQP_URI"]
+    event = an_event(sequence=9)
+    publish_raw(amqp_uri, event.to_dict())
+    wait_for(lambda: queue_depth(amqp_uri, DEAD_LETTERS) == 1, message="message dead-lettered")
+    assert TallyService.attempts == 3  # BEAT_RETRY_DELAYS has two delays: three attempts in all
+    assert receipts(tally_db) == []  # every failed attempt was rolled back
+    [letter] = peek(amqp_uri, DEAD_LETTERS)
+    assert letter.attempts == 3
+    assert "tally is broken" in letter.error
+
+    TallyService.failing = False
+    assert replay(amqp_uri, DEAD_LETTERS) == 1
+    wait_for(lambda: len(receipts(tally_db)) == 1, message="replayed message processed")
+    assert receipts(tally_db)[0].event_id == event.id
+    assert queue_depth(amqp_uri, DEAD_LETTERS) == 0
+
+
+def test_beat_dlq_replay_command_brings_messages_back(tally, tally_db, rabbit_config):
+    TallyService.failing = True
+    amqp_uri = rabbit_config["AMQP_URI"]
+    publish_raw(amqp_uri, an_event(sequence=3).to_dict())
+    wait_for(lambda: queue_depth(amqp_uri, DEAD_LETTERS) == 1, message="message dead-lettered")
+    TallyService.failing = False
+    environment = {**os.environ, "AMQP_URI": amqp_uri}
+    listed = subprocess.run(
+        [sys.executable, "-m", "beat_shared.cli", "dlq", "list", "--queue", DEAD_LETTERS],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "1 message(s)" in listed.stdout and "tally is broken" in listed.stdout
+    replayed = subprocess.run(
+        [sys.executable, "-m", "beat_shared.cli", "dlq", "replay", "--queue", DEAD_LETTERS],
+        env=environment, capture_output=True, text=True, timeout=60,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replayed 1 message(s)" in replayed.stdout
+    wait_for(lambda: len(receipts(tally_db)) == 1, message="replayed message processed")
+
+
+def test_event_breaking_its_schema_is_dead_lettered_with_the_reason(tally, tally_db, rabbit_config):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    broken = an_event().to_dict()
+    broken["data"] = {"entry_id": "seven"}
+    publish_raw(amqp_uri, broken)
+    publish_raw(amqp_uri, b"{not json", content_type="application/json")
+    publish_raw(amqp_uri, an_event(sequence=5).to_dict())  # the queue keeps moving behind them
+    wait_for(lambda: queue_depth(amqp_uri, DEAD_LETTERS) == 2, message="two poison messages dead-lettered")
+    wait_for(lambda: len(receipts(tally_db)) == 1, message="good message processed")
+    errors = sorted(letter.error for letter in peek(amqp_uri, DEAD_LETTERS))
+    assert any("data breaks its schema" in error and "sequence" in error for error in errors)
+    assert any("not JSON" in error or "decoded" in error for error in errors)
+    assert TallyService.attempts == 1
+
+
+def test_handler_queues_are_named_from_the_code():
+    assert handler_queues(TallyService) == [QUEUE]

@@ -1,0 +1,109 @@
+"""The outbox: atomic with the domain write, published by the relay, resilient to broker outages."""
+
+import subprocess
+
+import pytest
+from kombu import Connection, Queue
+from sqlalchemy import func, select, text
+
+from beat_shared.amqp import event_exchange
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.testing import wait_for
+from shared_sample import Entry, receipts
+
+
+def _count(url: str, sql: str) -> int:
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        value = connection.execute(text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_domain_row_and_outbox_row_commit_together(ledger, ledger_db, web_session):
+    response = web_session.post("/entries", json={"subject": "a", "sequence": 1})
+    assert response.status_code == 201
+    assert _count(ledger_db, "SELECT count(*) FROM entries") == 1
+    assert _count(ledger_db, "SELECT count(*) FROM outbox") == 1
+
+
+def test_failure_after_domain_write_leaves_neither_row(ledger, ledger_db, web_session):
+    response = web_session.post("/entries", json={"subject": "a", "sequence": 1, "fail_after_write": True})
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert _count(ledger_db, "SELECT count(*) FROM entries") == 0
+    assert _count(ledger_db, "SELECT count(*) FROM outbox") == 0
+
+
+def test_event_breaking_its_schema_is_refused_at_publish(ledger, ledger_db, web_session):
+    response = web_session.post("/entries", json={"subject": "a", "sequence": 1, "break_contract": True})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "contract_violation"
+    assert "entry_id" in str(response.json()["error"]["details"])
+    assert _count(ledger_db, "SELECT count(*) FROM entries") == 0
+
+
+def test_relay_publishes_cloudevents_with_confirms(ledger, ledger_db, rabbit_config, web_session):
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        queue = Queue("spy", exchange=event_exchange("ledger"), routing_key="beat.test.#", durable=False)
+        queue(connection.default_channel).declare()
+        web_session.post("/entries", json={"subject": "s-1", "sequence": 7})
+        message = wait_for(lambda: queue(connection.default_channel).get(no_ack=True), message="published event")
+    assert message.content_type == "application/cloudevents+json"
+    event = message.payload
+    assert event["type"] == "beat.test.entry_recorded"
+    assert event["source"] == "/beat/ledger"
+    assert event["specversion"] == "1.0"
+    assert event["subject"] == "s-1"
+    assert event["data"]["sequence"] == 7
+    assert message.properties["message_id"] == event["id"]
+    assert wait_for(lambda: _count(ledger_db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0)
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.mark.broker_restart
+def test_burst_survives_broker_outage_once_each_in_order(ledger, tally, ledger_db, tally_db):
+    """500 events written while RabbitMQ stops and starts all arrive, once each, in order per subject."""
+    engine = make_engine(ledger_db, pool_size=2)
+    from beat_shared.contracts import new_event
+    from beat_shared.outbox import add_to_outbox
+    from shared_sample import LedgerBase
+
+    table = LedgerBase.metadata.tables["outbox"]
+    subjects = [f"subject-{n}" for n in range(5)]
+
+    def write(sequence_range):
+        for sequence in sequence_range:
+            subject = subjects[sequence % len(subjects)]
+            with unit_of_work(engine) as session:
+                entry = Entry(subject=subject, sequence=sequence)
+                session.add(entry)
+                session.flush()
+                add_to_outbox(
+                    session, table,
+                    new_event("beat.test.entry_recorded", subject, {"entry_id": entry.id, "sequence": sequence}),
+                )
+
+    write(range(0, 150))
+    _rabbitmqctl("stop_app")
+    try:
+        write(range(150, 350))  # committed while the broker is down
+    finally:
+        _rabbitmqctl("start_app")
+    write(range(350, 500))
+
+    wait_for(lambda: len(receipts(tally_db)) >= 500, timeout=90, message="500 receipts")
+    rows = receipts(tally_db)
+    assert len(rows) == 500
+    assert len({row.event_id for row in rows}) == 500
+    assert sorted(row.sequence for row in rows) == list(range(500))
+    for subject in subjects:
+        sequences = [row.sequence for row in rows if row.subject == subject]
+        assert sequences == sorted(sequences), f"{subject} arrived out of order"
+    with unit_of_work(engine) as session:
+        unpublished = session.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
+    assert unpublished == 0
+    engine.dispose()
