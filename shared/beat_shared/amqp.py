@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterable, Mapping
@@ -200,7 +201,5 @@ class ConfirmingPublisher:
         connection, self._connection, self._channel = self._connection, None, None
         self._unconfirmed = set()
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail; nothing to do
                 connection.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing to do
-                pass

@@ -1,12 +1,12 @@
 """`beat`: run, migrate and operate the platform.
 
-    beat run                       all four services, one process each
-    beat serve concerns            one service in this process (what a pod runs)
-    beat migrate [SERVICE ...]     Alembic upgrade to head
-    beat seed-demo                 demo data in every service's database
-    beat token --role officer      a development bearer token
-    beat dlq list | replay         dead letters
-    beat outbox status             unpublished events per service
+beat run                       all four services, one process each
+beat serve concerns            one service in this process (what a pod runs)
+beat migrate [SERVICE ...]     Alembic upgrade to head
+beat seed-demo                 demo data in every service's database
+beat token --role officer      a development bearer token
+beat dlq list | replay         dead letters
+beat outbox status             unpublished events per service
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def check_broker(amqp_uri: str) -> None:
     try:
         with Connection(amqp_uri, connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1, timeout=3)
-    except Exception as error:  # noqa: BLE001 - any failure: explain and stop
+    except Exception as error:
         raise CommandFailed(
             f"cannot reach RabbitMQ at {redact(amqp_uri)} ({error}).\n"
             "  Start it with `rabbitmq-server -detached` (or `make broker`), or set AMQP_URI."
@@ -107,8 +107,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     for service in services:
         check_database(service, database_url(service, service_config(service)))
     children = {
-        service: subprocess.Popen([sys.executable, "-m", "beat_shared.cli", "serve", service])
-        for service in services
+        service: subprocess.Popen([sys.executable, "-m", "beat_shared.cli", "serve", service]) for service in services
     }
 
     def stop_all(*_: Any) -> None:
@@ -257,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("seed-demo", cmd_seed_demo, "load demo data").add_argument("services", nargs="*", help="default: all four")
     token = add("token", cmd_token, "mint a development token")
-    token.add_argument("--role", required=True, choices=["resident", "officer", "supervisor", "agency", "analyst", "admin"])
+    token.add_argument(
+        "--role", required=True, choices=["resident", "officer", "supervisor", "agency", "analyst", "admin"]
+    )
     token.add_argument("--subject", help="the token's sub claim (default: random)")
     token.add_argument("--agency-id", help="the agency (required for role agency)")
     token.add_argument("--name")

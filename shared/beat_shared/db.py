@@ -52,7 +52,7 @@ def normalise_url(url: str) -> str:
     would pick psycopg 3, whose binary build blocks the whole process; see STACK.md)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -69,9 +69,7 @@ def _sqlite_engine(url: str) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # The driver's own transaction handling is off so that we can BEGIN IMMEDIATE.
-    engine = create_engine(
-        url, connect_args={"isolation_level": None, "check_same_thread": False, "timeout": 30}
-    )
+    engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False, "timeout": 30})
     # SQLite blocks the whole eventlet hub while it waits for its file lock, so writers
     # queue on a green lock instead: only one transaction per process is open at a time.
     writer_lock = threading.Lock()
@@ -173,7 +171,7 @@ class Database(DependencyProvider):
         wrote_outbox = session.info.pop("outbox_written", False)
         try:
             session.commit()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed commit is the worker's outcome
             session.rollback()
             return sys.exc_info()  # type: ignore[return-value]
         if wrote_outbox:

@@ -166,9 +166,7 @@ class HttpEndpoint(HttpRequestHandler):
 
     server = BeatWebServer()
 
-    def __init__(
-        self, method: str, url: str, roles: Iterable[str] = (), auth: str = "required", **kwargs: Any
-    ) -> None:
+    def __init__(self, method: str, url: str, roles: Iterable[str] = (), auth: str = "required", **kwargs: Any) -> None:
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         self.roles = tuple(roles)

@@ -166,8 +166,13 @@ class IdempotentEventHandler(EventHandler):
     # --- finishing -------------------------------------------------------------------
 
     def _finish(
-        self, message: Message, event: CloudEvent, request_id: str | None, worker_ctx: WorkerContext,
-        result: Any, exc_info: ExcInfo,
+        self,
+        message: Message,
+        event: CloudEvent,
+        request_id: str | None,
+        worker_ctx: WorkerContext,
+        result: Any,
+        exc_info: ExcInfo,
     ) -> tuple[Any, ExcInfo]:
         request_id_var.set(request_id)
         if exc_info is None:
@@ -248,7 +253,7 @@ class IdempotentEventHandler(EventHandler):
                     retry_policy={"max_retries": 3},
                     **extra,
                 )
-        except Exception:  # noqa: BLE001 - keep the message: requeue it
+        except Exception:
             log.exception("could not move a message to %s; requeueing it", queue)
             self.queue_consumer.requeue_message(message)
             return

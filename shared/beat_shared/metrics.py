@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
-HTTP_REQUESTS = Counter(
-    "beat_http_requests_total", "HTTP requests answered.", ["service", "method", "route", "status"]
-)
+HTTP_REQUESTS = Counter("beat_http_requests_total", "HTTP requests answered.", ["service", "method", "route", "status"])
 HTTP_LATENCY = Histogram(
     "beat_http_request_duration_seconds",
     "Time to answer an HTTP request.",

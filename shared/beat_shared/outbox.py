@@ -9,6 +9,7 @@ be published twice (a crash between confirm and mark); consumers are idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import zlib
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
-from eventlet.queue import Empty, LightQueue
+from eventlet.queue import Empty, Full, LightQueue
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Table, bindparam, func, select, text, update
@@ -137,10 +138,8 @@ class OutboxRelay:
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after an outbox commit)."""
         if self._wakeups.qsize() == 0:
-            try:
+            with contextlib.suppress(Full):
                 self._wakeups.put_nowait(True)
-            except eventlet.queue.Full:
-                pass
 
     def stop(self) -> None:
         self._running = False
@@ -167,10 +166,8 @@ class OutboxRelay:
         self._release_leadership()
 
     def _wait_for_work(self) -> None:
-        try:
+        with contextlib.suppress(Empty):
             self._wakeups.get(timeout=self.poll_seconds)
-        except Empty:
-            pass
 
     def publish_pending(self) -> int:
         """Publish one batch of unpublished rows; returns how many were published."""
@@ -230,10 +227,8 @@ class OutboxRelay:
     def _release_leadership(self) -> None:
         connection, self._leader_connection = self._leader_connection, None
         if connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # the connection may already be gone
                 connection.close()
-            except Exception:  # noqa: BLE001 - the connection may already be gone
-                pass
 
     def purge_published(self, older_than: timedelta) -> int:
         """Delete rows published before `older_than` ago (housekeeping)."""

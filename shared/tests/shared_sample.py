@@ -27,9 +27,7 @@ class EntryRecorded(Schema):
     sequence = fields.Integer(required=True)
 
 
-ENTRY_RECORDED = register(
-    EventContract("beat.test.entry_recorded", "ledger", EntryRecorded, description="test event")
-)
+ENTRY_RECORDED = register(EventContract("beat.test.entry_recorded", "ledger", EntryRecorded, description="test event"))
 
 
 class LedgerBase(DeclarativeBase):

@@ -108,9 +108,7 @@ def test_domain_error_maps_to_400_with_details(ledger, web_session):
 
 
 def test_oversized_body_is_413(ledger, web_session):
-    response = web_session.post(
-        "/entries", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"}
-    )
+    response = web_session.post("/entries", data=b"x" * (1024 * 1024 + 1), headers={"Content-Type": "application/json"})
     assert_error_shape(response, 413, "payload_too_large")
 
 

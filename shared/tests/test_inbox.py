@@ -72,13 +72,19 @@ def test_beat_dlq_replay_command_brings_messages_back(tally, tally_db, rabbit_co
     environment = {**os.environ, "AMQP_URI": amqp_uri}
     listed = subprocess.run(
         [sys.executable, "-m", "beat_shared.cli", "dlq", "list", "--queue", DEAD_LETTERS],
-        env=environment, capture_output=True, text=True, timeout=60,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert listed.returncode == 0, listed.stderr
     assert "1 message(s)" in listed.stdout and "tally is broken" in listed.stdout
     replayed = subprocess.run(
         [sys.executable, "-m", "beat_shared.cli", "dlq", "replay", "--queue", DEAD_LETTERS],
-        env=environment, capture_output=True, text=True, timeout=60,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert replayed.returncode == 0, replayed.stderr
     assert "replayed 1 message(s)" in replayed.stdout

@@ -7,9 +7,11 @@ from kombu import Connection, Queue
 from sqlalchemy import func, select, text
 
 from beat_shared.amqp import event_exchange
+from beat_shared.contracts import new_event
 from beat_shared.db import make_engine, unit_of_work
+from beat_shared.outbox import add_to_outbox
 from beat_shared.testing import wait_for
-from shared_sample import Entry, receipts
+from shared_sample import Entry, LedgerBase, receipts
 
 
 def _count(url: str, sql: str) -> int:
@@ -68,10 +70,6 @@ def _rabbitmqctl(*args: str) -> None:
 def test_burst_survives_broker_outage_once_each_in_order(ledger, tally, ledger_db, tally_db):
     """500 events written while RabbitMQ stops and starts all arrive, once each, in order per subject."""
     engine = make_engine(ledger_db, pool_size=2)
-    from beat_shared.contracts import new_event
-    from beat_shared.outbox import add_to_outbox
-    from shared_sample import LedgerBase
-
     table = LedgerBase.metadata.tables["outbox"]
     subjects = [f"subject-{n}" for n in range(5)]
 
@@ -83,7 +81,8 @@ def test_burst_survives_broker_outage_once_each_in_order(ledger, tally, ledger_d
                 session.add(entry)
                 session.flush()
                 add_to_outbox(
-                    session, table,
+                    session,
+                    table,
                     new_event("beat.test.entry_recorded", subject, {"entry_id": entry.id, "sequence": sequence}),
                 )
 

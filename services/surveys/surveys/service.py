@@ -5,7 +5,6 @@ from __future__ import annotations
 from beat_shared.db import Database
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-
 from surveys.models import Base
 
 

@@ -27,8 +27,15 @@ def event_json_schema(contract: EventContract) -> dict[str, Any]:
         "description": contract.description,
         "type": "object",
         "required": [
-            "specversion", "id", "source", "type", "time", "subject",
-            "datacontenttype", "dataschema", "data",
+            "specversion",
+            "id",
+            "source",
+            "type",
+            "time",
+            "subject",
+            "datacontenttype",
+            "dataschema",
+            "data",
         ],
         "properties": {
             "specversion": {"const": "1.0"},

@@ -1,0 +1,47 @@
+# Beat: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := concerns referrals notifications surveys
+PACKAGES := shared $(addprefix services/,$(SERVICES))
+INSTALL_INPUTS := constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+
+.PHONY: run test lint broker postgres bench reliability docs clean-vhosts
+
+## run: install, make sure RabbitMQ runs, migrate SQLite databases, seed demo data, start all services
+run: $(VENV)/.installed broker
+	$(BIN)/beat migrate
+	$(BIN)/beat seed-demo
+	$(BIN)/beat run
+
+## test: lint, then every test against real RabbitMQ and PostgreSQL
+test: $(VENV)/.installed broker postgres
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(VENV)/.installed: $(INSTALL_INPUTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Beat needs Python 3.11 (apt-get install python3.11 python3.11-venv)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt pip setuptools
+	$(BIN)/pip install --quiet -c constraints.txt -r requirements-dev.txt $(addprefix -e ,$(PACKAGES))
+	touch $@
+
+broker:
+	@deploy/local/ensure-rabbitmq.sh
+
+postgres:
+	@deploy/local/ensure-postgres.sh
+
+## bench: throughput and latency figures against the stack's own limits (not tests)
+bench: $(VENV)/.installed broker postgres
+	$(BIN)/python bench/relay.py
+
+clean-vhosts:
+	@deploy/local/clean-test-vhosts.sh

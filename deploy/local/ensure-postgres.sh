@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Make sure a local PostgreSQL answers on 127.0.0.1:5432 for user postgres (tests only need this;
+# `make run` uses SQLite). Installs it with apt when absent and we may.
+set -euo pipefail
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi
+}
+answers() { psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; }
+
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "PostgreSQL is not installed; installing it with apt-get ..."
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+    || { echo "Could not install PostgreSQL. Install it yourself: sudo apt-get install postgresql" >&2; exit 1; }
+fi
+
+version=$(ls /etc/postgresql | sort -V | tail -n 1)
+if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  echo "Starting PostgreSQL $version ..."
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+
+if ! answers; then
+  # A fresh Debian install asks for a password on TCP; the test machine trusts local TCP instead.
+  hba="/etc/postgresql/$version/main/pg_hba.conf"
+  echo "Letting user postgres connect over 127.0.0.1 without a password (test machine): $hba"
+  as_root sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  sleep 1
+fi
+answers || { echo "PostgreSQL does not accept user postgres on 127.0.0.1:5432" >&2; exit 1; }
