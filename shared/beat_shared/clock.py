@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -32,3 +35,11 @@ class FrozenClock:
 def utc_iso(moment: datetime) -> str:
     """RFC 3339 with a Z suffix, as CloudEvents and Open311 clients expect."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class ClockProvider(DependencyProvider):
+    """`clock = ClockProvider()` on a service: the system clock, or the `BEAT_CLOCK`
+    object a test puts in the container config (a FrozenClock it then moves)."""
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Clock:
+        return self.container.config.get("BEAT_CLOCK") or SystemClock()

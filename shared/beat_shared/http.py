@@ -156,6 +156,17 @@ def _buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:
 AUTH_MODES = ("required", "optional", "none")
 
 
+@dataclass(frozen=True)
+class EndpointDoc:
+    summary: str | None
+    request_schema: type[Schema] | Schema | None
+    response_schema: type[Schema] | Schema | None
+    query_schema: type[Schema] | Schema | None
+    status: int
+    tags: tuple[str, ...]
+    responses: dict[str, Any]
+
+
 class HttpEndpoint(HttpRequestHandler):
     """An HTTP entrypoint. `roles` limits who may call it (401/403 before any work).
 
@@ -166,11 +177,31 @@ class HttpEndpoint(HttpRequestHandler):
 
     server = BeatWebServer()
 
-    def __init__(self, method: str, url: str, roles: Iterable[str] = (), auth: str = "required", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        roles: Iterable[str] = (),
+        auth: str = "required",
+        *,
+        summary: str | None = None,
+        request_schema: type[Schema] | Schema | None = None,
+        response_schema: type[Schema] | Schema | None = None,
+        query_schema: type[Schema] | Schema | None = None,
+        status: int = 200,
+        tags: Iterable[str] = (),
+        responses: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`summary`, the schemas, `status`, `tags` and extra `responses` describe the
+        endpoint in the service's OpenAPI document (see beat_shared.openapi)."""
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         self.roles = tuple(roles)
         self.auth = auth
+        self.doc = EndpointDoc(
+            summary, request_schema, response_schema, query_schema, status, tuple(tags), dict(responses or {})
+        )
         super().__init__(method, url, **kwargs)
 
     def setup(self) -> None:

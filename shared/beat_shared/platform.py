@@ -16,6 +16,7 @@ from beat_shared.db import find_database
 from beat_shared.http import http, json_response
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import OUTBOX_BACKLOG, exposition
+from beat_shared.openapi import build_openapi
 from beat_shared.outbox import Outbox, backlog
 
 log = logging.getLogger(__name__)
@@ -82,18 +83,26 @@ class PlatformEndpoints:
 
     platform = Platform()
 
-    @http("GET", "/healthz", auth="none")
+    @http("GET", "/healthz", auth="none", tags=["platform"])
     def healthz(self, request: Request) -> Response:
+        """Liveness: the process answers."""
         return json_response({"status": "ok", "service": self.platform.service_name})
 
-    @http("GET", "/readyz", auth="none")
+    @http("GET", "/readyz", auth="none", tags=["platform"])
     def readyz(self, request: Request) -> Response:
+        """Readiness: the database and the broker are reachable (503 otherwise)."""
         checks = self.platform.readiness()
         ready = all(checks.values())
         return json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)
 
-    @http("GET", "/metrics", auth="none")
+    @http("GET", "/openapi.json", auth="none", tags=["platform"])
+    def openapi(self, request: Request) -> Response:
+        """This service's OpenAPI 3.1 document."""
+        return json_response(build_openapi(type(self)))
+
+    @http("GET", "/metrics", auth="none", tags=["platform"])
     def metrics(self, request: Request) -> Response:
+        """Prometheus metrics in text format."""
         self.platform.refresh_gauges()
         body, content_type = exposition()
         return Response(body, status=200, content_type=content_type)
