@@ -37,16 +37,27 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 15.0
 
 
-def add_to_outbox(session: Session, table: Table, event: CloudEvent, clock: Clock | None = None) -> None:
-    """Write an event in the session's transaction; it is published only if that commits."""
+def add_to_outbox(
+    session: Session,
+    table: Table,
+    event: CloudEvent,
+    clock: Clock | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Write an event in the session's transaction; it is published only if that commits.
+
+    `headers` become AMQP message headers (e.g. `x-agency-id`, which routes referral
+    events to one agency's queue through a headers exchange).
+    """
     request_id = request_id_var.get()
+    message_headers = {**(headers or {}), **({REQUEST_ID_HEADER: request_id} if request_id else {})}
     session.execute(
         table.insert().values(
             event_id=event.id,
             event_type=event.type,
             subject=event.subject,
             body=event.to_json(),
-            headers=json.dumps({REQUEST_ID_HEADER: request_id} if request_id else {}),
+            headers=json.dumps(message_headers),
             created_at=(clock or SystemClock()).now(),
         )
     )
@@ -60,12 +71,14 @@ class OutboxWriter:
         self._provider = provider
         self._worker_ctx = worker_ctx
 
-    def add(self, event_type: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+    def add(
+        self, event_type: str, subject: str, data: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> CloudEvent:
         session = self._provider.database.session_for(self._worker_ctx)
         if session is None:
             raise RuntimeError("the outbox writes in the worker's database session; use `self.db` first")
         event = new_event(event_type, subject, data, clock=self._provider.clock)
-        add_to_outbox(session, self._provider.table, event, self._provider.clock)
+        add_to_outbox(session, self._provider.table, event, self._provider.clock, headers)
         return event
 
 

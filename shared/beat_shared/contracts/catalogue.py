@@ -169,6 +169,11 @@ class SurveyInvitationCreated(Schema):
     wave_id = fields.String(required=True, allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(("wave", "post_contact")))
     concern_id = fields.String(required=True, allow_none=True)
+    recipient_ref = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "opaque notifications-directory reference for wave invitations"},
+    )
     beat_code = _code(required=False)
     language = fields.String(required=True)
     expires_at = fields.AwareDateTime(required=True)
