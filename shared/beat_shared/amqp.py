@@ -124,6 +124,7 @@ class ConfirmingPublisher:
         self._channel: Any = None
         self._next_tag = 1
         self._unconfirmed: set[int] = set()
+        self._lowest_unconfirmed = 1
         self._nacked = False
         self._declared: set[str] = set()
 
@@ -138,11 +139,15 @@ class ConfirmingPublisher:
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
         self._channel, self._next_tag, self._declared = channel, 1, set()
+        self._lowest_unconfirmed = 1
         return channel
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         if multiple:
-            self._unconfirmed = {tag for tag in self._unconfirmed if tag > delivery_tag}
+            # Tags are consecutive: walk up from the lowest still unconfirmed (amortised O(1)).
+            for tag in range(self._lowest_unconfirmed, delivery_tag + 1):
+                self._unconfirmed.discard(tag)
+            self._lowest_unconfirmed = max(self._lowest_unconfirmed, delivery_tag + 1)
         else:
             self._unconfirmed.discard(delivery_tag)
 
@@ -159,31 +164,39 @@ class ConfirmingPublisher:
 
     def publish(self, messages: list[OutgoingMessage]) -> None:
         """Publish and wait for confirms; raises on nack, timeout or connection loss."""
+        self.send(messages)
+        self.wait_for_confirms()
+
+    def send(self, messages: list[OutgoingMessage]) -> None:
+        """Publish without waiting; `wait_for_confirms` then waits for all sent so far."""
         if not messages:
             return
         channel = self._open()
-        self._nacked = False
-        first = self._next_tag
         for message in messages:
             properties: dict[str, Any] = {
                 "content_type": message.content_type,
                 "content_encoding": "utf-8",
                 "delivery_mode": 2,
-                "application_headers": dict(message.headers),
             }
+            if message.headers:
+                properties["application_headers"] = dict(message.headers)
             if message.message_id:
                 properties["message_id"] = message.message_id
+            # Registered before sending: py-amqp may read the broker's acks while writing.
+            self._unconfirmed.add(self._next_tag)
+            self._next_tag += 1
             channel.basic_publish(
                 amqp.Message(message.body, **properties),
                 exchange=message.exchange,
                 routing_key=message.routing_key,
             )
-        self._next_tag = first + len(messages)
-        self._unconfirmed.update(range(first, self._next_tag))
-        self._wait_for_confirms()
 
-    def _wait_for_confirms(self) -> None:
-        assert self._connection is not None
+    def wait_for_confirms(self) -> None:
+        """Wait until the broker confirmed everything sent; raises on nack or timeout."""
+        if self._connection is None:
+            if self._unconfirmed:
+                raise PublishNotConfirmed("the connection closed before the broker confirmed")
+            return
         deadline = time.monotonic() + self.confirm_timeout
         while self._unconfirmed:
             remaining = deadline - time.monotonic()
@@ -195,6 +208,7 @@ class ConfirmingPublisher:
             except TimeoutError:
                 continue
         if self._nacked:
+            self._nacked = False
             raise PublishNotConfirmed("broker refused part of the batch")
 
     def close(self) -> None:

@@ -67,7 +67,7 @@ _setting(
 _setting("BEAT_JWT_JWKS_URL", "", "JWKS URL of the city identity provider (RS256).")
 _setting("BEAT_JWT_ISSUER", "beat", "Required `iss` claim of bearer tokens.")
 _setting("BEAT_JWT_AUDIENCE", "beat", "Required `aud` claim of bearer tokens.")
-_setting("BEAT_OUTBOX_BATCH", "1000", "Outbox rows the relay publishes per confirmed batch.")
+_setting("BEAT_OUTBOX_BATCH", "2000", "Outbox rows the relay publishes per confirmed batch.")
 _setting("BEAT_OUTBOX_POLL_SECONDS", "1.0", "How often the relay looks for rows written by other processes.")
 _setting("BEAT_LOG_LEVEL", "INFO", "Log level.")
 _setting("BEAT_LOG_FORMAT", "json", "Log format: json (one object per line) or text.")

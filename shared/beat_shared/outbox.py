@@ -20,7 +20,8 @@ import eventlet
 from eventlet.queue import Empty, Full, LightQueue
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import BigInteger, Table, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -182,44 +183,69 @@ class OutboxRelay:
         with contextlib.suppress(Empty):
             self._wakeups.get(timeout=self.poll_seconds)
 
-    def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were published."""
+    def publish_pending(self, max_rows: int = 50_000) -> int:
+        """Publish unpublished rows in order; returns how many were published.
+
+        Batches are pipelined: while the broker confirms batch k, the relay marks
+        batch k-1 published and reads batch k+1. A row is marked only after the
+        broker confirmed it, so a failure anywhere leaves it to be published again.
+        """
         if not self._is_leader():
             return 0
+        published = 0
+        confirmed: list[Any] = []
+        rows = self._read_batch(after_id=None)
+        if rows:
+            self.publisher.declare_exchanges([self.exchange])
+        while rows:
+            self.publisher.send([self._message(row) for row in rows])
+            self._mark_published(confirmed)
+            more = len(rows) == self.batch_size and published + len(rows) < max_rows
+            following = self._read_batch(after_id=rows[-1].id) if more else []
+            self.publisher.wait_for_confirms()
+            confirmed = rows
+            published += len(rows)
+            rows = following
+        self._mark_published(confirmed)
+        return published
+
+    def _read_batch(self, after_id: int | None) -> list[Any]:
         table = self.table
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(table.c.id, table.c.event_id, table.c.event_type, table.c.body, table.c.headers)
-                .where(table.c.published_at.is_(None))
-                .order_by(table.c.id)
-                .limit(self.batch_size)
-            ).all()
-            connection.rollback()
-        if not rows:
-            return 0
-        self.publisher.declare_exchanges([self.exchange])
-        self.publisher.publish(
-            [
-                OutgoingMessage(
-                    exchange=self.exchange.name,
-                    routing_key=row.event_type,
-                    body=row.body.encode(),
-                    message_id=row.event_id,
-                    headers=json.loads(row.headers or "{}"),
-                )
-                for row in rows
-            ]
+        query = (
+            select(table.c.id, table.c.event_id, table.c.event_type, table.c.body, table.c.headers)
+            .where(table.c.published_at.is_(None))
+            .order_by(table.c.id)
+            .limit(self.batch_size)
         )
+        if after_id is not None:
+            query = query.where(table.c.id > after_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            connection.rollback()
+        return rows
+
+    def _message(self, row: Any) -> OutgoingMessage:
+        return OutgoingMessage(
+            exchange=self.exchange.name,
+            routing_key=row.event_type,
+            body=row.body.encode(),
+            message_id=row.event_id,
+            headers=json.loads(row.headers) if row.headers and row.headers != "{}" else {},
+        )
+
+    def _mark_published(self, rows: list[Any]) -> None:
+        if not rows:
+            return
+        table, ids = self.table, [row.id for row in rows]
+        if self.engine.dialect.name == "postgresql":
+            # One array parameter instead of a thousand bind parameters.
+            matches = table.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
+        else:
+            matches = table.c.id.in_(bindparam("ids", expanding=True))
         with unit_of_work(self.engine) as session:
-            session.execute(
-                update(table)
-                .where(table.c.id.in_(bindparam("ids", expanding=True)))
-                .values(published_at=self.clock.now()),
-                {"ids": [row.id for row in rows]},
-            )
+            session.execute(update(table).where(matches).values(published_at=self.clock.now()), {"ids": ids})
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
-        return len(rows)
 
     def _is_leader(self) -> bool:
         """On PostgreSQL only one replica's relay publishes (keeps order per subject)."""
