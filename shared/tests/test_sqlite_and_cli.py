@@ -1,0 +1,87 @@
+"""The embedded SQLite default under concurrent writers, and the CLI's failure messages."""
+
+import os
+import subprocess
+import sys
+
+import eventlet
+from sqlalchemy import text
+
+from beat_shared.auth import TokenVerifier
+from beat_shared.config import env
+from beat_shared.db import make_engine
+from beat_shared.testing import wait_for
+from shared_sample import LedgerBase, LedgerService
+
+
+def test_sqlite_takes_concurrent_writers_without_locking_errors(container_factory, beat_config, tmp_path, web_session):
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    engine = make_engine(url)
+    LedgerBase.metadata.create_all(engine)
+    container = container_factory(LedgerService, beat_config("ledger", LEDGER_DATABASE_URL=url))
+    container.start()
+
+    def submit(sequence):
+        return web_session.post("/entries", json={"subject": f"s{sequence % 3}", "sequence": sequence}).status_code
+
+    statuses = list(eventlet.GreenPool(20).imap(submit, range(60)))
+    assert statuses == [201] * 60
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("SELECT count(*) FROM entries")).scalar() == 60
+
+    def all_published():
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar() == 0
+
+    wait_for(all_published, message="relay drained the SQLite outbox")
+    engine.dispose()
+
+
+def beat(*args, **environment):
+    return subprocess.run(
+        [sys.executable, "-m", "beat_shared.cli", *args],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_explains_an_unreachable_broker():
+    result = beat("dlq", "list", AMQP_URI="amqp://guest:secret@127.0.0.1:1/")
+    assert result.returncode == 2
+    assert "cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1/" in result.stderr
+    assert "rabbitmq-server -detached" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_explains_an_unreachable_database():
+    result = beat("migrate", "concerns", CONCERNS_DATABASE_URL="postgresql://beat:pw@127.0.0.1:1/nowhere")
+    assert result.returncode == 2
+    assert "cannot reach the concerns database at postgresql://beat:***@127.0.0.1:1/nowhere" in result.stderr
+    assert "CONCERNS_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_refuses_unknown_services():
+    result = beat("migrate", "parking")
+    assert result.returncode == 2
+    assert "unknown service(s) parking" in result.stderr
+
+
+def test_cli_mints_development_tokens_the_services_accept():
+    result = beat("token", "--role", "agency", "--agency-id", "agency-x", "--subject", "agent-1")
+    assert result.returncode == 0, result.stderr
+    principal = TokenVerifier("HS256", env("BEAT_JWT_SECRET")).verify(result.stdout.strip())
+    assert (principal.role, principal.agency_id, principal.subject) == ("agency", "agency-x", "agent-1")
+
+
+def test_cli_outbox_status_reports_each_service(tmp_path):
+    urls = {f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in ("concerns", "referrals")}
+    urls |= {f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in ("notifications", "surveys")}
+    assert beat("migrate", **urls).returncode == 0
+    result = beat("outbox", "status", **urls)
+    assert result.returncode == 0, result.stderr
+    assert "concerns: 0 unpublished event(s)" in result.stdout
+    wait_for(lambda: "surveys" in result.stdout)
