@@ -238,6 +238,15 @@ def cmd_outbox_status(args: argparse.Namespace) -> None:
         engine.dispose()
 
 
+def cmd_docs(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from beat_shared.docs import write_contracts
+
+    for path in write_contracts(Path(args.root)):
+        print(f"wrote {path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="beat", description="Run and operate the Beat platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument("--queue", help="one dead-letter queue (default: every handler's)")
     dlq.add_argument("--limit", type=int, default=None)
+    add("docs", cmd_docs, "regenerate docs/contracts (AsyncAPI and OpenAPI)").add_argument(
+        "--root", default=".", help="repository root (default: here)"
+    )
     outbox = add("outbox", cmd_outbox_status, "outbox status")
     outbox.add_argument("action", choices=["status"])
     return parser
