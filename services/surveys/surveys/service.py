@@ -1,15 +1,493 @@
-"""The surveys service's entrypoints (thin: parse, call the domain, answer)."""
+"""The surveys service's entrypoints (thin: parse, call the domain, answer).
+
+Resident safety and trust surveys: versioned definitions over a standard item bank,
+waves with one-time invitations and open links, anonymous responses, post-contact
+follow-ups, results with intervals and small-cell suppression, the beat report card,
+and the feeds dashboards read (JSON, CSV, /metrics, the dashboard page).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
+from datetime import datetime
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
+from beat_shared.entrypoints import rpc, timer
+from beat_shared.http import http, json_response, page_body, page_request, read_json
+from beat_shared.inbox import event_handler
+from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from surveys.models import Base
+from surveys import catalogue, dashboard, feeds, invitations, report_card, responses
+from surveys.item_bank import CONSTRUCTS, ITEM_BANK
+from surveys.models import Base, BeatPopulation, MeetingActivity, ReferralActivity, Survey, Wave
+from surveys.results import ResultQuery, compute_results, csv_rows, periods_of
+from surveys.schemas import (
+    IssuedOutput,
+    LanguageQuery,
+    OpenResponseInput,
+    PopulationInput,
+    RecordedOutput,
+    ReportCardOutput,
+    ReportCardQuery,
+    ResponseInput,
+    ResultsPage,
+    ResultsQuery,
+    SurveyInput,
+    SurveyOutput,
+    TokenInput,
+    WaveInput,
+    WaveOutput,
+)
+from surveys.settings import SurveySettings, setting
+
+log = logging.getLogger(__name__)
+
+MANAGERS = ("admin", "analyst")
+RESULTS_EVENT_SECONDS = float(setting({}, "SURVEYS_RESULTS_EVENT_SECONDS"))
+
+
+class Settings(DependencyProvider):
+    """The service's settings, checked at start-up (a minimum cell below 10 refuses to start)."""
+
+    def setup(self) -> None:
+        self.settings = SurveySettings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx: Any) -> SurveySettings:
+        return self.settings
+
+
+def _moment(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _survey_body(survey: Survey) -> dict[str, Any]:
+    return SurveyOutput().dump(survey)
 
 
 class SurveysService(PlatformEndpoints):
+    """Resident safety and trust surveys and the results dashboards read.
+
+    Results never show a cell with fewer respondents than SURVEYS_MIN_CELL (default 30,
+    never below 10): not in the JSON API, the CSV, /metrics or the dashboard page.
+    """
+
     name = "surveys"
 
     db = Database(Base.metadata)
     outbox = Outbox()
+    clock = ClockProvider()
+    settings = Settings()
+    notifications = RpcProxy("notifications")
+
+    # --- definitions ----------------------------------------------------------------
+
+    @http("GET", "/item-bank", auth="none", summary="The standard items and constructs", tags=["surveys"])
+    def item_bank(self, request: Request) -> Response:
+        """Every standard item with its texts (en, es), type, construct and reverse coding."""
+        return json_response({"constructs": CONSTRUCTS, "items": list(ITEM_BANK.values())})
+
+    @http(
+        "POST",
+        "/surveys",
+        roles=MANAGERS,
+        summary="Create a survey, or the next version of one",
+        request_schema=SurveyInput,
+        response_schema=SurveyOutput,
+        status=201,
+        tags=["surveys"],
+    )
+    def create_survey(self, request: Request) -> Response:
+        """Questions may name item-bank items (`{"item": "safety_after_dark"}`); texts need en and es."""
+        body = read_json(request, SurveyInput())
+        survey = catalogue.create_survey_version(self.db, body, request.principal.subject, self.clock.now())
+        return json_response(_survey_body(survey), status=201)
+
+    @http("GET", "/surveys", auth="none", summary="Surveys (latest versions)", tags=["surveys"])
+    def list_surveys(self, request: Request) -> Response:
+        page = page_request(request.args)
+        surveys, total = catalogue.list_latest(self.db, page.offset, page.size)
+        return json_response(page_body([_survey_body(s) for s in surveys], total, page))
+
+    @http("GET", "/surveys/<code>", auth="none", summary="A survey's latest version", response_schema=SurveyOutput)
+    def get_survey(self, request: Request, code: str) -> Response:
+        return json_response(_survey_body(catalogue.latest_version(self.db, code)))
+
+    @http(
+        "GET",
+        "/surveys/<code>/versions/<int:version>",
+        auth="none",
+        summary="One version of a survey",
+        response_schema=SurveyOutput,
+        tags=["surveys"],
+    )
+    def get_survey_version(self, request: Request, code: str, version: int) -> Response:
+        return json_response(_survey_body(catalogue.survey_version(self.db, code, version)))
+
+    # --- waves and invitations -----------------------------------------------------
+
+    def _wave_body(self, wave: Wave) -> dict[str, Any]:
+        body = WaveOutput().dump(wave)
+        base = self.settings.public_url
+        body["open_link_url"] = f"{base}/respond?open={wave.open_link_slug}" if wave.open_link_slug else None
+        return body
+
+    @http(
+        "POST",
+        "/waves",
+        roles=MANAGERS,
+        summary="Start a wave: a survey run for a set of beats over a period",
+        request_schema=WaveInput,
+        response_schema=WaveOutput,
+        status=201,
+        tags=["waves"],
+    )
+    def create_wave(self, request: Request) -> Response:
+        wave = catalogue.create_wave(self.db, read_json(request, WaveInput()), self.clock.now())
+        return json_response(self._wave_body(wave), status=201)
+
+    @http("GET", "/waves", roles=(*MANAGERS, "supervisor"), summary="Waves", tags=["waves"])
+    def list_waves(self, request: Request) -> Response:
+        page = page_request(request.args)
+        waves, total = catalogue.list_waves(self.db, page.offset, page.size)
+        return json_response(page_body([self._wave_body(w) for w in waves], total, page))
+
+    @http(
+        "GET",
+        "/waves/<wave_id>",
+        roles=(*MANAGERS, "supervisor"),
+        summary="A wave",
+        response_schema=WaveOutput,
+        tags=["waves"],
+    )
+    def get_wave(self, request: Request, wave_id: str) -> Response:
+        return json_response(self._wave_body(catalogue.get_wave(self.db, wave_id)))
+
+    @http(
+        "POST",
+        "/waves/<wave_id>/invitations",
+        roles=MANAGERS,
+        summary="Invite every subscriber of the wave's beats (once each)",
+        response_schema=IssuedOutput,
+        status=201,
+        tags=["waves"],
+    )
+    def issue_invitations(self, request: Request, wave_id: str) -> Response:
+        """Asks notifications for each beat's subscribers, then writes one invitation and one
+        `beat.survey.invitation_created` per new recipient; notifications sends them."""
+        wave = catalogue.get_wave(self.db, wave_id)
+        beats = list(wave.beat_codes)
+        self.db.rollback()  # no transaction is held open across the RPC calls
+        recipients = {beat: list(self.notifications.beat_subscribers(beat)) for beat in beats}
+        now = self.clock.now()
+        wave = catalogue.get_wave(self.db, wave_id)
+        created = invitations.issue_wave_invitations(self.db, wave, recipients, self.settings.token_secret, now)
+        for invitation in created:
+            self.outbox.add(
+                "beat.survey.invitation_created", invitation.id, invitations.invitation_event(invitation, now)
+            )
+        by_beat: dict[str, int] = {}
+        for invitation in created:
+            by_beat[invitation.beat_code or ""] = by_beat.get(invitation.beat_code or "", 0) + 1
+        return json_response({"created": len(created), "by_beat": by_beat}, status=201)
+
+    @rpc
+    def invitation_link(self, invitation_id: str) -> dict[str, str] | None:
+        """For notifications: `{"url", "expires_at"}`, or None if unknown, used or expired."""
+        link = invitations.invitation_link(
+            self.db, invitation_id, self.settings.token_secret, self.settings.public_url, self.clock.now()
+        )
+        return None if link is None else {"url": link.url, "expires_at": link.expires_at}
+
+    # --- responding ----------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/invitations/survey",
+        auth="none",
+        summary="The survey an invitation token opens (token in the body, never the URL)",
+        request_schema=TokenInput,
+        tags=["responding"],
+    )
+    def survey_for_token(self, request: Request) -> Response:
+        body = read_json(request, TokenInput())
+        return json_response(responses.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
+
+    @http(
+        "POST",
+        "/responses",
+        auth="none",
+        summary="Answer a survey with a one-time token (a second answer gets 409)",
+        request_schema=ResponseInput,
+        response_schema=RecordedOutput,
+        status=201,
+        tags=["responding"],
+    )
+    def respond(self, request: Request) -> Response:
+        body = read_json(request, ResponseInput())
+        responses.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
+        return json_response({"status": "recorded"}, status=201)
+
+    @http(
+        "GET",
+        "/open/<slug>",
+        auth="none",
+        summary="The survey behind a wave's open link",
+        query_schema=LanguageQuery,
+        tags=["responding"],
+    )
+    def open_survey(self, request: Request, slug: str) -> Response:
+        language = LanguageQuery().load(request.args)["language"]
+        return json_response(responses.survey_for_open_link(self.db, slug, language))
+
+    @http(
+        "POST",
+        "/open/<slug>/responses",
+        auth="none",
+        summary="Answer through an open link (limited per device per day and per beat)",
+        request_schema=OpenResponseInput,
+        response_schema=RecordedOutput,
+        status=201,
+        tags=["responding"],
+    )
+    def respond_open(self, request: Request, slug: str) -> Response:
+        body = read_json(request, OpenResponseInput())
+        fingerprint = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+        responses.submit_open(
+            self.db,
+            slug,
+            body["beat_code"],
+            body["answers"],
+            body["language"],
+            fingerprint,
+            self.settings.token_secret,
+            self.clock.now(),
+        )
+        return json_response({"status": "recorded"}, status=201)
+
+    @http("GET", "/respond", auth="none", summary="The resident's survey form (HTML)", tags=["responding"])
+    def respond_page(self, request: Request) -> Response:
+        return Response(dashboard.respond_page(), mimetype="text/html")
+
+    # --- results and feeds ---------------------------------------------------------
+
+    def _results(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        args = ResultsQuery().load(request.args)
+        query = ResultQuery(
+            survey_code=args["survey"],
+            measure=args["measure"],
+            by=args["by"],
+            periods=args["periods"],
+            groups=args["groups"],
+            codes=args["codes"],
+            channel=args["channel"],
+            weighted=args["weighted"],
+        )
+        return args, compute_results(self.db, query, self.settings.min_cell)
+
+    @http(
+        "GET",
+        "/results",
+        auth="none",
+        summary="Results per beat (or category), period and construct (or item), paged",
+        query_schema=ResultsQuery,
+        response_schema=ResultsPage,
+        tags=["results"],
+    )
+    def results(self, request: Request) -> Response:
+        """n, mean (0-100) with a 95% interval, share favourable with a Wilson interval, change from
+        the previous period with a significance flag. Suppressed cells carry no figures at all."""
+        args, cells = self._results(request)
+        page = page_request(request.args, default_size=50, max_size=500)
+        body = page_body(cells[page.offset : page.offset + page.size], len(cells), page)
+        body["minimum_cell"] = self.settings.min_cell
+        body["periods"] = periods_of(self.db, args["survey"])
+        return json_response(body)
+
+    @http(
+        "GET",
+        "/results.csv",
+        auth="none",
+        summary="The same results as CSV (suppressed cells have empty figures)",
+        query_schema=ResultsQuery,
+        tags=["results"],
+    )
+    def results_csv(self, request: Request) -> Response:
+        _, cells = self._results(request)
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(csv_rows(cells))
+        return Response(
+            buffer.getvalue(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="survey-results.csv"'},
+        )
+
+    @http(
+        "GET",
+        "/beats/<beat_code>/report-card",
+        auth="none",
+        summary="A beat's safety and trust scores beside the actions taken, for a period",
+        query_schema=ReportCardQuery,
+        response_schema=ReportCardOutput,
+        tags=["results"],
+    )
+    def beat_report_card(self, request: Request, beat_code: str) -> Response:
+        args = ReportCardQuery().load(request.args)
+        card = report_card.report_card(self.db, args["survey"], beat_code, args["period"], self.settings.min_cell)
+        return json_response(card)
+
+    @http(
+        "GET",
+        "/report-cards",
+        auth="none",
+        summary="Every beat's report card for a period",
+        query_schema=ReportCardQuery,
+        tags=["results"],
+    )
+    def report_cards(self, request: Request) -> Response:
+        args = ReportCardQuery().load(request.args)
+        page = page_request(request.args)
+        beats = catalogue.known_beats(self.db)
+        cards = [
+            report_card.report_card(self.db, args["survey"], beat, args["period"], self.settings.min_cell)
+            for beat in beats[page.offset : page.offset + page.size]
+        ]
+        return json_response(page_body(cards, len(beats), page))
+
+    @http(
+        "PUT",
+        "/beats/<beat_code>/population",
+        roles=MANAGERS,
+        summary="Set a beat's population (for post-stratification weights)",
+        request_schema=PopulationInput,
+        tags=["results"],
+    )
+    def set_population(self, request: Request, beat_code: str) -> Response:
+        body = read_json(request, PopulationInput())
+        row = self.db.get(BeatPopulation, beat_code) or BeatPopulation(beat_code=beat_code)
+        row.population = body["population"]
+        self.db.add(row)
+        return json_response({"beat_code": beat_code, "population": body["population"]})
+
+    @http("GET", "/metrics", auth="none", tags=["platform"])
+    def metrics(self, request: Request) -> Response:
+        """Prometheus metrics, with survey score gauges per beat and construct (never suppressed cells)."""
+        self.platform.refresh_gauges()
+        feeds.refresh_score_gauges(self.db, self.settings.min_cell)
+        body, content_type = exposition()
+        return Response(body, status=200, content_type=content_type)
+
+    @http("GET", "/dashboard", auth="none", summary="The city dashboard (HTML)", tags=["dashboard"])
+    def dashboard_city(self, request: Request) -> Response:
+        return Response(dashboard.page(beat=None), mimetype="text/html")
+
+    @http("GET", "/dashboard/beats/<beat_code>", auth="none", summary="A beat's dashboard (HTML)", tags=["dashboard"])
+    def dashboard_beat(self, request: Request, beat_code: str) -> Response:
+        return Response(dashboard.page(beat=beat_code), mimetype="text/html")
+
+    @http("GET", "/dashboard/app.js", auth="none", summary="The dashboard's script", tags=["dashboard"])
+    def dashboard_script(self, request: Request) -> Response:
+        return Response(dashboard.script(), mimetype="application/javascript")
+
+    @timer(interval=RESULTS_EVENT_SECONDS)
+    def publish_results_updates(self) -> int:
+        """Announce `beat.survey.results_updated` once per period whose results changed."""
+        now = self.clock.now()
+        changes = responses.pending_results_changes(self.db)
+        for change in changes:
+            self.outbox.add(
+                "beat.survey.results_updated",
+                change.survey_id,
+                {
+                    "survey_id": change.survey_id,
+                    "period": change.period,
+                    "beat_codes": list(change.beat_codes),
+                    "occurred_at": utc_iso(now),
+                },
+            )
+        return len(changes)
+
+    # --- the report card's read model -------------------------------------------------
+
+    @event_handler("concerns", "beat.concern.submitted")
+    def on_concern_submitted(self, event: CloudEvent) -> None:
+        invitations.record_concern_activity(self.db, event.data, submitted_at=_moment(event.data["occurred_at"]))
+
+    @event_handler("concerns", "beat.concern.acknowledged")
+    def on_concern_acknowledged(self, event: CloudEvent) -> None:
+        data = event.data
+        invitations.record_concern_activity(
+            self.db, data, submitted_at=_moment(data["submitted_at"]), acknowledged_at=_moment(data["occurred_at"])
+        )
+
+    @event_handler("concerns", "beat.concern.resolved")
+    def on_concern_resolved(self, event: CloudEvent) -> None:
+        self._concern_ended(event, "resolved_at")
+
+    @event_handler("concerns", "beat.concern.closed")
+    def on_concern_closed(self, event: CloudEvent) -> None:
+        self._concern_ended(event, "closed_at")
+
+    def _concern_ended(self, event: CloudEvent, moment_name: str) -> None:
+        """Record the ending; invite the reporter to the post-contact survey if they left contact."""
+        data = event.data
+        acknowledged = data.get("acknowledged_at")
+        activity = invitations.record_concern_activity(
+            self.db,
+            data,
+            submitted_at=_moment(data["submitted_at"]),
+            acknowledged_at=_moment(acknowledged) if acknowledged else None,
+            **{moment_name: _moment(data["occurred_at"])},
+        )
+        if not data["has_contact"]:
+            return
+        now = self.clock.now()
+        survey = catalogue.post_contact_version(self.db, now)
+        invitation = invitations.invite_after_contact(
+            self.db,
+            activity,
+            survey,
+            data["language"],
+            self.settings.token_secret,
+            self.settings.post_contact_days,
+            now,
+        )
+        if invitation is not None:
+            self.outbox.add(
+                "beat.survey.invitation_created", invitation.id, invitations.invitation_event(invitation, now)
+            )
+
+    @event_handler("concerns", "beat.meeting.concluded")
+    def on_meeting_concluded(self, event: CloudEvent) -> None:
+        data = event.data
+        if self.db.get(MeetingActivity, data["meeting_id"]) is None:
+            self.db.add(
+                MeetingActivity(
+                    meeting_id=data["meeting_id"],
+                    beat_code=data["beat_code"],
+                    kind=data["kind"],
+                    held_at=_moment(data["starts_at"]),
+                )
+            )
+
+    @event_handler("referrals", "beat.referral.sent")
+    def on_referral_sent(self, event: CloudEvent) -> None:
+        data = event.data
+        if self.db.get(ReferralActivity, data["referral_id"]) is None:
+            self.db.add(
+                ReferralActivity(
+                    referral_id=data["referral_id"],
+                    beat_code=data.get("beat_code"),
+                    need_category=data["need_category"],
+                    sent_at=_moment(data["occurred_at"]),
+                )
+            )
