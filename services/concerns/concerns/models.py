@@ -1,14 +1,267 @@
-"""Tables of the concerns database (SQLAlchemy 2 typed mappings)."""
+"""Tables of the concerns database (SQLAlchemy 2 typed mappings; SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import UTC, date, datetime
+from typing import Any
 
-from beat_shared.db import add_platform_tables
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from beat_shared.db import BigId, add_platform_tables
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use UTC-aware ones")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 add_platform_tables(Base.metadata)
+
+
+class Category(Base):
+    """A kind of concern; an Open311 "service" with its attribute definitions."""
+
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column("group_name", String(100), default="")
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    attributes: Mapped[list[Any]] = mapped_column(default=list)
+    acknowledge_hours: Mapped[int] = mapped_column(Integer, default=72)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+
+
+class Beat(Base):
+    """A patrol beat (a neighbourhood's area); its boundary is a GeoJSON (Multi)Polygon."""
+
+    __tablename__ = "beats"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    neighbourhood: Mapped[str] = mapped_column(String(200), default="")
+    boundary: Mapped[dict[str, Any]]
+    min_lat: Mapped[float] = mapped_column(Float)
+    min_long: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    max_long: Mapped[float] = mapped_column(Float)
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime]
+
+
+class Officer(Base):
+    """A community police officer or supervisor (a token subject) with the public profile."""
+
+    __tablename__ = "officers"
+
+    subject: Mapped[str] = mapped_column(String(120), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="officer")
+    title: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    photo_url: Mapped[str | None] = mapped_column(String(1000))
+    bio: Mapped[str] = mapped_column(Text, default="")
+
+
+class BeatAssignment(Base):
+    __tablename__ = "beat_assignments"
+    __table_args__ = (UniqueConstraint("beat_code", "subject", name="uq_beat_assignment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(ForeignKey("officers.subject", ondelete="CASCADE"), index=True)
+    assigned_at: Mapped[datetime]
+
+
+class Concern(Base):
+    """What a resident voiced. Personal data lives only here and in referral requests."""
+
+    __tablename__ = "concerns"
+    __table_args__ = (
+        Index("ix_concerns_status_submitted", "status", "submitted_at"),
+        Index("ix_concerns_category_submitted", "category_code", "submitted_at"),
+        Index("ix_concerns_beat_status", "beat_code", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(500))
+    address_id: Mapped[str | None] = mapped_column(String(100))
+    media_url: Mapped[str | None] = mapped_column(String(1000))
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    reporter_subject: Mapped[str | None] = mapped_column(String(120), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_email: Mapped[str | None] = mapped_column(String(320))
+    reporter_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_preference: Mapped[str] = mapped_column(String(10), default="none")
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(200))
+    receipt_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    status: Mapped[str] = mapped_column(String(32))
+    beat_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    outside_beats: Mapped[bool] = mapped_column(Boolean, default=False)
+    supporters: Mapped[int] = mapped_column(Integer, default=0)
+    merged_into: Mapped[str | None] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    acknowledge_by: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    overdue_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.reporter_email or self.reporter_phone)
+
+
+class ConcernUpdate(Base):
+    """One step of a concern's history: who moved it, when, and the notes they left."""
+
+    __tablename__ = "concern_updates"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor_subject: Mapped[str] = mapped_column(String(120))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(index=True)
+    public_note: Mapped[str | None] = mapped_column(Text)
+    internal_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Support(Base):
+    """A resident's "me too", counted once per resident subject or token."""
+
+    __tablename__ = "concern_supports"
+    __table_args__ = (UniqueConstraint("concern_id", "supporter_key", name="uq_support_once"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    supporter_key: Mapped[str] = mapped_column(String(130), index=True)
+    created_at: Mapped[datetime]
+
+
+class ReferralRequest(Base):
+    """An officer's request that referrals finds help for a resident, with the consent recorded."""
+
+    __tablename__ = "referral_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    concern_id: Mapped[str | None] = mapped_column(ForeignKey("concerns.id"), index=True)
+    beat_code: Mapped[str | None] = mapped_column(String(64))
+    need_category: Mapped[str] = mapped_column(String(64))
+    urgency: Mapped[str] = mapped_column(String(10))
+    client_name: Mapped[str] = mapped_column(String(200))
+    client_phone: Mapped[str | None] = mapped_column(String(40))
+    client_email: Mapped[str | None] = mapped_column(String(320))
+    client_language: Mapped[str] = mapped_column(String(8), default="en")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    consent_given_by: Mapped[str] = mapped_column(String(200))
+    consent_given_at: Mapped[datetime]
+    consent_method: Mapped[str] = mapped_column(String(20))
+    consent_scope: Mapped[str] = mapped_column(String(500))
+    consent_valid_until: Mapped[datetime | None]
+    requested_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    """A community meeting or activity in a beat."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_beat_starts", "beat_code", "starts_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    venue: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    agenda: Mapped[list[Any]] = mapped_column(default=list)
+    organiser: Mapped[str] = mapped_column(String(120))
+    attendees: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    concluded_at: Mapped[datetime | None]
+
+
+class AgreedAction(Base):
+    """What residents and officers agreed to do, who owns it and by when."""
+
+    __tablename__ = "agreed_actions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    concern_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class BeatPriority(Base):
+    """One of a beat's agreed priorities for a period (e.g. 2026-Q1)."""
+
+    __tablename__ = "beat_priorities"
+    __table_args__ = (Index("ix_priorities_beat_period", "beat_code", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    period: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    concern_ids: Mapped[list[Any]] = mapped_column(default=list)
+    meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meetings.id"))
+    agreed_at: Mapped[datetime]

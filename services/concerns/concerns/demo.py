@@ -1,0 +1,453 @@
+"""Demo data for Riverton: categories, six beats, their officers, concerns in every state, meetings.
+
+`beat seed-demo` runs `seed`; running it twice adds nothing. Demo rows are written directly,
+without events: the other services seed their own demo data.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from concerns import commands
+from concerns.domain.workflow import Actor, Status
+from concerns.models import Beat, Category, Concern, Meeting, Officer
+from concerns.settings import Settings
+
+DEMO_DEVICE = "beat-demo-seed"
+TIMES_OF_DAY = [
+    {"key": "morning", "name": "Morning"},
+    {"key": "afternoon", "name": "Afternoon"},
+    {"key": "evening", "name": "Evening"},
+    {"key": "night", "name": "Night"},
+]
+
+
+def _when_attribute(order: int = 1) -> dict[str, Any]:
+    return {
+        "code": "time_of_day",
+        "variable": True,
+        "datatype": "singlevaluelist",
+        "required": False,
+        "datatype_description": None,
+        "order": order,
+        "description": "When does it usually happen?",
+        "values": TIMES_OF_DAY,
+    }
+
+
+def _text_attribute(code: str, description: str, order: int, required: bool = False) -> dict[str, Any]:
+    return {
+        "code": code,
+        "variable": True,
+        "datatype": "string",
+        "required": required,
+        "datatype_description": None,
+        "order": order,
+        "description": description,
+        "values": [],
+    }
+
+
+CATEGORIES: list[dict[str, Any]] = [
+    {
+        "code": "drug_activity",
+        "name": "Drug activity",
+        "group": "crime",
+        "keywords": ["drugs", "dealing", "needles"],
+        "description": "Suspected dealing or drug use in a public place.",
+        "acknowledge_hours": 48,
+        "attributes": [_when_attribute()],
+    },
+    {
+        "code": "speeding_traffic",
+        "name": "Speeding and traffic",
+        "group": "traffic",
+        "keywords": ["speeding", "racing", "parking", "traffic"],
+        "description": "Speeding, street racing, dangerous driving or parking.",
+        "acknowledge_hours": 72,
+        "attributes": [
+            _when_attribute(),
+            {
+                "code": "vehicle_types",
+                "variable": True,
+                "datatype": "multivaluelist",
+                "required": False,
+                "datatype_description": "Pick all that apply",
+                "order": 2,
+                "description": "Which vehicles?",
+                "values": [
+                    {"key": "car", "name": "Cars"},
+                    {"key": "motorbike", "name": "Motorbikes"},
+                    {"key": "truck", "name": "Trucks"},
+                ],
+            },
+        ],
+    },
+    {
+        "code": "noise",
+        "name": "Noise",
+        "group": "nuisance",
+        "keywords": ["noise", "music", "party"],
+        "description": "Persistent noise: parties, music, engines.",
+        "acknowledge_hours": 72,
+        "attributes": [_when_attribute()],
+    },
+    {
+        "code": "vandalism_graffiti",
+        "name": "Vandalism and graffiti",
+        "group": "nuisance",
+        "keywords": ["graffiti", "vandalism", "damage", "tagging"],
+        "description": "Damage to property, tagging, broken windows.",
+        "acknowledge_hours": 72,
+        "attributes": [],
+    },
+    {
+        "code": "suspicious_activity",
+        "name": "Suspicious activity",
+        "group": "crime",
+        "keywords": ["suspicious", "prowler", "break-in"],
+        "description": "Something that does not look right (not an emergency: call 911 if it is happening now).",
+        "acknowledge_hours": 24,
+        "attributes": [_when_attribute()],
+    },
+    {
+        "code": "youth_gang_activity",
+        "name": "Youth and gang activity",
+        "group": "community",
+        "keywords": ["youth", "gang", "groups"],
+        "description": "Worries about young people or gang activity, including youth at risk.",
+        "acknowledge_hours": 48,
+        "attributes": [_when_attribute()],
+    },
+    {
+        "code": "abandoned_vehicle_property",
+        "name": "Abandoned vehicle or property",
+        "group": "nuisance",
+        "keywords": ["abandoned", "car", "vacant", "house"],
+        "description": "A vehicle left for weeks, or a vacant property being misused.",
+        "acknowledge_hours": 120,
+        "attributes": [_text_attribute("vehicle_plate", "Licence plate, if it is a vehicle", 1)],
+    },
+    {
+        "code": "street_lighting",
+        "name": "Street lighting",
+        "group": "environment",
+        "keywords": ["light", "dark", "lamp"],
+        "description": "Dark streets or broken lights that make people feel unsafe.",
+        "acknowledge_hours": 120,
+        "attributes": [_text_attribute("pole_number", "Number on the lamp post, if you can see it", 1)],
+    },
+    {
+        "code": "loitering_disorder",
+        "name": "Loitering and disorder",
+        "group": "nuisance",
+        "keywords": ["loitering", "drinking", "fighting", "disorder"],
+        "description": "Groups drinking in public, fights, intimidation.",
+        "acknowledge_hours": 72,
+        "attributes": [_when_attribute()],
+    },
+    {
+        "code": "other",
+        "name": "Other",
+        "group": "other",
+        "keywords": ["other"],
+        "description": "Anything else about safety in your neighbourhood.",
+        "acknowledge_hours": 72,
+        "attributes": [],
+    },
+]
+
+OFFICERS = [
+    ("officer-rv01", "Officer Maria Delgado", "RV-01"),
+    ("officer-rv02", "Officer James Whitehorse", "RV-02"),
+    ("officer-rv03", "Officer Aisha Okafor", "RV-03"),
+    ("officer-rv04", "Officer Tom Brennan", "RV-04"),
+    ("officer-rv05", "Officer Lucía Romero", "RV-05"),
+    ("officer-rv06", "Officer Daniel Park", "RV-06"),
+]
+BEAT_CODES = [f"RV-0{n}" for n in range(1, 7)]
+
+# (category, description, lat, long, days ago, supporters, path through the workflow)
+CONCERNS: list[tuple[str, str, float, float, int, int, list[str]]] = [
+    ("speeding_traffic", "Cars race down Main Street after 10pm most weekends.", 43.0405, -108.381, 20, 4, []),
+    (
+        "drug_activity",
+        "Dealing near the bus shelter on Station Road in the evenings.",
+        43.0452,
+        -108.375,
+        12,
+        2,
+        ["acknowledged", "in_progress"],
+    ),
+    (
+        "street_lighting",
+        "Three lamps out on the path behind the library; it is pitch dark.",
+        43.0431,
+        -108.388,
+        35,
+        1,
+        ["acknowledged", "in_progress", "resolved"],
+    ),
+    (
+        "noise",
+        "Loud music from the car park of the old cinema every Friday.",
+        43.0497,
+        -108.410,
+        6,
+        0,
+        ["acknowledged"],
+    ),
+    (
+        "vandalism_graffiti",
+        "Graffiti on the underpass by the river, getting worse.",
+        43.0181,
+        -108.408,
+        15,
+        3,
+        ["acknowledged", "resolved"],
+    ),
+    (
+        "youth_gang_activity",
+        "Teenagers hanging around the skate park worried about older lads recruiting.",
+        43.0102,
+        -108.380,
+        9,
+        1,
+        ["acknowledged", "referred"],
+    ),
+    (
+        "abandoned_vehicle_property",
+        "A burnt-out van has been on Parkview Close for a month.",
+        43.0151,
+        -108.352,
+        4,
+        0,
+        [],
+    ),
+    (
+        "suspicious_activity",
+        "Someone trying car door handles on Eastgate Avenue at night.",
+        43.0480,
+        -108.350,
+        2,
+        0,
+        [],
+    ),
+    (
+        "loitering_disorder",
+        "Drinking and shouting outside the off-licence on Mill Lane.",
+        43.0530,
+        -108.405,
+        25,
+        0,
+        ["acknowledged", "closed_not_resolved"],
+    ),
+    ("speeding_traffic", "Lorries speed past Southfield High at school run time.", 43.0080, -108.384, 1, 0, []),
+]
+
+
+def seed(session: Session, now: datetime | None = None) -> str:
+    """Load the Riverton demo; idempotent. Returns a one-line summary."""
+    now = now or datetime.now(UTC)
+    added = seed_reference(session, now)
+    added |= {"concerns": 0, "meetings": 0}
+    if session.scalars(select(Concern.id).where(Concern.device_id == DEMO_DEVICE)).first() is None:
+        _seed_concerns(session, Settings.from_config({}), now, added)
+    if session.scalars(select(Meeting.id)).first() is None:
+        _seed_meetings(session, now, added)
+    if not any(added.values()):
+        return "demo data already present (10 categories, 6 beats, 7 officers, concerns, meetings)"
+    return ", ".join(f"{count} {name}" for name, count in added.items()) + " added"
+
+
+def seed_reference(session: Session, now: datetime) -> dict[str, int]:
+    """The categories, the six beats and their officers (what tests build on too)."""
+    added = {"categories": 0, "beats": 0, "officers": 0}
+    for body in CATEGORIES:
+        if session.get(Category, body["code"]) is None:
+            commands.save_category(session, now, body)
+            added["categories"] += 1
+    if session.get(Beat, "RV-01") is None:
+        added["beats"] = len(commands.import_beats(session, now, beats_geojson())["imported"])
+    _seed_officers(session, now, added)
+    return added
+
+
+def beats_geojson() -> dict[str, Any]:
+    """The six Riverton beats shipped with the package."""
+    return json.loads(resources.files("concerns").joinpath("data/riverton_beats.geojson").read_text("utf-8"))
+
+
+def _seed_officers(session: Session, now: datetime, added: dict[str, int]) -> None:
+    for subject, name, beat_code in OFFICERS:
+        if session.get(Officer, subject) is None:
+            commands.save_officer(
+                session,
+                {
+                    "subject": subject,
+                    "name": name,
+                    "role": "officer",
+                    "title": "Community police officer",
+                    "email": f"{subject}@riverton.example",
+                    "phone": f"+1 555 02{beat_code[-2:]}",
+                    "photo_url": f"https://riverton.example/photos/{subject}.jpg",
+                    "bio": f"Your community police officer for beat {beat_code}. Stop me for a chat any time.",
+                },
+            )
+            commands.assign(session, now, beat_code, subject)
+            added["officers"] += 1
+    if session.get(Officer, "supervisor-1") is None:
+        commands.save_officer(
+            session,
+            {
+                "subject": "supervisor-1",
+                "name": "Sergeant Ruth Calloway",
+                "role": "supervisor",
+                "title": "Neighbourhood policing sergeant",
+                "email": "supervisor-1@riverton.example",
+                "phone": "+1 555 0200",
+                "photo_url": "https://riverton.example/photos/supervisor-1.jpg",
+            },
+        )
+        for beat_code in BEAT_CODES:
+            commands.assign(session, now, beat_code, "supervisor-1")
+        added["officers"] += 1
+
+
+def _ignore(*_: Any) -> None:
+    """Demo rows are not announced (see the module docstring)."""
+
+
+def _seed_concerns(session: Session, settings: Settings, now: datetime, added: dict[str, int]) -> None:
+    supervisor = Actor("supervisor-1", "supervisor")
+    for number, (category, text, lat, long, days_ago, supporters, path) in enumerate(CONCERNS):
+        submitted = now - timedelta(days=days_ago, hours=number)
+        with_contact = number % 2 == 0
+        result = commands.submit(
+            session,
+            settings,
+            submitted,
+            _ignore,
+            commands.Submission(
+                category=category,
+                description=text,
+                lat=lat,
+                long=long,
+                name="Pat Resident" if with_contact else None,
+                email=f"resident{number}@example.org" if with_contact else None,
+                device_id=DEMO_DEVICE,
+            ),
+        )
+        concern = result.concern
+        for supporter in range(supporters):
+            commands.support(
+                session, submitted + timedelta(hours=supporter + 1), _ignore, concern.id, f"demo:{supporter}"
+            )
+        moment = submitted
+        for step in path:
+            moment += timedelta(hours=18)
+            note = _NOTES.get(step)
+            change = commands.Change(Status(step), concern.version, public_note=note)
+            commands.transition(session, moment, _ignore, concern.id, supervisor, change)
+        added["concerns"] += 1
+    commands.mark_overdue(session, now, _ignore)
+
+
+_NOTES = {
+    "acknowledged": "Thank you for telling us. Your beat officer has this and will look into it.",
+    "in_progress": "We have stepped up patrols at the times you described.",
+    "resolved": "Fixed: thank you, this would not have been found without you.",
+    "referred": "We have asked the youth outreach team to work with us on this.",
+    "closed_not_resolved": "We could not act on this one; please tell us if it happens again.",
+}
+
+
+def _seed_meetings(session: Session, now: datetime, added: dict[str, int]) -> None:
+    officer = Actor("officer-rv02", "officer", frozenset({"RV-02"}))
+    evening = datetime.combine((now + timedelta(days=10)).date(), time(18, 30), tzinfo=UTC)
+    commands.schedule_meeting(
+        session,
+        now,
+        _ignore,
+        officer,
+        "RV-02",
+        {
+            "kind": "community_meeting",
+            "title": "Downtown beat meeting",
+            "description": "Meet Officer Whitehorse, hear what was done since last time and agree the next priorities.",
+            "venue": "Riverton Public Library, community room",
+            "starts_at": evening,
+            "ends_at": evening + timedelta(hours=2),
+        },
+    )
+    watch = Actor("officer-rv04", "officer", frozenset({"RV-04"}))
+    saturday = datetime.combine((now + timedelta(days=5)).date(), time(10, 0), tzinfo=UTC)
+    commands.schedule_meeting(
+        session,
+        now,
+        _ignore,
+        watch,
+        "RV-04",
+        {
+            "kind": "neighbourhood_watch",
+            "title": "Riverside neighbourhood watch: getting started",
+            "venue": "Riverside community hall",
+            "starts_at": saturday,
+            "ends_at": saturday + timedelta(hours=1, minutes=30),
+        },
+    )
+    past = datetime.combine((now - timedelta(days=14)).date(), time(18, 30), tzinfo=UTC)
+    meeting = commands.schedule_meeting(
+        session,
+        past - timedelta(days=14),
+        _ignore,
+        officer,
+        "RV-02",
+        {
+            "kind": "community_meeting",
+            "title": "Downtown beat meeting (last month)",
+            "venue": "Riverton Public Library, community room",
+            "starts_at": past,
+            "ends_at": past + timedelta(hours=2),
+        },
+    )
+    linked = [item["concern_id"] for item in meeting.agenda[:2]]
+    commands.conclude_meeting(
+        session,
+        past + timedelta(hours=2),
+        _ignore,
+        officer,
+        meeting.id,
+        {
+            "attendees": 23,
+            "summary": "Residents raised speeding on Main Street and dealing near Station Road.",
+            "actions": [
+                {
+                    "description": "Speed checks on Main Street on Friday and Saturday nights",
+                    "owner": "Officer James Whitehorse",
+                    "due_date": (now + timedelta(days=7)).date(),
+                    "concern_ids": linked[:1],
+                },
+                {
+                    "description": "Ask the council to trim the hedges and light the bus shelter",
+                    "owner": "Downtown residents' association",
+                    "due_date": (now + timedelta(days=21)).date(),
+                    "concern_ids": linked[1:2],
+                },
+            ],
+            "priorities": {
+                "period": commands.current_period(now.date()),
+                "items": [
+                    {"title": "Speeding on Main Street", "concern_ids": linked[:1]},
+                    {"title": "Dealing near the station", "concern_ids": linked[1:2]},
+                ],
+            },
+        },
+    )
+    added["meetings"] += 3

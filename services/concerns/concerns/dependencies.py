@@ -1,0 +1,42 @@
+"""Dependency providers of the concerns service: its settings and its rate limiter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+
+from concerns.domain.ratelimit import RateLimits
+from concerns.settings import Settings
+
+
+class ConcernsSettings(DependencyProvider):
+    """The service's settings, read once from the container config."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Settings:
+        return self.settings
+
+
+class SubmissionLimiter:
+    """What a worker sees: `check(address=..., token=..., now=...)`; raises RateLimited."""
+
+    def __init__(self, limits: RateLimits) -> None:
+        self._limits = limits
+
+    def check(self, address: str | None, token: str | None, now: datetime) -> None:
+        self._limits.check({"address": address, "token": token}, now)
+
+
+class RateLimiter(DependencyProvider):
+    """Token buckets per client address and per token, shared by the workers of one process."""
+
+    def setup(self) -> None:
+        settings = Settings.from_config(self.container.config)
+        self.limits = RateLimits({"address": settings.rate_per_address, "token": settings.rate_per_token})
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> SubmissionLimiter:
+        return SubmissionLimiter(self.limits)

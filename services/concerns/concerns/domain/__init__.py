@@ -1,0 +1,1 @@
+"""The concerns domain: plain Python rules (no nameko, no database sessions)."""

@@ -1,0 +1,388 @@
+"""Read models: the lists, pages and feeds each audience sees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from beat_shared.clock import utc_iso
+from beat_shared.errors import InvalidInput, NotFound
+from beat_shared.http import PageRequest, page_body
+from concerns import store, views
+from concerns.commands import current_period
+from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
+from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Support
+from concerns.settings import Settings
+
+CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
+
+
+def _page(session: Session, query: Select, page: PageRequest) -> list[Concern]:
+    return list(session.scalars(query.offset(page.offset).limit(page.size)))
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+def staff_list(session: Session, actor: Actor, args: dict[str, Any], page: PageRequest) -> dict[str, Any]:
+    """Officers see the concerns of their beats; supervisors and admins see all."""
+    query = select(Concern).order_by(Concern.submitted_at.desc(), Concern.id)
+    if actor.role == "officer":
+        query = query.where(Concern.beat_code.in_(sorted(actor.beat_codes)))
+    if "status" in args:
+        query = query.where(Concern.status == args["status"])
+    if "category" in args:
+        query = query.where(Concern.category_code == args["category"])
+    if "beat" in args:
+        query = query.where(Concern.beat_code == args["beat"])
+    if args.get("overdue") is not None:
+        overdue = Concern.overdue_at.is_not(None) & Concern.acknowledged_at.is_(None)
+        query = query.where(overdue if args["overdue"] else ~overdue)
+    if args.get("outside_beats") is not None:
+        query = query.where(Concern.outside_beats.is_(args["outside_beats"]))
+    total = store.count(session, query)
+    rows = _page(session, query, page)
+    categories = store.categories_by_code(session)
+    history = store.updates_for(session, [row.id for row in rows])
+    items = [views.concern_staff(row, categories[row.category_code], history[row.id]) for row in rows]
+    return page_body(items, total, page)
+
+
+# --- residents --------------------------------------------------------------------------
+
+
+def resident_list(session: Session, subject: str, page: PageRequest) -> dict[str, Any]:
+    """A resident's own concerns and those they support ("me too"), newest first."""
+    supported = select(Support.concern_id).where(Support.supporter_key == f"subject:{subject}")
+    query = (
+        select(Concern)
+        .where(or_(Concern.reporter_subject == subject, Concern.id.in_(supported)))
+        .order_by(Concern.submitted_at.desc(), Concern.id)
+    )
+    total = store.count(session, query)
+    rows = _page(session, query, page)
+    categories = store.categories_by_code(session)
+    history = store.updates_for(session, [row.id for row in rows])
+    items = []
+    for row in rows:
+        if row.reporter_subject == subject:
+            items.append(
+                {**views.concern_resident(row, categories[row.category_code], history[row.id]), "relation": "reported"}
+            )
+        else:
+            items.append(
+                {**views.concern_public(row, categories[row.category_code], history[row.id]), "relation": "supported"}
+            )
+    return page_body(items, total, page)
+
+
+# --- the public -------------------------------------------------------------------------
+
+
+def _public_query(args: dict[str, Any]) -> Select:
+    # A withdrawn concern was taken back by its resident: it leaves the public list.
+    query = select(Concern).where(Concern.status != Status.WITHDRAWN.value)
+    status = args.get("status")
+    if status == "open":
+        query = query.where(Concern.status.in_(store.OPEN_VALUES))
+    elif status == "closed":
+        query = query.where(Concern.status.in_(CLOSED_VALUES))
+    elif status:
+        query = query.where(Concern.status == status)
+    if args.get("category"):
+        query = query.where(Concern.category_code == args["category"])
+    if args.get("beat"):
+        query = query.where(Concern.beat_code == args["beat"])
+    if args.get("bbox"):
+        west, south, east, north = _bbox(args["bbox"])
+        query = query.where(Concern.lat.between(south, north), Concern.long.between(west, east))
+    return query.order_by(Concern.submitted_at.desc(), Concern.id)
+
+
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise InvalidInput("bbox is min_long,min_lat,max_long,max_lat", {"bbox": ["four numbers"]})
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise InvalidInput("bbox is min_long,min_lat,max_long,max_lat", {"bbox": ["out of range"]})
+    return west, south, east, north
+
+
+def public_list(session: Session, args: dict[str, Any], page: PageRequest) -> dict[str, Any]:
+    query = _public_query(args)
+    total = store.count(session, query)
+    rows = _page(session, query, page)
+    categories = store.categories_by_code(session)
+    history = store.updates_for(session, [row.id for row in rows])
+    return page_body(
+        [views.concern_public(row, categories[row.category_code], history[row.id]) for row in rows], total, page
+    )
+
+
+def public_map(session: Session, args: dict[str, Any], limit: int = 2000) -> dict[str, Any]:
+    """The map feed: a GeoJSON FeatureCollection of located concerns, rounded to ~100 m."""
+    query = _public_query(args).where(Concern.lat.is_not(None)).limit(limit)
+    categories = store.categories_by_code(session)
+    features = [views.public_feature(row, categories[row.category_code]) for row in session.scalars(query)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def public_concern(session: Session, concern_id: str) -> dict[str, Any]:
+    concern = store.concern(session, concern_id)
+    if concern.status == Status.WITHDRAWN.value:
+        raise NotFound(f"concern {concern_id} was withdrawn by its resident")
+    category = session.get(Category, concern.category_code)
+    assert category is not None
+    return views.concern_public(concern, category, store.updates(session, concern.id))
+
+
+def similar(session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime) -> list:
+    from concerns.domain.duplicates import suggest_duplicates
+
+    category = store.category(session, category_code)
+    candidates = store.duplicate_candidates(
+        session, category.code, lat, long, now, settings.duplicate_metres, settings.duplicate_days
+    )
+    found = suggest_duplicates(
+        category.code, lat, long, now, candidates, settings.duplicate_metres, settings.duplicate_days
+    )
+    return suggestions_view(session, found)
+
+
+def suggestions_view(session: Session, suggestions: list) -> list[dict[str, Any]]:
+    if not suggestions:
+        return []
+    rows = {
+        row.id: row
+        for row in session.scalars(select(Concern).where(Concern.id.in_([s.concern_id for s in suggestions])))
+    }
+    categories = store.categories_by_code(session)
+    return [
+        {
+            "concern_id": suggestion.concern_id,
+            "distance_metres": suggestion.distance_metres,
+            "concern": views.concern_public(
+                rows[suggestion.concern_id], categories[rows[suggestion.concern_id].category_code]
+            ),
+        }
+        for suggestion in suggestions
+    ]
+
+
+# --- beats ------------------------------------------------------------------------------
+
+
+def beat_page(session: Session, settings: Settings, code: str, now: datetime) -> dict[str, Any]:
+    """Who the beat's officers are, what is coming up, what worries residents, what got done."""
+    beat = store.beat(session, code)
+    categories = store.categories_by_code(session)
+    top = session.scalars(
+        select(Concern)
+        .where(Concern.beat_code == code, Concern.status.in_(store.OPEN_VALUES))
+        .order_by(Concern.supporters.desc(), Concern.submitted_at, Concern.id)
+        .limit(5)
+    )
+    resolved = session.scalars(
+        select(Concern)
+        .where(
+            Concern.beat_code == code,
+            Concern.status == Status.RESOLVED.value,
+            Concern.ended_at >= now - timedelta(days=settings.recent_days),
+        )
+        .order_by(Concern.ended_at.desc(), Concern.id)
+        .limit(5)
+    )
+    period = current_period(now.date())
+    priorities = session.scalars(
+        select(BeatPriority)
+        .where(BeatPriority.beat_code == code, BeatPriority.period == period)
+        .order_by(BeatPriority.rank)
+    )
+    actions = session.scalars(
+        select(AgreedAction)
+        .where(AgreedAction.beat_code == code, AgreedAction.status == "open")
+        .order_by(AgreedAction.due_date, AgreedAction.id)
+    )
+    return {
+        "beat": views.beat_view(beat),
+        "officers": [views.officer_public(officer) for officer in store.beat_officers(session, code)],
+        "upcoming_meetings": [views.meeting_view(meeting) for meeting in store.upcoming_meetings(session, code, now)],
+        "top_open_concerns": [views.concern_public(row, categories[row.category_code]) for row in top],
+        "recently_resolved": [
+            views.concern_public(row, categories[row.category_code], store.updates(session, row.id)) for row in resolved
+        ],
+        "priorities": {"period": period, "items": [views.priority_view(item) for item in priorities]},
+        "open_actions": [views.action_view(action) for action in actions],
+        "service_notice": settings.notice(),
+    }
+
+
+def beats(session: Session) -> list[Beat]:
+    return list(session.scalars(select(Beat).order_by(Beat.code)))
+
+
+def meetings(session: Session, code: str, when: str, now: datetime) -> list[dict[str, Any]]:
+    store.beat(session, code)
+    query = select(Meeting).where(Meeting.beat_code == code)
+    if when == "upcoming":
+        query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at)
+    elif when == "past":
+        query = query.where(Meeting.ends_at < now).order_by(Meeting.starts_at.desc())
+    else:
+        query = query.order_by(Meeting.starts_at)
+    return [views.meeting_view(meeting) for meeting in session.scalars(query.limit(200))]
+
+
+def meeting(session: Session, meeting_id: str) -> dict[str, Any]:
+    found = session.get(Meeting, meeting_id)
+    if found is None:
+        raise NotFound(f"meeting {meeting_id} does not exist")
+    actions = session.scalars(
+        select(AgreedAction).where(AgreedAction.meeting_id == found.id).order_by(AgreedAction.due_date)
+    )
+    return views.meeting_view(found, actions)
+
+
+def actions(session: Session, code: str, status: str | None) -> list[dict[str, Any]]:
+    store.beat(session, code)
+    query = select(AgreedAction).where(AgreedAction.beat_code == code)
+    if status:
+        query = query.where(AgreedAction.status == status)
+    return [views.action_view(action) for action in session.scalars(query.order_by(AgreedAction.due_date))]
+
+
+def priorities(session: Session, code: str, period: str) -> dict[str, Any]:
+    store.beat(session, code)
+    rows = session.scalars(
+        select(BeatPriority)
+        .where(BeatPriority.beat_code == code, BeatPriority.period == period)
+        .order_by(BeatPriority.rank)
+    )
+    return {"beat_code": code, "period": period, "items": [views.priority_view(row) for row in rows]}
+
+
+# --- Open311 ----------------------------------------------------------------------------
+
+
+def open311_service(category: Category) -> dict[str, Any]:
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": bool(category.attributes),
+        "type": "realtime",
+        "keywords": ", ".join(category.keywords),
+        "group": category.group,
+    }
+
+
+def open311_definition(category: Category) -> dict[str, Any]:
+    keys = ("variable", "code", "datatype", "required", "datatype_description", "order", "description")
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {**{key: attribute.get(key) for key in keys}, "values": attribute.get("values") or []}
+            for attribute in sorted(category.attributes, key=lambda attribute: attribute["order"])
+        ],
+    }
+
+
+def open311_request(
+    concern: Concern, category: Category, beat: Beat | None, notes: str | None, settings: Settings
+) -> dict[str, Any]:
+    """A concern as a public Open311 service request: rounded location, no personal data."""
+    public = views.concern_public(concern, category)
+    agency = settings.agency_name + (f", {beat.name}" if beat else "")
+    return {
+        "service_request_id": concern.id,
+        "status": open311_status(concern.status),
+        "status_notes": notes or STATUS_LABELS[Status(concern.status)],
+        "service_name": category.name,
+        "service_code": category.code,
+        "description": public["description"],
+        "agency_responsible": agency,
+        "service_notice": settings.notice(category.acknowledge_hours),
+        "requested_datetime": utc_iso(concern.submitted_at),
+        "updated_datetime": utc_iso(concern.updated_at),
+        "expected_datetime": utc_iso(concern.acknowledge_by) if concern.status == Status.SUBMITTED.value else None,
+        # The exact address is personal data; the public gets the beat, like the rounded point.
+        "address": f"{beat.name}, {beat.neighbourhood}".strip(", ") if beat else None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": public["location"]["lat"],
+        "long": public["location"]["long"],
+        "media_url": concern.media_url,
+    }
+
+
+def open311_requests(session: Session, settings: Settings, rows: list[Concern]) -> list[dict[str, Any]]:
+    categories = store.categories_by_code(session)
+    beats_by_code = {beat.code: beat for beat in beats(session)}
+    notes = latest_public_notes(session, [row.id for row in rows])
+    return [
+        open311_request(
+            row, categories[row.category_code], beats_by_code.get(row.beat_code or ""), notes.get(row.id), settings
+        )
+        for row in rows
+    ]
+
+
+def latest_public_notes(session: Session, concern_ids: list[str]) -> dict[str, str]:
+    notes: dict[str, str] = {}
+    for concern_id, history in store.updates_for(session, concern_ids).items():
+        for update in history:
+            if update.public_note:
+                notes[concern_id] = update.public_note
+    return notes
+
+
+def open311_search(
+    session: Session,
+    ids: list[str] | None,
+    codes: list[str] | None,
+    statuses: set[str] | None,
+    window: tuple[datetime, datetime],
+) -> list[Concern]:
+    query = select(Concern).where(Concern.status != Status.WITHDRAWN.value)
+    if ids is not None:
+        query = query.where(Concern.id.in_(ids))  # overrides every other filter, as the spec says
+    else:
+        start, end = window
+        query = query.where(Concern.submitted_at >= start, Concern.submitted_at <= end)
+        if codes is not None:
+            query = query.where(Concern.category_code.in_(codes))
+        if statuses is not None:
+            query = query.where(Concern.status.in_(sorted(statuses)))
+    return list(session.scalars(query.order_by(Concern.submitted_at.desc(), Concern.id).limit(1000)))
+
+
+def open311_updates(session: Session, window: tuple[datetime, datetime]) -> list[dict[str, Any]]:
+    """Status changes in the window (FixMyStreet's servicerequestupdates extension)."""
+    start, end = window
+    rows = session.execute(
+        select(ConcernUpdate, Concern.media_url)
+        .join(Concern, Concern.id == ConcernUpdate.concern_id)
+        .where(
+            ConcernUpdate.from_status.is_not(None),
+            ConcernUpdate.at >= start,
+            ConcernUpdate.at <= end,
+            Concern.status != Status.WITHDRAWN.value,
+        )
+        .order_by(ConcernUpdate.at, ConcernUpdate.id)
+        .limit(1000)
+    )
+    return [
+        {
+            "update_id": str(update.id),
+            "service_request_id": update.concern_id,
+            "status": UPDATE_FEED_STATUS[Status(update.to_status)],
+            "updated_datetime": utc_iso(update.at),
+            "description": update.public_note or STATUS_LABELS[Status(update.to_status)],
+            "media_url": media_url,
+        }
+        for update, media_url in rows
+    ]

@@ -1,0 +1,131 @@
+"""Reading the concerns database: the queries the commands and views share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from beat_shared.errors import InvalidInput, NotFound
+from concerns.domain.duplicates import Candidate
+from concerns.domain.geo import BeatBoundary, boundary, degree_box
+from concerns.domain.workflow import OPEN_STATUSES, Status
+from concerns.models import Beat, BeatAssignment, Category, Concern, ConcernUpdate, Meeting, Officer
+
+OPEN_VALUES = tuple(status.value for status in OPEN_STATUSES)
+
+
+def token_hash(token: str) -> str:
+    """Receipt tokens are stored only as hashes: a database leak reveals no usable token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def category(session: Session, code: str, field: str = "category") -> Category:
+    found = session.get(Category, code)
+    if found is None or not found.active:
+        raise InvalidInput(f"unknown category {code!r}", {field: [f"unknown category {code!r}"]})
+    return found
+
+
+def categories_by_code(session: Session) -> dict[str, Category]:
+    return {found.code: found for found in session.scalars(select(Category))}
+
+
+def concern(session: Session, concern_id: str, for_update: bool = False) -> Concern:
+    query = select(Concern).where(Concern.id == concern_id)
+    if for_update:
+        query = query.with_for_update()
+    found = session.scalars(query).first()
+    if found is None:
+        raise NotFound(f"concern {concern_id} does not exist")
+    return found
+
+
+def concern_by_receipt(session: Session, token: str) -> Concern | None:
+    return session.scalars(select(Concern).where(Concern.receipt_token_hash == token_hash(token))).first()
+
+
+def updates(session: Session, concern_id: str) -> list[ConcernUpdate]:
+    return list(
+        session.scalars(select(ConcernUpdate).where(ConcernUpdate.concern_id == concern_id).order_by(ConcernUpdate.id))
+    )
+
+
+def updates_for(session: Session, concern_ids: Sequence[str]) -> dict[str, list[ConcernUpdate]]:
+    grouped: dict[str, list[ConcernUpdate]] = {concern_id: [] for concern_id in concern_ids}
+    if concern_ids:
+        rows = session.scalars(
+            select(ConcernUpdate).where(ConcernUpdate.concern_id.in_(concern_ids)).order_by(ConcernUpdate.id)
+        )
+        for row in rows:
+            grouped[row.concern_id].append(row)
+    return grouped
+
+
+def beat(session: Session, code: str) -> Beat:
+    found = session.get(Beat, code)
+    if found is None:
+        raise NotFound(f"beat {code} does not exist")
+    return found
+
+
+def boundaries_around(session: Session, lat: float, long: float) -> list[BeatBoundary]:
+    """Boundaries of the beats whose bounding box holds the point (the exact test is in geo)."""
+    rows = session.scalars(
+        select(Beat).where(Beat.min_lat <= lat, Beat.max_lat >= lat, Beat.min_long <= long, Beat.max_long >= long)
+    )
+    return [boundary(row.code, row.boundary) for row in rows]
+
+
+def beats_of(session: Session, subject: str) -> frozenset[str]:
+    return frozenset(session.scalars(select(BeatAssignment.beat_code).where(BeatAssignment.subject == subject)))
+
+
+def beat_officers(session: Session, beat_code: str) -> list[Officer]:
+    return list(
+        session.scalars(
+            select(Officer)
+            .join(BeatAssignment, BeatAssignment.subject == Officer.subject)
+            .where(BeatAssignment.beat_code == beat_code)
+            .order_by(Officer.role, Officer.name)
+        )
+    )
+
+
+def duplicate_candidates(
+    session: Session, category_code: str, lat: float, long: float, now: datetime, metres: float, days: float
+) -> list[Candidate]:
+    south, west, north, east = degree_box(lat, long, metres)
+    rows = session.execute(
+        select(
+            Concern.id, Concern.category_code, Concern.lat, Concern.long, Concern.submitted_at, Concern.status
+        ).where(
+            Concern.category_code == category_code,
+            Concern.status.in_(OPEN_VALUES),
+            Concern.submitted_at >= now - timedelta(days=days),
+            Concern.lat.between(south, north),
+            Concern.long.between(west, east),
+        )
+    )
+    return [
+        Candidate(row.id, row.category_code, row.lat, row.long, row.submitted_at, Status(row.status) in OPEN_STATUSES)
+        for row in rows
+    ]
+
+
+def count(session: Session, query: Select) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def upcoming_meetings(session: Session, beat_code: str, now: datetime, limit: int = 5) -> list[Meeting]:
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(Meeting.beat_code == beat_code, Meeting.ends_at >= now, Meeting.status == "scheduled")
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+    )

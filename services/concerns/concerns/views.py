@@ -1,0 +1,223 @@
+"""How a concern, beat or meeting looks to each audience.
+
+Three views of a concern: `staff` (officers of its beat, supervisors, admins: everything),
+`resident` (the reporter, by bearer token or receipt token: their own details, public notes),
+`public` (anyone: no personal data, location rounded to ~100 m, public notes only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from beat_shared.clock import utc_iso
+from concerns.domain.geo import public_point
+from concerns.domain.privacy import mask_contact_details
+from concerns.domain.workflow import STATUS_LABELS, Status, open311_status
+from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Officer
+
+
+def _iso(moment: Any) -> str | None:
+    return utc_iso(moment) if moment is not None else None
+
+
+def update_view(update: ConcernUpdate, internal: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": update.to_status,
+        "previous_status": update.from_status,
+        "at": _iso(update.at),
+        "public_note": update.public_note,
+    }
+    if internal:
+        body |= {"by": update.actor_subject, "by_role": update.actor_role, "internal_note": update.internal_note}
+    return body
+
+
+def _common(concern: Concern, category: Category) -> dict[str, Any]:
+    return {
+        "id": concern.id,
+        "category": concern.category_code,
+        "category_name": category.name,
+        "status": concern.status,
+        "status_label": STATUS_LABELS[Status(concern.status)],
+        "open311_status": open311_status(concern.status),
+        "beat_code": concern.beat_code,
+        "outside_beats": concern.outside_beats,
+        "supporters": concern.supporters,
+        "merged_into": concern.merged_into,
+        "submitted_at": _iso(concern.submitted_at),
+        "updated_at": _iso(concern.updated_at),
+        "acknowledged_at": _iso(concern.acknowledged_at),
+        "ended_at": _iso(concern.ended_at),
+        "media_url": concern.media_url,
+    }
+
+
+def concern_staff(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+    return {
+        **_common(concern, category),
+        "description": concern.description,
+        "location": {"lat": concern.lat, "long": concern.long, "address": concern.address},
+        "address_id": concern.address_id,
+        "attributes": concern.attributes,
+        "language": concern.language,
+        "anonymous": concern.anonymous,
+        "reporter": _reporter(concern),
+        "source": concern.source,
+        "version": concern.version,
+        "acknowledge_by": _iso(concern.acknowledge_by),
+        "overdue": concern.overdue_at is not None and concern.acknowledged_at is None,
+        "overdue_at": _iso(concern.overdue_at),
+        "updates": [update_view(update, internal=True) for update in updates],
+    }
+
+
+def concern_resident(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+    return {
+        **_common(concern, category),
+        "description": concern.description,
+        "location": {"lat": concern.lat, "long": concern.long, "address": concern.address},
+        "attributes": concern.attributes,
+        "language": concern.language,
+        "anonymous": concern.anonymous,
+        "reporter": _reporter(concern),
+        "version": concern.version,
+        "acknowledge_by": _iso(concern.acknowledge_by),
+        "updates": [update_view(update) for update in updates if update.public_note or update.from_status is None],
+    }
+
+
+def concern_public(concern: Concern, category: Category, updates: Iterable[ConcernUpdate] = ()) -> dict[str, Any]:
+    lat, long = public_point(concern.lat, concern.long)
+    return {
+        **_common(concern, category),
+        "description": mask_contact_details(concern.description),
+        "location": {"lat": lat, "long": long, "precision_metres": 100 if lat is not None else None},
+        "updates": [update_view(update) for update in updates if update.public_note],
+    }
+
+
+def _reporter(concern: Concern) -> dict[str, Any]:
+    return {
+        "subject": concern.reporter_subject,
+        "name": concern.reporter_name,
+        "email": concern.reporter_email,
+        "phone": concern.reporter_phone,
+        "contact_preference": concern.contact_preference,
+        "device_id": concern.device_id,
+        "account_id": concern.account_id,
+    }
+
+
+def public_feature(concern: Concern, category: Category) -> dict[str, Any]:
+    """A GeoJSON point feature for the public map (rounded location, no personal data)."""
+    lat, long = public_point(concern.lat, concern.long)
+    return {
+        "type": "Feature",
+        "id": concern.id,
+        "geometry": {"type": "Point", "coordinates": [long, lat]},
+        "properties": {
+            "category": concern.category_code,
+            "category_name": category.name,
+            "status": concern.status,
+            "open311_status": open311_status(concern.status),
+            "beat_code": concern.beat_code,
+            "supporters": concern.supporters,
+            "submitted_at": _iso(concern.submitted_at),
+        },
+    }
+
+
+def category_view(category: Category) -> dict[str, Any]:
+    return {
+        "code": category.code,
+        "name": category.name,
+        "description": category.description,
+        "group": category.group,
+        "keywords": category.keywords,
+        "attributes": sorted(category.attributes, key=lambda attribute: attribute["order"]),
+        "acknowledge_hours": category.acknowledge_hours,
+        "active": category.active,
+    }
+
+
+def officer_public(officer: Officer) -> dict[str, Any]:
+    """The partner profile residents see on a beat page (work contact details only)."""
+    return {
+        "subject": officer.subject,
+        "name": officer.name,
+        "title": officer.title,
+        "role": officer.role,
+        "photo_url": officer.photo_url,
+        "email": officer.email,
+        "phone": officer.phone,
+        "bio": officer.bio,
+    }
+
+
+def beat_view(beat: Beat, with_boundary: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": beat.code,
+        "name": beat.name,
+        "neighbourhood": beat.neighbourhood,
+        "contact_email": beat.contact_email,
+        "contact_phone": beat.contact_phone,
+        "bbox": [beat.min_long, beat.min_lat, beat.max_long, beat.max_lat],
+    }
+    if with_boundary:
+        body["boundary"] = beat.boundary
+    return body
+
+
+def beat_feature(beat: Beat) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": beat.code,
+        "geometry": beat.boundary,
+        "properties": {"code": beat.code, "name": beat.name, "neighbourhood": beat.neighbourhood},
+    }
+
+
+def meeting_view(meeting: Meeting, actions: Iterable[AgreedAction] = ()) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "beat_code": meeting.beat_code,
+        "kind": meeting.kind,
+        "title": meeting.title,
+        "description": meeting.description,
+        "venue": meeting.venue,
+        "starts_at": _iso(meeting.starts_at),
+        "ends_at": _iso(meeting.ends_at),
+        "status": meeting.status,
+        "agenda": meeting.agenda,
+        "attendees": meeting.attendees,
+        "summary": meeting.summary,
+        "concluded_at": _iso(meeting.concluded_at),
+        "actions": [action_view(action) for action in actions],
+    }
+
+
+def action_view(action: AgreedAction) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "meeting_id": action.meeting_id,
+        "beat_code": action.beat_code,
+        "description": action.description,
+        "owner": action.owner,
+        "due_date": action.due_date.isoformat(),
+        "status": action.status,
+        "concern_ids": action.concern_ids,
+        "completed_at": _iso(action.completed_at),
+    }
+
+
+def priority_view(priority: BeatPriority) -> dict[str, Any]:
+    return {
+        "rank": priority.rank,
+        "title": priority.title,
+        "description": priority.description,
+        "period": priority.period,
+        "concern_ids": priority.concern_ids,
+        "meeting_id": priority.meeting_id,
+        "agreed_at": _iso(priority.agreed_at),
+    }
