@@ -1,10 +1,31 @@
-"""Tables of the referrals database (SQLAlchemy 2 typed mappings)."""
+"""Tables of the referrals database (SQLAlchemy 2 typed mappings).
+
+Two parts: the agency directory, shaped after Open Referral HSDS 3.0 (organizations,
+services, locations, taxonomy terms, ...), and the closed-loop referrals with their
+consent records, audit log and agency webhook registrations.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
 
-from beat_shared.db import add_platform_tables
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from beat_shared.db import BigId, add_platform_tables
+
+UUID_LENGTH = 36
+Timestamp = DateTime(timezone=True)
 
 
 class Base(DeclarativeBase):
@@ -12,3 +33,292 @@ class Base(DeclarativeBase):
 
 
 add_platform_tables(Base.metadata)
+
+
+# --- directory (HSDS 3.0) -----------------------------------------------------------------
+
+
+class Organization(Base):
+    """An agency. `agency_id` ("agency-<slug>") is how tokens, events and queues name it."""
+
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    alternate_name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    last_modified: Mapped[datetime] = mapped_column(Timestamp)
+
+    services: Mapped[list[Service]] = relationship(back_populates="organization", order_by="Service.name")
+    locations: Mapped[list[Location]] = relationship(back_populates="organization", order_by="Location.name")
+    phones: Mapped[list[Phone]] = relationship(
+        primaryjoin="and_(Phone.organization_id == Organization.id, Phone.service_id.is_(None))",
+        viewonly=True,
+        order_by="Phone.id",
+    )
+
+
+class Taxonomy(Base):
+    __tablename__ = "taxonomies"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    uri: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[str | None] = mapped_column(String(40))
+
+
+class TaxonomyTerm(Base):
+    """A need category; `code` (e.g. "housing") is what referral events carry."""
+
+    __tablename__ = "taxonomy_terms"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    taxonomy_id: Mapped[str | None] = mapped_column(ForeignKey("taxonomies.id"))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("taxonomy_terms.id"))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+
+    taxonomy: Mapped[Taxonomy | None] = relationship()
+
+
+class ServiceTaxonomyTerm(Base):
+    """HSDS 3 links a service to a term through an `attribute` row."""
+
+    __tablename__ = "service_taxonomy_terms"
+    __table_args__ = (UniqueConstraint("service_id", "taxonomy_term_id", name="uq_service_term"),)
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("taxonomy_terms.id"), index=True)
+
+    term: Mapped[TaxonomyTerm] = relationship()
+
+
+class Service(Base):
+    __tablename__ = "services"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    alternate_name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(500))
+    email: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(24), default="active")
+    interpretation_services: Mapped[str | None] = mapped_column(Text)
+    application_process: Mapped[str | None] = mapped_column(Text)
+    fees_description: Mapped[str | None] = mapped_column(Text)
+    wait_time: Mapped[str | None] = mapped_column(String(200))
+    eligibility_description: Mapped[str | None] = mapped_column(Text)
+    minimum_age: Mapped[int | None] = mapped_column(Integer)
+    maximum_age: Mapped[int | None] = mapped_column(Integer)
+    alert: Mapped[str | None] = mapped_column(Text)
+    # Beat's availability signal for matching: does the service take new referrals now?
+    accepting_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_modified: Mapped[datetime] = mapped_column(Timestamp, index=True)
+
+    organization: Mapped[Organization] = relationship(back_populates="services")
+    terms: Mapped[list[ServiceTaxonomyTerm]] = relationship(
+        cascade="all, delete-orphan", order_by="ServiceTaxonomyTerm.id"
+    )
+    phones: Mapped[list[Phone]] = relationship(cascade="all, delete-orphan", order_by="Phone.id")
+    schedules: Mapped[list[Schedule]] = relationship(cascade="all, delete-orphan", order_by="Schedule.id")
+    languages: Mapped[list[Language]] = relationship(cascade="all, delete-orphan", order_by="Language.code")
+    service_areas: Mapped[list[ServiceArea]] = relationship(cascade="all, delete-orphan", order_by="ServiceArea.name")
+    service_at_locations: Mapped[list[ServiceAtLocation]] = relationship(
+        back_populates="service", cascade="all, delete-orphan", order_by="ServiceAtLocation.id"
+    )
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    location_type: Mapped[str] = mapped_column(String(16), default="physical")
+    name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    transportation: Mapped[str | None] = mapped_column(Text)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # One address per location is all Riverton needs; HSDS's addresses list is built from it.
+    address_1: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state_province: Mapped[str | None] = mapped_column(String(100))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+
+    organization: Mapped[Organization | None] = relationship(back_populates="locations")
+
+
+class ServiceAtLocation(Base):
+    __tablename__ = "service_at_locations"
+    __table_args__ = (UniqueConstraint("service_id", "location_id", name="uq_service_location"),)
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    service: Mapped[Service] = relationship(back_populates="service_at_locations")
+    location: Mapped[Location] = relationship()
+
+
+class Phone(Base):
+    __tablename__ = "phones"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    service_id: Mapped[str | None] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    extension: Mapped[int | None] = mapped_column(Integer)
+    type: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Schedule(Base):
+    """A weekly opening (RFC 5545 style: freq WEEKLY, byday "MO,TU", opens_at "09:00")."""
+
+    __tablename__ = "schedules"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    freq: Mapped[str] = mapped_column(String(10), default="WEEKLY")
+    interval: Mapped[int | None] = mapped_column(Integer)
+    byday: Mapped[str | None] = mapped_column(String(40))
+    opens_at: Mapped[str | None] = mapped_column(String(8))
+    closes_at: Mapped[str | None] = mapped_column(String(8))
+    valid_from: Mapped[str | None] = mapped_column(String(10))
+    valid_to: Mapped[str | None] = mapped_column(String(10))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Language(Base):
+    __tablename__ = "languages"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ServiceArea(Base):
+    """Where a service works; `beat_code` (RV-01 ...) when the area is a police beat."""
+
+    __tablename__ = "service_areas"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    beat_code: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+# --- referrals ----------------------------------------------------------------------------
+
+
+class ConsentRecord(Base):
+    """Who consented, when, how, to which agency, for what and until when."""
+
+    __tablename__ = "consent_records"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    given_by: Mapped[str | None] = mapped_column(String(200))  # personal data: erased by retention
+    given_at: Mapped[datetime] = mapped_column(Timestamp)
+    method: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(500))
+    valid_until: Mapped[datetime] = mapped_column(Timestamp)
+    recorded_by: Mapped[str] = mapped_column(String(120))
+    recorded_at: Mapped[datetime] = mapped_column(Timestamp)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(120))
+    withdrawal_method: Mapped[str | None] = mapped_column(String(40))
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    request_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # from beat.referral.requested
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    service_id: Mapped[str | None] = mapped_column(String(UUID_LENGTH))
+    need_category: Mapped[str] = mapped_column(String(64), index=True)
+    urgency: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    beat_code: Mapped[str | None] = mapped_column(String(64))
+    concern_id: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(120))
+    consent_id: Mapped[str | None] = mapped_column(ForeignKey("consent_records.id"))
+    # The client's personal data: shown only under valid consent, erased after retention.
+    client_name: Mapped[str | None] = mapped_column(String(200))
+    client_phone: Mapped[str | None] = mapped_column(String(40))
+    client_email: Mapped[str | None] = mapped_column(String(200))
+    client_language: Mapped[str | None] = mapped_column(String(8))
+    client_age: Mapped[int | None] = mapped_column(Integer)
+    client_notes: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(String(40))
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)  # the agency's free-text note: personal data
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    respond_by: Mapped[datetime | None] = mapped_column(Timestamp)
+    reminded_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    accepted_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    consent: Mapped[ConsentRecord | None] = relationship()
+    history: Mapped[list[ReferralStatusChange]] = relationship(
+        cascade="all, delete-orphan", order_by="ReferralStatusChange.id"
+    )
+
+    __table_args__ = (Index("ix_referrals_status_respond_by", "status", "respond_by"),)
+
+
+class ReferralStatusChange(Base):
+    __tablename__ = "referral_status_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AuditEntry(Base):
+    """One read of a client's personal data: who, what, when."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    actor_role: Mapped[str] = mapped_column(String(20))
+    actor_agency_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    referral_id: Mapped[str] = mapped_column(String(UUID_LENGTH), index=True)
+    fields: Mapped[str] = mapped_column(String(300))
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    secrets: Mapped[list[WebhookSecret]] = relationship(
+        cascade="all, delete-orphan", order_by="WebhookSecret.created_at.desc()"
+    )
+
+
+class WebhookSecret(Base):
+    """A Standard Webhooks signing secret; rotated-out secrets keep signing until expires_at."""
+
+    __tablename__ = "webhook_secrets"
+    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -1,15 +1,843 @@
-"""The referrals service's entrypoints (thin: parse, call the domain, answer)."""
+"""The referrals service's entrypoints (thin: parse, call the domain, answer).
+
+An agency directory in the Open Referral HSDS 3.0 API shape, closed-loop referrals
+with consent, agency access, timers for deadlines and retention, and the RPCs the
+notifications service uses to reach agencies.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.auth import Principal
+from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
+from beat_shared.entrypoints import rpc, timer
+from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
+from beat_shared.http import http, page_body, page_request, read_json
+from beat_shared.http import json_response as _json_response
+from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from referrals.models import Base
+from referrals import directory, domain, hsds, webhooks
+from referrals.domain import Actor, Context
+from referrals.hsds.transfer import export_directory, import_directory
+from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
+from referrals.models import (
+    AuditEntry,
+    Base,
+    Organization,
+    Referral,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+from referrals.reporting import outcome_report
+from referrals.schemas import (
+    AuditQuery,
+    CancelInput,
+    ConsentInput,
+    DeclineInput,
+    HsdsDocument,
+    LocationInput,
+    MatchQuery,
+    NoteInput,
+    OrganizationInput,
+    OutcomeInput,
+    ReferralInput,
+    ReferralOutput,
+    ReferralPatch,
+    ReferralsQuery,
+    ReportQuery,
+    ServiceInput,
+    ServicesQuery,
+    StatusInput,
+    TaxonomyInput,
+    TaxonomyTermInput,
+    WebhookInput,
+    WebhookOutput,
+    WithdrawInput,
+)
+from referrals.settings import ReferralSettings
+
+STAFF = ("officer", "supervisor", "admin")
+DIRECTORY = ["directory (HSDS 3.0)"]
+REFERRALS = ["referrals"]
+AGENCY = ["agency"]
+ADMIN = ["administration"]
 
 
 class ReferralsService(PlatformEndpoints):
+    """Agency directory (Open Referral HSDS 3.0) and closed-loop referrals with consent."""
+
     name = "referrals"
 
     db = Database(Base.metadata)
     outbox = Outbox()
+    clock = ClockProvider()
+    config = Config()
+    concerns = RpcProxy("concerns")
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _context(self, principal: Principal | None = None) -> Context:
+        actor = Actor(principal.subject, principal.role, principal.agency_id) if principal else domain.SYSTEM
+        return Context(self.db, self.clock.now(), ReferralSettings.from_config(self.config), self.outbox.add, actor)
+
+    def _commit_now(self) -> None:
+        """Timers commit their own unit of work: nameko's `entrypoint_hook` (how tests and
+        operators drive them) bypasses the entrypoint's settling; under the real timer the
+        later settle finds nothing left to commit (and still wakes the outbox relay)."""
+        self.db.commit()
+
+    def _settings(self) -> ReferralSettings:
+        return ReferralSettings.from_config(self.config)
+
+    # --- HSDS read API -----------------------------------------------------------------------
+
+    @http("GET", "/", auth="none", summary="HSDS API version information", tags=DIRECTORY)
+    def api_info(self, request: Request) -> Response:
+        return json_response(
+            {
+                "version": hsds.HSDS_VERSION,
+                "profile": hsds.HSDS_PROFILE,
+                "openapi_url": f"{self._settings().public_url}/openapi.json",
+            }
+        )
+
+    @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY)
+    def list_services(self, request: Request) -> Response:
+        """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
+        `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`."""
+        criteria = ServicesQuery().load(request.args.to_dict())
+        page = page_request(request.args)
+        query = directory.services_query(
+            directory.ServiceFilter(
+                **{key: criteria.get(key) for key in ("search", "taxonomy_term_id", "taxonomy_id", "organization_id")},
+                modified_after=_aware(criteria.get("modified_after")),
+            )
+        ).options(*directory.service_options())
+        services, total = directory.page_of(self.db, query, page.offset, page.size, Service.name, Service.id)
+        return json_response(page_body([hsds.service_dict(s, full=False) for s in services], total, page))
+
+    @http("GET", "/services/<service_id>", auth="none", summary="A fully nested service", tags=DIRECTORY)
+    def get_service(self, request: Request, service_id: str) -> Response:
+        return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
+
+    @http(
+        "GET",
+        "/organizations",
+        auth="none",
+        summary="Organizations (agencies)",
+        query_schema=ServicesQuery,
+        tags=DIRECTORY,
+    )
+    def list_organizations(self, request: Request) -> Response:
+        page = page_request(request.args)
+        query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
+        search = request.args.get("search")
+        if search:
+            query = query.where(Organization.name.ilike(f"%{search}%"))
+        organizations, total = directory.page_of(self.db, query, page.offset, page.size, Organization.name)
+        return json_response(page_body([hsds.organization_dict(o) for o in organizations], total, page))
+
+    @http(
+        "GET",
+        "/organizations/<organization_id>",
+        auth="none",
+        summary="An organization with its services",
+        tags=DIRECTORY,
+    )
+    def get_organization(self, request: Request, organization_id: str) -> Response:
+        organization = directory.get_organization(self.db, organization_id)
+        return json_response(hsds.organization_dict(organization, with_services=True))
+
+    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", tags=DIRECTORY)
+    def list_taxonomies(self, request: Request) -> Response:
+        page = page_request(request.args)
+        rows, total = directory.page_of(self.db, select(Taxonomy), page.offset, page.size, Taxonomy.name)
+        return json_response(page_body([hsds.taxonomy_dict(t) for t in rows], total, page))
+
+    @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY)
+    def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
+        taxonomy = self.db.get(Taxonomy, taxonomy_id)
+        if taxonomy is None:
+            raise NotFound(f"taxonomy {taxonomy_id} does not exist")
+        return json_response(hsds.taxonomy_dict(taxonomy))
+
+    @http("GET", "/taxonomy_terms", auth="none", summary="Taxonomy terms (need categories)", tags=DIRECTORY)
+    def list_taxonomy_terms(self, request: Request) -> Response:
+        """Filter by `taxonomy_id`, `parent_id` or `search`."""
+        page = page_request(request.args)
+        query = select(TaxonomyTerm).options(selectinload(TaxonomyTerm.taxonomy))
+        for field in ("taxonomy_id", "parent_id"):
+            if request.args.get(field):
+                query = query.where(getattr(TaxonomyTerm, field) == request.args[field])
+        if request.args.get("search"):
+            query = query.where(TaxonomyTerm.name.ilike(f"%{request.args['search']}%"))
+        rows, total = directory.page_of(self.db, query, page.offset, page.size, TaxonomyTerm.code)
+        return json_response(page_body([hsds.term_dict(t) for t in rows], total, page))
+
+    @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY)
+    def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
+        term = self.db.get(TaxonomyTerm, term_id)
+        if term is None:
+            raise NotFound(f"taxonomy term {term_id} does not exist")
+        return json_response(hsds.term_dict(term))
+
+    @http("GET", "/service_at_locations", auth="none", summary="Services at their locations", tags=DIRECTORY)
+    def list_service_at_locations(self, request: Request) -> Response:
+        """Filter by `service_id`, `location_id`, `organization_id` or `taxonomy_term_id`."""
+        page = page_request(request.args)
+        query = select(ServiceAtLocation).join(Service)
+        for field in ("service_id", "location_id"):
+            if request.args.get(field):
+                query = query.where(getattr(ServiceAtLocation, field) == request.args[field])
+        if request.args.get("organization_id"):
+            query = query.where(Service.organization_id == request.args["organization_id"])
+        if request.args.get("taxonomy_term_id"):
+            services = directory.services_query(
+                directory.ServiceFilter(taxonomy_term_id=request.args["taxonomy_term_id"])
+            )
+            query = query.where(Service.id.in_(services.with_only_columns(Service.id)))
+        query = query.options(
+            selectinload(ServiceAtLocation.location),
+            selectinload(ServiceAtLocation.service).options(*directory.service_options()),
+        )
+        rows, total = directory.page_of(self.db, query, page.offset, page.size, ServiceAtLocation.id)
+        return json_response(
+            page_body([hsds.service_at_location_dict(r, with_service=True) for r in rows], total, page)
+        )
+
+    @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY)
+    def get_service_at_location(self, request: Request, link_id: str) -> Response:
+        link = self.db.get(ServiceAtLocation, link_id)
+        if link is None:
+            raise NotFound(f"service_at_location {link_id} does not exist")
+        return json_response(hsds.service_at_location_dict(link, with_service=True))
+
+    @http("GET", "/hsds/export", auth="none", summary="The whole directory as one HSDS 3.0 document", tags=DIRECTORY)
+    def export_hsds(self, request: Request) -> Response:
+        return json_response(export_directory(self.db))
+
+    # --- directory administration ------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/hsds/import",
+        roles=("admin",),
+        summary="Import an HSDS 3.0 document (upsert by id)",
+        request_schema=HsdsDocument,
+        tags=ADMIN,
+    )
+    def import_hsds(self, request: Request) -> Response:
+        document = read_json(request, HsdsDocument())
+        counts = import_directory(self.db, document, self.clock.now())
+        return json_response({"imported": counts})
+
+    @http(
+        "POST",
+        "/organizations",
+        roles=("admin",),
+        summary="Create an organization (agency)",
+        request_schema=OrganizationInput,
+        status=201,
+        tags=ADMIN,
+    )
+    def create_organization(self, request: Request) -> Response:
+        data = read_json(request, OrganizationInput())
+        if data.get("id") and self.db.get(Organization, data["id"]) is not None:
+            raise InvalidInput("an organization with this id exists", {"id": ["already exists"]})
+        organization = directory.upsert_organization(self.db, data, self.clock.now())
+        return json_response(hsds.organization_dict(organization), status=201)
+
+    @http(
+        "PATCH",
+        "/organizations/<organization_id>",
+        roles=("admin",),
+        summary="Edit an organization",
+        request_schema=OrganizationInput(partial=True),
+        tags=ADMIN,
+    )
+    def edit_organization(self, request: Request, organization_id: str) -> Response:
+        data = read_json(request, OrganizationInput(partial=True))
+        directory.get_organization(self.db, organization_id)
+        organization = directory.upsert_organization(self.db, {**data, "id": organization_id}, self.clock.now())
+        return json_response(hsds.organization_dict(organization))
+
+    @http(
+        "POST",
+        "/locations",
+        roles=("admin",),
+        summary="Create a location",
+        request_schema=LocationInput,
+        status=201,
+        tags=ADMIN,
+    )
+    def create_location(self, request: Request) -> Response:
+        data = read_json(request, LocationInput())
+        if data.get("id") and self.db.get(directory.Location, data["id"]) is not None:
+            raise InvalidInput("a location with this id exists", {"id": ["already exists"]})
+        location = directory.upsert_location(self.db, data)
+        self.db.flush()
+        return json_response(hsds.location_dict(location), status=201)
+
+    @http(
+        "PATCH",
+        "/locations/<location_id>",
+        roles=("admin",),
+        summary="Edit a location",
+        request_schema=LocationInput(partial=True),
+        tags=ADMIN,
+    )
+    def edit_location(self, request: Request, location_id: str) -> Response:
+        data = read_json(request, LocationInput(partial=True))
+        if self.db.get(directory.Location, location_id) is None:
+            raise NotFound(f"location {location_id} does not exist")
+        location = directory.upsert_location(self.db, {**data, "id": location_id})
+        self.db.flush()
+        return json_response(hsds.location_dict(location))
+
+    @http(
+        "POST",
+        "/services",
+        roles=("admin",),
+        summary="Create a service",
+        request_schema=ServiceInput,
+        status=201,
+        tags=ADMIN,
+    )
+    def create_service(self, request: Request) -> Response:
+        """Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
+        data = read_json(request, ServiceInput())
+        if data.get("id") and self.db.get(Service, data["id"]) is not None:
+            raise InvalidInput("a service with this id exists", {"id": ["already exists"]})
+        service = directory.upsert_service(self.db, data, self.clock.now())
+        self.db.expire_all()
+        return json_response(hsds.service_dict(directory.get_service(self.db, service.id)), status=201)
+
+    @http(
+        "PATCH",
+        "/services/<service_id>",
+        roles=("admin",),
+        summary="Edit a service (lists given replace)",
+        request_schema=ServiceInput(partial=True),
+        tags=ADMIN,
+    )
+    def edit_service(self, request: Request, service_id: str) -> Response:
+        data = read_json(request, ServiceInput(partial=True))
+        data.pop("id", None)
+        service = directory.get_service(self.db, service_id)
+        directory.upsert_service(self.db, data, self.clock.now(), service=service)
+        self.db.expire_all()
+        return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
+
+    @http(
+        "POST",
+        "/taxonomies",
+        roles=("admin",),
+        summary="Create a taxonomy",
+        request_schema=TaxonomyInput,
+        status=201,
+        tags=ADMIN,
+    )
+    def create_taxonomy(self, request: Request) -> Response:
+        taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput()))
+        self.db.flush()
+        return json_response(hsds.taxonomy_dict(taxonomy), status=201)
+
+    @http(
+        "POST",
+        "/taxonomy_terms",
+        roles=("admin",),
+        summary="Create a taxonomy term (need category)",
+        request_schema=TaxonomyTermInput,
+        status=201,
+        tags=ADMIN,
+    )
+    def create_taxonomy_term(self, request: Request) -> Response:
+        term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput()))
+        self.db.flush()
+        self.db.refresh(term)
+        return json_response(hsds.term_dict(term), status=201)
+
+    @http(
+        "PATCH",
+        "/taxonomy_terms/<term_id>",
+        roles=("admin",),
+        summary="Edit a taxonomy term",
+        request_schema=TaxonomyTermInput(partial=True),
+        tags=ADMIN,
+    )
+    def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
+        data = read_json(request, TaxonomyTermInput(partial=True))
+        if self.db.get(TaxonomyTerm, term_id) is None:
+            raise NotFound(f"taxonomy term {term_id} does not exist")
+        term = directory.upsert_term(self.db, {**data, "id": term_id})
+        self.db.flush()
+        self.db.refresh(term)
+        return json_response(hsds.term_dict(term))
+
+    # --- matching ----------------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/match",
+        roles=STAFF,
+        summary="Services for a need near a place or in a beat",
+        query_schema=MatchQuery,
+        tags=REFERRALS,
+    )
+    def match(self, request: Request) -> Response:
+        """Active services for `need_category` near `latitude`/`longitude` or in `beat_code`, that speak
+        `language` and take clients of `age`; ordered by availability and distance."""
+        query = MatchQuery().load(request.args.to_dict())
+        for paging in ("page", "per_page"):
+            query.pop(paging, None)
+        matches = directory.match_services(
+            self.db, directory.MatchRequest(**query), self.clock.now(), self._settings().timezone
+        )
+        return json_response(
+            {
+                "contents": [
+                    {
+                        "service": hsds.service_dict(m.service, full=False),
+                        "location": hsds.location_dict(m.location) if m.location else None,
+                        "distance_km": m.distance_km,
+                        "open_now": m.open_now,
+                        "accepting_referrals": m.service.accepting_referrals,
+                        "languages": [language.code for language in m.service.languages],
+                    }
+                    for m in matches
+                ]
+            }
+        )
+
+    # --- referrals: officers -----------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/referrals",
+        roles=("officer", "supervisor"),
+        summary="Draft a referral to a service",
+        request_schema=ReferralInput,
+        response_schema=ReferralOutput,
+        status=201,
+        tags=REFERRALS,
+    )
+    def create_referral(self, request: Request) -> Response:
+        """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
+        context = self._context(request.principal)
+        referral = domain.create_referral(context, read_json(request, ReferralInput()))
+        return json_response(domain.referral_view(context, referral), status=201)
+
+    @http(
+        "GET",
+        "/referrals",
+        roles=(*STAFF, "agency"),
+        summary="Referrals (agencies: their own)",
+        query_schema=ReferralsQuery,
+        tags=REFERRALS,
+    )
+    def list_referrals(self, request: Request) -> Response:
+        """No personal data here; read one referral to see the client's details."""
+        criteria = ReferralsQuery().load(request.args.to_dict())
+        page = page_request(request.args)
+        query = domain.visible_referrals(_actor(request.principal))
+        for field in ("status", "agency_id", "need_category"):
+            if criteria.get(field):
+                query = query.where(getattr(Referral, field) == criteria[field])
+        rows, total = directory.page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
+        return json_response(page_body([_summary(r) for r in rows], total, page))
+
+    @http(
+        "GET",
+        "/referrals/<referral_id>",
+        roles=(*STAFF, "agency"),
+        summary="A referral (the details_url of events)",
+        response_schema=ReferralOutput,
+        tags=REFERRALS,
+    )
+    def get_referral(self, request: Request, referral_id: str) -> Response:
+        """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
+        context = self._context(request.principal)
+        return json_response(domain.referral_view(context, domain.get_referral(context, referral_id)))
+
+    @http(
+        "PATCH",
+        "/referrals/<referral_id>",
+        roles=("officer", "supervisor"),
+        summary="Edit a draft referral",
+        request_schema=ReferralPatch,
+        response_schema=ReferralOutput,
+        tags=REFERRALS,
+    )
+    def edit_referral(self, request: Request, referral_id: str) -> Response:
+        context = self._context(request.principal)
+        data = read_json(request, ReferralPatch())
+        referral = domain.update_draft(context, domain.get_referral(context, referral_id), data)
+        return json_response(domain.referral_view(context, referral))
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/consent",
+        roles=("officer", "supervisor"),
+        summary="Record the client's consent to share with the agency",
+        request_schema=ConsentInput,
+        status=201,
+        tags=REFERRALS,
+    )
+    def record_consent(self, request: Request, referral_id: str) -> Response:
+        context = self._context(request.principal)
+        referral = domain.get_referral(context, referral_id)
+        consent = domain.record_consent(context, referral, read_json(request, ConsentInput()))
+        return json_response(domain.consent_view(consent, context.now), status=201)
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/send",
+        roles=("officer", "supervisor"),
+        summary="Send a draft to its agency (409 without valid consent)",
+        response_schema=ReferralOutput,
+        tags=REFERRALS,
+        responses={"409": {"description": "no valid consent, or not a draft"}},
+    )
+    def send_referral(self, request: Request, referral_id: str) -> Response:
+        context = self._context(request.principal)
+        referral = domain.send(context, domain.get_referral(context, referral_id))
+        return json_response(domain.referral_view(context, referral))
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/cancel",
+        roles=("officer", "supervisor"),
+        summary="Cancel a referral",
+        request_schema=CancelInput,
+        tags=REFERRALS,
+    )
+    def cancel_referral(self, request: Request, referral_id: str) -> Response:
+        context = self._context(request.principal)
+        reason = read_json(request, CancelInput())["reason"]
+        referral = domain.cancel(context, domain.get_referral(context, referral_id), reason)
+        return json_response(_summary(referral))
+
+    @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRALS)
+    def get_consent(self, request: Request, consent_id: str) -> Response:
+        context = self._context(request.principal)
+        return json_response(domain.consent_view(domain.get_consent(context, consent_id), context.now))
+
+    @http(
+        "POST",
+        "/consents/<consent_id>/withdraw",
+        roles=STAFF,
+        summary="Withdraw consent: stop all sharing",
+        request_schema=WithdrawInput,
+        tags=REFERRALS,
+    )
+    def withdraw_consent(self, request: Request, consent_id: str) -> Response:
+        """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
+        context = self._context(request.principal)
+        method = read_json(request, WithdrawInput())["method"]
+        consent = domain.get_consent(context, consent_id)
+        told = domain.withdraw_consent(context, consent, method)
+        return json_response({**domain.consent_view(consent, context.now), "agencies_told": sorted(told)})
+
+    # --- referrals: agencies -----------------------------------------------------------------
+
+    def _agency_moves(self, request: Request, referral_id: str, target: str, **details: Any) -> Response:
+        context = self._context(request.principal)
+        referral = domain.get_referral(context, referral_id)
+        domain.change_status(context, referral, target, **details)
+        return json_response(_summary(referral))
+
+    @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY)
+    def accept_referral(self, request: Request, referral_id: str) -> Response:
+        return self._agency_moves(request, referral_id, ACCEPTED)
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/decline",
+        roles=("agency",),
+        summary="Decline a referral with a reason",
+        request_schema=DeclineInput,
+        tags=AGENCY,
+    )
+    def decline_referral(self, request: Request, referral_id: str) -> Response:
+        body = read_json(request, DeclineInput())
+        return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
+
+    @http(
+        "POST", "/referrals/<referral_id>/start", roles=("agency",), summary="Mark a referral in progress", tags=AGENCY
+    )
+    def start_referral(self, request: Request, referral_id: str) -> Response:
+        note = read_json(request, NoteInput()).get("note") if request.get_data() else None
+        return self._agency_moves(request, referral_id, IN_PROGRESS, note=note)
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/outcome",
+        roles=("agency",),
+        summary="Complete with an outcome",
+        request_schema=OutcomeInput,
+        tags=AGENCY,
+    )
+    def record_outcome(self, request: Request, referral_id: str) -> Response:
+        body = read_json(request, OutcomeInput())
+        return self._agency_moves(request, referral_id, COMPLETED, outcome=body["outcome"], note=body.get("note"))
+
+    @http(
+        "POST",
+        "/referrals/<referral_id>/status",
+        roles=("agency",),
+        summary="Update status (legal moves only)",
+        request_schema=StatusInput,
+        tags=AGENCY,
+        responses={"409": {"description": "illegal transition"}},
+    )
+    def update_status(self, request: Request, referral_id: str) -> Response:
+        body = read_json(request, StatusInput())
+        return self._agency_moves(
+            request,
+            referral_id,
+            body["status"],
+            reason=body.get("reason"),
+            outcome=body.get("outcome"),
+            note=body.get("note"),
+        )
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/agencies/<agency_id>/webhooks",
+        roles=("admin", "agency"),
+        summary="Register a webhook endpoint (its secret is shown once)",
+        request_schema=WebhookInput,
+        response_schema=WebhookOutput,
+        status=201,
+        tags=AGENCY,
+    )
+    def register_webhook(self, request: Request, agency_id: str) -> Response:
+        _own_agency(request.principal, agency_id)
+        self._known_agency(agency_id)
+        body = read_json(request, WebhookInput())
+        settings, now = self._settings(), self.clock.now()
+        endpoint = webhooks.register(
+            self.db, agency_id, body["url"], body.get("description"), now, settings.webhooks_allow_http
+        )
+        return json_response({**webhooks.endpoint_view(endpoint, now), "secret": endpoint.secrets[0].secret}, 201)
+
+    @http(
+        "GET",
+        "/agencies/<agency_id>/webhooks",
+        roles=("admin", "agency"),
+        summary="An agency's webhook endpoints",
+        tags=AGENCY,
+    )
+    def list_webhooks(self, request: Request, agency_id: str) -> Response:
+        _own_agency(request.principal, agency_id)
+        now = self.clock.now()
+        return json_response(
+            {"contents": [webhooks.endpoint_view(e, now) for e in webhooks.endpoints_for(self.db, agency_id)]}
+        )
+
+    @http(
+        "POST",
+        "/agencies/<agency_id>/webhooks/<endpoint_id>/rotate",
+        roles=("admin", "agency"),
+        summary="Rotate the signing secret (old ones keep signing for a while)",
+        response_schema=WebhookOutput,
+        tags=AGENCY,
+    )
+    def rotate_webhook_secret(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
+        _own_agency(request.principal, agency_id)
+        endpoint = webhooks.endpoint_of(self.db, agency_id, endpoint_id)
+        now = self.clock.now()
+        secret = webhooks.rotate(self.db, endpoint, now, self._settings().secret_overlap)
+        return json_response({**webhooks.endpoint_view(endpoint, now), "secret": secret.secret})
+
+    @http(
+        "DELETE",
+        "/agencies/<agency_id>/webhooks/<endpoint_id>",
+        roles=("admin", "agency"),
+        summary="Disable a webhook endpoint",
+        tags=AGENCY,
+    )
+    def delete_webhook(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
+        _own_agency(request.principal, agency_id)
+        endpoint = webhooks.endpoint_of(self.db, agency_id, endpoint_id)
+        webhooks.disable(endpoint, f"removed by {request.principal.subject}", self.clock.now())
+        return json_response(webhooks.endpoint_view(endpoint, self.clock.now()))
+
+    def _known_agency(self, agency_id: str) -> Organization:
+        organization = directory.organization_for_agency(self.db, agency_id)
+        if organization is None:
+            raise NotFound(f"agency {agency_id} is not in the directory")
+        return organization
+
+    # --- audit and reporting -----------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/audit-log",
+        roles=("admin",),
+        summary="Reads of client personal data",
+        query_schema=AuditQuery,
+        tags=ADMIN,
+    )
+    def audit_log(self, request: Request) -> Response:
+        criteria = AuditQuery().load(request.args.to_dict())
+        page = page_request(request.args)
+        query = select(AuditEntry)
+        if criteria.get("referral_id"):
+            query = query.where(AuditEntry.referral_id == criteria["referral_id"])
+        if criteria.get("actor"):
+            query = query.where(AuditEntry.actor == criteria["actor"])
+        if criteria.get("since"):
+            query = query.where(AuditEntry.at >= criteria["since"])
+        rows, total = directory.page_of(self.db, query, page.offset, page.size, AuditEntry.id.desc())
+        return json_response(page_body([_audit_row(entry) for entry in rows], total, page))
+
+    @http(
+        "GET",
+        "/reports/outcomes",
+        roles=("supervisor", "admin", "analyst", "agency"),
+        summary="Referral outcomes per agency or need category",
+        query_schema=ReportQuery,
+        tags=REFERRALS,
+    )
+    def outcomes_report(self, request: Request) -> Response:
+        """Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
+        criteria = ReportQuery().load(request.args.to_dict())
+        query = domain.visible_referrals(_actor(request.principal)).where(Referral.sent_at.is_not(None))
+        if criteria.get("since"):
+            query = query.where(Referral.sent_at >= criteria["since"])
+        if criteria.get("until"):
+            query = query.where(Referral.sent_at < criteria["until"])
+        rows = outcome_report(self.db.scalars(query), criteria["group_by"])
+        return json_response({"group_by": criteria["group_by"], "contents": rows})
+
+    # --- events, timers and RPC --------------------------------------------------------------
+
+    @event_handler("concerns", "beat.referral.requested")
+    def on_referral_requested(self, event: CloudEvent) -> None:
+        """A draft for the officer's request, with the client's details fetched from concerns."""
+        client = self.concerns.referral_client(event.data["request_id"])  # before opening a transaction
+        domain.create_from_request(self._context(), event.data, client)
+
+    @timer(interval=60)
+    def check_deadlines(self) -> dict[str, int]:
+        """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
+        outcome = domain.process_deadlines(self._context())
+        self._commit_now()
+        return outcome
+
+    @timer(interval=3600)
+    def erase_expired_personal_data(self) -> int:
+        """Retention: erase client details of referrals closed longer than the retention period."""
+        erased = domain.erase_personal_data(self._context())
+        self._commit_now()
+        return erased
+
+    @rpc
+    def agency_contact(self, agency_id: str) -> dict[str, Any] | None:
+        organization = directory.organization_for_agency(self.db, agency_id)
+        if organization is None:
+            return None
+        phone = organization.phones[0].number if organization.phones else None
+        return {
+            "agency_id": organization.agency_id,
+            "name": organization.name,
+            "email": organization.email,
+            "phone": phone,
+            "language": organization.language,
+        }
+
+    @rpc
+    def webhook_endpoints(self, agency_id: str) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        return [
+            {
+                "endpoint_id": endpoint.id,
+                "url": endpoint.url,
+                "secrets": [secret.secret for secret in webhooks.live_secrets(endpoint, now)],
+                "active": endpoint.active,
+            }
+            for endpoint in webhooks.endpoints_for(self.db, agency_id)
+        ]
+
+    @rpc
+    def disable_webhook(self, endpoint_id: str, reason: str) -> None:
+        endpoint = self.db.get(webhooks.WebhookEndpoint, endpoint_id)
+        if endpoint is not None:
+            webhooks.disable(endpoint, reason, self.clock.now())
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """JSON with RFC 3339 timestamps (the shared helper would print datetimes with str())."""
+    return _json_response(_jsonable(payload), status)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_iso(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _actor(principal: Principal) -> Actor:
+    return Actor(principal.subject, principal.role, principal.agency_id)
+
+
+def _own_agency(principal: Principal, agency_id: str) -> None:
+    if principal.role == "agency" and principal.agency_id != agency_id:
+        raise PermissionDenied("agency users manage only their own agency's webhooks")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Query-string times without an offset are taken as UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _summary(referral: Referral) -> dict[str, Any]:
+    return {
+        "id": referral.id,
+        "status": referral.status,
+        "agency_id": referral.agency_id,
+        "service_id": referral.service_id,
+        "need_category": referral.need_category,
+        "urgency": referral.urgency,
+        "beat_code": referral.beat_code,
+        "created_at": referral.created_at,
+        "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by,
+        "decline_reason": referral.decline_reason,
+        "outcome": referral.outcome,
+    }
+
+
+def _audit_row(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "actor": entry.actor,
+        "actor_role": entry.actor_role,
+        "actor_agency_id": entry.actor_agency_id,
+        "action": entry.action,
+        "referral_id": entry.referral_id,
+        "fields": entry.fields.split(","),
+    }

@@ -1,0 +1,540 @@
+"""Referrals, consent, deadlines, retention and the audit of personal-data reads.
+
+Functions take a `Context` (the session of the unit of work, the time, the settings,
+who acts, and where events go) so they run the same under nameko, in the CLI and in
+unit tests. Events go through `emit`, which is the outbox in the service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from beat_shared.clock import utc_iso
+from beat_shared.errors import Conflict, InvalidInput, NotFound
+from referrals import lifecycle
+from referrals.directory import MatchRequest, get_service, match_services, term_by_code
+from referrals.lifecycle import (
+    ACCEPTED,
+    CANCELLED,
+    CLOSED,
+    COMPLETED,
+    DECLINED,
+    DRAFT,
+    EXPIRED,
+    IN_PROGRESS,
+    SENT,
+    ConsentFacts,
+    check_transition,
+    consent_problem,
+)
+from referrals.models import AuditEntry, ConsentRecord, Referral, ReferralStatusChange
+from referrals.settings import ReferralSettings
+
+Emit = Callable[..., Any]
+STAFF_ROLES = ("officer", "supervisor", "admin")
+CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
+# Consent given with a date this far ahead of our clock is still taken (clock skew).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Actor:
+    subject: str
+    role: str
+    agency_id: str | None = None
+
+    @property
+    def is_agency(self) -> bool:
+        return self.role == "agency"
+
+
+SYSTEM = Actor("beat-referrals", "system")
+
+
+@dataclass
+class Context:
+    session: Session
+    now: datetime
+    settings: ReferralSettings
+    emit: Emit
+    actor: Actor = SYSTEM
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def visible_referrals(actor: Actor) -> Select[tuple[Referral]]:
+    """Agencies see only referrals addressed to them, and never drafts."""
+    query = select(Referral)
+    if actor.is_agency:
+        query = query.where(Referral.agency_id == actor.agency_id, Referral.status != DRAFT)
+    return query
+
+
+def get_referral(ctx: Context, referral_id: str) -> Referral:
+    """The referral if the actor may see it; NotFound otherwise (no hint that it exists)."""
+    referral = ctx.session.scalars(visible_referrals(ctx.actor).where(Referral.id == referral_id)).first()
+    if referral is None:
+        raise NotFound(f"referral {referral_id} does not exist")
+    return referral
+
+
+def _consent_facts(consent: ConsentRecord | None) -> ConsentFacts | None:
+    if consent is None:
+        return None
+    return ConsentFacts(consent.agency_id, consent.given_at, consent.valid_until, consent.withdrawn_at)
+
+
+def client_withheld_because(ctx: Context, referral: Referral) -> str | None:
+    """Why the actor may not see the client's details now, or None when they may."""
+    if referral.personal_data_erased_at is not None:
+        return "the client's details were erased after the retention period"
+    if not ctx.actor.is_agency:
+        return None
+    if referral.status not in lifecycle.AGENCY_MAY_SEE_CLIENT:
+        return f"the referral is {referral.status}"
+    return consent_problem(_consent_facts(referral.consent), referral.agency_id, ctx.now)
+
+
+def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
+    """The referral as the actor may see it; a read of client details is audit-logged."""
+    withheld = client_withheld_because(ctx, referral)
+    body = {
+        "id": referral.id,
+        "status": referral.status,
+        "agency_id": referral.agency_id,
+        "service_id": referral.service_id,
+        "need_category": referral.need_category,
+        "urgency": referral.urgency,
+        "beat_code": referral.beat_code,
+        "concern_id": referral.concern_id,
+        "request_id": referral.request_id,
+        "created_by": referral.created_by,
+        "decline_reason": referral.decline_reason,
+        "cancel_reason": referral.cancel_reason,
+        "outcome": referral.outcome,
+        "created_at": referral.created_at,
+        "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by,
+        "accepted_at": referral.accepted_at,
+        "closed_at": referral.closed_at,
+        "consent": consent_view(referral.consent, ctx.now, with_person=withheld is None) if referral.consent else None,
+        "history": [
+            {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "by": change.changed_by}
+            for change in referral.history
+        ],
+        "client": None,
+        "client_withheld_reason": withheld,
+        "note": None,
+    }
+    if withheld is None:
+        body["client"] = {field: getattr(referral, f"client_{field}") for field in CLIENT_FIELDS}
+        body["note"] = referral.note
+        audit(ctx, referral, "read_client_details", [*CLIENT_FIELDS, "note"])
+    return body
+
+
+def consent_view(consent: ConsentRecord, now: datetime, with_person: bool = True) -> dict[str, Any]:
+    """The consent record; `given_by` names a person, so it shows only where client details may."""
+    return {
+        "id": consent.id,
+        "agency_id": consent.agency_id,
+        "given_by": consent.given_by if with_person else None,
+        "given_at": consent.given_at,
+        "method": consent.method,
+        "scope": consent.scope,
+        "valid_until": consent.valid_until,
+        "recorded_by": consent.recorded_by,
+        "withdrawn_at": consent.withdrawn_at,
+        "valid_now": consent_problem(_consent_facts(consent), consent.agency_id, now) is None,
+    }
+
+
+def audit(ctx: Context, referral: Referral, action: str, fields: list[str]) -> None:
+    ctx.session.add(
+        AuditEntry(
+            at=ctx.now,
+            actor=ctx.actor.subject,
+            actor_role=ctx.actor.role,
+            actor_agency_id=ctx.actor.agency_id,
+            action=action,
+            referral_id=referral.id,
+            fields=",".join(fields),
+        )
+    )
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def facts(referral: Referral, now: datetime) -> dict[str, Any]:
+    """What every referral event says: ids, codes and statuses, never personal data."""
+    return {
+        "referral_id": referral.id,
+        "agency_id": referral.agency_id,
+        "service_id": referral.service_id,
+        "need_category": referral.need_category,
+        "urgency": referral.urgency,
+        "status": referral.status,
+        "beat_code": referral.beat_code,
+        "concern_id": referral.concern_id,
+        "occurred_at": utc_iso(now),
+    }
+
+
+def publish(ctx: Context, event_type: str, referral: Referral, **extra: Any) -> None:
+    """One message, routed to the referral's agency by the `x-agency-id` header."""
+    if referral.agency_id is None:
+        return  # not yet addressed to anyone: nothing an agency could be told
+    data = {**facts(referral, ctx.now), **extra}
+    ctx.emit(event_type, referral.id, data, headers={"x-agency-id": referral.agency_id})
+
+
+def details_url(settings: ReferralSettings, referral: Referral) -> str:
+    return f"{settings.public_url}/referrals/{referral.id}"
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def _check_need(ctx: Context, need_category: str) -> None:
+    if term_by_code(ctx.session, need_category) is None:
+        raise InvalidInput("unknown need category", {"need_category": [f"{need_category!r} is not a taxonomy term"]})
+
+
+def _address(ctx: Context, referral: Referral, service_id: str) -> None:
+    service = get_service(ctx.session, service_id)
+    if service.status != "active" or not service.accepting_referrals:
+        raise InvalidInput(
+            "this service does not take referrals now", {"service_id": [f"service status is {service.status}"]}
+        )
+    referral.service_id = service.id
+    referral.agency_id = service.organization.agency_id
+
+
+def _set_client(referral: Referral, client: dict[str, Any]) -> None:
+    for field in CLIENT_FIELDS:
+        if field in client:
+            setattr(referral, f"client_{field}", client[field])
+
+
+def create_referral(ctx: Context, data: dict[str, Any]) -> Referral:
+    """A draft referral by an officer, addressed to a directory service."""
+    _check_need(ctx, data["need_category"])
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        need_category=data["need_category"],
+        urgency=data.get("urgency", "routine"),
+        status=DRAFT,
+        beat_code=data.get("beat_code"),
+        concern_id=data.get("concern_id"),
+        created_by=ctx.actor.subject,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    _address(ctx, referral, data["service_id"])
+    _set_client(referral, data.get("client") or {})
+    ctx.session.add(referral)
+    _record_change(ctx, referral, None, DRAFT)
+    if data.get("consent"):
+        record_consent(ctx, referral, data["consent"])
+    ctx.session.flush()
+    publish(ctx, "beat.referral.created", referral)
+    return referral
+
+
+def create_from_request(ctx: Context, request: dict[str, Any], client: dict[str, Any] | None) -> Referral:
+    """A draft from concerns' `beat.referral.requested`, addressed to the best match if any.
+
+    Idempotent on the request id. Without a match the draft waits for an officer to
+    choose a service (and `beat.referral.created` is published then).
+    """
+    existing = ctx.session.scalars(select(Referral).where(Referral.request_id == request["request_id"])).first()
+    if existing is not None:
+        return existing
+    referral = Referral(
+        id=str(uuid.uuid4()),
+        request_id=request["request_id"],
+        need_category=request["need_category"],
+        urgency=request["urgency"],
+        status=DRAFT,
+        beat_code=request.get("beat_code"),
+        concern_id=request.get("concern_id"),
+        created_by=request["requested_by"],
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    if term_by_code(ctx.session, request["need_category"]) is not None:
+        language = (client or {}).get("language")
+        matches = match_services(
+            ctx.session,
+            MatchRequest(request["need_category"], beat_code=request.get("beat_code"), language=language, limit=1),
+            ctx.now,
+            ctx.settings.timezone,
+        )
+        if matches and matches[0].service.accepting_referrals:
+            referral.service_id = matches[0].service.id
+            referral.agency_id = matches[0].service.organization.agency_id
+    if client:
+        _set_client(referral, {field: client.get(field) for field in ("name", "phone", "email", "language")})
+        referral.client_notes = client.get("notes")
+    ctx.session.add(referral)
+    _record_change(ctx, referral, None, DRAFT)
+    consent = (client or {}).get("consent")
+    if consent:
+        record_consent(ctx, referral, _consent_from_concerns(consent))
+    ctx.session.flush()
+    publish(ctx, "beat.referral.created", referral)
+    return referral
+
+
+def _consent_from_concerns(consent: dict[str, Any]) -> dict[str, Any]:
+    def moment(value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+    return {
+        "given_by": consent.get("given_by"),
+        "given_at": moment(consent["given_at"]),
+        "method": consent.get("method") or "verbal",
+        "scope": consent.get("scope") or "referral for the need recorded with the concern",
+        "valid_until": moment(consent["valid_until"]),
+    }
+
+
+def update_draft(ctx: Context, referral: Referral, data: dict[str, Any]) -> Referral:
+    """Edit a draft: choose the service, correct the client's details or the urgency."""
+    if referral.status != DRAFT:
+        raise Conflict(f"only a draft can be edited; this referral is {referral.status}")
+    had_agency = referral.agency_id is not None
+    if "need_category" in data:
+        _check_need(ctx, data["need_category"])
+        referral.need_category = data["need_category"]
+    if "service_id" in data:
+        # Consent names its agency: addressing another agency needs new consent (checked when sending).
+        _address(ctx, referral, data["service_id"])
+    for field in ("urgency", "beat_code"):
+        if field in data:
+            setattr(referral, field, data[field])
+    _set_client(referral, data.get("client") or {})
+    referral.updated_at = ctx.now
+    ctx.session.flush()
+    if not had_agency and referral.agency_id is not None:
+        publish(ctx, "beat.referral.created", referral)
+    return referral
+
+
+# --- consent ----------------------------------------------------------------------------------
+
+
+def record_consent(ctx: Context, referral: Referral, data: dict[str, Any]) -> ConsentRecord:
+    """Record the client's consent to share their details with the referral's agency."""
+    if referral.status in CLOSED:
+        raise Conflict(f"the referral is {referral.status}; consent can no longer be recorded")
+    given_at, valid_until = data["given_at"], data["valid_until"]
+    if given_at > ctx.now + CLOCK_SKEW:
+        raise InvalidInput("consent cannot be given in the future", {"given_at": ["is in the future"]})
+    if valid_until <= given_at:
+        raise InvalidInput("consent must be valid for some time", {"valid_until": ["must be after given_at"]})
+    consent = ConsentRecord(
+        id=str(uuid.uuid4()),
+        agency_id=referral.agency_id,
+        given_by=data["given_by"],
+        given_at=given_at,
+        method=data["method"],
+        scope=data["scope"],
+        valid_until=valid_until,
+        recorded_by=ctx.actor.subject,
+        recorded_at=ctx.now,
+    )
+    ctx.session.add(consent)
+    ctx.session.flush()
+    referral.consent_id = consent.id
+    referral.consent = consent
+    referral.updated_at = ctx.now
+    return consent
+
+
+def get_consent(ctx: Context, consent_id: str) -> ConsentRecord:
+    consent = ctx.session.get(ConsentRecord, consent_id)
+    if consent is None:
+        raise NotFound(f"consent record {consent_id} does not exist")
+    return consent
+
+
+def withdraw_consent(ctx: Context, consent: ConsentRecord, method: str) -> dict[str, list[str]]:
+    """Stop all further sharing; tell each agency that had a referral, once, on its own route.
+
+    Returns the referral ids per agency that was told.
+    """
+    if consent.withdrawn_at is not None:
+        raise Conflict("this consent was already withdrawn")
+    consent.withdrawn_at = ctx.now
+    consent.withdrawn_by = ctx.actor.subject
+    consent.withdrawal_method = method
+    referrals = ctx.session.scalars(select(Referral).where(Referral.consent_id == consent.id)).all()
+    by_agency: dict[str, list[str]] = {}
+    for referral in referrals:
+        referral.updated_at = ctx.now
+        if referral.agency_id and referral.status != DRAFT:  # agencies never saw drafts
+            by_agency.setdefault(referral.agency_id, []).append(referral.id)
+    for agency_id, referral_ids in sorted(by_agency.items()):
+        ctx.emit(
+            "beat.consent.withdrawn",
+            consent.id,
+            {
+                "consent_id": consent.id,
+                "referral_ids": sorted(referral_ids),
+                "agency_ids": [agency_id],
+                "occurred_at": utc_iso(ctx.now),
+            },
+            headers={"x-agency-id": agency_id},
+        )
+    return by_agency
+
+
+# --- moving through the lifecycle -------------------------------------------------------------
+
+
+def _record_change(ctx: Context, referral: Referral, previous: str | None, target: str) -> None:
+    referral.history.append(
+        ReferralStatusChange(from_status=previous, to_status=target, changed_by=ctx.actor.subject, changed_at=ctx.now)
+    )
+
+
+def _move(ctx: Context, referral: Referral, target: str) -> str:
+    previous = referral.status
+    check_transition(previous, target)
+    referral.status = target
+    referral.updated_at = ctx.now
+    if target in CLOSED:
+        referral.closed_at = ctx.now
+    _record_change(ctx, referral, previous, target)
+    return previous
+
+
+def send(ctx: Context, referral: Referral) -> Referral:
+    """Send a draft to its agency; 409 unless consent covers that agency now."""
+    check_transition(referral.status, SENT)
+    if referral.agency_id is None:
+        raise Conflict("choose a service (PATCH the draft with service_id) before sending")
+    problem = consent_problem(_consent_facts(referral.consent), referral.agency_id, ctx.now)
+    if problem is not None:
+        raise Conflict(
+            f"this referral cannot be sent: {problem}. Record the client's consent to share their details "
+            f"with {referral.agency_id} (POST /referrals/{referral.id}/consent) first.",
+            {"consent": [problem]},
+        )
+    _move(ctx, referral, SENT)
+    referral.sent_at = ctx.now
+    referral.respond_by = ctx.now + ctx.settings.response_time
+    publish(
+        ctx,
+        "beat.referral.sent",
+        referral,
+        respond_by=utc_iso(referral.respond_by),
+        details_url=details_url(ctx.settings, referral),
+    )
+    return referral
+
+
+def change_status(
+    ctx: Context,
+    referral: Referral,
+    target: str,
+    reason: str | None = None,
+    outcome: str | None = None,
+    note: str | None = None,
+) -> Referral:
+    """The agency answers (accepted, declined), starts work (in_progress) or closes it (completed)."""
+    if target == DECLINED and not reason:
+        raise InvalidInput("a decline needs a reason", {"reason": ["required when declining"]})
+    if target == COMPLETED and not outcome:
+        raise InvalidInput("completing needs an outcome", {"outcome": ["required when completing"]})
+    previous = _move(ctx, referral, target)
+    if note is not None:
+        referral.note = note
+    if target == ACCEPTED:
+        referral.accepted_at = ctx.now
+        publish(ctx, "beat.referral.accepted", referral)
+    elif target == DECLINED:
+        referral.decline_reason = reason
+        publish(ctx, "beat.referral.declined", referral, reason=reason)
+    elif target == IN_PROGRESS:
+        publish(ctx, "beat.referral.status_changed", referral, previous_status=previous)
+    elif target == COMPLETED:
+        referral.outcome = outcome
+        publish(ctx, "beat.referral.completed", referral, outcome=outcome)
+    else:
+        raise InvalidInput(f"an agency cannot set status {target}", {"status": [f"{target} is not allowed here"]})
+    return referral
+
+
+def cancel(ctx: Context, referral: Referral, reason: str) -> Referral:
+    _move(ctx, referral, CANCELLED)
+    referral.cancel_reason = reason
+    publish(ctx, "beat.referral.cancelled", referral)
+    return referral
+
+
+# --- timers -----------------------------------------------------------------------------------
+
+
+def process_deadlines(ctx: Context) -> dict[str, int]:
+    """Remind agencies that have not answered, then expire referrals past their deadline.
+
+    `beat.referral.expired` is the supervisor alert (notifications tells the beat's supervisors).
+    """
+    expired = reminded = 0
+    overdue = ctx.session.scalars(
+        select(Referral).where(Referral.status == SENT, Referral.respond_by <= ctx.now).order_by(Referral.respond_by)
+    ).all()
+    for referral in overdue:
+        _move(ctx, referral, EXPIRED)
+        publish(ctx, "beat.referral.expired", referral)
+        expired += 1
+    remind_sent_before = ctx.now - ctx.settings.reminder_after
+    due = ctx.session.scalars(
+        select(Referral).where(
+            Referral.status == SENT,
+            Referral.reminded_at.is_(None),
+            Referral.sent_at <= remind_sent_before,
+            Referral.respond_by > ctx.now,
+        )
+    ).all()
+    for referral in due:
+        referral.reminded_at = ctx.now
+        assert referral.respond_by is not None
+        publish(ctx, "beat.referral.reminder_due", referral, respond_by=utc_iso(referral.respond_by))
+        reminded += 1
+    return {"reminded": reminded, "expired": expired}
+
+
+def erase_personal_data(ctx: Context) -> int:
+    """Erase client details of referrals closed longer than the retention period.
+
+    The referral rows stay (ids, categories, statuses, times, outcomes) so statistics
+    still count them; nothing left can identify the client.
+    """
+    cutoff = ctx.now - ctx.settings.retention
+    referrals = ctx.session.scalars(
+        select(Referral).where(
+            Referral.status.in_(sorted(CLOSED)),
+            Referral.closed_at <= cutoff,
+            Referral.personal_data_erased_at.is_(None),
+        )
+    ).all()
+    for referral in referrals:
+        for field in CLIENT_FIELDS:
+            setattr(referral, f"client_{field}", None)
+        referral.note = None
+        referral.personal_data_erased_at = ctx.now
+        if referral.consent is not None:
+            referral.consent.given_by = None
+    return len(referrals)

@@ -1,0 +1,186 @@
+"""Agency subscriptions over AMQP: each agency gets its own RabbitMQ user and durable queue.
+
+Topology (declared through the RabbitMQ management HTTP API):
+
+    referrals.events (topic) --beat.referral.#, beat.consent.#--> beat.agency-feed (headers)
+    beat.agency-feed --{x-match: all, x-agency-id: <agency>}--> agency.<agency> (durable queue)
+
+The agency's user may read its own queue and nothing else (configure "^$", write "^$",
+read "^agency\\.<agency>$"), so the broker itself enforces isolation: it cannot read
+another agency's queue, declare or bind anything, or publish to our exchanges.
+
+`beat agency provision <agency>` calls `main(argv)` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+EVENTS_EXCHANGE = "referrals.events"
+FEED_EXCHANGE = "beat.agency-feed"
+FEED_ROUTING_KEYS = ("beat.referral.#", "beat.consent.#")
+AGENCY_ID = re.compile(r"^agency-[a-z0-9][a-z0-9-]{1,56}$")
+TIMEOUT_SECONDS = 10
+
+
+class ProvisioningFailed(Exception):
+    """The management API refused a step; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class AgencyCredentials:
+    agency_id: str
+    username: str
+    password: str
+    vhost: str
+    queue: str
+    amqp_uri: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "agency_id": self.agency_id,
+            "username": self.username,
+            "password": self.password,
+            "vhost": self.vhost,
+            "queue": self.queue,
+            "amqp_uri": self.amqp_uri,
+        }
+
+
+def queue_name(agency_id: str) -> str:
+    return f"agency.{agency_id}"
+
+
+def username_for(agency_id: str) -> str:
+    return agency_id  # already prefixed "agency-", unique per agency
+
+
+class ManagementApi:
+    """The few calls of the RabbitMQ management HTTP API that provisioning needs."""
+
+    def __init__(self, rabbit_api_uri: str) -> None:
+        parts = urlsplit(rabbit_api_uri)
+        self.auth = (parts.username or "guest", parts.password or "guest")
+        netloc = parts.hostname or "127.0.0.1"
+        if parts.port:
+            netloc += f":{parts.port}"
+        self.base = urlunsplit((parts.scheme or "http", netloc, parts.path.rstrip("/"), "", ""))
+
+    def call(self, method: str, path: str, body: dict | None = None, ok_missing: bool = False) -> requests.Response:
+        response = requests.request(
+            method, f"{self.base}/api/{path}", json=body, auth=self.auth, timeout=TIMEOUT_SECONDS
+        )
+        if response.status_code == 404 and ok_missing:
+            return response
+        if response.status_code >= 400:
+            raise ProvisioningFailed(f"{method} /api/{path} answered {response.status_code}: {response.text[:300]}")
+        return response
+
+
+def _q(value: str) -> str:
+    return quote(value, safe="")
+
+
+def ensure_feed(api: ManagementApi, vhost: str) -> None:
+    """The headers exchange every agency queue hangs from, fed from referrals.events."""
+    v = _q(vhost)
+    api.call("PUT", f"exchanges/{v}/{_q(EVENTS_EXCHANGE)}", {"type": "topic", "durable": True})
+    api.call("PUT", f"exchanges/{v}/{_q(FEED_EXCHANGE)}", {"type": "headers", "durable": True})
+    existing = {
+        binding["routing_key"]
+        for binding in api.call("GET", f"bindings/{v}/e/{_q(EVENTS_EXCHANGE)}/e/{_q(FEED_EXCHANGE)}").json()
+    }
+    for routing_key in FEED_ROUTING_KEYS:
+        if routing_key not in existing:
+            api.call(
+                "POST", f"bindings/{v}/e/{_q(EVENTS_EXCHANGE)}/e/{_q(FEED_EXCHANGE)}", {"routing_key": routing_key}
+            )
+
+
+def provision_agency(
+    rabbit_api_uri: str, vhost: str, agency_id: str, amqp_host: str = "127.0.0.1", amqp_port: int = 5672
+) -> AgencyCredentials:
+    """Create (or re-key) the agency's user, queue, binding and permissions; returns its credentials.
+
+    Running it again for the same agency gives the user a new password (the old one stops working).
+    """
+    if not AGENCY_ID.match(agency_id):
+        raise ProvisioningFailed(f"{agency_id!r} is not an agency id (agency-<slug>)")
+    api = ManagementApi(rabbit_api_uri)
+    v, queue, username = _q(vhost), queue_name(agency_id), username_for(agency_id)
+    ensure_feed(api, vhost)
+    api.call("PUT", f"queues/{v}/{_q(queue)}", {"durable": True, "auto_delete": False, "arguments": {}})
+    bindings = api.call("GET", f"bindings/{v}/e/{_q(FEED_EXCHANGE)}/q/{_q(queue)}").json()
+    if not any(binding.get("arguments", {}).get("x-agency-id") == agency_id for binding in bindings):
+        api.call(
+            "POST",
+            f"bindings/{v}/e/{_q(FEED_EXCHANGE)}/q/{_q(queue)}",
+            {"routing_key": "", "arguments": {"x-match": "all", "x-agency-id": agency_id}},
+        )
+    password = secrets.token_urlsafe(24)
+    api.call("PUT", f"users/{_q(username)}", {"password": password, "tags": ""})
+    api.call(
+        "PUT",
+        f"permissions/{v}/{_q(username)}",
+        {"configure": "^$", "write": "^$", "read": f"^{re.escape(queue)}$"},
+    )
+    amqp_uri = f"amqp://{_q(username)}:{_q(password)}@{amqp_host}:{amqp_port}/{_q(vhost)}"
+    return AgencyCredentials(agency_id, username, password, vhost, queue, amqp_uri)
+
+
+def deprovision_agency(rabbit_api_uri: str, vhost: str, agency_id: str, delete_queue: bool = True) -> None:
+    """Remove the agency's user (and its queue): its access ends at once."""
+    api = ManagementApi(rabbit_api_uri)
+    api.call("DELETE", f"users/{_q(username_for(agency_id))}", ok_missing=True)
+    if delete_queue:
+        api.call("DELETE", f"queues/{_q(vhost)}/{_q(queue_name(agency_id))}", ok_missing=True)
+
+
+def _vhost_of(amqp_uri: str) -> str:
+    path = urlsplit(amqp_uri).path
+    return "/" if path in ("", "/") else path[1:].replace("%2F", "/").replace("%2f", "/")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`beat agency provision <agency-id> [--vhost V] [--remove]` (RABBIT_API_URI, AMQP_URI from the environment)."""
+    parser = argparse.ArgumentParser(prog="beat agency provision", description=__doc__.splitlines()[0])
+    parser.add_argument("agency_id", help="e.g. agency-riverton-food-bank")
+    parser.add_argument("--vhost", help="default: the vhost of AMQP_URI")
+    parser.add_argument("--amqp-host", help="host name agencies connect to (default: the host of AMQP_URI)")
+    parser.add_argument("--remove", action="store_true", help="delete the agency's user and queue instead")
+    args = parser.parse_args(argv)
+    rabbit_api_uri = os.environ.get("RABBIT_API_URI") or "http://guest:guest@127.0.0.1:15672"
+    amqp_uri = os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672/"
+    vhost = args.vhost or _vhost_of(amqp_uri)
+    try:
+        if args.remove:
+            deprovision_agency(rabbit_api_uri, vhost, args.agency_id)
+            print(f"removed {args.agency_id}'s RabbitMQ user and queue on vhost {vhost}")
+            return 0
+        parts = urlsplit(amqp_uri)
+        credentials = provision_agency(
+            rabbit_api_uri, vhost, args.agency_id, args.amqp_host or parts.hostname or "127.0.0.1", parts.port or 5672
+        )
+    except (ProvisioningFailed, requests.RequestException) as error:
+        print(f"beat: provisioning {args.agency_id} failed: {error}", file=sys.stderr)
+        return 2
+    print(f"agency:   {credentials.agency_id}")
+    print(f"user:     {credentials.username}")
+    print(f"password: {credentials.password}   (shown once; run again to issue a new one)")
+    print(f"vhost:    {credentials.vhost}")
+    print(f"queue:    {credentials.queue}   (consume only: no declare, no bind, no publish)")
+    print(f"uri:      {credentials.amqp_uri}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
