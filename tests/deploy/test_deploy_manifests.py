@@ -1,0 +1,363 @@
+"""The Kubernetes overlays render, validate against the API schemas and follow Beat's rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from beat_shared.amqp import dead_letter_queue_name, retry_queue_name
+from beat_shared.config import SETTINGS
+
+REPO = Path(__file__).resolve().parents[2]
+K8S = REPO / "deploy" / "k8s"
+SERVICES = ("concerns", "referrals", "notifications", "surveys")
+CONSUMERS = ("referrals", "notifications", "surveys")
+OVERLAYS = ("dev", "prod")
+# The oldest Kubernetes KEDA supports, and the newest kubernetes-validate knows.
+KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+# docs/operations.md: event handlers and HTTP requests must finish within this many seconds.
+LONGEST_HANDLER_SECONDS = 60
+SECRET_SETTINGS = {"AMQP_URI", "RABBIT_API_URI", "BEAT_JWT_SECRET"} | {f"{s.upper()}_DATABASE_URL" for s in SERVICES}
+PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+def containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return pod_spec.get("initContainers", []) + pod_spec["containers"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_kubernetes_object_is_valid_in_strict_mode(rendered, overlay):
+    checked = 0
+    for obj in rendered[overlay]:
+        if obj["apiVersion"].startswith("keda.sh/"):
+            continue  # custom resource: checked against KEDA's CRD schema below
+        for version in KUBERNETES_VERSIONS:
+            kubernetes_validate.validate(obj, version, strict=True)
+        checked += 1
+    assert checked >= 20
+
+
+def test_the_kubernetes_validate_command_passes_on_both_overlays(rendered, tmp_path):
+    files = []
+    for overlay in OVERLAYS:
+        path = tmp_path / f"{overlay}.yaml"
+        kubernetes_objects = [o for o in rendered[overlay] if not o["apiVersion"].startswith("keda.sh/")]
+        path.write_text(yaml.safe_dump_all(kubernetes_objects))
+        files.append(str(path))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("kubernetes-validate")), "--strict", "--quiet", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def keda_schema() -> jsonschema.protocols.Validator:
+    schema = json.loads((K8S / "crds" / "keda-scaledobject-v1alpha1.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_scaled_objects_match_the_keda_crd_schema(rendered, overlay, keda_schema):
+    scaled = of_kind(rendered[overlay], "ScaledObject")
+    assert sorted(obj["metadata"]["name"] for obj in scaled) == sorted(CONSUMERS)
+    for obj in scaled:
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in keda_schema.iter_errors(obj)]
+        assert errors == [], obj["metadata"]["name"]
+        [trigger] = obj["spec"]["triggers"]
+        assert trigger["type"] == "rabbitmq"
+        assert trigger["metadata"]["hostFromEnv"] == "RABBIT_API_URI"
+
+
+def test_the_keda_schema_rejects_a_broken_scaled_object(rendered, keda_schema):
+    broken = json.loads(json.dumps(of_kind(rendered["prod"], "ScaledObject")[0]))
+    broken["spec"]["triggers"][0]["metadta"] = broken["spec"]["triggers"][0].pop("metadata")
+    broken["spec"]["maxReplicaCount"] = "ten"
+    messages = " ".join(e.message for e in keda_schema.iter_errors(broken))
+    assert "'metadata' is a required property" in messages
+    assert "metadta" in messages
+    assert "ten" in messages
+
+
+@pytest.mark.parametrize("service", CONSUMERS)
+def test_keda_counts_the_consumer_queues_only(rendered, service):
+    [scaled] = [o for o in of_kind(rendered["prod"], "ScaledObject") if o["metadata"]["name"] == service]
+    pattern = re.compile(scaled["spec"]["triggers"][0]["metadata"]["queueName"])
+    queue = f"evt-concerns-beat.concern.resolved--{service}.on_concern_resolved"
+    assert pattern.search(queue)
+    assert not pattern.search(retry_queue_name(queue, 5))
+    assert not pattern.search(dead_letter_queue_name(queue))
+    other = next(s for s in SERVICES if s != service)
+    assert not pattern.search(f"evt-concerns-beat.concern.resolved--{other}.on_concern_resolved")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_is_probed_limited_unprivileged_and_pinned(rendered, overlay):
+    deployments = of_kind(rendered[overlay], "Deployment")
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(SERVICES)
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] > 0, name
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["terminationGracePeriodSeconds"] > LONGEST_HANDLER_SECONDS, name
+        [container] = pod["containers"]
+        assert container["args"] == ["beat", "serve", name]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+        assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][kind]), (name, kind)
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, name
+        assert security["allowPrivilegeEscalation"] is False, name
+        assert security["capabilities"]["drop"] == ["ALL"], name
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert "/tmp" in mounts, name
+        assert_pinned(container["image"])
+
+
+def assert_pinned(image: str) -> None:
+    if "@sha256:" in image:
+        return
+    name, _, tag = image.rpartition(":")
+    assert name and "/" not in tag, f"{image} has no tag"
+    assert tag != "latest", f"{image} uses :latest"
+    assert re.fullmatch(r"\d+\.\d+\.\d+([.-][0-9A-Za-z.-]+)?", tag), f"{image}: pin an exact version"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_one_migration_job_per_service_not_at_container_start(rendered, overlay):
+    jobs = of_kind(rendered[overlay], "Job")
+    assert sorted(j["metadata"]["name"] for j in jobs) == sorted(f"{s}-migrate" for s in SERVICES)
+    for job in jobs:
+        service = job["metadata"]["name"].removesuffix("-migrate")
+        pod = job["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        assert container["args"] == ["beat", "migrate", service]
+        assert pod["restartPolicy"] == "Never"
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert_pinned(container["image"])
+        deployment = next(d for d in of_kind(rendered[overlay], "Deployment") if d["metadata"]["name"] == service)
+        assert container["image"] == deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    for deployment in of_kind(rendered[overlay], "Deployment"):
+        for container in containers(deployment["spec"]["template"]["spec"]):
+            assert "migrate" not in " ".join(container.get("command", []) + container.get("args", []))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_default_deny_and_one_network_policy_per_service(rendered, overlay):
+    policies = of_kind(rendered[overlay], "NetworkPolicy")
+    [deny] = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    per_app = [p for p in policies if p is not deny]
+    apps = [p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in per_app]
+    assert sorted(apps) == sorted(SERVICES)
+    for policy in per_app:
+        app = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        [rule] = policy["spec"]["ingress"]
+        sources = {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in rule["from"]}
+        assert sources == {"ingress-nginx", "monitoring"}
+        assert [p["port"] for p in rule["ports"]] == ["http"]
+        egress = policy["spec"]["egress"]
+        ports = [{p["port"] for p in rule["ports"]} for rule in egress]
+        assert {53} in ports  # DNS
+        assert any(5672 in p for p in ports)  # RabbitMQ
+        databases = [
+            peer["podSelector"]["matchLabels"].get("cnpg.io/cluster")
+            for rule in egress
+            for peer in rule["to"]
+            if "podSelector" in peer
+        ]
+        assert f"{app}-db" in databases
+        assert not [db for db in databases if db and db != f"{app}-db"], "only its own database"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_has_a_pdb_and_a_service(rendered, overlay):
+    objects = rendered[overlay]
+    for kind in ("PodDisruptionBudget", "Service"):
+        assert sorted(o["metadata"]["name"] for o in of_kind(objects, kind)) == sorted(SERVICES)
+    autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in of_kind(objects, "ScaledObject")}
+    autoscaled |= {o["spec"]["scaleTargetRef"]["name"] for o in of_kind(objects, "HorizontalPodAutoscaler")}
+    assert autoscaled == set(SERVICES)
+
+
+def test_production_uses_quorum_queues_and_two_replicas_at_least(rendered):
+    [config] = of_kind(rendered["prod"], "ConfigMap")
+    assert config["data"]["BEAT_QUEUE_TYPE"] == "quorum"
+    for scaled in of_kind(rendered["prod"], "ScaledObject"):
+        assert scaled["spec"]["minReplicaCount"] >= 2
+    for hpa in of_kind(rendered["prod"], "HorizontalPodAutoscaler"):
+        assert hpa["spec"]["minReplicas"] >= 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_config_names_exactly_the_settings_beat_reads(rendered, overlay):
+    [config] = of_kind(rendered[overlay], "ConfigMap")
+    assert set(config["data"]) <= set(SETTINGS)
+    assert not set(config["data"]) & SECRET_SETTINGS
+    provided = set(config["data"])
+    for deployment in of_kind(rendered[overlay], "Deployment"):
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        names = {e["name"] for e in container["env"]}
+        assert names <= set(SETTINGS)
+        provided |= names
+    assert provided == set(SETTINGS), "every setting has a value in the ConfigMap or a Secret reference"
+
+
+# --- no secret values ---------------------------------------------------------------------
+
+CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^@\s/]+@", re.IGNORECASE)
+SECRETISH_KEY = re.compile(r"(secret|password|passwd|token|private|credential|_key$|apikey)", re.IGNORECASE)
+HIGH_ENTROPY = re.compile(r"^[A-Za-z0-9+/=_-]{32,}$")
+
+
+def secret_values(objects: list[dict[str, Any]]) -> list[str]:
+    """Anything in the rendered objects that looks like a credential, with where it is."""
+    found = []
+    for obj in objects:
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] == "Secret":
+            found.append(f"{where}: Secret objects must not be committed; operators create them")
+        values: list[tuple[str, Any]] = list((obj.get("data") or {}).items())
+        values += list((obj.get("stringData") or {}).items())
+        spec = obj.get("spec", {})
+        pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get("template", {})
+        for container in containers(pod) if pod and "containers" in pod else []:
+            values += [(e["name"], e.get("value")) for e in container.get("env", [])]
+        for key, value in values:
+            if not isinstance(value, str) or not value:
+                continue
+            if CREDENTIAL_URL.search(value) or HIGH_ENTROPY.match(value) or SECRETISH_KEY.search(key):
+                found.append(f"{where}: {key}")
+        # and a credential URL anywhere else in the object (annotations, args, trigger metadata)
+        if CREDENTIAL_URL.search(json.dumps(obj)):
+            found.append(f"{where}: contains a URL with credentials")
+    return found
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_nothing_in_the_overlays_is_a_secret_value(rendered, overlay):
+    assert secret_values(rendered[overlay]) == []
+    for deployment in of_kind(rendered[overlay], "Deployment"):
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        for entry in container["env"]:
+            if entry["name"] in SECRET_SETTINGS:
+                assert "value" not in entry and "secretKeyRef" in entry["valueFrom"], entry["name"]
+
+
+def test_the_secret_scan_finds_what_it_should():
+    leaky = [
+        {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"url": "x"}},
+        {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"AMQP_URI": "amqp://beat:hunter2@rabbit/beat"}},
+        {"kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"BEAT_JWT_SECRET": "short"}},
+        {"kind": "ConfigMap", "metadata": {"name": "e"}, "data": {"X": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNl=="}},
+        {
+            "kind": "Deployment",
+            "metadata": {"name": "f"},
+            "spec": {"template": {"spec": {"containers": [{"env": [{"name": "DB_PASSWORD", "value": "pw"}]}]}}},
+        },
+    ]
+    found = secret_values(leaky)
+    for name in ("Secret/s", "ConfigMap/c", "ConfigMap/d", "ConfigMap/e", "Deployment/f"):
+        assert any(item.startswith(name) for item in found), name
+    clean = [
+        {"kind": "ConfigMap", "metadata": {"name": "ok"}, "data": {"BEAT_LOG_LEVEL": "INFO", "URL": "https://x/y"}}
+    ]
+    assert secret_values(clean) == []
+
+
+# --- ingress --------------------------------------------------------------------------------
+
+# Routes that no Ingress path can send to their service today: a path parameter before the last
+# segment under another service's prefix (/beats/{code} belongs to concerns). They need their own
+# first segment (e.g. /broadcasts/{beat_code}, /report-cards/{beat_code}); until then they are
+# listed here, exactly, so that a new conflict fails and a fixed one must be struck off.
+KNOWN_UNROUTABLE = {
+    "notifications /beats/{beat_code}/broadcasts",
+    "surveys /beats/{beat_code}/population",
+    "surveys /beats/{beat_code}/report-card",
+}
+
+
+def ingress_paths(objects: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(path, pathType, service) of the one Ingress rule."""
+    [ingress] = of_kind(objects, "Ingress")
+    [rule] = ingress["spec"]["rules"]
+    return [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]]
+
+
+def routed_to(paths: list[tuple[str, str, str]], request_path: str) -> str | None:
+    """The service an Ingress sends `request_path` to (Kubernetes' matching rules)."""
+    best: tuple[int, int, str] | None = None
+    for path, kind, service in paths:
+        if kind == "Exact":
+            matches = request_path == path
+        else:
+            matches = request_path == path or request_path.startswith(path.rstrip("/") + "/")
+        if matches:
+            candidate = (len(path), 1 if kind == "Exact" else 0, service)
+            best = max(best, candidate) if best else candidate
+    return best[2] if best else None
+
+
+def test_ingress_matching_follows_the_kubernetes_rules():
+    paths = [("/beats", "Prefix", "a"), ("/beats/x", "Prefix", "b"), ("/", "Exact", "c"), ("/r.csv", "Exact", "d")]
+    assert routed_to(paths, "/beats") == "a"
+    assert routed_to(paths, "/beats/RV-01") == "a"
+    assert routed_to(paths, "/beats/x/y") == "b"
+    assert routed_to(paths, "/beatsy") is None
+    assert routed_to(paths, "/") == "c"
+    assert routed_to(paths, "/r.csv") == "d"
+    assert routed_to(paths, "/r.csv/1") is None
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ingress_routes_public_paths_only(rendered, overlay):
+    paths = ingress_paths(rendered[overlay])
+    assert {service for _, _, service in paths} == set(SERVICES)
+    for platform in PLATFORM_PATHS:
+        assert routed_to(paths, platform) is None, platform
+    assert routed_to(paths, "/anything-else") is None
+    assert len({(path, kind) for path, kind, _ in paths}) == len(paths), "a path is listed twice"
+
+
+def test_every_public_route_a_service_declares_is_routed_to_it(rendered):
+    from beat_shared.cli import service_class
+    from beat_shared.openapi import build_openapi
+
+    paths = ingress_paths(rendered["prod"])
+    unrouted = set()
+    declared = 0
+    for service in SERVICES:
+        for path in build_openapi(service_class(service))["paths"]:
+            if path in PLATFORM_PATHS:
+                continue
+            declared += 1
+            # A templated segment stands for any value; "x" is as good as any for matching.
+            concrete = re.sub(r"\{[^}]+\}", "x", path)
+            if routed_to(paths, concrete) != service:
+                unrouted.add(f"{service} {path}")
+    assert declared > 0
+    assert unrouted == KNOWN_UNROUTABLE, "add the path to deploy/k8s/base/ingress.yaml (or rename the route)"
