@@ -20,6 +20,7 @@ from surveys.periods import period_bounds
 from surveys.results import ResultQuery, compute_results
 
 CARD_CONSTRUCTS = ("safety", "trust")
+SCORE_FIELDS = ("suppressed", "n", "mean", "mean_ci", "share_favourable", "change")
 
 
 def _count(session: Session, column: Any, beat_column: Any, beat: str, start: datetime, end: datetime) -> int:
@@ -57,14 +58,11 @@ def report_card(session: Session, survey_code: str, beat: str, period: str, thre
         ResultQuery(survey_code=survey_code, groups=(beat,), periods=(period,), codes=CARD_CONSTRUCTS),
         threshold,
     )
-    scores = {code: None for code in CARD_CONSTRUCTS}
+    # No response at all shows like a suppressed cell: there is nothing to show.
+    empty = {"suppressed": True, **dict.fromkeys(SCORE_FIELDS[1:])}
+    scores = {code: dict(empty) for code in CARD_CONSTRUCTS}
     for cell in cells:
-        scores[cell["code"]] = {
-            key: cell[key] for key in ("suppressed", "n", "mean", "mean_ci", "share_favourable", "change")
-        }
-    for code, value in scores.items():
-        if value is None:  # no response at all is as good as suppressed: nothing to show
-            scores[code] = {"suppressed": True, "n": None, "mean": None, "mean_ci": None}
+        scores[cell["code"]] = {key: cell[key] for key in SCORE_FIELDS}
     return {
         "beat_code": beat,
         "period": period,

@@ -1,0 +1,195 @@
+"""Waves, one-time invitations and anonymous responses over real PostgreSQL and RabbitMQ."""
+
+from nameko.testing.services import entrypoint_hook
+
+from surveys.invitations import token_hash
+
+WAVE = {
+    "survey_code": "standard",
+    "name": "Winter 2026",
+    "period": "2026-Q1",
+    "beat_codes": ["RV-01", "RV-02"],
+    "opens_at": "2026-01-10T00:00:00Z",
+    "closes_at": "2026-03-31T00:00:00Z",
+    "open_link": {"enabled": True, "daily_limit_per_device": 2, "max_responses_per_beat": 3},
+}
+
+ANSWERS = {
+    "safety_after_dark": "fairly_safe",
+    "safety_by_day": "very_safe",
+    "police_good_job": "good",
+    "police_reliable": 4,
+    "police_respect": 5,
+    "police_unfair": 2,
+    "police_listen": 3,
+    "police_understand": 4,
+    "problem_drugs": 2,
+    "problem_vandalism": 3,
+    "problem_groups": 1,
+    "problem_noise": 2,
+    "efficacy_help": 4,
+    "efficacy_close_knit": 3,
+    "efficacy_trusted": 4,
+    "efficacy_not_get_along": 2,
+    "efficacy_intervene": 5,
+    "safety_change": 6,
+    "problems_seen": ["graffiti"],
+    "years_in_area": 7,
+    "comments": "More street lights on Elm Street, please. Ana",
+}
+
+
+def start_wave(web_session, helpers):
+    helpers.seed_demo()  # ships the standard survey (and older waves)
+    created = web_session.post("/waves", json=WAVE, headers=helpers.headers())
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def issue(web_session, helpers, wave_id):
+    issued = web_session.post(f"/waves/{wave_id}/invitations", headers=helpers.headers())
+    assert issued.status_code == 201, issued.text
+    return issued.json()
+
+
+def test_invitation_token_works_once_and_leaves_nothing_that_identifies(surveys, notifications, web_session, helpers):
+    wave = start_wave(web_session, helpers)
+    assert issue(web_session, helpers, wave["id"]) == {"created": 6, "by_beat": {"RV-01": 3, "RV-02": 3}}
+    assert issue(web_session, helpers, wave["id"])["created"] == 0  # nobody is invited twice
+
+    events = [e for e in helpers.outbox("beat.survey.invitation_created") if e["data"]["wave_id"] == wave["id"]]
+    assert len(events) == 6
+    event = next(e for e in events if e["data"]["recipient_ref"] == "subscriber-RV-01-0")
+    assert event["data"]["kind"] == "wave" and event["data"]["beat_code"] == "RV-01"
+    invitation_id = event["data"]["invitation_id"]
+
+    with entrypoint_hook(surveys, "invitation_link") as invitation_link:
+        link = invitation_link(invitation_id)
+        assert invitation_link("no-such-invitation") is None
+    assert link["url"].startswith("http://localhost:8004/respond#")
+    token = link["url"].split("#", 1)[1]
+    before = helpers.scalar("SELECT count(*) FROM responses")
+
+    form = web_session.post("/invitations/survey", json={"token": token, "language": "es"})
+    assert form.status_code == 200
+    assert form.json()["questions"][0]["text"].startswith("¿Qué tan seguro")
+
+    bad = web_session.post("/responses", json={"token": token, "answers": {**ANSWERS, "police_respect": 9}})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"
+    assert helpers.scalar("SELECT count(*) FROM responses") == before  # nothing stored
+    assert helpers.scalar("SELECT used FROM invitations WHERE id = :i", i=invitation_id) is False
+
+    first = web_session.post("/responses", json={"token": token, "language": "es", "answers": ANSWERS})
+    assert first.status_code == 201, first.text
+    assert first.json() == {"status": "recorded"}
+    second = web_session.post("/responses", json={"token": token, "answers": ANSWERS})
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "invitation_used"
+    assert web_session.post("/invitations/survey", json={"token": token}).status_code == 409
+    assert helpers.scalar("SELECT count(*) FROM responses") == before + 1
+    with entrypoint_hook(surveys, "invitation_link") as invitation_link:
+        assert invitation_link(invitation_id) is None  # a spent link is not sent again
+
+    # The spent invitation forgot whom it was for.
+    [spent] = helpers.rows("SELECT * FROM invitations WHERE id = :i", i=invitation_id)
+    assert spent["used"] is True
+    assert spent["recipient_ref"] is None and spent["beat_code"] is None and spent["concern_id"] is None
+
+    # Nothing in the response tables names the token, its hash, the invitation or the person.
+    secrets = {token, token_hash(token), invitation_id, "subscriber-RV-01-0", spent["recipient_key"]}
+    response_columns = {
+        row["column_name"]
+        for row in helpers.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_name IN ('responses', 'answers')"
+        )
+    }
+    assert not response_columns & {"invitation_id", "token", "token_hash", "recipient_ref", "concern_id"}
+    assert not {c for c in response_columns if c.endswith("_at") or "time" in c or "date" in c}
+    [mine] = helpers.rows("SELECT * FROM responses WHERE wave_id = :w", w=wave["id"])
+    answers = helpers.rows("SELECT * FROM answers WHERE response_id = :r", r=mine["id"])
+    for row in [mine, *answers]:
+        for value in row.values():
+            assert str(value) not in secrets
+    assert mine["beat_code"] == "RV-01" and mine["period"] == "2026-Q1" and mine["safety"] is not None
+    assert {a["item_code"] for a in answers} == set(ANSWERS)
+
+
+def test_unknown_token_and_closed_wave(surveys, notifications, web_session, helpers, clock):
+    wave = start_wave(web_session, helpers)
+    unknown = web_session.post("/responses", json={"token": "x" * 43, "answers": ANSWERS})
+    assert unknown.status_code == 404
+    issue(web_session, helpers, wave["id"])
+    event = helpers.outbox("beat.survey.invitation_created")[-1]
+    with entrypoint_hook(surveys, "invitation_link") as invitation_link:
+        token = invitation_link(event["data"]["invitation_id"])["url"].split("#")[1]
+    clock.advance(days=70)  # past the wave's close
+    late = web_session.post("/responses", json={"token": token, "answers": ANSWERS})
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "survey_closed"
+
+
+def test_open_link_limits_against_ballot_stuffing(surveys, web_session, helpers):
+    wave = start_wave(web_session, helpers)
+    slug = wave["open_link_url"].split("open=")[1]
+    survey = web_session.get(f"/open/{slug}?language=en").json()
+    assert survey["beats"] == ["RV-01", "RV-02"]
+
+    def answer(beat, agent):
+        body = {"beat_code": beat, "answers": ANSWERS}
+        return web_session.post(f"/open/{slug}/responses", json=body, headers={"User-Agent": agent})
+
+    assert answer("RV-01", "phone-a").status_code == 201
+    assert answer("RV-01", "phone-a").status_code == 201
+    third = answer("RV-01", "phone-a")
+    assert third.status_code == 429  # two a day from one device
+    assert int(third.headers["Retry-After"]) > 0
+    assert answer("RV-01", "phone-b").status_code == 201
+    capped = answer("RV-01", "phone-c")
+    assert capped.status_code == 409  # three open-link answers per beat
+    assert answer("RV-02", "phone-c").status_code == 201
+    assert answer("RV-09", "phone-d").status_code == 400
+    assert web_session.post("/open/nope/responses", json={"beat_code": "RV-01", "answers": ANSWERS}).status_code == 404
+    channels = helpers.rows(
+        "SELECT channel, count(*) AS n FROM responses WHERE wave_id = :w GROUP BY channel", w=wave["id"]
+    )
+    assert channels == [{"channel": "open", "n": 4}]
+    assert helpers.scalar("SELECT count(*) FROM open_link_uses") == 3
+    # The device table keeps a daily keyed hash, never the address or the browser.
+    assert all(len(row["device_hash"]) == 64 for row in helpers.rows("SELECT device_hash FROM open_link_uses"))
+
+
+def test_survey_definitions_are_versioned_and_bilingual(surveys, web_session, helpers):
+    body = {
+        "code": "lighting",
+        "kind": "wave",
+        "title": {"en": "Street lighting", "es": "Alumbrado"},
+        "questions": [
+            {"item": "safety_after_dark"},
+            {
+                "item_code": "lights_work",
+                "type": "likert_5",
+                "construct": "safety",
+                "text": {"en": "The street lights work.", "es": "Las farolas funcionan."},
+                "options": [],
+            },
+        ],
+    }
+    assert web_session.post("/surveys", json=body).status_code == 401
+    assert web_session.post("/surveys", json=body, headers=helpers.headers("resident")).status_code == 403
+    first = web_session.post("/surveys", json=body, headers=helpers.headers())
+    assert first.status_code == 201, first.text
+    assert first.json()["version"] == 1
+    assert first.json()["questions"][0]["text"]["es"].startswith("¿Qué tan seguro")
+    second = web_session.post("/surveys", json=body, headers=helpers.headers())
+    assert second.json()["version"] == 2
+    assert web_session.get("/surveys/lighting").json()["version"] == 2
+    assert web_session.get("/surveys/lighting/versions/1").json()["id"] == first.json()["id"]
+    assert web_session.get("/surveys/lighting/versions/3").status_code == 404
+
+    no_spanish = {**body, "code": "other", "title": {"en": "Only English"}}
+    refused = web_session.post("/surveys", json=no_spanish, headers=helpers.headers())
+    assert refused.status_code == 400
+    assert helpers.scalar("SELECT count(*) FROM surveys WHERE code = 'other'") == 0
+    assert web_session.get("/item-bank").json()["items"][0]["text"]["es"]
+    document = web_session.get("/openapi.json").json()
+    assert "/results" in document["paths"] and "/responses" in document["paths"]
