@@ -2,10 +2,60 @@
 
 from __future__ import annotations
 
+import hmac
+import html
+from datetime import datetime
+from typing import Any
+
+from nameko.containers import WorkerContext
+from nameko.extensions import DependencyProvider
+from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database
+from beat_shared.entrypoints import TransactionalTimer, rpc
+from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beat_shared.http import http, json_response, page_body, page_request, read_json
+from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from notifications.models import Base
+from notifications import domain, schemas
+from notifications.channels.sms import count_segments, keyword
+from notifications.channels.webhooks import validate_url
+from notifications.dispatcher import Dispatcher
+from notifications.metrics import refresh_status_gauge
+from notifications.models import Base, Message
+from notifications.preferences import LANGUAGES, normalise_phone
+from notifications.rendering import SAMPLE_CONTEXTS, Renderer
+from notifications.resolver import RpcResolver
+from notifications.rules import TOPICS
+from notifications.settings import Settings
+
+PEOPLE = ("resident", "officer", "supervisor")
+STAFF = ("officer", "supervisor")
+RENDERER = Renderer()
+
+
+class SettingsProvider(DependencyProvider):
+    """The service's settings, read once from the container config."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Settings:
+        return self.settings
+
+
+class DispatchTimer(TransactionalTimer):
+    """The dispatcher's timer; its interval comes from NOTIFICATIONS_DISPATCH_SECONDS."""
+
+    def setup(self) -> None:
+        self.interval = Settings.from_config(self.container.config).dispatch_seconds
+
+
+dispatch_timer = DispatchTimer.decorator
 
 
 class NotificationsService(PlatformEndpoints):
@@ -13,3 +63,479 @@ class NotificationsService(PlatformEndpoints):
 
     db = Database(Base.metadata)
     outbox = Outbox()
+    clock = ClockProvider()
+    settings = SettingsProvider()
+    concerns = RpcProxy("concerns")
+    referrals = RpcProxy("referrals")
+    surveys = RpcProxy("surveys")
+
+    # --- events: write notifications (no network here; the dispatcher delivers) ---------------
+
+    def _record(self, event: CloudEvent) -> None:
+        domain.record_event(self.db, event, self.clock.now())
+
+    @event_handler("concerns", "beat.concern.submitted")
+    def on_concern_submitted(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.acknowledged")
+    def on_concern_acknowledged(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.status_changed")
+    def on_concern_status_changed(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.resolved")
+    def on_concern_resolved(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.closed")
+    def on_concern_closed(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.merged")
+    def on_concern_merged(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.concern.overdue")
+    def on_concern_overdue(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("concerns", "beat.meeting.scheduled")
+    def on_meeting_scheduled(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("referrals", "beat.referral.sent")
+    def on_referral_sent(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("referrals", "beat.referral.reminder_due")
+    def on_referral_reminder_due(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("referrals", "beat.referral.expired")
+    def on_referral_expired(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("referrals", "beat.consent.withdrawn")
+    def on_consent_withdrawn(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    @event_handler("surveys", "beat.survey.invitation_created")
+    def on_survey_invitation_created(self, event: CloudEvent) -> None:
+        self._record(event)
+
+    # --- the dispatcher ------------------------------------------------------------------------
+
+    @dispatch_timer(interval=2)
+    def dispatch(self) -> dict[str, Any]:
+        """One dispatcher round (also callable from tests with a frozen clock)."""
+        now = self.clock.now()
+        resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
+        dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._publish_status, RENDERER)
+        report = dispatcher.run_round()
+        refresh_status_gauge(self.db)
+        self.db.commit()
+        return {"expanded": report.expanded, "claimed": report.claimed, "outcomes": dict(report.outcomes)}
+
+    def _publish_status(self, message: Message, now: datetime) -> None:
+        self.outbox.add(
+            "beat.notification.status_changed",
+            subject=message.id,
+            data={
+                "notification_id": message.id,
+                "channel": message.channel,
+                "status": message.status,
+                "source_event_id": message.event_id,
+                "attempts": message.attempts,
+                "occurred_at": utc_iso(now),
+            },
+        )
+
+    # --- RPC -------------------------------------------------------------------------------------
+
+    @rpc
+    def beat_subscribers(self, beat_code: str) -> list[str]:
+        """Opaque recipient references of a beat's subscribers (surveys uses them for waves)."""
+        return domain.beat_subscribers(self.db, beat_code)
+
+    # --- the signed-in person's own settings ---------------------------------------------------
+
+    @http(
+        "GET",
+        "/me/contact",
+        roles=PEOPLE,
+        summary="My contact details and delivery settings",
+        response_schema=schemas.ContactView,
+        tags=["me"],
+    )
+    def get_contact(self, request: Request) -> Response:
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        return json_response(domain.recipient_view(recipient))
+
+    @http(
+        "PUT",
+        "/me/contact",
+        roles=PEOPLE,
+        summary="Set my contact details, language, quiet hours and digest",
+        request_schema=schemas.ContactInput,
+        response_schema=schemas.ContactView,
+        tags=["me"],
+    )
+    def put_contact(self, request: Request) -> Response:
+        body = read_json(request, schemas.ContactInput())
+        principal = request.principal
+        recipient = domain.update_contact(self.db, principal.subject, principal.role, body, self.clock.now())
+        return json_response(domain.recipient_view(recipient))
+
+    @http(
+        "GET",
+        "/me/preferences",
+        roles=PEOPLE,
+        summary="My preferences per topic and channel",
+        response_schema=schemas.PreferencesView,
+        tags=["me"],
+    )
+    def get_preferences(self, request: Request) -> Response:
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        return json_response(self._preferences_body(recipient))
+
+    @http(
+        "PUT",
+        "/me/preferences",
+        roles=PEOPLE,
+        summary="Switch a topic on or off on a channel (* = all)",
+        request_schema=schemas.PreferenceInput,
+        response_schema=schemas.PreferencesView,
+        tags=["me"],
+    )
+    def put_preference(self, request: Request) -> Response:
+        body = read_json(request, schemas.PreferenceInput())
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        domain.set_preference(self.db, recipient, body["topic"], body["channel"], body["enabled"])
+        return json_response(self._preferences_body(recipient))
+
+    def _preferences_body(self, recipient: Any) -> dict[str, Any]:
+        return {
+            "opted_out": recipient.opted_out,
+            "topics": list(TOPICS),
+            "preferences": domain.preferences_of(self.db, recipient),
+        }
+
+    @http(
+        "POST",
+        "/me/opt-out",
+        roles=PEOPLE,
+        summary="Opt out of every notification on every channel",
+        response_schema=schemas.ContactView,
+        tags=["me"],
+    )
+    def opt_out(self, request: Request) -> Response:
+        principal = request.principal
+        recipient = domain.set_opt_out(self.db, principal.subject, principal.role, True, self.clock.now())
+        return json_response(domain.recipient_view(recipient))
+
+    @http(
+        "DELETE", "/me/opt-out", roles=PEOPLE, summary="Opt back in", response_schema=schemas.ContactView, tags=["me"]
+    )
+    def opt_in(self, request: Request) -> Response:
+        principal = request.principal
+        recipient = domain.set_opt_out(self.db, principal.subject, principal.role, False, self.clock.now())
+        return json_response(domain.recipient_view(recipient))
+
+    @http(
+        "GET",
+        "/me/subscriptions",
+        roles=PEOPLE,
+        summary="Beats whose alerts I follow",
+        response_schema=schemas.SubscriptionsView,
+        tags=["me"],
+    )
+    def get_subscriptions(self, request: Request) -> Response:
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)})
+
+    @http(
+        "POST",
+        "/me/subscriptions",
+        roles=PEOPLE,
+        summary="Follow a beat's alerts and meeting announcements",
+        request_schema=schemas.SubscriptionInput,
+        response_schema=schemas.SubscriptionsView,
+        status=201,
+        tags=["me"],
+    )
+    def subscribe(self, request: Request) -> Response:
+        body = read_json(request, schemas.SubscriptionInput())
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        created = domain.subscribe(self.db, recipient, body["beat_code"], self.clock.now())
+        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)}, 201 if created else 200)
+
+    @http(
+        "DELETE",
+        "/me/subscriptions/<beat_code>",
+        roles=PEOPLE,
+        summary="Stop following a beat",
+        response_schema=schemas.SubscriptionsView,
+        tags=["me"],
+    )
+    def unsubscribe_beat(self, request: Request, beat_code: str) -> Response:
+        principal = request.principal
+        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        domain.unsubscribe_beat(self.db, recipient, beat_code)
+        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)})
+
+    # --- the in-app inbox ----------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/inbox",
+        roles=PEOPLE,
+        summary="My in-app messages, newest first",
+        query_schema=schemas.InboxQuery,
+        response_schema=schemas.InboxPage,
+        tags=["inbox"],
+    )
+    def inbox(self, request: Request) -> Response:
+        page = page_request(request.args)
+        unread_only = request.args.get("unread", "").lower() in ("1", "true", "yes")
+        items, total = domain.inbox_page(self.db, request.principal.subject, unread_only, page.offset, page.size)
+        return json_response(page_body([domain.inbox_view(item) for item in items], total, page))
+
+    @http(
+        "GET",
+        "/inbox/unread-count",
+        roles=PEOPLE,
+        summary="How many of my in-app messages are unread",
+        response_schema=schemas.UnreadCount,
+        tags=["inbox"],
+    )
+    def inbox_unread(self, request: Request) -> Response:
+        return json_response({"unread": domain.unread_count(self.db, request.principal.subject)})
+
+    @http(
+        "POST",
+        "/inbox/<item_id>/read",
+        roles=PEOPLE,
+        summary="Mark one in-app message read",
+        response_schema=schemas.InboxItemView,
+        tags=["inbox"],
+    )
+    def inbox_mark_read(self, request: Request, item_id: str) -> Response:
+        item = domain.mark_read(self.db, request.principal.subject, item_id, self.clock.now())
+        return json_response(domain.inbox_view(item))
+
+    @http(
+        "POST",
+        "/inbox/read-all",
+        roles=PEOPLE,
+        summary="Mark all my in-app messages read",
+        response_schema=schemas.UnreadCount,
+        tags=["inbox"],
+    )
+    def inbox_mark_all_read(self, request: Request) -> Response:
+        domain.mark_all_read(self.db, request.principal.subject, self.clock.now())
+        return json_response({"unread": 0})
+
+    # --- officers' broadcasts ---------------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/beats/<beat_code>/broadcasts",
+        roles=STAFF,
+        summary="Send a beat alert or meeting announcement to the beat's subscribers",
+        request_schema=schemas.BroadcastInput,
+        response_schema=schemas.BroadcastView,
+        status=201,
+        tags=["broadcasts"],
+    )
+    def broadcast(self, request: Request, beat_code: str) -> Response:
+        if not schemas.BEAT_CODE.regex.match(beat_code):
+            raise InvalidInput("not a beat code", {"beat_code": ["a beat code like RV-01"]})
+        body = read_json(request, schemas.BroadcastInput())
+        record = domain.broadcast(self.db, beat_code, body, request.principal.subject, self.clock.now())
+        subscribers = len(domain.beat_subscribers(self.db, beat_code))
+        return json_response(
+            {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201
+        )
+
+    # --- the delivery log ----------------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/messages",
+        roles=("admin", "supervisor"),
+        summary="The delivery log, newest first",
+        query_schema=schemas.MessageQuery,
+        response_schema=schemas.MessagePage,
+        tags=["delivery log"],
+    )
+    def list_messages(self, request: Request) -> Response:
+        filters = schemas.MessageQuery().load(request.args.to_dict())
+        page = page_request(request.args)
+        rows, total = domain.message_page(self.db, filters, page.offset, page.size)
+        return json_response(page_body([domain.message_view(row) for row in rows], total, page))
+
+    @http(
+        "GET",
+        "/messages/<message_id>",
+        roles=("admin", "supervisor"),
+        summary="One message with its delivery attempts",
+        response_schema=schemas.MessageView,
+        tags=["delivery log"],
+    )
+    def get_message(self, request: Request, message_id: str) -> Response:
+        message, attempts = domain.message_with_attempts(self.db, message_id)
+        return json_response(domain.message_view(message, attempts))
+
+    @http(
+        "POST",
+        "/messages/<message_id>/retry",
+        roles=("admin",),
+        summary="Queue a failed message again (same id: receivers de-duplicate)",
+        response_schema=schemas.MessageView,
+        tags=["delivery log"],
+    )
+    def retry_message(self, request: Request, message_id: str) -> Response:
+        now = self.clock.now()
+        message = domain.retry_message(self.db, message_id, now)
+        self._publish_status(message, now)
+        return json_response(domain.message_view(message))
+
+    @http(
+        "GET",
+        "/notifications",
+        roles=("admin", "supervisor"),
+        summary="Notifications (an event's audiences) and whether they were expanded into messages",
+        query_schema=schemas.NotificationQuery,
+        response_schema=schemas.NotificationPage,
+        tags=["delivery log"],
+    )
+    def list_notifications(self, request: Request) -> Response:
+        filters = schemas.NotificationQuery().load(request.args.to_dict())
+        page = page_request(request.args)
+        rows, total = domain.notification_page(self.db, filters.get("status"), page.offset, page.size)
+        return json_response(page_body([domain.notification_view(row) for row in rows], total, page))
+
+    # --- templates -----------------------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/templates",
+        roles=("admin",),
+        summary="The templates and languages shipped",
+        response_schema=schemas.TemplatesView,
+        tags=["templates"],
+    )
+    def list_templates(self, request: Request) -> Response:
+        return json_response({"templates": RENDERER.names(), "languages": list(LANGUAGES)})
+
+    @http(
+        "POST",
+        "/templates/<name>/preview",
+        roles=("admin",),
+        summary="Render a template in a language with an example or given context",
+        request_schema=schemas.PreviewInput,
+        response_schema=schemas.PreviewView,
+        tags=["templates"],
+    )
+    def preview_template(self, request: Request, name: str) -> Response:
+        body = schemas.PreviewInput().load(request.get_json(silent=True) or {})
+        if not RENDERER.exists(name):
+            RENDERER.render(name, "en", {})  # raises NotFound naming the known templates
+        context = body["context"] if body.get("context") is not None else SAMPLE_CONTEXTS.get(name, {})
+        try:
+            rendered = RENDERER.render(name, body["language"], context)
+        except Exception as error:
+            if type(error).__name__ == "UndefinedError":
+                raise InvalidInput("the context lacks a field the template uses", {"context": [str(error)]})
+            raise
+        segments = count_segments(rendered.sms)
+        return json_response(
+            {
+                "template": name,
+                "language": rendered.language,
+                "subject": rendered.subject,
+                "text": rendered.text,
+                "html": rendered.html,
+                "sms": rendered.sms,
+                "sms_segments": segments.segments,
+                "sms_encoding": segments.encoding,
+            }
+        )
+
+    # --- webhooks and SMS -----------------------------------------------------------------------------
+
+    @http(
+        "POST",
+        "/webhooks/validate-url",
+        roles=("admin", "agency"),
+        summary="Check that a webhook URL may be used (https in production, not a private address)",
+        request_schema=schemas.WebhookUrlInput,
+        response_schema=schemas.WebhookUrlView,
+        tags=["webhooks"],
+    )
+    def validate_webhook_url(self, request: Request) -> Response:
+        body = read_json(request, schemas.WebhookUrlInput())
+        validate_url(body["url"], self.settings)
+        return json_response({"url": body["url"], "allowed": True})
+
+    @http(
+        "POST",
+        "/sms/inbound",
+        auth="none",
+        summary="Inbound SMS from the gateway: STOP opts the number out of SMS, START opts back in",
+        request_schema=schemas.SmsInboundInput,
+        response_schema=schemas.SmsInboundView,
+        tags=["sms"],
+    )
+    def sms_inbound(self, request: Request) -> Response:
+        expected = self.settings.sms_inbound_token
+        given = request.headers.get("X-Gateway-Token", "")
+        if not expected:
+            raise PermissionDenied("inbound SMS is not configured (NOTIFICATIONS_SMS_INBOUND_TOKEN)")
+        if not hmac.compare_digest(expected.encode(), given.encode()):
+            raise Unauthenticated("the gateway token is missing or wrong")
+        body = read_json(request, schemas.SmsInboundInput())
+        phone = normalise_phone(body["sender"])
+        word = keyword(body["text"])
+        if word is not None:
+            domain.sms_keyword(self.db, self.settings.signing_secret, phone, word, self.clock.now())
+        return json_response({"action": word or "ignored"})
+
+    # --- unsubscribe links (List-Unsubscribe) --------------------------------------------------------
+
+    @http(
+        "GET", "/unsubscribe/<token>", auth="none", summary="The page an unsubscribe link opens", tags=["unsubscribe"]
+    )
+    def unsubscribe_page(self, request: Request, token: str) -> Response:
+        from notifications.tokens import read_unsubscribe_token
+
+        read_unsubscribe_token(self.settings.signing_secret, token)  # a forged link gets a 400
+        safe = html.escape(token, quote=True)
+        page = (
+            "<!doctype html><html><body><h1>Unsubscribe</h1>"
+            f'<form method="post" action="/unsubscribe/{safe}"><button>Stop these messages</button></form>'
+            f'<form method="post" action="/unsubscribe/{safe}?all=true"><button>Stop all messages</button></form>'
+            "</body></html>"
+        )
+        return Response(page, status=200, mimetype="text/html")
+
+    @http(
+        "POST",
+        "/unsubscribe/<token>",
+        auth="none",
+        summary="One-click unsubscribe (RFC 8058); ?all=true stops every topic",
+        response_schema=schemas.UnsubscribeView,
+        tags=["unsubscribe"],
+    )
+    def unsubscribe(self, request: Request, token: str) -> Response:
+        everything = request.args.get("all", "").lower() in ("1", "true", "yes")
+        result = domain.unsubscribe_by_token(self.db, self.settings.signing_secret, token, everything, self.clock.now())
+        return json_response(result)

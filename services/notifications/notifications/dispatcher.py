@@ -1,0 +1,684 @@
+"""The dispatcher: expands notifications into messages and delivers them, exactly once in effect.
+
+A message's life: committed as `queued` → claimed as `sending` (committed, with a
+lease) → the network call, outside any transaction → `delivered`,
+`temporary_failure` (with the next attempt's time) or `permanent_failure`
+(committed, with a `DeliveryAttempt` row and a `beat.notification.status_changed`
+event in the same transaction).
+
+If the process dies between claim and result, the row stays `sending` until its
+lease runs out; the next round then sends it again under the same Message-ID /
+webhook-id / SMS reference, which the receiver de-duplicates on — or, for an SMS
+gateway that cannot de-duplicate, marks it failed rather than risk a second text.
+See docs/decisions/notifications-exactly-once.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import eventlet
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from notifications.channels import Outcome
+from notifications.channels.email import Email, SmtpTransport
+from notifications.channels.sms import SmsGateway, count_segments
+from notifications.channels.webhooks import WebhookRequest, WebhookTransport
+from notifications.metrics import record_send, record_transition
+from notifications.models import DeliveryAttempt, EndpointState, InboxItem, Message, Notification, Recipient
+from notifications.planning import local_targets, plan_messages, remote_targets
+from notifications.preferences import digest_due, valid_email, valid_phone, zone
+from notifications.rendering import Rendered, Renderer
+from notifications.resolver import ResolutionError, Resolver
+from notifications.settings import Settings
+from notifications.tokens import address_hash, unsubscribe_token
+
+log = logging.getLogger(__name__)
+
+SEND_CONCURRENCY = 10
+STOP_HINT = {"en": " Reply STOP to opt out.", "es": " Responda PARAR para darse de baja."}
+FOOTER = {
+    "en": "You receive this from Beat, Riverton's community policing platform.",
+    "es": "Recibe este mensaje de Beat, la plataforma de policía comunitaria de Riverton.",
+}
+UNSUBSCRIBE = {"en": "Unsubscribe", "es": "Darse de baja"}
+
+Publish = Callable[[Message, datetime], None]
+
+
+def message_key(message: Message) -> str:
+    """The stable identity of a message, from (source key, recipient, channel)."""
+    raw = f"{message.source_key}|{message.recipient_key}|{message.channel}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def email_message_id(message: Message, domain: str) -> str:
+    return f"<{message_key(message)}@{domain}>"
+
+
+def webhook_id(message: Message) -> str:
+    return f"msg_{message_key(message)}"
+
+
+def retry_delay(attempt: int, key: str, base: float, cap: float) -> float:
+    """Seconds before the next try after failed attempt number `attempt` (1-based):
+    exponential (times 3) up to `cap`, plus up to 25% jitter, seeded per message and
+    attempt so that the schedule is reproducible and retries do not stampede."""
+    delay = min(base * 3 ** (attempt - 1), cap)
+    jitter = random.Random(f"{key}:{attempt}").random() * 0.25
+    return delay * (1 + jitter)
+
+
+@dataclass
+class Prepared:
+    """A claimed message made ready to send (address looked up, content rendered)."""
+
+    message: Message
+    email: Email | None = None
+    sms: tuple[str, str, str] | None = None  # to, body, reference
+    webhook: WebhookRequest | None = None
+    inbox: Rendered | None = None
+    address_hash: str | None = None
+    outcome: Outcome | None = None  # decided without sending (e.g. no address any more)
+    segments: int | None = None
+
+
+@dataclass
+class RoundReport:
+    expanded: int = 0
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Dispatcher:
+    """One dispatcher round's work, on one session; commits between steps so that no
+    network call (RPC, SMTP, HTTP) happens inside a database transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        resolver: Resolver,
+        settings: Settings,
+        now: datetime,
+        publish: Publish,
+        renderer: Renderer | None = None,
+    ) -> None:
+        self.session = session
+        self.resolver = resolver
+        self.settings = settings
+        self.now = now
+        self.publish = publish
+        self.renderer = renderer or Renderer()
+        self.email = SmtpTransport(settings)
+        self.sms = SmsGateway(settings)
+        self.webhooks = WebhookTransport(settings)
+
+    # --- the round -----------------------------------------------------------------------
+
+    def run_round(self) -> RoundReport:
+        report = RoundReport()
+        self.reconcile_interrupted()
+        report.expanded = self.expand_due()
+        self.build_digests()
+        claimed = self.claim_due()
+        report.claimed = len(claimed)
+        if claimed:
+            prepared = self._prepare_all(claimed)
+            results = self._send_all(prepared)
+            for _prepared, outcome in results:
+                report.outcomes[outcome.status] += 1
+            self.record(results)
+        self._report_disabled_endpoints()
+        return report
+
+    def _transition(self, message: Message, status: str) -> None:
+        message.status = status
+        message.updated_at = self.now
+        record_transition(message.channel, status)
+        self.publish(message, self.now)
+
+    # --- 1. interrupted sends --------------------------------------------------------------
+
+    def reconcile_interrupted(self) -> int:
+        """Messages left `sending` past their lease (the process died mid-send)."""
+        session = self.session
+        stale = list(
+            session.scalars(
+                select(Message).where(Message.status == "sending", Message.sending_until < self.now).limit(500)
+            )
+        )
+        for message in stale:
+            if message.channel == "sms" and not self.settings.sms_idempotent:
+                error = "interrupted while sending; the gateway cannot de-duplicate, so it is not resent"
+                self._log_attempt(message, Outcome.permanent(error))
+                message.last_error = error
+                self._transition(message, "permanent_failure")
+            else:
+                error = "interrupted while sending; resending under the same id for the receiver to de-duplicate"
+                self._log_attempt(message, Outcome.temporary(error), self.now)
+                message.last_error = error
+                message.next_attempt_at = self.now
+                self._transition(message, "temporary_failure")
+            message.sending_until = None
+        session.commit()
+        if stale:
+            log.warning("reconciled %d interrupted message(s)", len(stale))
+        return len(stale)
+
+    # --- 2. notifications → messages ------------------------------------------------------
+
+    def expand_due(self) -> int:
+        session = self.session
+        due = list(
+            session.scalars(
+                select(Notification)
+                .where(Notification.status == "pending", Notification.next_attempt_at <= self.now)
+                .order_by(Notification.id)
+                .limit(self.settings.batch_size)
+            )
+        )
+        session.commit()
+        expanded = 0
+        for notification in due:
+            try:
+                targets = remote_targets(notification, self.resolver)  # RPC: no transaction open
+            except (ResolutionError, KeyError, TypeError) as error:
+                self._expansion_failed(notification.id, str(error))
+                continue
+            current = session.get(Notification, notification.id, populate_existing=True)
+            if current is None or current.status != "pending":  # another dispatcher did it
+                session.commit()
+                continue
+            if targets is None:
+                targets = local_targets(session, current)
+            plan = plan_messages(session, current, targets, self.now, self.settings)
+            for message in plan.created:
+                record_transition(message.channel, "queued")
+                self.publish(message, self.now)
+            current.status = "expanded"
+            current.expanded_at = self.now
+            current.last_error = "; ".join(plan.skipped)[:2000] or None
+            session.commit()
+            expanded += 1
+        return expanded
+
+    def _expansion_failed(self, notification_id: int, error: str) -> None:
+        notification = self.session.get(Notification, notification_id, populate_existing=True)
+        if notification is None or notification.status != "pending":
+            self.session.commit()
+            return
+        notification.attempts += 1
+        notification.last_error = error[:2000]
+        if notification.attempts >= self.settings.max_attempts:
+            notification.status = "failed"
+            log.error("notification %s failed for good: %s", notification_id, error)
+        else:
+            delay = retry_delay(
+                notification.attempts,
+                notification.source_key,
+                self.settings.retry_base_seconds,
+                self.settings.retry_max_seconds,
+            )
+            notification.next_attempt_at = self.now + timedelta(seconds=delay)
+            log.warning("notification %s not expanded yet: %s", notification_id, error)
+        self.session.commit()
+
+    # --- 3. daily digests -----------------------------------------------------------------
+
+    def build_digests(self) -> int:
+        """Gather each recipient's held messages into one digest email once a day."""
+        session = self.session
+        held = list(
+            session.scalars(
+                select(Message)
+                .where(Message.held_for_digest.is_(True), Message.digest_id.is_(None), Message.status == "queued")
+                .order_by(Message.created_at)
+            )
+        )
+        by_recipient: dict[str, list[Message]] = defaultdict(list)
+        for message in held:
+            by_recipient[message.recipient_key].append(message)
+        built = 0
+        for recipient_key, messages in by_recipient.items():
+            subject = recipient_key.removeprefix("user:")
+            recipient = session.scalar(select(Recipient).where(Recipient.subject == subject))
+            tz = zone(recipient.timezone if recipient else None, self.settings.timezone)
+            day = digest_due(self.now, tz, self.settings.digest_hour)
+            if day is None:
+                continue
+            source_key = f"digest:{day}"
+            already = session.scalar(
+                select(Message.id).where(
+                    Message.source_key == source_key, Message.recipient_key == recipient_key, Message.channel == "email"
+                )
+            )
+            if already is not None:  # today's digest went out; these wait for tomorrow's
+                continue
+            digest = Message(
+                source_key=source_key,
+                event_type="beat.notification.digest",
+                recipient_key=recipient_key,
+                channel="email",
+                topic="digest",
+                template="digest",
+                language=messages[0].language,
+                address_ref=messages[0].address_ref,
+                context={"count": len(messages)},
+                status="queued",
+                attempts=0,
+                attempt_base=0,
+                next_attempt_at=self.now,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+            session.add(digest)
+            session.flush()
+            for message in messages:
+                message.digest_id = digest.id
+            record_transition("email", "queued")
+            self.publish(digest, self.now)
+            built += 1
+        session.commit()
+        return built
+
+    # --- 4. claiming ------------------------------------------------------------------------
+
+    def claim_due(self) -> list[Message]:
+        """Mark due messages `sending` (atomically: a row another dispatcher took is skipped)."""
+        session = self.session
+        candidates = list(
+            session.scalars(
+                select(Message)
+                .where(
+                    Message.status.in_(("queued", "temporary_failure")),
+                    Message.next_attempt_at <= self.now,
+                    Message.held_for_digest.is_(False),
+                )
+                .order_by(Message.next_attempt_at, Message.created_at)
+                .limit(self.settings.batch_size)
+            )
+        )
+        claimed: list[Message] = []
+        for message in candidates:
+            if message.channel == "webhook" and not self._endpoint_open(message):
+                continue
+            result = session.execute(
+                update(Message)
+                .where(Message.id == message.id, Message.status == message.status)
+                .values(
+                    status="sending",
+                    attempts=Message.attempts + 1,
+                    sending_until=self.now + timedelta(seconds=self.settings.sending_lease_seconds),
+                    updated_at=self.now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                continue
+            session.refresh(message)
+            record_transition(message.channel, "sending")
+            self.publish(message, self.now)
+            claimed.append(message)
+        self._local_details = self._load_local_details(claimed)
+        session.commit()
+        return claimed
+
+    def _endpoint_open(self, message: Message) -> bool:
+        state = self.session.get(EndpointState, message.address_ref.get("endpoint_id", ""))
+        if state is None:
+            return True
+        if state.disabled_at is not None:
+            message.last_error = f"endpoint disabled: {state.disabled_reason}"
+            self._transition(message, "permanent_failure")
+            return False
+        if state.throttled_until is not None and state.throttled_until > self.now:
+            message.next_attempt_at = state.throttled_until  # waits, without spending an attempt
+            return False
+        return True
+
+    def _load_local_details(self, claimed: list[Message]) -> dict[str, Any]:
+        """What sending needs from our own tables, read before the transaction ends."""
+        subjects = {m.address_ref.get("subject") for m in claimed if m.address_ref.get("subject")}
+        recipients = {
+            r.subject: {"email": r.email, "phone": r.phone, "timezone": r.timezone}
+            for r in self.session.scalars(select(Recipient).where(Recipient.subject.in_(subjects)))
+        }
+        digests: dict[str, list[dict[str, Any]]] = {}
+        for message in claimed:
+            if message.template == "digest":
+                digests[message.id] = [
+                    {"template": m.template, "language": m.language, "context": m.context}
+                    for m in self.session.scalars(
+                        select(Message).where(Message.digest_id == message.id).order_by(Message.created_at)
+                    )
+                ]
+        return {"recipients": recipients, "digests": digests}
+
+    # --- 5. preparing: addresses and content (RPC, no transaction) -----------------------
+
+    def _prepare_all(self, claimed: list[Message]) -> list[Prepared]:
+        prepared = [self.prepare(message) for message in claimed]
+        # A STOP or unsubscribe may have arrived since the message was queued.
+        for item in prepared:
+            if item.address_hash and item.outcome is None and self._suppressed(item):
+                item.outcome = Outcome.permanent("the address unsubscribed before sending")
+        self.session.commit()
+        return prepared
+
+    def _suppressed(self, item: Prepared) -> bool:
+        from notifications.models import Suppression
+
+        found = self.session.scalar(
+            select(Suppression.id).where(
+                Suppression.address_hash == item.address_hash,
+                Suppression.channel == item.message.channel,
+                Suppression.topic.in_((item.message.topic, "*")),
+            )
+        )
+        return found is not None
+
+    def prepare(self, message: Message) -> Prepared:
+        item = Prepared(message)
+        try:
+            if message.channel == "webhook":
+                self._prepare_webhook(item)
+                return item
+            address, name, tz = self._address(message)
+            context = self._context(message, name, tz)
+            if message.channel == "inbox":
+                item.inbox = self.renderer.render(message.template, message.language, context)
+                return item
+            if address is None:
+                item.outcome = Outcome.permanent(f"the recipient has no {message.channel} address any more")
+                return item
+            item.address_hash = address_hash(self.settings.signing_secret, message.channel, address)
+            if message.channel == "email":
+                self._prepare_email(item, address, context)
+            elif message.channel == "sms":
+                self._prepare_sms(item, address, context)
+        except ResolutionError as error:
+            item.outcome = Outcome.temporary(str(error))
+        except _Gone as gone:
+            item.outcome = Outcome.permanent(str(gone))
+        return item
+
+    def _address(self, message: Message) -> tuple[str | None, str | None, str]:
+        """(address for the channel, the person's name if known, their time zone)."""
+        ref = message.address_ref
+        kind = ref["kind"]
+        field_name = "phone" if message.channel == "sms" else "email"
+        tz = self.settings.timezone
+        local = self._local_details["recipients"].get(ref.get("subject") or "")
+        if local and local.get("timezone"):
+            tz = local["timezone"]
+        if kind == "reporter":
+            contact = self.resolver.reporter_contact(ref["concern_id"])
+            if not contact:
+                raise _Gone("the reporter's contact details are no longer available")
+            return contact.get(field_name), contact.get("name"), tz
+        if kind == "agency":
+            contact = self.resolver.agency_contact(ref["agency_id"])
+            if not contact:
+                raise _Gone("the agency is no longer known")
+            return contact.get(field_name), contact.get("name"), tz
+        if kind == "staff":
+            if message.channel == "inbox":
+                return None, None, tz
+            contacts = self.resolver.beat_contacts(ref["beat_code"])
+            for person in [*contacts.get("officers", []), *contacts.get("supervisors", [])]:
+                if person.get("subject") == ref["subject"]:
+                    return person.get(field_name), person.get("name"), tz
+            raise _Gone("the officer is no longer on this beat's team")
+        if kind == "directory":
+            if message.channel == "inbox":
+                return None, None, tz
+            if local is None:
+                raise _Gone("the recipient left the directory")
+            return local.get(field_name), None, tz
+        raise _Gone(f"unknown address kind {kind!r}")
+
+    def _context(self, message: Message, name: str | None, tz: str) -> dict[str, Any]:
+        context = dict(message.context)
+        context.update(recipient_name=name, tz=tz)
+        portal = self.settings.portal_url
+        if context.get("concern_id"):
+            context["concern_url"] = f"{portal}/concerns/{context['concern_id']}"
+        if context.get("merged_into"):
+            context["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
+        if message.template == "survey_invitation":
+            link = self.resolver.invitation_link(context["invitation_id"])
+            if not link:
+                raise _Gone("the survey invitation is no longer valid")
+            context["survey_url"] = link["url"]
+            context["expires_at"] = link.get("expires_at") or context.get("expires_at")
+        if message.template == "digest":
+            context["entries"] = self._digest_entries(message, name, tz)
+        return context
+
+    def _digest_entries(self, message: Message, name: str | None, tz: str) -> list[dict[str, str]]:
+        entries = []
+        for held in self._local_details["digests"].get(message.id, []):
+            held_context = {**held["context"], "recipient_name": name, "tz": tz}
+            if held_context.get("concern_id"):
+                held_context["concern_url"] = f"{self.settings.portal_url}/concerns/{held_context['concern_id']}"
+            rendered = self.renderer.render(held["template"], message.language, held_context)
+            entries.append({"subject": rendered.subject, "text": rendered.sms})
+        return entries
+
+    def _prepare_email(self, item: Prepared, address: str, context: dict[str, Any]) -> None:
+        message = item.message
+        if not valid_email(address):
+            item.outcome = Outcome.permanent("the email address is not valid")
+            return
+        rendered = self.renderer.render(message.template, message.language, context)
+        token = unsubscribe_token(self.settings.signing_secret, item.address_hash or "", "email", message.topic)
+        unsubscribe_url = f"{self.settings.public_url}/unsubscribe/{token}"
+        lang = rendered.language
+        text = f"{rendered.text}\n--\n{FOOTER[lang]}\n{UNSUBSCRIBE[lang]}: {unsubscribe_url}\n"
+        html = (
+            f'<!doctype html><html lang="{lang}"><body>{rendered.html}'
+            f'<hr><p style="font-size:small">{FOOTER[lang]} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a></p>'
+            "</body></html>"
+        )
+        item.email = Email(
+            to=address,
+            subject=rendered.subject,
+            text=text,
+            html=html,
+            message_id=email_message_id(message, self.settings.message_id_domain),
+            language=lang,
+            unsubscribe_url=unsubscribe_url,
+            date=message.created_at,
+        )
+
+    def _prepare_sms(self, item: Prepared, address: str, context: dict[str, Any]) -> None:
+        message = item.message
+        if not valid_phone(address):
+            item.outcome = Outcome.permanent("the phone number is not valid (E.164 expected)")
+            return
+        rendered = self.renderer.render(message.template, message.language, context)
+        body = rendered.sms + STOP_HINT[rendered.language]
+        item.segments = count_segments(body).segments
+        item.sms = (address, body, f"sms_{message_key(message)}")
+
+    def _prepare_webhook(self, item: Prepared) -> None:
+        message = item.message
+        ref = message.address_ref
+        endpoint = next(
+            (
+                e
+                for e in self.resolver.webhook_endpoints(ref["agency_id"])
+                if e.get("endpoint_id") == ref["endpoint_id"]
+            ),
+            None,
+        )
+        if endpoint is None or not endpoint.get("active", True):
+            item.outcome = Outcome.permanent("the webhook endpoint is no longer registered or active")
+            return
+        secrets = tuple(endpoint.get("secrets") or ())
+        if not secrets:
+            item.outcome = Outcome.permanent("the webhook endpoint has no signing secret")
+            return
+        body = json.dumps(message.context["webhook"], separators=(",", ":"), sort_keys=True).encode()
+        item.webhook = WebhookRequest(endpoint["url"], secrets, webhook_id(message), int(self.now.timestamp()), body)
+
+    # --- 6. sending (network, no transaction) ---------------------------------------------
+
+    def _send_all(self, prepared: list[Prepared]) -> list[tuple[Prepared, Outcome]]:
+        pool = eventlet.GreenPool(SEND_CONCURRENCY)
+        return list(pool.imap(lambda item: (item, self._send(item)), prepared))
+
+    def _send(self, item: Prepared) -> Outcome:
+        if item.outcome is not None:
+            return item.outcome
+        channel = item.message.channel
+        with record_send(channel):
+            if item.email is not None:
+                return self.email.send(item.email)
+            if item.sms is not None:
+                return self.sms.send(*item.sms)
+            if item.webhook is not None:
+                return self.webhooks.send(item.webhook, self.now)
+        if item.inbox is not None:
+            return Outcome.delivered()  # written when the result is recorded
+        return Outcome.permanent("nothing to send")
+
+    # --- 7. recording -------------------------------------------------------------------------
+
+    def record(self, results: list[tuple[Prepared, Outcome]]) -> None:
+        session = self.session
+        for item, outcome in results:
+            message = session.get(Message, item.message.id, populate_existing=True)
+            if message is None or message.status != "sending":
+                continue  # reconciled meanwhile (lease ran out); that round owns it now
+            message.sending_until = None
+            if item.segments is not None:
+                message.sms_segments = item.segments
+            if outcome.status == "delivered" and item.inbox is not None:
+                self._write_inbox(message, item.inbox)
+            self._apply(message, outcome)
+        session.commit()
+
+    def _apply(self, message: Message, outcome: Outcome) -> None:
+        if outcome.status == "delivered":
+            message.delivered_at = self.now
+            message.last_error = None
+            self._log_attempt(message, outcome)
+            self._transition(message, "delivered")
+            self._settle_digest(message, "delivered")
+            return
+        if outcome.disable_endpoint:
+            self._disable_endpoint(message, outcome.error or "410 Gone")
+        if outcome.status == "temporary_failure":
+            spent = message.attempts - message.attempt_base
+            if spent < self.settings.max_attempts:
+                delay = retry_delay(
+                    spent, message_key(message), self.settings.retry_base_seconds, self.settings.retry_max_seconds
+                )
+                if outcome.retry_after is not None:
+                    delay = max(delay, outcome.retry_after)
+                message.next_attempt_at = self.now + timedelta(seconds=delay)
+                if outcome.throttle:
+                    self._throttle_endpoint(message, message.next_attempt_at)
+                message.last_error = outcome.error
+                self._log_attempt(message, outcome, message.next_attempt_at)
+                self._transition(message, "temporary_failure")
+                return
+            outcome = Outcome.permanent(f"gave up after {spent} attempts: {outcome.error}", outcome.status_code)
+        message.last_error = outcome.error
+        self._log_attempt(message, outcome)
+        self._transition(message, "permanent_failure")
+        self._settle_digest(message, "permanent_failure")
+
+    def _log_attempt(self, message: Message, outcome: Outcome, next_attempt_at: datetime | None = None) -> None:
+        self.session.add(
+            DeliveryAttempt(
+                message_id=message.id,
+                number=message.attempts,
+                started_at=self.now,
+                outcome=outcome.status,
+                status_code=outcome.status_code,
+                error=(outcome.error or None) and outcome.error[:2000],
+                next_attempt_at=next_attempt_at,
+            )
+        )
+
+    def _write_inbox(self, message: Message, rendered: Rendered) -> None:
+        exists = self.session.scalar(select(InboxItem.id).where(InboxItem.message_id == message.id))
+        if exists is None:
+            self.session.add(
+                InboxItem(
+                    message_id=message.id,
+                    subject=message.address_ref["subject"],
+                    topic=message.topic,
+                    title=rendered.subject[:300],
+                    body=rendered.text,
+                    created_at=self.now,
+                )
+            )
+
+    def _settle_digest(self, digest: Message, status: str) -> None:
+        if digest.template != "digest":
+            return
+        for held in self.session.scalars(select(Message).where(Message.digest_id == digest.id)):
+            held.held_for_digest = False
+            if status == "delivered":
+                held.delivered_at = self.now
+            else:
+                held.last_error = f"the digest failed: {digest.last_error}"
+            self._transition(held, status)
+
+    def _endpoint_state(self, endpoint_id: str) -> EndpointState:
+        state = self.session.get(EndpointState, endpoint_id)
+        if state is None:
+            state = EndpointState(endpoint_id=endpoint_id, disable_reported=False)
+            self.session.add(state)
+        return state
+
+    def _disable_endpoint(self, message: Message, reason: str) -> None:
+        state = self._endpoint_state(message.address_ref["endpoint_id"])
+        if state.disabled_at is None:
+            state.disabled_at = self.now
+            state.disabled_reason = reason[:300]
+            state.disable_reported = False
+
+    def _throttle_endpoint(self, message: Message, until: datetime) -> None:
+        state = self._endpoint_state(message.address_ref["endpoint_id"])
+        if state.throttled_until is None or state.throttled_until < until:
+            state.throttled_until = until
+
+    def _report_disabled_endpoints(self) -> None:
+        """Tell referrals about endpoints that answered 410 (after our own commit)."""
+        pending = list(
+            self.session.scalars(
+                select(EndpointState).where(
+                    EndpointState.disabled_at.is_not(None), EndpointState.disable_reported.is_(False)
+                )
+            )
+        )
+        self.session.commit()
+        for state in pending:
+            try:
+                self.resolver.disable_webhook(state.endpoint_id, state.disabled_reason or "410 Gone")
+            except ResolutionError as error:
+                log.warning("could not report disabled endpoint %s yet: %s", state.endpoint_id, error)
+                continue
+            self.session.execute(
+                update(EndpointState)
+                .where(EndpointState.endpoint_id == state.endpoint_id)
+                .values(disable_reported=True)
+            )
+            self.session.commit()
+
+
+class _Gone(Exception):
+    """The recipient cannot be reached any more: a permanent failure, not a retry."""

@@ -1,0 +1,275 @@
+"""From a notification to messages: who exactly, on which channels, and when.
+
+`remote_targets` asks the owning services who an audience is (RPC, outside any
+transaction); `local_targets` reads our own directory; `plan_messages` applies
+preferences, opt-outs, suppressions, quiet hours and digests and adds one
+`Message` per (source key, recipient, channel) unless it already exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression
+from notifications.preferences import language_of, quiet_until, wants, zone
+from notifications.resolver import Resolver
+from notifications.rules import DEFAULT_CHANNELS
+from notifications.settings import Settings
+from notifications.tokens import address_hash
+
+# Topics that may wait for a daily digest (never a resident's own concern, a survey or an alarm).
+DIGESTIBLE = ("new_concerns", "referral_updates", "beat_alerts", "meetings")
+
+
+@dataclass
+class Target:
+    """One recipient an audience expanded to, with the channels they can be reached on.
+
+    `addresses` maps channel → address (None for the inbox); addresses are used to
+    check suppressions and are never stored. `fixed` targets (a concern's reporter, an
+    agency, a webhook endpoint) get exactly the channels listed; people with a subject
+    get what their preferences allow.
+    """
+
+    recipient_key: str
+    address_ref: dict[str, Any]
+    addresses: dict[str, str | None]
+    language: str = "en"
+    subject: str | None = None
+    fixed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def remote_targets(notification: Notification, resolver: Resolver) -> list[Target] | None:
+    """Targets of audiences other services know; None for audiences in our own directory.
+
+    Raises ResolutionError when a service cannot answer now.
+    """
+    audience = notification.audience
+    kind = audience["kind"]
+    if kind == "reporter":
+        return _reporter(audience["concern_id"], resolver)
+    if kind == "staff":
+        contacts = resolver.beat_contacts(audience["beat_code"])
+        people = contacts.get(audience["group"]) or []
+        return [_staff(person, audience["beat_code"]) for person in people if person.get("subject")]
+    if kind == "agency":
+        return _agency(audience["agency_id"], notification.topic, resolver)
+    return None
+
+
+def _reporter(concern_id: str, resolver: Resolver) -> list[Target]:
+    contact = resolver.reporter_contact(concern_id)
+    if not contact:
+        return []  # the reporter left no way to reach them
+    preference = contact.get("contact_preference") or "email"
+    order = {"email": ("email", "sms"), "sms": ("sms", "email")}.get(preference, ())
+    channel = next((c for c in order if contact.get("phone" if c == "sms" else "email")), None)
+    if channel is None:
+        return []
+    address = contact["phone"] if channel == "sms" else contact["email"]
+    return [
+        Target(
+            f"reporter:{concern_id}",
+            {"kind": "reporter", "concern_id": concern_id},
+            {channel: address},
+            language_of(contact.get("language")),
+            fixed=True,
+        )
+    ]
+
+
+def _staff(person: dict[str, Any], beat_code: str) -> Target:
+    subject = person["subject"]
+    addresses: dict[str, str | None] = {"inbox": None}
+    if person.get("email"):
+        addresses["email"] = person["email"]
+    if person.get("phone"):
+        addresses["sms"] = person["phone"]
+    return Target(
+        f"user:{subject}",
+        {"kind": "staff", "beat_code": beat_code, "subject": subject},
+        addresses,
+        "en",
+        subject=subject,
+    )
+
+
+def _agency(agency_id: str, topic: str, resolver: Resolver) -> list[Target]:
+    targets = []
+    contact = resolver.agency_contact(agency_id)
+    if contact and contact.get("email") and "email" in DEFAULT_CHANNELS[topic]:
+        targets.append(
+            Target(
+                f"agency:{agency_id}",
+                {"kind": "agency", "agency_id": agency_id},
+                {"email": contact["email"]},
+                language_of(contact.get("language")),
+                fixed=True,
+            )
+        )
+    if "webhook" in DEFAULT_CHANNELS[topic]:
+        for endpoint in resolver.webhook_endpoints(agency_id):
+            if endpoint.get("active", True):
+                targets.append(
+                    Target(
+                        f"endpoint:{endpoint['endpoint_id']}",
+                        {"kind": "endpoint", "agency_id": agency_id, "endpoint_id": endpoint["endpoint_id"]},
+                        {"webhook": None},
+                        fixed=True,
+                    )
+                )
+    return targets
+
+
+def directory_target(recipient: Recipient) -> Target:
+    addresses: dict[str, str | None] = {"inbox": None}
+    if recipient.email:
+        addresses["email"] = recipient.email
+    if recipient.phone:
+        addresses["sms"] = recipient.phone
+    return Target(
+        f"user:{recipient.subject}",
+        {"kind": "directory", "subject": recipient.subject},
+        addresses,
+        recipient.language,
+        subject=recipient.subject,
+    )
+
+
+def local_targets(session: Session, notification: Notification) -> list[Target]:
+    audience = notification.audience
+    if audience["kind"] == "subscribers":
+        recipients = session.scalars(
+            select(Recipient)
+            .join(Subscription, Subscription.recipient_id == Recipient.id)
+            .where(Subscription.beat_code == audience["beat_code"])
+            .order_by(Recipient.id)
+        )
+        return [directory_target(recipient) for recipient in recipients]
+    if audience["kind"] == "directory":
+        recipient = session.scalar(select(Recipient).where(Recipient.ref == audience["ref"]))
+        return [directory_target(recipient)] if recipient else []
+    raise ValueError(f"unknown audience kind {audience['kind']!r}")
+
+
+def is_suppressed(session: Session, secret: str, channel: str, address: str, topic: str) -> bool:
+    """Whether the address asked not to get this topic (or anything) on this channel."""
+    hashed = address_hash(secret, channel, address)
+    found = session.scalar(
+        select(Suppression.id).where(
+            Suppression.address_hash == hashed,
+            Suppression.channel == channel,
+            Suppression.topic.in_((topic, "*")),
+        )
+    )
+    return found is not None
+
+
+@dataclass
+class Plan:
+    created: list[Message] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def plan_messages(
+    session: Session, notification: Notification, targets: list[Target], now: datetime, settings: Settings
+) -> Plan:
+    """Add the messages these targets should get (within the caller's transaction)."""
+    plan = Plan()
+    for target in targets:
+        recipient = (
+            session.scalar(select(Recipient).where(Recipient.subject == target.subject)) if target.subject else None
+        )
+        if recipient is not None and recipient.opted_out:
+            plan.skipped.append(f"{target.recipient_key}: opted out of everything")
+            continue
+        preferences = (
+            [
+                (p.topic, p.channel, p.enabled)
+                for p in session.scalars(select(Preference).where(Preference.recipient_id == recipient.id))
+            ]
+            if recipient is not None
+            else []
+        )
+        for channel, address in target.addresses.items():
+            if not target.fixed and not wants(
+                preferences, notification.topic, channel, channel in DEFAULT_CHANNELS.get(notification.topic, ())
+            ):
+                continue
+            if address and is_suppressed(session, settings.signing_secret, channel, address, notification.topic):
+                plan.skipped.append(f"{target.recipient_key}/{channel}: address unsubscribed")
+                continue
+            message = _message(notification, target, channel, recipient, now, settings)
+            if _insert_once(session, message):
+                plan.created.append(message)
+    return plan
+
+
+def _message(
+    notification: Notification,
+    target: Target,
+    channel: str,
+    recipient: Recipient | None,
+    now: datetime,
+    settings: Settings,
+) -> Message:
+    language = recipient.language if recipient is not None else target.language
+    not_before, held = now, False
+    if recipient is not None and channel in ("email", "sms") and not notification.urgent:
+        if recipient.digest and channel == "email" and notification.topic in DIGESTIBLE:
+            held = True
+        else:
+            tz = zone(recipient.timezone, settings.timezone)
+            not_before = quiet_until(now, tz, recipient.quiet_start, recipient.quiet_end) or now
+    return Message(
+        notification_id=notification.id,
+        source_key=notification.source_key,
+        event_id=notification.event_id,
+        event_type=notification.event_type,
+        recipient_key=target.recipient_key,
+        channel=channel,
+        topic=notification.topic,
+        template=notification.template,
+        language=language_of(language),
+        urgent=notification.urgent,
+        address_ref=target.address_ref,
+        context=notification.context,
+        status="queued",
+        attempts=0,
+        attempt_base=0,
+        next_attempt_at=not_before,
+        held_for_digest=held,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _insert_once(session: Session, message: Message) -> bool:
+    """Insert unless a message with the same (source key, recipient, channel) exists.
+
+    The unique constraint is the guarantee; the savepoint lets a concurrent
+    dispatcher's duplicate fail alone without undoing the rest of the plan.
+    """
+    exists = session.scalar(
+        select(Message.id).where(
+            Message.source_key == message.source_key,
+            Message.recipient_key == message.recipient_key,
+            Message.channel == message.channel,
+        )
+    )
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,68 @@
+"""Claim checks: contact details are asked of the services that own them, when needed.
+
+Every call runs outside any database transaction (the dispatcher commits first) and
+under a deadline, so an unavailable service delays messages instead of freezing the
+dispatcher. Answers are cached for one dispatcher round only; nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import eventlet
+from nameko.exceptions import RemoteError
+
+
+class ResolutionError(Exception):
+    """Another service could not tell us what we needed (yet): retry later."""
+
+
+class Resolver(Protocol):
+    def reporter_contact(self, concern_id: str) -> dict[str, Any] | None: ...
+    def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]: ...
+    def agency_contact(self, agency_id: str) -> dict[str, Any] | None: ...
+    def webhook_endpoints(self, agency_id: str) -> list[dict[str, Any]]: ...
+    def disable_webhook(self, endpoint_id: str, reason: str) -> None: ...
+    def invitation_link(self, invitation_id: str) -> dict[str, Any] | None: ...
+
+
+class RpcResolver:
+    """The agreed RPC methods of concerns, referrals and surveys, with deadlines and a round cache."""
+
+    def __init__(self, concerns: Any, referrals: Any, surveys: Any, timeout: float) -> None:
+        self._proxies = {"concerns": concerns, "referrals": referrals, "surveys": surveys}
+        self._timeout = timeout
+        self._cache: dict[tuple[str, str, str], Any] = {}
+
+    def _call(self, service: str, method: str, *args: str, cache: bool = True) -> Any:
+        key = (service, method, "\x1f".join(args))
+        if cache and key in self._cache:
+            return self._cache[key]
+        try:
+            with eventlet.Timeout(self._timeout):
+                answer = getattr(self._proxies[service], method)(*args)
+        except eventlet.Timeout:
+            raise ResolutionError(f"{service}.{method} did not answer within {self._timeout:g}s") from None
+        except RemoteError as error:
+            raise ResolutionError(f"{service}.{method} failed: {error.exc_type}") from error
+        if cache:
+            self._cache[key] = answer
+        return answer
+
+    def reporter_contact(self, concern_id: str) -> dict[str, Any] | None:
+        return self._call("concerns", "reporter_contact", concern_id)
+
+    def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:
+        return self._call("concerns", "beat_contacts", beat_code) or {"officers": [], "supervisors": []}
+
+    def agency_contact(self, agency_id: str) -> dict[str, Any] | None:
+        return self._call("referrals", "agency_contact", agency_id)
+
+    def webhook_endpoints(self, agency_id: str) -> list[dict[str, Any]]:
+        return self._call("referrals", "webhook_endpoints", agency_id) or []
+
+    def disable_webhook(self, endpoint_id: str, reason: str) -> None:
+        self._call("referrals", "disable_webhook", endpoint_id, reason, cache=False)
+
+    def invitation_link(self, invitation_id: str) -> dict[str, Any] | None:
+        return self._call("surveys", "invitation_link", invitation_id)

@@ -1,0 +1,221 @@
+"""marshmallow schemas of the notifications HTTP API."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from notifications.models import CHANNELS, STATUSES
+
+BEAT_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="a beat code like RV-01")
+PERSONAL_CHANNELS = ("email", "sms", "inbox", "*")
+
+
+class ContactInput(Schema):
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=32))
+    language = fields.String(validate=validate.Length(min=2, max=8))
+    timezone = fields.String(allow_none=True, validate=validate.Length(max=64))
+    quiet_start = fields.String(allow_none=True, metadata={"description": "HH:MM local; non-urgent messages wait"})
+    quiet_end = fields.String(allow_none=True)
+    digest = fields.Boolean(metadata={"description": "gather non-urgent emails into one daily digest"})
+
+
+class ContactView(Schema):
+    ref = fields.String(metadata={"description": "opaque directory reference"})
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String()
+    timezone = fields.String(allow_none=True)
+    quiet_start = fields.String(allow_none=True)
+    quiet_end = fields.String(allow_none=True)
+    digest = fields.Boolean()
+    opted_out = fields.Boolean()
+
+
+class PreferenceInput(Schema):
+    topic = fields.String(required=True, metadata={"description": "a topic, or * for all"})
+    channel = fields.String(required=True, validate=validate.OneOf(PERSONAL_CHANNELS))
+    enabled = fields.Boolean(required=True)
+
+
+class PreferenceView(Schema):
+    topic = fields.String()
+    channel = fields.String()
+    enabled = fields.Boolean()
+
+
+class PreferencesView(Schema):
+    opted_out = fields.Boolean()
+    topics = fields.List(fields.String())
+    preferences = fields.List(fields.Nested(PreferenceView))
+
+
+class SubscriptionInput(Schema):
+    beat_code = fields.String(required=True, validate=BEAT_CODE)
+
+
+class SubscriptionsView(Schema):
+    beat_codes = fields.List(fields.String())
+
+
+class BroadcastInput(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("alert", "meeting")))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(load_default="", validate=validate.Length(max=2000))
+    urgent = fields.Boolean(load_default=False, metadata={"description": "urgent alerts ignore quiet hours"})
+    starts_at = fields.AwareDateTime(allow_none=True)
+    ends_at = fields.AwareDateTime(allow_none=True)
+    venue = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class BroadcastView(Schema):
+    id = fields.String()
+    beat_code = fields.String()
+    kind = fields.String()
+    subscribers = fields.Integer()
+
+
+class InboxItemView(Schema):
+    id = fields.String()
+    topic = fields.String()
+    title = fields.String()
+    body = fields.String()
+    created_at = fields.String()
+    read_at = fields.String(allow_none=True)
+
+
+class PageFields(Schema):
+    total_items = fields.Integer()
+    total_pages = fields.Integer()
+    page_number = fields.Integer()
+    size = fields.Integer()
+    first_page = fields.Boolean()
+    last_page = fields.Boolean()
+    empty = fields.Boolean()
+
+
+class InboxPage(PageFields):
+    contents = fields.List(fields.Nested(InboxItemView))
+
+
+class InboxQuery(Schema):
+    unread = fields.Boolean(load_default=False)
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class UnreadCount(Schema):
+    unread = fields.Integer()
+
+
+class AttemptView(Schema):
+    number = fields.Integer()
+    started_at = fields.String()
+    outcome = fields.String()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    next_attempt_at = fields.String(allow_none=True)
+
+
+class MessageView(Schema):
+    id = fields.String()
+    source_key = fields.String()
+    event_id = fields.String(allow_none=True)
+    event_type = fields.String()
+    recipient_key = fields.String(metadata={"description": "a reference (user:, reporter:, agency:, endpoint:)"})
+    channel = fields.String()
+    topic = fields.String()
+    template = fields.String()
+    language = fields.String()
+    urgent = fields.Boolean()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.String()
+    last_error = fields.String(allow_none=True)
+    held_for_digest = fields.Boolean()
+    digest_id = fields.String(allow_none=True)
+    sms_segments = fields.Integer(allow_none=True)
+    created_at = fields.String()
+    delivered_at = fields.String(allow_none=True)
+    delivery_attempts = fields.List(fields.Nested(AttemptView))
+
+
+class MessagePage(PageFields):
+    contents = fields.List(fields.Nested(MessageView))
+
+
+class MessageQuery(Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    event_id = fields.String()
+    recipient_key = fields.String()
+    topic = fields.String()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class NotificationView(Schema):
+    id = fields.Integer()
+    source_key = fields.String()
+    event_type = fields.String()
+    rule = fields.String()
+    topic = fields.String()
+    template = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class NotificationPage(PageFields):
+    contents = fields.List(fields.Nested(NotificationView))
+
+
+class NotificationQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("pending", "expanded", "failed")))
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class PreviewInput(Schema):
+    language = fields.String(load_default="en", validate=validate.Length(min=2, max=8))
+    context = fields.Dict(load_default=None, allow_none=True, metadata={"description": "defaults to an example"})
+
+
+class PreviewView(Schema):
+    template = fields.String()
+    language = fields.String(metadata={"description": "the language actually used (fallback: en)"})
+    subject = fields.String()
+    text = fields.String()
+    html = fields.String()
+    sms = fields.String()
+    sms_segments = fields.Integer()
+    sms_encoding = fields.String()
+
+
+class TemplatesView(Schema):
+    templates = fields.List(fields.String())
+    languages = fields.List(fields.String())
+
+
+class WebhookUrlInput(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class WebhookUrlView(Schema):
+    url = fields.String()
+    allowed = fields.Boolean()
+
+
+class SmsInboundInput(Schema):
+    sender = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=32))
+    text = fields.String(required=True, validate=validate.Length(max=1600))
+
+
+class SmsInboundView(Schema):
+    action = fields.String(metadata={"description": "stop, start or ignored"})
+
+
+class UnsubscribeView(Schema):
+    channel = fields.String()
+    topic = fields.String()
