@@ -3,7 +3,7 @@
 Topology (declared through the RabbitMQ management HTTP API):
 
     referrals.events (topic) --beat.referral.#, beat.consent.#--> beat.agency-feed (headers)
-    beat.agency-feed --{x-match: all, x-agency-id: <agency>}--> agency.<agency> (durable queue)
+    beat.agency-feed --{x-match: all-with-x, x-agency-id: <agency>}--> agency.<agency> (durable queue)
 
 The agency's user may read its own queue and nothing else (configure "^$", write "^$",
 read "^agency\\.<agency>$"), so the broker itself enforces isolation: it cannot read
@@ -124,7 +124,9 @@ def provision_agency(
         api.call(
             "POST",
             f"bindings/{v}/e/{_q(FEED_EXCHANGE)}/q/{_q(queue)}",
-            {"routing_key": "", "arguments": {"x-match": "all", "x-agency-id": agency_id}},
+            # Plain "all" ignores headers starting with "x-" (so it would match every agency's
+            # message); "all-with-x" (RabbitMQ 3.10+) compares them too.
+            {"routing_key": "", "arguments": {"x-match": "all-with-x", "x-agency-id": agency_id}},
         )
     password = secrets.token_urlsafe(24)
     api.call("PUT", f"users/{_q(username)}", {"password": password, "tags": ""})

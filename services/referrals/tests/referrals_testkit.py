@@ -6,7 +6,7 @@ Imported as `referrals_testkit` (conftest.py puts this folder on sys.path).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kombu import Connection, Queue
@@ -14,8 +14,10 @@ from nameko.rpc import rpc as nameko_rpc
 
 from beat_shared.amqp import event_exchange
 from beat_shared.auth import mint_token
+from beat_shared.clock import utc_iso
 from beat_shared.config import env
 from beat_shared.testing import wait_for
+from referrals.demo import _id
 
 # Monday 5 January 2026, 09:00 in Riverton (America/Chicago).
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -77,3 +79,26 @@ class ConcernsStandIn:
     @nameko_rpc
     def referral_client(self, request_id: str) -> dict[str, Any] | None:
         return type(self).clients.get(request_id)
+
+
+PANTRY = _id("service", f"{_id('organization', 'riverton-food-bank')}:Emergency food pantry")
+CLIENT = {
+    "name": "Maria Lopez",
+    "phone": "+1 555 0199 123",
+    "email": "maria@example.org",
+    "language": "es",
+    "age": 34,
+    "notes": "Two children; no car.",
+}
+PERSONAL_VALUES = ("Maria", "Lopez", "0199", "maria@example.org", "children")
+
+
+def consent(**overrides):
+    return {
+        "given_by": "Maria Lopez (client)",
+        "given_at": utc_iso(START - timedelta(minutes=10)),
+        "method": "verbal",
+        "scope": "share name and phone with the food bank to arrange a food parcel",
+        "valid_until": utc_iso(START + timedelta(days=90)),
+        **overrides,
+    }

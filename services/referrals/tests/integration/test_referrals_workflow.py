@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from referrals_testkit import ADMIN, FOOD_BANK, FOOD_BANK_USER, OFFICER, SAFE_HAVEN_USER, START, SUPERVISOR
+from referrals_testkit import (
+    ADMIN,
+    CLIENT,
+    FOOD_BANK,
+    FOOD_BANK_USER,
+    OFFICER,
+    PANTRY,
+    PERSONAL_VALUES,
+    SAFE_HAVEN_USER,
+    START,
+    SUPERVISOR,
+    consent,
+)
 
 from beat_shared.clock import utc_iso
-from referrals.demo import _id
-
-PANTRY = _id("service", f"{_id('organization', 'riverton-food-bank')}:Emergency food pantry")
-CLIENT = {
-    "name": "Maria Lopez",
-    "phone": "+1 555 0199 123",
-    "email": "maria@example.org",
-    "language": "es",
-    "age": 34,
-    "notes": "Two children; no car.",
-}
-PERSONAL_VALUES = ("Maria", "Lopez", "0199", "maria@example.org", "children")
-
-
-def consent(**overrides):
-    return {
-        "given_by": "Maria Lopez (client)",
-        "given_at": utc_iso(START - timedelta(minutes=10)),
-        "method": "verbal",
-        "scope": "share name and phone with the food bank to arrange a food parcel",
-        "valid_until": utc_iso(START + timedelta(days=90)),
-        **overrides,
-    }
 
 
 def draft(web_session, **overrides):
