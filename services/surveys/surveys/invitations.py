@@ -105,7 +105,10 @@ def issue_wave_invitations(
 
 def record_concern_activity(session: Session, data: dict[str, Any], **moments: datetime | None) -> ConcernActivity:
     """Upsert the report card's facts about a concern (events may arrive in any order)."""
-    activity = session.get(ConcernActivity, data["concern_id"])
+    # Locked: the resolved and closed handlers of one concern may run at the same time,
+    # and only one of them may invite the reporter. (A concurrent first insert fails on
+    # the primary key instead, and that handler is retried.)
+    activity = session.get(ConcernActivity, data["concern_id"], with_for_update=True)
     if activity is None:
         activity = ConcernActivity(concern_id=data["concern_id"], follow_up_invited=False)
         session.add(activity)

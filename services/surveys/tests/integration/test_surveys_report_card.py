@@ -1,0 +1,129 @@
+"""The report card's read model and the post-contact survey, fed by real CloudEvents
+published on the concerns and referrals exchanges of a real RabbitMQ."""
+
+from nameko.testing.services import entrypoint_hook
+
+from beat_shared.testing import wait_for
+
+BEAT = "RV-03"
+
+
+def concern(concern_id, status, occurred_at, **extra):
+    return {
+        "concern_id": concern_id,
+        "category_code": "noise",
+        "beat_code": BEAT,
+        "status": status,
+        "occurred_at": occurred_at,
+        **extra,
+    }
+
+
+def ended(concern_id, status, occurred_at, has_contact, language="es"):
+    return concern(
+        concern_id,
+        status,
+        occurred_at,
+        submitted_at="2026-01-12T08:00:00Z",
+        acknowledged_at="2026-01-12T14:00:00Z",
+        has_contact=has_contact,
+        language=language,
+    )
+
+
+def card(web_session):
+    return web_session.get(f"/beats/{BEAT}/report-card?period=2026-Q1").json()
+
+
+def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(surveys, web_session, helpers):
+    submitted = {"anonymous": False, "has_contact": True, "outside_beats": False, "language": "es"}
+    helpers.publish("beat.concern.submitted", "c-1", concern("c-1", "submitted", "2026-01-12T08:00:00Z", **submitted))
+    helpers.publish(
+        "beat.concern.acknowledged",
+        "c-1",
+        concern(
+            "c-1",
+            "acknowledged",
+            "2026-01-12T14:00:00Z",
+            officer_id="officer-rv03",
+            submitted_at="2026-01-12T08:00:00Z",
+        ),
+    )
+    helpers.publish("beat.concern.resolved", "c-1", ended("c-1", "resolved", "2026-01-20T10:00:00Z", True))
+    # Closed later too: still one invitation for the concern.
+    helpers.publish("beat.concern.closed", "c-1", ended("c-1", "closed", "2026-01-25T10:00:00Z", True))
+    # A reporter without contact details gets no invitation.
+    helpers.publish("beat.concern.resolved", "c-2", ended("c-2", "resolved", "2026-01-21T10:00:00Z", False))
+    helpers.publish(
+        "beat.meeting.concluded",
+        "m-1",
+        {
+            "meeting_id": "m-1",
+            "beat_code": BEAT,
+            "kind": "community_meeting",
+            "title": "Beat meeting",
+            "starts_at": "2026-02-01T18:00:00Z",
+            "occurred_at": "2026-02-01T20:00:00Z",
+            "actions_agreed": 2,
+            "concern_ids": ["c-1"],
+            "attendees": 14,
+        },
+    )
+    helpers.publish(
+        "beat.referral.sent",
+        "r-1",
+        {
+            "referral_id": "r-1",
+            "agency_id": "agency-riverton-food-bank",
+            "service_id": None,
+            "need_category": "food",
+            "urgency": "soon",
+            "status": "sent",
+            "beat_code": BEAT,
+            "concern_id": "c-1",
+            "occurred_at": "2026-01-15T09:00:00Z",
+            "respond_by": "2026-01-17T09:00:00Z",
+            "details_url": "http://localhost:8002/referrals/r-1",
+        },
+        source="referrals",
+    )
+
+    def counted():
+        actions = card(web_session)["actions"]
+        return actions["referrals_made"] == 1 and actions["meetings_held"] == 1 and actions["concerns_closed"] == 1
+
+    wait_for(counted, timeout=15, message="all events reach the report card")
+    actions = card(web_session)["actions"]
+    assert actions == {
+        "concerns_received": 2,  # c-1 from its submitted event, c-2 from its resolved event's submitted_at
+        "concerns_resolved": 2,
+        "concerns_closed": 1,
+        "median_hours_to_acknowledge": 6.0,
+        "meetings_held": 1,
+        "referrals_made": 1,
+    }
+    assert card(web_session)["scores"]["safety"]["suppressed"] is True
+    assert web_session.get(f"/beats/{BEAT}/report-card?period=2025-Q4").json()["actions"]["concerns_received"] == 0
+
+    invitations = helpers.rows("SELECT * FROM invitations WHERE kind = 'post_contact'")
+    assert [row["concern_id"] for row in invitations] == ["c-1"]
+    [event] = helpers.outbox("beat.survey.invitation_created")
+    assert event["data"]["kind"] == "post_contact" and event["data"]["concern_id"] == "c-1"
+    assert event["data"]["recipient_ref"] is None and event["data"]["language"] == "es"
+    assert event["data"]["beat_code"] == BEAT
+
+    # The reporter answers; the follow-up is reported by category, anonymously and suppressed (n=1).
+    with entrypoint_hook(surveys, "invitation_link") as invitation_link:
+        token = invitation_link(event["data"]["invitation_id"])["url"].split("#")[1]
+    form = web_session.post("/invitations/survey", json={"token": token}).json()
+    assert form["language"] == "es" and form["code"] == "post-contact"
+    answers = {"pc_satisfied": 4, "pc_fixed": "yes", "pc_respect": 5, "pc_listened": 4, "pc_explained": 3}
+    assert web_session.post("/responses", json={"token": token, "answers": answers}).status_code == 201
+    [response] = helpers.rows("SELECT * FROM responses WHERE survey_code = 'post-contact'")
+    assert response["category_code"] == "noise" and response["beat_code"] == BEAT and response["period"] == "2026-Q1"
+    assert response["satisfaction"] == 87.5  # (75 + 100) / 2
+    [spent] = helpers.rows("SELECT concern_id, beat_code, used FROM invitations WHERE kind = 'post_contact'")
+    assert spent == {"concern_id": None, "beat_code": None, "used": True}
+    by_category = web_session.get("/results?survey=post-contact&by=category").json()["contents"]
+    noise = [c for c in by_category if c["group"] == "noise"]
+    assert noise and all(c["suppressed"] and c["n"] is None for c in noise)
