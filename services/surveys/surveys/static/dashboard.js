@@ -42,7 +42,7 @@
     var card = el("div", { "class": "card chart", "data-construct": code });
     card.appendChild(el("h2", {}, series.length ? label(series[0]) : code));
     var periods = state.periods;
-    var W = 320, H = 160, L = 30, R = 10, T = 10, B = 24;
+    var W = 320, H = 160, L = 30, R = 24, T = 10, B = 24;
     var x = function (i) { return periods.length < 2 ? L + (W - L - R) / 2 : L + i * (W - L - R) / (periods.length - 1); };
     var y = function (v) { return T + (100 - v) * (H - T - B) / 100; };
     var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": code + " trend" });
@@ -106,7 +106,7 @@
     var table = el("table", { id: "beat-table" });
     var head = el("tr", {});
     head.appendChild(el("th", {}, "Beat"));
-    ["safety", "trust"].forEach(function (c) { head.appendChild(el("th", {}, c === "safety" ? "Safety" : "Trust")); });
+    ["safety", "trust"].forEach(function (c) { head.appendChild(el("th", { "class": "num" }, c === "safety" ? "Safety" : "Trust")); });
     table.appendChild(head);
     beats.forEach(function (b) {
       var row = el("tr", { "data-beat": b });
