@@ -87,3 +87,18 @@ class EventSpy:
 
     def close(self) -> None:
         self.connection.release()
+
+
+def run_timer(container, method_name: str):
+    """Fire a timer once the way its tick does, so its transaction is settled (committed), and
+    wait for the result. (nameko's entrypoint_hook bypasses the entrypoint's result handling,
+    so a timer's writes would be rolled back.)"""
+    from nameko.testing.services import entrypoint_waiter
+    from nameko.testing.utils import get_extension
+    from nameko.timer import Timer
+
+    timer = get_extension(container, Timer, method_name=method_name)
+    with entrypoint_waiter(container, method_name) as waiter:
+        timer.handle_timer_tick()
+    timer.worker_complete.reset()
+    return waiter.get()

@@ -52,7 +52,7 @@ def db_count(concerns_db):
 
 
 @pytest.fixture
-def make_service(container_factory, beat_config, concerns_db, clock):
+def make_service(concerns_db, container_factory, beat_config, clock):
     def start(**overrides):
         config = beat_config(
             "concerns", CONCERNS_DATABASE_URL=concerns_db, BEAT_CLOCK=clock, BEAT_OUTBOX_POLL_SECONDS="0.1", **overrides
