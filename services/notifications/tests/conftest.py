@@ -70,11 +70,11 @@ class SmtpSink:
         return self._read("mailbox")
 
 
-@pytest.fixture
-def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
+@pytest.fixture(scope="session")
+def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    """One SMTP server process for the session; `smtp_sink` empties it for each test."""
     port = free_port()
-    directory = tmp_path / "smtp"
-    directory.mkdir()
+    directory = tmp_path_factory.mktemp("smtp")
     process = subprocess.Popen([sys.executable, str(SINK_SCRIPT), str(port), str(directory)])
     try:
         wait_for(lambda: (directory / "ready").exists(), timeout=15, message="SMTP sink started")
@@ -82,6 +82,16 @@ def smtp_sink(tmp_path: Path) -> Iterator[SmtpSink]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def smtp_sink(smtp_server: SmtpSink) -> SmtpSink:
+    for folder in ("received", "mailbox"):
+        for path in (smtp_server.directory / folder).glob("*.eml"):
+            path.unlink()
+    for name in ("release", "mode"):
+        (smtp_server.directory / name).unlink(missing_ok=True)
+    return smtp_server
 
 
 def text_part(message: EmailMessage) -> str:

@@ -1,7 +1,10 @@
 """Email over a real SMTP server: rules, content, exactly-once, retries and the delivery log."""
 
+import itertools
+import socket
+
 from beat_shared.contracts import new_event
-from notifications.models import Message, Notification
+from notifications.models import DeliveryAttempt, Message, Notification
 
 CONCERN = "c-4711"
 
@@ -80,3 +83,112 @@ def test_timer_dispatches_without_help(start_service, stand_ins, smtp_sink, rabb
     kit.publish(rabbit_config["AMQP_URI"], acknowledged())
     kit.wait_for(lambda: smtp_sink.mailbox(), timeout=15, message="email sent by the timer")
     assert smtp_sink.mailbox()[0]["Subject"] == "Your concern has been acknowledged"
+
+
+def message_row(kit, url):
+    [message] = kit.rows(url, Message)
+    return message
+
+
+def run_until_settled(service, clock, kit, url, limit=20):
+    """Dispatch, then jump the clock to each next attempt, until the message settles."""
+    for _ in range(limit):
+        kit.dispatch(service)
+        message = message_row(kit, url)
+        if message.status in ("delivered", "permanent_failure"):
+            return message
+        clock._now = max(clock.now(), message.next_attempt_at)
+    raise AssertionError("the message never settled")
+
+
+def test_smtp_451_is_retried_on_schedule_then_fails_permanently_and_can_be_retried(
+    service, stand_ins, smtp_sink, rabbit_config, notifications_db, clock, kit, web_session
+):
+    reporter(stand_ins)
+    smtp_sink.set_mode("451")
+    started = clock.now()
+    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
+
+    message = run_until_settled(service, clock, kit, notifications_db)
+    assert message.status == "permanent_failure"
+    assert message.attempts == 9
+    assert "451" in message.last_error and "gave up after 9 attempts" in message.last_error
+    attempts = kit.rows(notifications_db, DeliveryAttempt)
+    assert [a.outcome for a in attempts] == ["temporary_failure"] * 8 + ["permanent_failure"]
+    gaps = [(b.started_at - a.started_at).total_seconds() for a, b in itertools.pairwise(attempts)]
+    for number, gap in enumerate(gaps, start=1):
+        base = min(60 * 3 ** (number - 1), 28800)
+        assert base <= gap <= base * 1.25, (number, gap)
+    total_hours = (attempts[-1].started_at - started).total_seconds() / 3600
+    assert 20 <= total_hours <= 28  # about a day
+    assert smtp_sink.received() == []  # never accepted, never lost: it is in the log
+
+    admin = kit.token("admin", "admin-1")
+    listed = web_session.get("/messages?status=permanent_failure", headers=admin).json()
+    assert listed["total_items"] == 1 and listed["contents"][0]["id"] == message.id
+    detail = web_session.get(f"/messages/{message.id}", headers=admin).json()
+    assert len(detail["delivery_attempts"]) == 9 and detail["delivery_attempts"][0]["status_code"] == 451
+
+    smtp_sink.set_mode("ok")
+    retried = web_session.post(f"/messages/{message.id}/retry", headers=admin)
+    assert retried.status_code == 200 and retried.json()["status"] == "queued"
+    kit.dispatch(service)
+    assert message_row(kit, notifications_db).status == "delivered"
+    assert len(smtp_sink.mailbox()) == 1
+    again = web_session.post(f"/messages/{message.id}/retry", headers=admin)
+    assert again.status_code == 409  # delivered messages are not sent twice
+    assert web_session.get("/messages", headers=kit.token("resident", "r-1")).status_code == 403
+
+
+def test_smtp_550_fails_permanently_at_once(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
+    reporter(stand_ins)
+    smtp_sink.set_mode("550")
+    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
+    kit.dispatch(service)
+    message = message_row(kit, notifications_db)
+    assert (message.status, message.attempts) == ("permanent_failure", 1)
+    assert "550" in message.last_error
+
+
+def test_closed_smtp_port_is_a_temporary_failure(start_service, stand_ins, rabbit_config, notifications_db, clock, kit):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    service = start_service(NOTIFICATIONS_SMTP_PORT=str(closed_port))
+    reporter(stand_ins)
+    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
+    kit.dispatch(service)
+    message = message_row(kit, notifications_db)
+    assert message.status == "temporary_failure"
+    assert "unreachable" in message.last_error
+    assert message.next_attempt_at > clock.now()
+
+
+def test_restart_in_the_middle_of_sending_does_not_send_a_second_email(
+    start_service, stand_ins, smtp_sink, rabbit_config, notifications_db, clock, kit
+):
+    reporter(stand_ins)
+    smtp_sink.set_mode("hold")  # the server takes the message, then keeps us waiting for its answer
+    first = start_service(NOTIFICATIONS_DISPATCH_SECONDS="0.2")
+    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.wait_for(lambda: smtp_sink.received(), timeout=15, message="the server has the message")
+    first.kill()  # the process dies before it hears the server's 250
+    assert message_row(kit, notifications_db).status == "sending"
+    smtp_sink.release()
+
+    second = start_service()
+    kit.dispatch(second)  # within the lease: a live sender may still be busy with it
+    assert message_row(kit, notifications_db).status == "sending"
+    clock.advance(seconds=121)
+    kit.dispatch(second)
+
+    message = message_row(kit, notifications_db)
+    assert (message.status, message.attempts) == ("delivered", 2)
+    received = smtp_sink.received()
+    assert {email["Message-ID"] for email in received} == {received[0]["Message-ID"]}  # one identity
+    assert len(smtp_sink.mailbox()) == 1  # the receiver de-duplicates on it: one email
+    attempts = kit.rows(notifications_db, DeliveryAttempt)
+    assert "interrupted while sending" in attempts[0].error
