@@ -226,6 +226,13 @@ class ClientInput(Strict):
     notes = _text(2000)
 
 
+class ClientPatch(ClientInput):
+    """Corrections to the client's details: every field optional."""
+
+    name = _text(200)
+    language = fields.String(validate=validate.Length(min=2, max=8))
+
+
 class ConsentInput(Strict):
     given_by = _text(200, required=True)
     given_at = fields.AwareDateTime(required=True)
@@ -249,7 +256,7 @@ class ReferralPatch(Strict):
     need_category = fields.String(validate=validate.Length(min=1, max=64))
     urgency = fields.String(validate=validate.OneOf(URGENCY_LEVELS))
     beat_code = fields.String(allow_none=True, validate=validate.Regexp(BEAT_CODE))
-    client = fields.Nested(ClientInput(partial=True))
+    client = fields.Nested(ClientPatch)
 
 
 class StatusInput(Strict):

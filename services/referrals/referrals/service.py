@@ -265,7 +265,7 @@ class ReferralsService(PlatformEndpoints):
         "/organizations/<organization_id>",
         roles=("admin",),
         summary="Edit an organization",
-        request_schema=OrganizationInput(partial=True),
+        request_schema=OrganizationInput,
         tags=ADMIN,
     )
     def edit_organization(self, request: Request, organization_id: str) -> Response:
@@ -296,7 +296,7 @@ class ReferralsService(PlatformEndpoints):
         "/locations/<location_id>",
         roles=("admin",),
         summary="Edit a location",
-        request_schema=LocationInput(partial=True),
+        request_schema=LocationInput,
         tags=ADMIN,
     )
     def edit_location(self, request: Request, location_id: str) -> Response:
@@ -330,7 +330,7 @@ class ReferralsService(PlatformEndpoints):
         "/services/<service_id>",
         roles=("admin",),
         summary="Edit a service (lists given replace)",
-        request_schema=ServiceInput(partial=True),
+        request_schema=ServiceInput,
         tags=ADMIN,
     )
     def edit_service(self, request: Request, service_id: str) -> Response:
@@ -375,7 +375,7 @@ class ReferralsService(PlatformEndpoints):
         "/taxonomy_terms/<term_id>",
         roles=("admin",),
         summary="Edit a taxonomy term",
-        request_schema=TaxonomyTermInput(partial=True),
+        request_schema=TaxonomyTermInput,
         tags=ADMIN,
     )
     def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
