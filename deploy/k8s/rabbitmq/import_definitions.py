@@ -7,7 +7,7 @@ Idempotent: RabbitMQ merges imported definitions with what exists, so it is safe
 release. `--grant USER` gives the services' own user full rights on the vhost (the user must
 exist: the RabbitMQ Cluster Operator, the compose file or `rabbitmqctl add_user` creates it).
 
-    python import_definitions.py --api ... --vhost beat agency --id 42 --queue-type quorum
+    python import_definitions.py --api ... --vhost beat agency --id agency-riverton-food-bank
 
 renders the agency template (agency-template.json) for one agency and prints it: what the
 referrals service's provisioning creates (user, own queue, binding, permissions). Standard
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-AGENCY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The same rule as the referrals service's provisioning (referrals/provisioning.py).
+AGENCY_ID = re.compile(r"^agency-[a-z0-9][a-z0-9-]{1,56}$")
 
 
 class Management:
@@ -36,7 +37,8 @@ class Management:
 
     def __init__(self, api: str) -> None:
         parts = urllib.parse.urlsplit(api.rstrip("/"))
-        self.base = urllib.parse.urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
+        netloc = (parts.hostname or "127.0.0.1") + (f":{parts.port}" if parts.port else "")
+        self.base = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
         user = urllib.parse.unquote(parts.username or "guest")
         password = urllib.parse.unquote(parts.password or "guest")
         self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -71,7 +73,8 @@ def load(api: str, vhost: str, definitions: dict[str, Any], grant: str | None = 
     management.call("POST", "definitions", for_vhost(definitions, vhost))
     if grant:
         management.call(
-            "PUT", f"permissions/{quoted}/{urllib.parse.quote(grant, safe='')}",
+            "PUT",
+            f"permissions/{quoted}/{urllib.parse.quote(grant, safe='')}",
             {"configure": ".*", "write": ".*", "read": ".*"},
         )
 
