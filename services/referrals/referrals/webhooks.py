@@ -70,7 +70,8 @@ def endpoint_of(session: Session, agency_id: str, endpoint_id: str) -> WebhookEn
 def live_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[WebhookSecret]:
     """Secrets that still sign, newest first."""
     live = [s for s in endpoint.secrets if s.expires_at is None or s.expires_at > now]
-    return sorted(live, key=lambda s: s.created_at, reverse=True)
+    # The current secret never expires; rotated-out ones expire in the order they were replaced.
+    return sorted(live, key=lambda s: (s.expires_at is None, s.expires_at or s.created_at, s.created_at), reverse=True)
 
 
 def rotate(session: Session, endpoint: WebhookEndpoint, now: datetime, overlap: timedelta) -> WebhookSecret:
