@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from surveys.item_bank import CONSTRUCTS
@@ -53,17 +53,17 @@ class Cell:
 # --- the one SQL aggregation per request --------------------------------------------------
 
 
-def construct_statement(query: ResultQuery) -> Select[Any]:
+def construct_statement(query: ResultQuery, constructs: tuple[str, ...]) -> Select[Any]:
     """Per group and period, for each construct: n, Σy, Σy², count favourable (y > 50)."""
     group = Response.beat_code if query.by == "beat" else Response.category_code
     columns: list[Any] = [group.label("grp"), Response.period.label("period")]
-    for name in query.codes or CONSTRUCT_COLUMNS:
+    for name in constructs:
         score = getattr(Response, name)
         columns += [
             func.count(score).label(f"{name}_n"),
             func.sum(score).label(f"{name}_sum"),
             func.sum(score * score).label(f"{name}_sq"),
-            func.sum(case((score > 50, 1), else_=0)).label(f"{name}_fav"),
+            func.count().filter(score > 50).label(f"{name}_fav"),
         ]
     statement = select(*columns).where(Response.survey_code == query.survey_code, group.is_not(None))
     if query.channel:
@@ -85,7 +85,7 @@ def item_statement(query: ResultQuery) -> Select[Any]:
         func.count(value).label("n"),
         func.sum(value).label("total"),
         func.sum(value * value).label("squares"),
-        func.sum(case((Answer.score > 50, 1), else_=0)).label("fav"),
+        func.count().filter(Answer.score > 50).label("fav"),
     ).where(Answer.survey_code == query.survey_code, group.is_not(None))
     if query.channel:
         # Answers do not carry the channel; restrict through the responses they belong to.
@@ -99,11 +99,22 @@ def item_statement(query: ResultQuery) -> Select[Any]:
     return statement.group_by(group, Answer.period, Answer.item_code)
 
 
+def survey_constructs(session: Session, survey_code: str) -> tuple[str, ...]:
+    """The constructs any version of the survey measures (only those columns are aggregated)."""
+    found: set[str] = set()
+    for questions in session.scalars(select(Survey.questions).where(Survey.code == survey_code)):
+        found.update(q["construct"] for q in questions if q.get("construct"))
+    return tuple(name for name in CONSTRUCT_COLUMNS if name in found)
+
+
 def _aggregate(session: Session, query: ResultQuery) -> list[Cell]:
     cells = []
     if query.measure == "construct":
-        for row in session.execute(construct_statement(query)).mappings():
-            for name in query.codes or CONSTRUCT_COLUMNS:
+        constructs = query.codes or survey_constructs(session, query.survey_code)
+        if not constructs:
+            return []
+        for row in session.execute(construct_statement(query, constructs)).mappings():
+            for name in constructs:
                 n = int(row[f"{name}_n"] or 0)
                 if n:
                     moments = Moments.unweighted(n, row[f"{name}_sum"], row[f"{name}_sq"], row[f"{name}_fav"] or 0)
