@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from beat_shared.db import add_platform_tables
 
 # Constructs stored as one column each on a response: "results for every beat and
-# construct" is then one scan of one table (see docs/decisions/surveys-results-storage.md).
+# construct" is then one scan of one table (see docs/decisions/surveys-results.md).
 CONSTRUCT_COLUMNS = (
     "safety",
     "trust",

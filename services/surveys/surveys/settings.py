@@ -17,7 +17,6 @@ DEFAULTS: dict[str, str] = {
     "SURVEYS_MIN_CELL": "30",
     "SURVEYS_PUBLIC_URL": "http://localhost:8004",
     "SURVEYS_TOKEN_SECRET": "beat-surveys-development-token-secret",
-    "SURVEYS_INVITATION_DAYS": "28",
     "SURVEYS_POST_CONTACT_DAYS": "28",
     "SURVEYS_RESULTS_EVENT_SECONDS": "60",
 }
@@ -35,7 +34,6 @@ class SurveySettings:
     min_cell: int
     public_url: str
     token_secret: bytes
-    invitation_days: int
     post_contact_days: int
 
     @classmethod
@@ -45,6 +43,5 @@ class SurveySettings:
             min_cell=suppression_threshold(setting(config, "SURVEYS_MIN_CELL")),
             public_url=setting(config, "SURVEYS_PUBLIC_URL").rstrip("/"),
             token_secret=setting(config, "SURVEYS_TOKEN_SECRET").encode(),
-            invitation_days=int(setting(config, "SURVEYS_INVITATION_DAYS")),
             post_contact_days=int(setting(config, "SURVEYS_POST_CONTACT_DAYS")),
         )
