@@ -179,6 +179,13 @@ class Database(DependencyProvider):
                 listener()
         return None
 
+    def worker_result(self, worker_ctx: WorkerContext, result: Any = None, exc_info: ExcInfo = None) -> None:
+        """Fallback for entrypoints that do not settle first (nameko's own, `entrypoint_hook`
+        in tests): commit or roll back now. After an early settle there is nothing left."""
+        session = self._sessions.get(worker_ctx)
+        if session is not None and (session.in_transaction() or session.info.get("outbox_written")):
+            self.settle(worker_ctx, exc_info)
+
     def worker_teardown(self, worker_ctx: WorkerContext) -> None:
         session = self._sessions.pop(worker_ctx, None)
         if session is not None:

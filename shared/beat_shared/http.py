@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -27,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.auth import Principal, TokenVerifier, bearer_token, require_role
+from beat_shared.clock import utc_iso
 from beat_shared.config import setting_from
 from beat_shared.db import ExcInfo, settle_unit_of_work
 from beat_shared.errors import (
@@ -62,9 +64,21 @@ ERROR_STATUS: dict[type[Exception], int] = {
 }
 
 
+def _json_default(value: Any) -> Any:
+    """Datetimes as RFC 3339 in UTC, dates as ISO 8601, anything else as its text."""
+    if isinstance(value, datetime):
+        return utc_iso(value) if value.tzinfo else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(payload, default=str), status=status, headers=dict(headers or {}), mimetype="application/json"
+        json.dumps(payload, default=_json_default),
+        status=status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
     )
 
 

@@ -17,13 +17,12 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.auth import Principal
-from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.clock import ClockProvider
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
-from beat_shared.http import http, page_body, page_request, read_json
-from beat_shared.http import json_response as _json_response
+from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
@@ -92,12 +91,6 @@ class ReferralsService(PlatformEndpoints):
     def _context(self, principal: Principal | None = None) -> Context:
         actor = Actor(principal.subject, principal.role, principal.agency_id) if principal else domain.SYSTEM
         return Context(self.db, self.clock.now(), ReferralSettings.from_config(self.config), self.outbox.add, actor)
-
-    def _commit_now(self) -> None:
-        """Timers commit their own unit of work: nameko's `entrypoint_hook` (how tests and
-        operators drive them) bypasses the entrypoint's settling; under the real timer the
-        later settle finds nothing left to commit (and still wakes the outbox relay)."""
-        self.db.commit()
 
     def _settings(self) -> ReferralSettings:
         return ReferralSettings.from_config(self.config)
@@ -738,14 +731,12 @@ class ReferralsService(PlatformEndpoints):
     def check_deadlines(self) -> dict[str, int]:
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
         outcome = domain.process_deadlines(self._context())
-        self._commit_now()
         return outcome
 
     @timer(interval=3600)
     def erase_expired_personal_data(self) -> int:
         """Retention: erase client details of referrals closed longer than the retention period."""
         erased = domain.erase_personal_data(self._context())
-        self._commit_now()
         return erased
 
     @rpc
@@ -780,21 +771,6 @@ class ReferralsService(PlatformEndpoints):
         endpoint = self.db.get(webhooks.WebhookEndpoint, endpoint_id)
         if endpoint is not None:
             webhooks.disable(endpoint, reason, self.clock.now())
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    """JSON with RFC 3339 timestamps (the shared helper would print datetimes with str())."""
-    return _json_response(_jsonable(payload), status)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return utc_iso(value)
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    return value
 
 
 def _actor(principal: Principal) -> Actor:
