@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,8 +34,16 @@ from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
 from notifications.channels.webhooks import WebhookRequest, WebhookTransport
-from notifications.metrics import record_send, record_transition
-from notifications.models import DeliveryAttempt, EndpointState, InboxItem, Message, Notification, Recipient
+from notifications.metrics import SMS_SEGMENTS, record_send, record_transition
+from notifications.models import (
+    DeliveryAttempt,
+    EndpointState,
+    InboxItem,
+    Message,
+    Notification,
+    Recipient,
+    Suppression,
+)
 from notifications.planning import local_targets, plan_messages, remote_targets
 from notifications.preferences import digest_due, valid_email, valid_phone, zone
 from notifications.rendering import Rendered, Renderer
@@ -53,6 +62,18 @@ FOOTER = {
 UNSUBSCRIBE = {"en": "Unsubscribe", "es": "Darse de baja"}
 
 Publish = Callable[[Message, datetime], None]
+
+# Receivers echo addresses in their errors ("550 <ana@example.org>: no such user"); the
+# delivery log must not keep them.
+_EMAIL_IN_TEXT = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
+_PHONE_IN_TEXT = re.compile(r"\+\d[\d\s().-]{6,}\d|\b\d{10,}\b")
+
+
+def redact(error: str | None) -> str | None:
+    """An error text without email addresses or phone numbers in it, at most 2000 characters."""
+    if not error:
+        return error
+    return _PHONE_IN_TEXT.sub("<number>", _EMAIL_IN_TEXT.sub("<address>", error))[:2000]
 
 
 def message_key(message: Message) -> str:
@@ -217,7 +238,7 @@ class Dispatcher:
             self.session.commit()
             return
         notification.attempts += 1
-        notification.last_error = error[:2000]
+        notification.last_error = redact(error)
         if notification.attempts >= self.settings.max_attempts:
             notification.status = "failed"
             log.error("notification %s failed for good: %s", notification_id, error)
@@ -375,8 +396,6 @@ class Dispatcher:
         return prepared
 
     def _suppressed(self, item: Prepared) -> bool:
-        from notifications.models import Suppression
-
         found = self.session.scalar(
             select(Suppression.id).where(
                 Suppression.address_hash == item.address_hash,
@@ -563,6 +582,8 @@ class Dispatcher:
             message.sending_until = None
             if item.segments is not None:
                 message.sms_segments = item.segments
+                if outcome.status == "delivered":
+                    SMS_SEGMENTS.inc(item.segments)
             if outcome.status == "delivered" and item.inbox is not None:
                 self._write_inbox(message, item.inbox)
             self._apply(message, outcome)
@@ -589,12 +610,12 @@ class Dispatcher:
                 message.next_attempt_at = self.now + timedelta(seconds=delay)
                 if outcome.throttle:
                     self._throttle_endpoint(message, message.next_attempt_at)
-                message.last_error = outcome.error
+                message.last_error = redact(outcome.error)
                 self._log_attempt(message, outcome, message.next_attempt_at)
                 self._transition(message, "temporary_failure")
                 return
             outcome = Outcome.permanent(f"gave up after {spent} attempts: {outcome.error}", outcome.status_code)
-        message.last_error = outcome.error
+        message.last_error = redact(outcome.error)
         self._log_attempt(message, outcome)
         self._transition(message, "permanent_failure")
         self._settle_digest(message, "permanent_failure")
@@ -607,7 +628,7 @@ class Dispatcher:
                 started_at=self.now,
                 outcome=outcome.status,
                 status_code=outcome.status_code,
-                error=(outcome.error or None) and outcome.error[:2000],
+                error=redact(outcome.error),
                 next_attempt_at=next_attempt_at,
             )
         )

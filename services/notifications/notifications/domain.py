@@ -120,7 +120,20 @@ def update_contact(session: Session, subject: str, role: str, changes: dict[str,
     return recipient
 
 
-def recipient_view(recipient: Recipient) -> dict[str, Any]:
+def recipient_view(recipient: Recipient | None) -> dict[str, Any]:
+    """A person's directory entry as they see it (defaults when they have none yet)."""
+    if recipient is None:
+        return {
+            "ref": None,
+            "email": None,
+            "phone": None,
+            "language": "en",
+            "timezone": None,
+            "quiet_start": None,
+            "quiet_end": None,
+            "digest": False,
+            "opted_out": False,
+        }
     return {
         "ref": recipient.ref,
         "email": recipient.email,

@@ -21,7 +21,7 @@ class ContactInput(Schema):
 
 
 class ContactView(Schema):
-    ref = fields.String(metadata={"description": "opaque directory reference"})
+    ref = fields.String(allow_none=True, metadata={"description": "opaque directory reference"})
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     language = fields.String()
