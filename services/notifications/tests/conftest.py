@@ -125,6 +125,7 @@ class HttpReceiver:
     requests: list[Received] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     default: tuple[int, dict[str, str]] = (200, {})
+    hold: threading.Event | None = None  # if set: record each request, then wait for it before answering
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -143,6 +144,8 @@ def http_receiver() -> Iterator[HttpReceiver]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if receiver.hold is not None:
+                receiver.hold.wait(30)
             status, headers = receiver.script.pop(0) if receiver.script else receiver.default
             self.send_response(status)
             for name, value in headers.items():
