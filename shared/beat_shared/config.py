@@ -73,6 +73,25 @@ _setting("BEAT_LOG_LEVEL", "INFO", "Log level.")
 _setting("BEAT_LOG_FORMAT", "json", "Log format: json (one object per line) or text.")
 
 
+# --- the services' own settings (read with `setting_from`) ------------------------------------
+_setting("REFERRALS_RESPONSE_HOURS", "48", "Hours an agency has to accept or decline a sent referral.")
+_setting("REFERRALS_REMINDER_HOURS", "24", "Hours after sending when an unanswered referral gets a reminder.")
+_setting("REFERRALS_RETENTION_DAYS", "365", "Days after a referral closes before its personal data is erased.")
+_setting("REFERRALS_PUBLIC_URL", "http://127.0.0.1:8002", "Base URL agencies use to fetch referral details.")
+_setting("REFERRALS_TIMEZONE", "America/Chicago", "Local time zone of the directory's opening hours.")
+_setting("REFERRALS_WEBHOOK_SECRET_OVERLAP_HOURS", "24", "Hours a rotated-out webhook secret keeps signing.")
+_setting("REFERRALS_WEBHOOKS_ALLOW_HTTP", "false", "Allow http:// agency webhook URLs (local testing only).")
+_setting("SURVEYS_MIN_CELL", "30", "Smallest number of respondents a published cell may have (never below 10).")
+_setting("SURVEYS_PUBLIC_URL", "http://127.0.0.1:8004", "Base URL of survey links sent to residents.")
+_setting(
+    "SURVEYS_TOKEN_SECRET",
+    "beat-surveys-development-token-secret",
+    "Key that derives one-time survey tokens. Development only: set your own.",
+)
+_setting("SURVEYS_POST_CONTACT_DAYS", "28", "Days a post-contact survey invitation stays valid.")
+_setting("SURVEYS_RESULTS_EVENT_SECONDS", "60", "Seconds between announcements of changed results.")
+
+
 def env(name: str, environ: Mapping[str, str] | None = None) -> str:
     """The value of a registered setting, or its default."""
     source = os.environ if environ is None else environ

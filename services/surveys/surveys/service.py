@@ -19,6 +19,7 @@ from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.config import env
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
@@ -48,12 +49,12 @@ from surveys.schemas import (
     WaveInput,
     WaveOutput,
 )
-from surveys.settings import SurveySettings, setting
+from surveys.settings import SurveySettings
 
 log = logging.getLogger(__name__)
 
 MANAGERS = ("admin", "analyst")
-RESULTS_EVENT_SECONDS = float(setting({}, "SURVEYS_RESULTS_EVENT_SECONDS"))
+RESULTS_EVENT_SECONDS = float(env("SURVEYS_RESULTS_EVENT_SECONDS"))
 
 
 class Settings(DependencyProvider):

@@ -2,6 +2,7 @@
 
 from nameko.testing.services import entrypoint_hook
 
+from beat_shared.config import env
 from surveys.invitations import token_hash
 
 WAVE = {
@@ -66,7 +67,7 @@ def test_invitation_token_works_once_and_leaves_nothing_that_identifies(surveys,
     with entrypoint_hook(surveys, "invitation_link") as invitation_link:
         link = invitation_link(invitation_id)
         assert invitation_link("no-such-invitation") is None
-    assert link["url"].startswith("http://localhost:8004/respond#")
+    assert link["url"].startswith(env("SURVEYS_PUBLIC_URL") + "/respond#")
     token = link["url"].split("#", 1)[1]
     before = helpers.scalar("SELECT count(*) FROM responses")
 
