@@ -11,6 +11,7 @@ import pytest
 from beat_shared.clock import FrozenClock
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
+from beat_shared.outbox import Outbox
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 
@@ -53,15 +54,24 @@ def db_count(concerns_db):
 
 @pytest.fixture
 def make_service(concerns_db, container_factory, beat_config, clock):
+    started = []
+
     def start(**overrides):
         config = beat_config(
             "concerns", CONCERNS_DATABASE_URL=concerns_db, BEAT_CLOCK=clock, BEAT_OUTBOX_POLL_SECONDS="0.1", **overrides
         )
         container = container_factory(ConcernsService, config)
         container.start()
+        started.append(container)
         return container
 
-    return start
+    yield start
+    # nameko kills the containers after the vhost is gone (fast); their outbox relays must
+    # stop before the test database is dropped under them.
+    for container in started:
+        for dependency in container.dependencies:
+            if isinstance(dependency, Outbox):
+                dependency.relay.stop()
 
 
 @pytest.fixture
