@@ -7,7 +7,7 @@ SERVICES := concerns referrals notifications surveys
 PACKAGES := shared $(addprefix services/,$(SERVICES))
 INSTALL_INPUTS := constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: run test lint broker postgres bench reliability docs clean-vhosts
+.PHONY: run test lint broker postgres test-tools bench reliability docs clean-vhosts
 
 ## run: install, make sure RabbitMQ runs, migrate SQLite databases, seed demo data, start all services
 run: $(VENV)/.installed broker
@@ -16,7 +16,7 @@ run: $(VENV)/.installed broker
 	$(BIN)/beat run
 
 ## test: lint, then every test against real RabbitMQ and PostgreSQL
-test: $(VENV)/.installed broker postgres
+test: $(VENV)/.installed broker postgres test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
@@ -38,6 +38,9 @@ broker:
 
 postgres:
 	@deploy/local/ensure-postgres.sh
+
+test-tools:
+	@deploy/local/ensure-test-tools.sh
 
 ## bench: throughput and latency figures against the stack's own limits (not tests)
 bench: $(VENV)/.installed broker postgres
