@@ -238,6 +238,14 @@ def cmd_outbox_status(args: argparse.Namespace) -> None:
         engine.dispose()
 
 
+def cmd_agency(args: argparse.Namespace) -> None:
+    """Agency subscriptions are the referrals service's; its provisioning module does the work."""
+    provisioning = importlib.import_module("referrals.provisioning")
+    status = provisioning.main([*args.arguments, *(["--remove"] if args.action == "remove" else [])])
+    if status:
+        raise CommandFailed(f"agency {args.action} failed")
+
+
 def cmd_docs(args: argparse.Namespace) -> None:
     from pathlib import Path
 
@@ -276,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument("--queue", help="one dead-letter queue (default: every handler's)")
     dlq.add_argument("--limit", type=int, default=None)
+    agency = add("agency", cmd_agency, "give an agency its own RabbitMQ user and queue (or remove them)")
+    agency.add_argument("action", choices=["provision", "remove"])
+    agency.add_argument("arguments", nargs=argparse.REMAINDER, help="AGENCY_ID [--vhost V] [--amqp-host H]")
     add("docs", cmd_docs, "regenerate docs/contracts (AsyncAPI and OpenAPI)").add_argument(
         "--root", default=".", help="repository root (default: here)"
     )

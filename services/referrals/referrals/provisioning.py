@@ -15,7 +15,6 @@ another agency's queue, declare or bind anything, or publish to our exchanges.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import secrets
 import sys
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+
+from beat_shared.config import env
 
 EVENTS_EXCHANGE = "referrals.events"
 FEED_EXCHANGE = "beat.agency-feed"
@@ -160,8 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--amqp-host", help="host name agencies connect to (default: the host of AMQP_URI)")
     parser.add_argument("--remove", action="store_true", help="delete the agency's user and queue instead")
     args = parser.parse_args(argv)
-    rabbit_api_uri = os.environ.get("RABBIT_API_URI") or "http://guest:guest@127.0.0.1:15672"
-    amqp_uri = os.environ.get("AMQP_URI") or "amqp://guest:guest@127.0.0.1:5672/"
+    rabbit_api_uri = env("RABBIT_API_URI")
+    amqp_uri = env("AMQP_URI")
     vhost = args.vhost or _vhost_of(amqp_uri)
     try:
         if args.remove:

@@ -1,0 +1,31 @@
+"""`beat agency provision|remove` creates and removes an agency's own broker user and queue."""
+
+import os
+import subprocess
+import sys
+
+import requests
+
+
+def beat(*args, amqp_uri):
+    return subprocess.run(
+        [sys.executable, "-m", "beat_shared.cli", *args],
+        env={**os.environ, "AMQP_URI": amqp_uri},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_agency_provision_and_remove(rabbit_config, rabbit_manager):
+    api = "http://guest:guest@127.0.0.1:15672/api"
+    provisioned = beat("agency", "provision", "agency-cli-test", amqp_uri=rabbit_config["AMQP_URI"])
+    assert provisioned.returncode == 0, provisioned.stderr
+    assert "queue:    agency.agency-cli-test" in provisioned.stdout
+    vhost = rabbit_config["vhost"]
+    assert requests.get(f"{api}/users/agency-cli-test", timeout=10).status_code == 200
+    assert requests.get(f"{api}/queues/{vhost}/agency.agency-cli-test", timeout=10).status_code == 200
+
+    removed = beat("agency", "remove", "agency-cli-test", amqp_uri=rabbit_config["AMQP_URI"])
+    assert removed.returncode == 0, removed.stderr
+    assert requests.get(f"{api}/users/agency-cli-test", timeout=10).status_code == 404
