@@ -178,7 +178,12 @@ class Dispatcher:
             )
         )
         for message in stale:
-            if message.channel == "sms" and not self.settings.sms_idempotent:
+            if message.attempts - message.attempt_base >= self.settings.max_attempts:
+                error = f"interrupted while sending, {message.attempts} attempts spent; giving up"
+                self._log_attempt(message, Outcome.permanent(error))
+                message.last_error = error
+                self._transition(message, "permanent_failure")
+            elif message.channel == "sms" and not self.settings.sms_idempotent:
                 error = "interrupted while sending; the gateway cannot de-duplicate, so it is not resent"
                 self._log_attempt(message, Outcome.permanent(error))
                 message.last_error = error
@@ -428,6 +433,9 @@ class Dispatcher:
             item.outcome = Outcome.temporary(str(error))
         except _Gone as gone:
             item.outcome = Outcome.permanent(str(gone))
+        except Exception as error:  # a bug in one message must not stall the others
+            log.exception("could not prepare message %s", message.id)
+            item.outcome = Outcome.permanent(f"could not prepare the message: {type(error).__name__}")
         return item
 
     def _address(self, message: Message) -> tuple[str | None, str | None, str]:
@@ -560,13 +568,17 @@ class Dispatcher:
         if item.outcome is not None:
             return item.outcome
         channel = item.message.channel
-        with record_send(channel):
-            if item.email is not None:
-                return self.email.send(item.email)
-            if item.sms is not None:
-                return self.sms.send(*item.sms)
-            if item.webhook is not None:
-                return self.webhooks.send(item.webhook, self.now)
+        try:
+            with record_send(channel):
+                if item.email is not None:
+                    return self.email.send(item.email)
+                if item.sms is not None:
+                    return self.sms.send(*item.sms)
+                if item.webhook is not None:
+                    return self.webhooks.send(item.webhook, self.now)
+        except Exception as error:  # whatever happened on the wire, try again later
+            log.exception("sending message %s failed unexpectedly", item.message.id)
+            return Outcome.temporary(f"unexpected error while sending: {type(error).__name__}")
         if item.inbox is not None:
             return Outcome.delivered()  # written when the result is recorded
         return Outcome.permanent("nothing to send")

@@ -51,3 +51,24 @@ def test_broadcast_round_trip_on_sqlite(tmp_path):
         assert email.status == "queued" and email.next_attempt_at == NOW + timedelta(hours=8)  # quiet hours
         assert ("inbox", "delivered") in published and ("email", "queued") in published
     engine.dispose()
+
+
+def test_a_message_that_cannot_be_rendered_fails_alone(tmp_path):
+    from notifications.rules import broadcast_notification
+
+    url = f"sqlite:///{tmp_path}/n.db"
+    upgrade("notifications", url)
+    engine = make_engine(url)
+    settings = Settings.from_config({"NOTIFICATIONS_TIMEZONE": "UTC"})
+    with Session(engine, expire_on_commit=False) as session:
+        recipient = domain.recipient_for(session, "resident-1", "resident", NOW)
+        domain.subscribe(session, recipient, "RV-01", NOW)
+        broken = broadcast_notification("b-1", "RV-01", "alert", False, {"beat_code": "RV-01"})  # no title
+        domain.add_notification(session, broken, NOW, event_id=None, event_type="beat.broadcast.alert")
+        domain.broadcast(session, "RV-01", {"kind": "alert", "title": "Fine"}, "officer-rv01", NOW)
+        session.commit()
+        Dispatcher(session, NoOtherServices(), settings, NOW, lambda message, now: None).run_round()
+        statuses = {m.source_key: (m.status, m.last_error) for m in session.scalars(select(Message))}
+    engine.dispose()
+    assert statuses["b-1"] == ("permanent_failure", "could not prepare the message: UndefinedError")
+    assert [status for key, (status, _) in statuses.items() if key != "b-1"] == ["delivered"]
