@@ -13,6 +13,7 @@ from beat_shared.errors import InvalidInput, NotFound
 from beat_shared.http import PageRequest, page_body
 from concerns import store, views
 from concerns.commands import current_period
+from concerns.domain.duplicates import Suggestion, suggest_duplicates
 from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
 from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Support
 from concerns.settings import Settings
@@ -140,9 +141,10 @@ def public_concern(session: Session, concern_id: str) -> dict[str, Any]:
     return views.concern_public(concern, category, store.updates(session, concern.id))
 
 
-def similar(session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime) -> list:
-    from concerns.domain.duplicates import suggest_duplicates
-
+def similar(
+    session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime
+) -> list[dict[str, Any]]:
+    """Open concerns a resident about to submit may want to support instead."""
     category = store.category(session, category_code)
     candidates = store.duplicate_candidates(
         session, category.code, lat, long, now, settings.duplicate_metres, settings.duplicate_days
@@ -153,7 +155,7 @@ def similar(session: Session, settings: Settings, category_code: str, lat: float
     return suggestions_view(session, found)
 
 
-def suggestions_view(session: Session, suggestions: list) -> list[dict[str, Any]]:
+def suggestions_view(session: Session, suggestions: list[Suggestion]) -> list[dict[str, Any]]:
     if not suggestions:
         return []
     rows = {

@@ -280,3 +280,20 @@ def test_unknown_concern_is_404(service, web_session, move):
     assert web_session.post("/concerns/no-such-concern/support").status_code == 404
     assert web_session.get("/concerns/no-such-concern", headers=officer()).status_code == 404
     assert web_session.post("/concerns", json=concern_body()).status_code == 201
+
+
+def test_two_officers_changing_at_once_cannot_both_win(submit, web_session, db_count):
+    from concurrent.futures import ThreadPoolExecutor
+
+    concern_id = submit()["concern"]["id"]
+
+    def change(headers_and_status):
+        headers, status = headers_and_status
+        return web_session.post(
+            f"/concerns/{concern_id}/transitions", json={"status": status, "version": 1}, headers=headers
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(change, [(officer(), "acknowledged"), (supervisor(), "closed_not_resolved")]))
+    assert outcomes == [200, 409]
+    assert db_count("concern_updates") == 2
