@@ -32,6 +32,12 @@ def _setting(name: str, default: str, description: str) -> Setting:
     return entry
 
 
+_setting(
+    "BEAT_ENVIRONMENT",
+    "development",
+    "development or production. Production refuses to start with development secrets and refuses "
+    "webhook endpoints that are not public HTTPS.",
+)
 _setting("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URI.")
 _setting(
     "RABBIT_API_URI",
@@ -90,6 +96,30 @@ _setting(
 )
 _setting("SURVEYS_POST_CONTACT_DAYS", "28", "Days a post-contact survey invitation stays valid.")
 _setting("SURVEYS_RESULTS_EVENT_SECONDS", "60", "Seconds between announcements of changed results.")
+
+
+DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET")
+
+
+class UnsafeConfiguration(Exception):
+    """A production service configured with a development secret."""
+
+
+def is_production(config: Mapping[str, Any]) -> bool:
+    return setting_from(config, "BEAT_ENVIRONMENT") == "production"
+
+
+def check_production_settings(config: Mapping[str, Any]) -> None:
+    """In production, refuse the development defaults of secrets; raises UnsafeConfiguration."""
+    if not is_production(config):
+        return
+    unsafe = [name for name in DEVELOPMENT_SECRETS if setting_from(config, name) == SETTINGS[name].default]
+    if setting_from(config, "BEAT_JWT_ALGORITHM") == "RS256":
+        unsafe = [name for name in unsafe if name != "BEAT_JWT_SECRET"]
+    if unsafe:
+        raise UnsafeConfiguration(
+            f"BEAT_ENVIRONMENT=production but {', '.join(unsafe)} still has its development value"
+        )
 
 
 def env(name: str, environ: Mapping[str, str] | None = None) -> str:

@@ -12,6 +12,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
+from beat_shared.config import check_production_settings
 from beat_shared.db import find_database
 from beat_shared.http import http, json_response
 from beat_shared.logs import request_id_var
@@ -28,6 +29,7 @@ class Platform(DependencyProvider):
     """Readiness checks for the service's database and broker; sets the log context per worker."""
 
     def setup(self) -> None:
+        check_production_settings(self.container.config)  # a service must not start unsafe
         self._cached: tuple[float, dict[str, Any]] | None = None
 
     def worker_setup(self, worker_ctx: WorkerContext) -> None:

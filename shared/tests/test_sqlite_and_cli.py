@@ -5,10 +5,11 @@ import subprocess
 import sys
 
 import eventlet
+import pytest
 from sqlalchemy import text
 
 from beat_shared.auth import TokenVerifier
-from beat_shared.config import env
+from beat_shared.config import UnsafeConfiguration, check_production_settings, env
 from beat_shared.db import make_engine
 from beat_shared.testing import wait_for
 from shared_sample import LedgerBase, LedgerService
@@ -85,3 +86,18 @@ def test_cli_outbox_status_reports_each_service(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "concerns: 0 unpublished event(s)" in result.stdout
     wait_for(lambda: "surveys" in result.stdout)
+
+
+def test_production_refuses_development_secrets():
+    check_production_settings({})  # development: defaults are fine
+    with pytest.raises(UnsafeConfiguration, match="BEAT_JWT_SECRET"):
+        check_production_settings({"BEAT_ENVIRONMENT": "production", "SURVEYS_TOKEN_SECRET": "s3cret-of-the-city"})
+    check_production_settings(
+        {"BEAT_ENVIRONMENT": "production", "BEAT_JWT_SECRET": "k" * 40, "SURVEYS_TOKEN_SECRET": "t" * 40}
+    )
+
+
+def test_a_service_will_not_start_in_production_with_development_secrets(container_factory, beat_config, tmp_path):
+    config = beat_config("ledger", LEDGER_DATABASE_URL=f"sqlite:///{tmp_path}/l.db", BEAT_ENVIRONMENT="production")
+    with pytest.raises(UnsafeConfiguration):
+        container_factory(LedgerService, config).start()
