@@ -22,6 +22,7 @@ from typing import Any
 
 import pika
 from cloudevents.core.bindings.rabbitmq import RabbitMQMessage, from_rabbitmq
+from cloudevents.core.formats.json import JSONFormat
 
 log = logging.getLogger("agency-subscriber")
 
@@ -40,15 +41,16 @@ class Recorder:
         self.path = path
         self.seen = {json.loads(line)["id"] for line in path.read_text().splitlines()} if path.exists() else set()
 
-    def record(self, event_id: str, event_type: str, details: dict[str, Any] | None) -> None:
+    def record(self, event_id: str, event_type: str, data: dict[str, Any], details: dict[str, Any] | None) -> None:
         with self.path.open("a") as output:
-            output.write(json.dumps({"id": event_id, "type": event_type, "details": details}) + "\n")
+            output.write(json.dumps({"id": event_id, "type": event_type, "data": data, "details": details}) + "\n")
         self.seen.add(event_id)
 
 
 def process(body: bytes, properties: pika.BasicProperties, token: str | None, recorder: Recorder) -> None:
     event = from_rabbitmq(
-        RabbitMQMessage(headers=properties.headers or {}, content_type=properties.content_type, body=body)
+        RabbitMQMessage(headers=properties.headers or {}, content_type=properties.content_type, body=body),
+        JSONFormat(),
     )
     if event.get_id() in recorder.seen:
         log.info("already processed %s", event.get_id())
@@ -56,7 +58,7 @@ def process(body: bytes, properties: pika.BasicProperties, token: str | None, re
     data = event.get_data() or {}
     details = fetch_details(data["details_url"], token) if token and data.get("details_url") else None
     log.info("%s for referral %s", event.get_type(), data.get("referral_id"))
-    recorder.record(event.get_id(), event.get_type(), details)
+    recorder.record(event.get_id(), event.get_type(), data, details)
 
 
 def run(amqp_url: str, queue: str, token: str | None, recorder: Recorder, max_events: int | None) -> int:

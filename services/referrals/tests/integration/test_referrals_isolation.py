@@ -33,9 +33,9 @@ def provisioned(rabbit_config):
 
 
 def subscriber():
-    """The agency subscriber example shipped in services/referrals/examples/."""
-    path = Path(__file__).parents[2] / "examples" / "agency_subscriber.py"
-    spec = importlib.util.spec_from_file_location("referrals_agency_subscriber", path)
+    """The agency subscriber example published for agencies (examples/agency-subscriber/)."""
+    path = Path(__file__).parents[4] / "examples" / "agency-subscriber" / "subscriber.py"
+    spec = importlib.util.spec_from_file_location("agency_subscriber_example", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -79,7 +79,7 @@ def send_to(web_session, service_id: str) -> str:
     return referral["id"]
 
 
-def test_each_agency_reads_only_its_own_feed(referrals, provisioned, web_session):
+def test_each_agency_reads_only_its_own_feed(referrals, provisioned, web_session, tmp_path):
     shelter = web_session.get("/services?search=Emergency shelter").json()["contents"][0]["id"]
     food_referral = send_to(web_session, PANTRY)
     shelter_referral = send_to(web_session, shelter)
@@ -129,8 +129,10 @@ def test_each_agency_reads_only_its_own_feed(referrals, provisioned, web_session
         connection.collect()
 
     # B's user sees B's events, none of A's, through the documented example subscriber (pika).
-    collected = []
-    assert subscriber().consume(haven.amqp_uri, haven.queue, collected.append, max_messages=2) == 2
+    example = subscriber()
+    record = tmp_path / "received.jsonl"
+    assert example.run(haven.amqp_uri, haven.queue, None, example.Recorder(record), max_events=2) == 2
+    collected = [json.loads(line) for line in record.read_text().splitlines()]
     assert {event["data"]["agency_id"] for event in collected} == {SAFE_HAVEN}
     assert {event["data"]["referral_id"] for event in collected} == {shelter_referral}
 
