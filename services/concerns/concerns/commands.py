@@ -232,6 +232,14 @@ def transition(session: Session, now: datetime, emit: Emit, concern_id: str, act
 
     Raises PermissionDenied, Conflict (illegal move or stale version), InvalidInput, NotFound.
     """
+    if change.target is Status.DUPLICATE and change.merged_into:
+        # Lock both rows in one order, so two opposite merges cannot deadlock.
+        session.scalars(
+            select(Concern.id)
+            .where(Concern.id.in_([concern_id, change.merged_into]))
+            .order_by(Concern.id)
+            .with_for_update()
+        ).all()
     concern = store.concern(session, concern_id, for_update=True)
     current = Status(concern.status)
     check_transition(current, change.target, actor, concern.beat_code)
