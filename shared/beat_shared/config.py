@@ -18,6 +18,7 @@ class Setting:
     name: str
     default: str
     description: str
+    secret: bool = False  # comes from a Secret in deployments, never from a ConfigMap
 
 
 SETTINGS: dict[str, Setting] = {}
@@ -26,8 +27,8 @@ SERVICE_NAMES = ("concerns", "referrals", "notifications", "surveys")
 DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004}
 
 
-def _setting(name: str, default: str, description: str) -> Setting:
-    entry = Setting(name, default, description)
+def _setting(name: str, default: str, description: str, secret: bool = False) -> Setting:
+    entry = Setting(name, default, description, secret)
     SETTINGS[name] = entry
     return entry
 
@@ -38,17 +39,19 @@ _setting(
     "development or production. Production refuses to start with development secrets and refuses "
     "webhook endpoints that are not public HTTPS.",
 )
-_setting("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URI.")
+_setting("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URI.", secret=True)
 _setting(
     "RABBIT_API_URI",
     "http://guest:guest@127.0.0.1:15672",
     "RabbitMQ management API, used by the CLI for agency provisioning and operations.",
+    secret=True,
 )
 for _service in SERVICE_NAMES:
     _setting(
         f"{_service.upper()}_DATABASE_URL",
         f"sqlite:///var/{_service}.db",
         f"SQLAlchemy URL of the {_service} database (PostgreSQL in production).",
+        secret=True,
     )
     _setting(
         f"{_service.upper()}_HTTP_ADDRESS",
@@ -69,6 +72,7 @@ _setting(
     "BEAT_JWT_SECRET",
     "beat-development-secret-change-me",
     "HS256 signing secret. Development only: set your own in any shared environment.",
+    secret=True,
 )
 _setting("BEAT_JWT_JWKS_URL", "", "JWKS URL of the city identity provider (RS256).")
 _setting("BEAT_JWT_ISSUER", "beat", "Required `iss` claim of bearer tokens.")
@@ -93,12 +97,90 @@ _setting(
     "SURVEYS_TOKEN_SECRET",
     "beat-surveys-development-token-secret",
     "Key that derives one-time survey tokens. Development only: set your own.",
+    secret=True,
 )
 _setting("SURVEYS_POST_CONTACT_DAYS", "28", "Days a post-contact survey invitation stays valid.")
 _setting("SURVEYS_RESULTS_EVENT_SECONDS", "60", "Seconds between announcements of changed results.")
 
+_setting(
+    "CONCERNS_SERVICE_NOTICE",
+    (
+        "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. "
+        "An officer of your beat will acknowledge your concern within {hours} hours."
+    ),
+    "Notice on every answer about a concern; {hours} becomes the category's time to acknowledge.",
+)
+_setting("CONCERNS_DEFAULT_ACK_HOURS", "72", "Hours to acknowledge a concern when its category sets none.")
+_setting(
+    "CONCERNS_DUPLICATE_METRES", "250", "Distance within which a concern of the same category is a likely duplicate."
+)
+_setting("CONCERNS_DUPLICATE_DAYS", "30", "Days back to look for likely duplicates.")
+_setting("CONCERNS_RATE_PER_ADDRESS", "30/3600", "Submissions and 'me too's per client address: COUNT/SECONDS.")
+_setting(
+    "CONCERNS_RATE_PER_TOKEN", "10/3600", "Submissions and 'me too's per bearer subject, receipt token or API key."
+)
+_setting("CONCERNS_OPEN311_API_KEYS", "riverton-demo-key", "Comma-separated API keys accepted by Open311 POST.")
+_setting("CONCERNS_OPEN311_JURISDICTION", "riverton.example", "Open311 jurisdiction_id this endpoint serves.")
+_setting("CONCERNS_PUBLIC_URL", "http://127.0.0.1:8001", "Public base URL (Open311 discovery).")
+_setting("CONCERNS_AGENCY_NAME", "Riverton Police Department", "Open311 agency_responsible.")
+_setting(
+    "CONCERNS_CONTACT",
+    "Riverton Police Department, community policing unit: community@riverton.example, +1 555 0100",
+    "Open311 discovery contact.",
+)
+_setting("CONCERNS_RECENT_DAYS", "30", "Days a resolved concern counts as 'recently resolved' on the beat page.")
+_setting("NOTIFICATIONS_SMTP_HOST", "127.0.0.1", "SMTP relay host.")
+_setting("NOTIFICATIONS_SMTP_PORT", "25", "SMTP relay port.")
+_setting("NOTIFICATIONS_SMTP_USERNAME", "", "SMTP username (empty: no AUTH).")
+_setting("NOTIFICATIONS_SMTP_PASSWORD", "", "SMTP password.", secret=True)
+_setting("NOTIFICATIONS_SMTP_STARTTLS", "false", "Upgrade the SMTP connection with STARTTLS.")
+_setting("NOTIFICATIONS_SMTP_TIMEOUT", "30", "Seconds before an SMTP conversation is abandoned.")
+_setting("NOTIFICATIONS_EMAIL_FROM", "Beat Riverton <no-reply@beat.local>", "From header of every email.")
+_setting("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "beat.local", "Right-hand side of generated Message-IDs.")
+_setting("NOTIFICATIONS_PUBLIC_URL", "http://localhost:8003", "Public base URL of this service (unsubscribe links).")
+_setting("NOTIFICATIONS_PORTAL_URL", "http://localhost:8001", "Public base URL residents follow for their concerns.")
+_setting(
+    "NOTIFICATIONS_SIGNING_SECRET",
+    "beat-notifications-development-secret",
+    "Signs unsubscribe links and keys the address hashes of the suppression list. Set your own.",
+    secret=True,
+)
+_setting("NOTIFICATIONS_SMS_GATEWAY_URL", "", "HTTP endpoint of the SMS gateway adapter (empty: SMS disabled).")
+_setting("NOTIFICATIONS_SMS_GATEWAY_TOKEN", "", "Bearer token sent to the SMS gateway.", secret=True)
+_setting("NOTIFICATIONS_SMS_SENDER", "BeatRiverton", "Sender id or number passed to the gateway.")
+_setting(
+    "NOTIFICATIONS_SMS_IDEMPOTENT",
+    "true",
+    "The gateway de-duplicates on our `reference`; if false, an SMS interrupted mid-send is not resent.",
+)
+_setting(
+    "NOTIFICATIONS_SMS_INBOUND_TOKEN",
+    "",
+    "Shared token the gateway sends with inbound SMS (STOP handling).",
+    secret=True,
+)
+_setting("NOTIFICATIONS_WEBHOOK_TIMEOUT", "15", "Seconds before a webhook request is abandoned.")
+_setting("NOTIFICATIONS_WEBHOOK_REQUIRE_HTTPS", "true", "Production mode: refuse webhook URLs that are not https.")
+_setting(
+    "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE",
+    "false",
+    "Allow webhook endpoints on private, loopback or link-local addresses (local testing only).",
+)
+_setting("NOTIFICATIONS_DISPATCH_SECONDS", "2", "Seconds between dispatcher rounds.")
+_setting("NOTIFICATIONS_BATCH_SIZE", "50", "Messages a dispatcher round claims at most.")
+_setting("NOTIFICATIONS_MAX_ATTEMPTS", "9", "Delivery attempts before a message fails permanently (about a day).")
+_setting("NOTIFICATIONS_RETRY_BASE_SECONDS", "60", "First retry delay; each next one is three times longer.")
+_setting("NOTIFICATIONS_RETRY_MAX_SECONDS", "28800", "Longest single retry delay (before jitter).")
+_setting(
+    "NOTIFICATIONS_SENDING_LEASE_SECONDS",
+    "120",
+    "A message 'sending' for longer than this is considered interrupted (crash) and reconciled.",
+)
+_setting("NOTIFICATIONS_RPC_TIMEOUT", "10", "Seconds to wait for another service's RPC answer.")
+_setting("NOTIFICATIONS_TIMEZONE", "America/Chicago", "Default time zone for quiet hours and digests.")
+_setting("NOTIFICATIONS_DIGEST_HOUR", "7", "Local hour at which daily digests are sent.")
 
-DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET")
+DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET", "NOTIFICATIONS_SIGNING_SECRET")
 
 
 class UnsafeConfiguration(Exception):

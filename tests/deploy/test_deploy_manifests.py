@@ -26,7 +26,7 @@ OVERLAYS = ("dev", "prod")
 KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # docs/operations.md: event handlers and HTTP requests must finish within this many seconds.
 LONGEST_HANDLER_SECONDS = 60
-SECRET_SETTINGS = {"AMQP_URI", "RABBIT_API_URI", "BEAT_JWT_SECRET"} | {f"{s.upper()}_DATABASE_URL" for s in SERVICES}
+SECRET_SETTINGS = {setting.name for setting in SETTINGS.values() if setting.secret}
 PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
 
 
@@ -249,7 +249,12 @@ def secret_values(objects: list[dict[str, Any]]) -> list[str]:
         for key, value in values:
             if not isinstance(value, str) or not value:
                 continue
-            if CREDENTIAL_URL.search(value) or HIGH_ENTROPY.match(value) or SECRETISH_KEY.search(key):
+            declared_public = key in SETTINGS and not SETTINGS[key].secret  # e.g. CONCERNS_RATE_PER_TOKEN
+            if (
+                CREDENTIAL_URL.search(value)
+                or HIGH_ENTROPY.match(value)
+                or (SECRETISH_KEY.search(key) and not declared_public)
+            ):
                 found.append(f"{where}: {key}")
         # and a credential URL anywhere else in the object (annotations, args, trigger metadata)
         if CREDENTIAL_URL.search(json.dumps(obj)):

@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from beat_shared.config import setting_from
 from concerns.domain.ratelimit import Rate
-
-DEFAULTS: dict[str, tuple[str, str]] = {
-    "CONCERNS_SERVICE_NOTICE": (
-        "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. "
-        "An officer of your beat will acknowledge your concern within {hours} hours.",
-        "Notice on every answer about a concern; {hours} becomes the category's time to acknowledge.",
-    ),
-    "CONCERNS_DEFAULT_ACK_HOURS": ("72", "Hours to acknowledge a concern when its category sets none."),
-    "CONCERNS_DUPLICATE_METRES": ("250", "Distance within which a concern of the same category is a likely duplicate."),
-    "CONCERNS_DUPLICATE_DAYS": ("30", "Days back to look for likely duplicates."),
-    "CONCERNS_RATE_PER_ADDRESS": ("30/3600", "Submissions and 'me too's per client address: COUNT/SECONDS."),
-    "CONCERNS_RATE_PER_TOKEN": ("10/3600", "Submissions and 'me too's per bearer subject, receipt token or API key."),
-    "CONCERNS_OPEN311_API_KEYS": ("riverton-demo-key", "Comma-separated API keys accepted by Open311 POST."),
-    "CONCERNS_OPEN311_JURISDICTION": ("riverton.example", "Open311 jurisdiction_id this endpoint serves."),
-    "CONCERNS_PUBLIC_URL": ("http://127.0.0.1:8001", "Public base URL (Open311 discovery)."),
-    "CONCERNS_AGENCY_NAME": ("Riverton Police Department", "Open311 agency_responsible."),
-    "CONCERNS_CONTACT": (
-        "Riverton Police Department, community policing unit: community@riverton.example, +1 555 0100",
-        "Open311 discovery contact.",
-    ),
-    "CONCERNS_RECENT_DAYS": ("30", "Days a resolved concern counts as 'recently resolved' on the beat page."),
-}
-
-
-def setting(config: Mapping[str, Any], name: str) -> str:
-    value = config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name) or DEFAULTS[name][0]
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -57,7 +28,7 @@ class Settings:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         def get(name: str) -> str:
-            return setting(config, name)
+            return setting_from(config, name)
 
         return cls(
             service_notice=get("CONCERNS_SERVICE_NOTICE"),

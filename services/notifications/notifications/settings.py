@@ -6,60 +6,11 @@ environment variables, like `beat_shared.config`. Listed in the README.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULTS: dict[str, tuple[str, str]] = {
-    "NOTIFICATIONS_SMTP_HOST": ("127.0.0.1", "SMTP relay host."),
-    "NOTIFICATIONS_SMTP_PORT": ("25", "SMTP relay port."),
-    "NOTIFICATIONS_SMTP_USERNAME": ("", "SMTP username (empty: no AUTH)."),
-    "NOTIFICATIONS_SMTP_PASSWORD": ("", "SMTP password."),
-    "NOTIFICATIONS_SMTP_STARTTLS": ("false", "Upgrade the SMTP connection with STARTTLS."),
-    "NOTIFICATIONS_SMTP_TIMEOUT": ("30", "Seconds before an SMTP conversation is abandoned."),
-    "NOTIFICATIONS_EMAIL_FROM": ("Beat Riverton <no-reply@beat.local>", "From header of every email."),
-    "NOTIFICATIONS_MESSAGE_ID_DOMAIN": ("beat.local", "Right-hand side of generated Message-IDs."),
-    "NOTIFICATIONS_PUBLIC_URL": ("http://localhost:8003", "Public base URL of this service (unsubscribe links)."),
-    "NOTIFICATIONS_PORTAL_URL": ("http://localhost:8001", "Public base URL residents follow for their concerns."),
-    "NOTIFICATIONS_SIGNING_SECRET": (
-        "beat-notifications-development-secret",
-        "Signs unsubscribe links and keys the address hashes of the suppression list. Set your own.",
-    ),
-    "NOTIFICATIONS_SMS_GATEWAY_URL": ("", "HTTP endpoint of the SMS gateway adapter (empty: SMS disabled)."),
-    "NOTIFICATIONS_SMS_GATEWAY_TOKEN": ("", "Bearer token sent to the SMS gateway."),
-    "NOTIFICATIONS_SMS_SENDER": ("BeatRiverton", "Sender id or number passed to the gateway."),
-    "NOTIFICATIONS_SMS_IDEMPOTENT": (
-        "true",
-        "The gateway de-duplicates on our `reference`; if false, an SMS interrupted mid-send is not resent.",
-    ),
-    "NOTIFICATIONS_SMS_INBOUND_TOKEN": ("", "Shared token the gateway sends with inbound SMS (STOP handling)."),
-    "NOTIFICATIONS_WEBHOOK_TIMEOUT": ("15", "Seconds before a webhook request is abandoned."),
-    "NOTIFICATIONS_WEBHOOK_REQUIRE_HTTPS": ("true", "Production mode: refuse webhook URLs that are not https."),
-    "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE": (
-        "false",
-        "Allow webhook endpoints on private, loopback or link-local addresses (local testing only).",
-    ),
-    "NOTIFICATIONS_DISPATCH_SECONDS": ("2", "Seconds between dispatcher rounds."),
-    "NOTIFICATIONS_BATCH_SIZE": ("50", "Messages a dispatcher round claims at most."),
-    "NOTIFICATIONS_MAX_ATTEMPTS": ("9", "Delivery attempts before a message fails permanently (about a day)."),
-    "NOTIFICATIONS_RETRY_BASE_SECONDS": ("60", "First retry delay; each next one is three times longer."),
-    "NOTIFICATIONS_RETRY_MAX_SECONDS": ("28800", "Longest single retry delay (before jitter)."),
-    "NOTIFICATIONS_SENDING_LEASE_SECONDS": (
-        "120",
-        "A message 'sending' for longer than this is considered interrupted (crash) and reconciled.",
-    ),
-    "NOTIFICATIONS_RPC_TIMEOUT": ("10", "Seconds to wait for another service's RPC answer."),
-    "NOTIFICATIONS_TIMEZONE": ("America/Chicago", "Default time zone for quiet hours and digests."),
-    "NOTIFICATIONS_DIGEST_HOUR": ("7", "Local hour at which daily digests are sent."),
-}
-
-
-def _read(config: Mapping[str, Any], name: str) -> str:
-    value = config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name) or DEFAULTS[name][0]
-    return str(value)
+from beat_shared.config import setting_from
 
 
 def _flag(raw: str) -> bool:
@@ -102,7 +53,7 @@ class Settings:
         """Settings from a nameko config dict, falling back to the environment, then defaults."""
 
         def read(name: str) -> str:
-            return _read(config, name)
+            return setting_from(config, name)
 
         return cls(
             smtp_host=read("NOTIFICATIONS_SMTP_HOST"),
