@@ -42,9 +42,17 @@ postgres:
 test-tools:
 	@deploy/local/ensure-test-tools.sh
 
-## bench: throughput and latency figures against the stack's own limits (not tests)
+## bench: throughput and latency figures against the stack's own limits (not tests); writes bench/results.json
 bench: $(VENV)/.installed broker postgres
-	$(BIN)/python bench/relay.py
+	$(BIN)/python bench/run.py
+
+## reliability: the full fault-injection run (all services as processes; restarts, kills, load); prints a table
+reliability: $(VENV)/.installed broker postgres test-tools
+	$(BIN)/python tests/reliability/run.py
+
+## docs: regenerate the published contracts (AsyncAPI, OpenAPI and their reference pages)
+docs: $(VENV)/.installed
+	$(BIN)/beat docs
 
 clean-vhosts:
 	@deploy/local/clean-test-vhosts.sh
