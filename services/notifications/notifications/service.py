@@ -347,7 +347,7 @@ class NotificationsService(PlatformEndpoints):
 
     @http(
         "POST",
-        "/beats/<beat_code>/broadcasts",
+        "/broadcasts/<beat_code>",
         roles=STAFF,
         summary="Send a beat alert or meeting announcement to the beat's subscribers",
         request_schema=schemas.BroadcastInput,

@@ -334,7 +334,7 @@ class SurveysService(PlatformEndpoints):
 
     @http(
         "GET",
-        "/beats/<beat_code>/report-card",
+        "/report-cards/<beat_code>",
         auth="none",
         summary="A beat's safety and trust scores beside the actions taken, for a period",
         query_schema=ReportCardQuery,
@@ -366,7 +366,7 @@ class SurveysService(PlatformEndpoints):
 
     @http(
         "PUT",
-        "/beats/<beat_code>/population",
+        "/populations/<beat_code>",
         roles=MANAGERS,
         summary="Set a beat's population (for post-stratification weights)",
         request_schema=PopulationInput,

@@ -32,11 +32,11 @@ def test_bad_preferences_subscriptions_and_broadcasts_are_refused(service, web_s
     assert channel.status_code == 400 and "channel" in channel.json()["error"]["details"]
     beat = web_session.post("/me/subscriptions", json={"beat_code": "RV 01; drop"}, headers=resident)
     assert beat.status_code == 400
-    no_title = web_session.post("/beats/RV-01/broadcasts", json={"kind": "alert"}, headers=officer)
+    no_title = web_session.post("/broadcasts/RV-01", json={"kind": "alert"}, headers=officer)
     assert no_title.status_code == 400 and "title" in no_title.json()["error"]["details"]
-    meeting = web_session.post("/beats/RV-01/broadcasts", json={"kind": "meeting", "title": "x"}, headers=officer)
+    meeting = web_session.post("/broadcasts/RV-01", json={"kind": "meeting", "title": "x"}, headers=officer)
     assert meeting.status_code == 400
-    by_resident = web_session.post("/beats/RV-01/broadcasts", json={"kind": "alert", "title": "x"}, headers=resident)
+    by_resident = web_session.post("/broadcasts/RV-01", json={"kind": "alert", "title": "x"}, headers=resident)
     assert by_resident.status_code == 403
     assert kit.rows(notifications_db, Broadcast) == [] and kit.rows(notifications_db, Notification) == []
     gone = web_session.delete("/me/subscriptions/RV-05", headers=resident)
@@ -72,7 +72,7 @@ def test_openapi_document_lists_the_api(service, web_session):
     for path in (
         "/me/contact",
         "/inbox",
-        "/beats/{beat_code}/broadcasts",
+        "/broadcasts/{beat_code}",
         "/messages/{message_id}/retry",
         "/templates/{name}/preview",
         "/sms/inbound",

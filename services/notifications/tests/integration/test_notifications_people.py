@@ -43,7 +43,7 @@ def resident(web_session, kit, subject="resident-1", beat="RV-01", **contact):
 
 def alert(web_session, kit, beat="RV-01", **extra):
     body = {"kind": "alert", "title": "Car break-ins on Elm St", "body": "Lock your car.", **extra}
-    answer = web_session.post(f"/beats/{beat}/broadcasts", json=body, headers=kit.token("officer", "officer-rv01"))
+    answer = web_session.post(f"/broadcasts/{beat}", json=body, headers=kit.token("officer", "officer-rv01"))
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -210,7 +210,7 @@ def test_daily_digest_gathers_routine_emails(service, stand_ins, smtp_sink, noti
     headers = resident(web_session, kit, timezone="UTC", digest=True, language="en")
     alert(web_session, kit, title="Bike thefts")
     web_session.post(
-        "/beats/RV-01/broadcasts",
+        "/broadcasts/RV-01",
         json={"kind": "meeting", "title": "Beat meeting", "starts_at": "2026-02-01T18:00:00Z", "venue": "Library"},
         headers=kit.token("officer", "officer-rv01"),
     )

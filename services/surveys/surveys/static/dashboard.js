@@ -124,7 +124,7 @@
   function reportCard() {
     var box = document.getElementById("report");
     if (!beat) { box.hidden = true; return Promise.resolve(); }
-    return getJSON("/beats/" + encodeURIComponent(beat) + "/report-card?survey=" + SURVEY + "&period=" + selectedPeriod()).then(function (card) {
+    return getJSON("/report-cards/" + encodeURIComponent(beat) + "?survey=" + SURVEY + "&period=" + selectedPeriod()).then(function (card) {
       box.hidden = false; box.textContent = "";
       box.appendChild(el("h2", {}, "Report card " + card.period));
       var table = el("table", { id: "report-card" });

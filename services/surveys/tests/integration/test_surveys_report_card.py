@@ -32,7 +32,7 @@ def ended(concern_id, status, occurred_at, has_contact, language="es"):
 
 
 def card(web_session):
-    return web_session.get(f"/beats/{BEAT}/report-card?period=2026-Q1").json()
+    return web_session.get(f"/report-cards/{BEAT}?period=2026-Q1").json()
 
 
 def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(surveys, web_session, helpers):
@@ -103,7 +103,7 @@ def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(s
         "referrals_made": 1,
     }
     assert card(web_session)["scores"]["safety"]["suppressed"] is True
-    assert web_session.get(f"/beats/{BEAT}/report-card?period=2025-Q4").json()["actions"]["concerns_received"] == 0
+    assert web_session.get(f"/report-cards/{BEAT}?period=2025-Q4").json()["actions"]["concerns_received"] == 0
 
     invitations = helpers.rows("SELECT * FROM invitations WHERE kind = 'post_contact'")
     assert [row["concern_id"] for row in invitations] == ["c-1"]

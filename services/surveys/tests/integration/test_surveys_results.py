@@ -59,7 +59,7 @@ def test_a_beat_with_nine_responses_shows_no_figures_anywhere(surveys, web_sessi
     assert 'beat="RV-06"' not in metrics
     assert 'beat_survey_score{beat="all"' in metrics
 
-    card = web_session.get(f"/beats/{SUPPRESSED_BEAT}/report-card?period=2026-Q1").json()
+    card = web_session.get(f"/report-cards/{SUPPRESSED_BEAT}?period=2026-Q1").json()
     for score in card["scores"].values():
         assert score["suppressed"] is True
         assert {key: value for key, value in score.items() if key != "suppressed"} == dict.fromkeys(
@@ -98,8 +98,8 @@ def test_results_shape_weights_items_and_bad_queries(surveys, web_session, helpe
     assert web_session.get("/results?measure=everything").status_code == 400
     assert web_session.get("/results?code=happiness").status_code == 400
     assert web_session.get("/results?per_page=1000").status_code == 400
-    assert web_session.get("/beats/RV-01/report-card?period=2026-Q9").status_code == 400
-    assert web_session.get("/beats/RV-01/report-card").status_code == 400
+    assert web_session.get("/report-cards/RV-01?period=2026-Q9").status_code == 400
+    assert web_session.get("/report-cards/RV-01").status_code == 400
 
 
 def test_results_updated_is_published_once_per_changed_period(surveys, web_session, helpers, run_entrypoint):
