@@ -47,7 +47,7 @@ def _message(contract: Any) -> dict[str, Any]:
         "contentType": CLOUDEVENTS_CONTENT_TYPE,
         "payload": payload,
         "correlationId": {"description": "the event id, also the AMQP message id", "location": "$message.payload#/id"},
-        "bindings": {"amqp": {"deliveryMode": 2, "messageType": contract.type, "bindingVersion": AMQP_BINDING_VERSION}},
+        "bindings": {"amqp": {"messageType": contract.type, "bindingVersion": AMQP_BINDING_VERSION}},
         "x-dataschema": contract.dataschema,
         "x-version": contract.version,
     }
@@ -101,6 +101,7 @@ def build_asyncapi(service_classes: Iterable[type], version: str = "1.0.0") -> d
             "title": f"{service} publishes",
             "channel": {"$ref": f"#/channels/{_channel_id(service)}"},
             "messages": [{"$ref": f"#/channels/{_channel_id(service)}/messages/{t}"} for t in types],
+            "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING_VERSION}},  # persistent
         }
     for consumer, method, source, event_type in _consumers(service_classes):
         document["operations"][f"{consumer}.{method}"] = {

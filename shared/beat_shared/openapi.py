@@ -97,10 +97,10 @@ def build_openapi(service_cls: type, version: str = "1.0.0") -> dict[str, Any]:
             if not isinstance(endpoint, HttpEndpoint):
                 continue
             path, parameters = openapi_path(endpoint.url)
-            for verb in endpoint.method.split(","):
-                operations.setdefault(path, {})[verb.strip().lower()] = _operation(
-                    method_name, method, endpoint, parameters
-                )
+            verbs = [verb.strip().lower() for verb in endpoint.method.split(",")]
+            for verb in verbs:
+                operation_id = method_name if len(verbs) == 1 else f"{method_name}_{verb}"  # ids must be unique
+                operations.setdefault(path, {})[verb] = _operation(operation_id, method, endpoint, parameters)
     for path in sorted(operations):
         spec.path(path=path, operations=operations[path])
     return spec.to_dict()
