@@ -4,17 +4,12 @@ stand-ins for the RPC methods of concerns, referrals and surveys, and the servic
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -33,65 +28,6 @@ from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
 from beat_shared.testing import wait_for
 from notifications.service import NotificationsService
-
-SINK_SCRIPT = Path(__file__).parent / "notifications_smtp_sink.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- a real SMTP server ------------------------------------------------------------------
-
-
-@dataclass
-class SmtpSink:
-    port: int
-    directory: Path
-
-    def set_mode(self, mode: str) -> None:
-        (self.directory / "mode").write_text(mode)
-
-    def release(self) -> None:
-        (self.directory / "release").write_text("1")
-
-    def _read(self, folder: str) -> list[EmailMessage]:
-        files = sorted((self.directory / folder).glob("*.eml"))
-        return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]  # type: ignore[misc]
-
-    def received(self) -> list[EmailMessage]:
-        """Every SMTP transaction the server accepted (or was holding)."""
-        return self._read("received")
-
-    def mailbox(self) -> list[EmailMessage]:
-        """One per Message-ID."""
-        return self._read("mailbox")
-
-
-@pytest.fixture(scope="session")
-def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
-    """One SMTP server process for the session; `smtp_sink` empties it for each test."""
-    port = free_port()
-    directory = tmp_path_factory.mktemp("smtp")
-    process = subprocess.Popen([sys.executable, str(SINK_SCRIPT), str(port), str(directory)])
-    try:
-        wait_for(lambda: (directory / "ready").exists(), timeout=15, message="SMTP sink started")
-        yield SmtpSink(port, directory)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-def smtp_sink(smtp_server: SmtpSink) -> SmtpSink:
-    for folder in ("received", "mailbox"):
-        for path in (smtp_server.directory / folder).glob("*.eml"):
-            path.unlink()
-    for name in ("release", "mode"):
-        (smtp_server.directory / name).unlink(missing_ok=True)
-    return smtp_server
 
 
 def text_part(message: EmailMessage) -> str:

@@ -1,6 +1,6 @@
-"""A real SMTP server (aiosmtpd) for the notifications tests, run as its own process.
+"""A real SMTP server (aiosmtpd) for tests, run as its own process (see `beat_shared.testing`).
 
-Usage: python notifications_smtp_sink.py PORT DIRECTORY
+Usage: python -m beat_shared.smtp_sink PORT DIRECTORY
 
 Every accepted transaction is written to DIRECTORY/received/; DIRECTORY/mailbox/ keeps
 one copy per Message-ID (what a mail store that de-duplicates on Message-ID shows).
@@ -16,6 +16,7 @@ import sys
 import time
 from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -30,7 +31,7 @@ class Sink:
         path = self.directory / "mode"
         return path.read_text().strip() if path.exists() else "ok"
 
-    async def handle_DATA(self, server, session, envelope) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         mode = self.mode()
         if mode == "451":
             return "451 4.3.0 Try again later"
