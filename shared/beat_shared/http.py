@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# A JSON string escape of NUL (an odd number of backslashes before u0000).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+MAX_PAGE = 100_000  # deeper pages are refused: their OFFSET would overflow the database's integers
 
 # Domain errors to HTTP statuses: the one place this mapping lives.
 ERROR_STATUS: dict[type[Exception], int] = {
@@ -167,6 +170,28 @@ def _buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:
     environ.pop("HTTP_TRANSFER_ENCODING", None)
 
 
+def refuse_nul_characters(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL (0x00): refuse it in the path, query or body with a 400
+    here, rather than let the database driver fail deep inside a worker with a 500."""
+    where = []
+    if "\x00" in request.path:
+        where.append("path")
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        where.append("query")
+    mimetype = request.mimetype
+    if mimetype == "multipart/form-data":
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            where.append("body")
+    elif request.content_length or request.headers.get("Transfer-Encoding"):
+        data = request.get_data(cache=True)
+        urlencoded = mimetype in ("application/x-www-form-urlencoded", "")
+        if b"\x00" in data or _JSON_NUL.search(data) or (urlencoded and b"%00" in data):
+            where.append("body")
+    if where:
+        details = {part: ["contains a NUL character"] for part in where}
+        raise InvalidInput("text may not contain NUL characters", details)
+
+
 AUTH_MODES = ("required", "optional", "none")
 
 
@@ -240,6 +265,7 @@ class HttpEndpoint(HttpRequestHandler):
             if (request.content_length or 0) > self.max_body_bytes:
                 raise PayloadTooLarge(f"request body is larger than {self.max_body_bytes} bytes")
             request.principal = self.authenticate(request)  # type: ignore[attr-defined]
+            refuse_nul_characters(request)
             context_data = {"request_id": getattr(request, "request_id", None)}
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
@@ -296,8 +322,8 @@ def page_request(args: Mapping[str, str], default_size: int = 20, max_size: int 
         size = int(args.get("per_page") or default_size)
     except ValueError as error:
         raise InvalidInput("page and per_page must be whole numbers") from error
-    if number < 1 or not 1 <= size <= max_size:
-        raise InvalidInput(f"page must be at least 1 and per_page between 1 and {max_size}")
+    if not 1 <= number <= MAX_PAGE or not 1 <= size <= max_size:
+        raise InvalidInput(f"page must be between 1 and {MAX_PAGE} and per_page between 1 and {max_size}")
     return PageRequest(number, size)
 
 
