@@ -98,6 +98,18 @@ def smtp_sink(smtp_server: SmtpSink) -> SmtpSink:
     return smtp_server
 
 
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None
+    return part.get_content()
+
+
 def _admin(statement: str) -> None:
     connection = psycopg2.connect(POSTGRES_ADMIN_URL)
     connection.autocommit = True
@@ -122,6 +134,13 @@ def postgres_database() -> Iterator[Callable[[str], str]]:
     yield make
     for name in created:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def container_factory(postgres_database: Callable[[str], str], container_factory: Any) -> Any:
+    """nameko's container_factory, set up after the test's databases so that its containers
+    (and their outbox relays) stop before those databases are dropped."""
+    return container_factory
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -26,21 +25,8 @@ from beat_shared.config import env
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from beat_shared.testing import wait_for
+from beat_shared.testing import html_part, text_part, wait_for
 from notifications.service import NotificationsService
-
-
-def text_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return part.get_content()
-
-
-def html_part(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    return part.get_content()
-
 
 # --- real HTTP receivers (webhook endpoints, the SMS gateway) -------------------------------
 
