@@ -1,0 +1,235 @@
+"""Benchmark 3: event pipeline lag, from a concern's acknowledgement to the resident's email.
+
+A resident submits a concern with a contact email; the beat's officer acknowledges it; the
+concerns service commits `beat.concern.acknowledged` to its outbox, the relay publishes it,
+notifications records a notification, its dispatcher asks concerns for the reporter's contact
+(RPC), renders the email and hands it to an SMTP server (bench/smtp_sink.py, aiosmtpd, its own
+process), which logs when it accepted it. Lag = accepted - the acknowledgement's HTTP response
+(the transaction commits just before the response is sent). Each submission also tells the
+beat's officer (email + inbox), as in production.
+
+The load is open-loop: submissions start on a fixed schedule (RATE per second for SECONDS),
+each followed by its acknowledgement, from a pool of keep-alive client threads.
+Target: p99 < 0.5 s at 100 submissions/s for 60 s.
+
+    .venv/bin/python bench/pipeline.py [--rate 100] [--seconds 60] [--repeat 2] [--light-rate 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from common import Process, Row, Runs, Sandbox, accepted_emails, percentile, record
+from intake import seed_concerns, start_concerns
+
+from beat_shared.auth import mint_token
+from beat_shared.config import env
+
+TARGET_P99_SECONDS = 0.5
+# Inner boxes of the six beats (lon_min, lon_max, lat_min, lat_max), as in bench/intake.lua.
+BEATS = {
+    "RV-01": (-108.417, -108.396, 43.037, 43.057),
+    "RV-02": (-108.390, -108.370, 43.037, 43.057),
+    "RV-03": (-108.364, -108.343, 43.037, 43.057),
+    "RV-04": (-108.417, -108.396, 43.003, 43.024),
+    "RV-05": (-108.390, -108.370, 43.003, 43.024),
+    "RV-06": (-108.364, -108.343, 43.003, 43.024),
+}
+
+
+@dataclass
+class Flow:
+    number: int
+    email: str
+    submitted: float = 0.0
+    acknowledged: float = 0.0  # time.time() when the acknowledgement's response arrived
+    ack_seconds: float = 0.0
+    error: str | None = None
+
+
+class Client:
+    """Keep-alive HTTP, one connection per thread."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.local = threading.local()
+
+    def post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **(headers or {})})
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        except (OSError, http.client.HTTPException):
+            connection.close()
+            self.local.connection = None
+            raise
+
+
+def run_load(concerns: Process, rate: float, seconds: float, label: str) -> list[Flow]:
+    client = Client(concerns.port or 0)
+    secret = env("BEAT_JWT_SECRET")
+    tokens = {code: mint_token("officer", f"officer-rv0{code[-1]}", secret, ttl_seconds=3600) for code in BEATS}
+    codes = list(BEATS)
+
+    def flow(item: Flow) -> None:
+        code = codes[item.number % len(codes)]
+        west, east, south, north = BEATS[code]
+        fraction = (item.number * 0.618033) % 1
+        body = {
+            "category": "noise",
+            "description": f"Pipeline benchmark concern {item.number}: loud music every night",
+            "location": {"lat": south + fraction * (north - south), "long": west + fraction * (east - west)},
+            "contact": {"name": "Bench Resident", "email": item.email, "preference": "email"},
+        }
+        try:
+            item.submitted = time.time()
+            status, answer = client.post("/concerns", body)
+            if status != 201:
+                raise RuntimeError(f"submit answered {status}: {answer}")
+            concern = answer["concern"]
+            started = time.perf_counter()
+            status, answer = client.post(
+                f"/concerns/{concern['id']}/transitions",
+                {"status": "acknowledged", "version": concern["version"], "public_note": "On it."},
+                {"Authorization": f"Bearer {tokens[code]}"},
+            )
+            item.acknowledged = time.time()
+            item.ack_seconds = time.perf_counter() - started
+            if status != 200:
+                raise RuntimeError(f"acknowledge answered {status}: {answer}")
+        except Exception as error:  # noqa: BLE001 - a failed flow is counted, not fatal
+            item.error = f"{type(error).__name__}: {error}"[:300]
+
+    flows = [Flow(n, f"{label}-{n}@bench.example") for n in range(int(rate * seconds))]
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        started = time.monotonic()
+        for item in flows:
+            delay = started + item.number / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(flow, item)
+    return flows
+
+
+def collect_lags(flows: list[Flow], accepted_log: Any, drain_seconds: float) -> tuple[list[float], int]:
+    """Wait until every acknowledged flow's email arrived (or the drain time ran out); lags in seconds."""
+    expected = {item.email: item for item in flows if item.error is None}
+    deadline = time.monotonic() + drain_seconds
+    seen: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        seen = {recipient: when for when, recipient in accepted_emails(accepted_log) if recipient in expected}
+        if len(seen) == len(expected):
+            break
+        time.sleep(0.5)
+    lags = [seen[email] - item.acknowledged for email, item in expected.items() if email in seen]
+    return lags, len(expected) - len(seen)
+
+
+def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, label: str, drain: float) -> dict:
+    flows = run_load(concerns, rate, seconds, label)
+    achieved = len([f for f in flows if f.error is None]) / max(
+        1e-9, max(f.acknowledged for f in flows) - min(f.submitted for f in flows if f.submitted)
+    )
+    lags, missing = collect_lags(flows, accepted_log, drain)
+    errors = [f.error for f in flows if f.error]
+    result = {
+        "label": label,
+        "offered_rate": rate,
+        "seconds": seconds,
+        "achieved_rate": round(achieved, 1),
+        "flows": len(flows),
+        "failed_flows": len(errors),
+        "first_errors": errors[:3],
+        "emails": len(lags),
+        "missing_after_drain": missing,
+        "ack_http_p99_s": round(percentile([f.ack_seconds for f in flows if f.error is None] or [0], 0.99), 4),
+    }
+    if lags:
+        # Missing emails count as infinitely late, so they can only make the percentiles worse.
+        padded = lags + [float("inf")] * missing
+        result.update(
+            p50_s=round(percentile(padded, 0.5), 4),
+            p99_s=round(percentile(padded, 0.99), 4),
+            max_s=round(max(lags), 4),
+        )
+    print(json.dumps({k: v for k, v in result.items() if k != "first_errors"}), flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--light-rate", type=float, default=20)
+    parser.add_argument("--light-seconds", type=float, default=20)
+    parser.add_argument("--drain", type=float, default=60, help="seconds to wait for the last emails")
+    parser.add_argument("--dispatch-seconds", default=None, help="NOTIFICATIONS_DISPATCH_SECONDS")
+    args = parser.parse_args()
+
+    results: list[dict[str, Any]] = []
+    with Sandbox("pipeline") as sandbox:
+        sink, accepted_log = sandbox.start_smtp_sink()
+        concerns_url = sandbox.service_database("concerns")
+        seed_concerns(concerns_url)
+        concerns = start_concerns(sandbox, concerns_url)
+        extra = {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(sink.port)}
+        if args.dispatch_seconds:
+            extra["NOTIFICATIONS_DISPATCH_SECONDS"] = args.dispatch_seconds
+        sandbox.start_service("notifications", sandbox.service_database("notifications"), extra)
+        measure(concerns, accepted_log, 5, 4, "warmup", args.drain)
+        light = measure(concerns, accepted_log, args.light_rate, args.light_seconds, "light", args.drain)
+        for run in range(args.repeat):
+            results.append(measure(concerns, accepted_log, args.rate, args.seconds, f"full{run}", args.drain))
+
+    p99, p50 = Runs(higher_is_better=False), Runs(higher_is_better=False)
+    for result in results:
+        p99.add(result.get("p99_s", float("inf")))
+        p50.add(result.get("p50_s", float("inf")))
+    rows = [
+        Row(
+            f"pipeline lag p99 at {args.rate:g}/s for {args.seconds:g} s",
+            p99.best,
+            "s",
+            f"< {TARGET_P99_SECONDS} s",
+            p99.best < TARGET_P99_SECONDS,
+            spread=p99.spread("{:.3f}"),
+        ),
+        Row(
+            f"pipeline lag p50 at {args.rate:g}/s",
+            p50.best,
+            "s",
+            "-",
+            None,
+            spread=p50.spread("{:.3f}"),
+        ),
+        Row(
+            f"pipeline lag p99 at {args.light_rate:g}/s (light load)",
+            light.get("p99_s"),
+            "s",
+            "-",
+            None,
+            spread=f"p50 {light.get('p50_s')} s",
+        ),
+    ]
+    record(
+        "pipeline",
+        rows,
+        {"runs": results, "light": light, "client": "Python, 48 threads, http.client keep-alive, open schedule"},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
