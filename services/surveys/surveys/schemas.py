@@ -185,6 +185,13 @@ class ReportCardQuery(Schema):
     period = fields.String(required=True)
 
 
+class ReportCardsQuery(ReportCardQuery):
+    """The list of every beat's card is paged like every list."""
+
+    page = fields.Integer(load_default=1)
+    per_page = fields.Integer(load_default=20)
+
+
 class ReportCardOutput(Schema):
     beat_code = fields.String()
     period = fields.String()

@@ -40,6 +40,7 @@ from surveys.schemas import (
     RecordedOutput,
     ReportCardOutput,
     ReportCardQuery,
+    ReportCardsQuery,
     ResponseInput,
     ResultsPage,
     ResultsQuery,
@@ -351,11 +352,11 @@ class SurveysService(PlatformEndpoints):
         "/report-cards",
         auth="none",
         summary="Every beat's report card for a period",
-        query_schema=ReportCardQuery,
+        query_schema=ReportCardsQuery,
         tags=["results"],
     )
     def report_cards(self, request: Request) -> Response:
-        args = ReportCardQuery().load(request.args)
+        args = ReportCardsQuery().load(request.args)
         page = page_request(request.args)
         beats = catalogue.known_beats(self.db)
         cards = [

@@ -148,3 +148,14 @@ def test_results_updated_is_published_once_per_changed_period(surveys, web_sessi
     [event] = helpers.outbox("beat.survey.results_updated")
     assert event["data"]["period"] == "2026-Q1" and event["data"]["beat_codes"] == ["RV-02"]
     assert event["data"]["survey_id"] == wave["survey_id"]
+
+
+def test_every_beats_report_card_is_paged_like_every_list(surveys, web_session, helpers):
+    helpers.seed_demo()
+    first = web_session.get("/report-cards?period=2026-Q1&per_page=4")
+    assert first.status_code == 200, first.text
+    second = web_session.get("/report-cards?period=2026-Q1&per_page=4&page=2").json()
+    beats = [card["beat_code"] for card in first.json()["contents"] + second["contents"]]
+    assert beats == ["RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06"]
+    assert second["last_page"] is True
+    assert web_session.get("/report-cards?period=2026-Q1&per_page=0").status_code == 400
