@@ -1,0 +1,28 @@
+"""UtcDateTime: what PostgreSQL can store, or a validation error (never a database 500)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from marshmallow import Schema, ValidationError
+
+from beat_shared.fields import UtcDateTime
+
+
+class Window(Schema):
+    since = UtcDateTime()
+    naive_is_utc = UtcDateTime(default_timezone=UTC)
+
+
+def test_offsets_beyond_postgresqls_range_are_loaded_as_utc():
+    loaded = Window().load({"since": "0056-08-31T03:52:56-19:31"})["since"]
+    assert loaded == datetime(56, 8, 31, 23, 23, 56, tzinfo=UTC) and loaded.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00", "2026-01-01T00:00:00"])
+def test_values_without_a_utc_equivalent_or_offset_are_refused(value):
+    with pytest.raises(ValidationError):
+        Window().load({"since": value})
+
+
+def test_a_default_time_zone_makes_naive_values_utc():
+    assert Window().load({"naive_is_utc": "2026-01-01T00:00:00"})["naive_is_utc"] == datetime(2026, 1, 1, tzinfo=UTC)
