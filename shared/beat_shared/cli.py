@@ -20,6 +20,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # before anything opens sockets, as `nameko run` does
 
 import argparse  # noqa: E402
+import errno  # noqa: E402
 import importlib  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -93,12 +94,42 @@ def check_database(service: str, url: str) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from nameko.cli.run import run
-
     config = service_config(args.service)
     check_broker(config["AMQP_URI"])
     check_database(args.service, database_url(args.service, config))
-    run([service_class(args.service)], config)
+    serve(service_class(args.service), config, float(env("BEAT_SHUTDOWN_SECONDS")))
+
+
+def serve(service_cls: type, config: dict[str, Any], grace_seconds: float) -> None:
+    """Run until SIGTERM or SIGINT, then stop once: stop consuming, let running workers finish
+    (unacknowledged messages go back to the broker), and kill whatever still runs at the deadline."""
+    from nameko.runners import ServiceRunner
+
+    runner = ServiceRunner(config)
+    runner.add_service(service_cls)
+    stopping: list[bool] = []
+
+    def stop_once() -> None:
+        if stopping:
+            return  # a second signal must not start a second, competing stop
+        stopping.append(True)
+        eventlet.spawn_after(grace_seconds, runner.kill)
+        runner.stop()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        eventlet.spawn_n(stop_once)  # signal handlers may not block on green primitives
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    runner.start()
+    waiting = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiting.wait()
+            return
+        except OSError as error:  # a signal interrupting the hub's poll
+            if error.errno != errno.EINTR:
+                raise
 
 
 def cmd_run(args: argparse.Namespace) -> None:

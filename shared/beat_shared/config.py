@@ -66,6 +66,11 @@ _setting(
     "message goes to the dead-letter queue.",
 )
 _setting("BEAT_MAX_BODY_BYTES", "1048576", "Largest HTTP request body accepted (bytes).")
+_setting(
+    "BEAT_SHUTDOWN_SECONDS",
+    "60",
+    "On SIGTERM, how long running workers may finish before they are killed (keep it below the pod's grace period).",
+)
 _setting("BEAT_MAX_WORKERS", "10", "Concurrent workers per service (also the AMQP prefetch).")
 _setting("BEAT_JWT_ALGORITHM", "HS256", "JWT signing algorithm: HS256 or RS256.")
 _setting(

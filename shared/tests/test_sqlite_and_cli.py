@@ -101,3 +101,42 @@ def test_a_service_will_not_start_in_production_with_development_secrets(contain
     config = beat_config("ledger", LEDGER_DATABASE_URL=f"sqlite:///{tmp_path}/l.db", BEAT_ENVIRONMENT="production")
     with pytest.raises(UnsafeConfiguration):
         container_factory(LedgerService, config).start()
+
+
+def test_beat_serve_stops_once_and_in_time_however_many_signals_arrive(tmp_path):
+    """Kubernetes sends SIGTERM; impatient operators send it again. The service exits cleanly."""
+    import signal as signals
+
+    from beat_shared.testing import free_port
+
+    port = free_port()
+    environment = {
+        **os.environ,
+        "CONCERNS_DATABASE_URL": f"sqlite:///{tmp_path}/concerns.db",
+        "CONCERNS_HTTP_ADDRESS": f"127.0.0.1:{port}",
+        "BEAT_SHUTDOWN_SECONDS": "5",
+    }
+    assert beat("migrate", "concerns", **environment).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "beat_shared.cli", "serve", "concerns"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=30, message="service up")
+        for _ in range(3):
+            process.send_signal(signals.SIGTERM)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _answers(url):
+    import requests
+
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
