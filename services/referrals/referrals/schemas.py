@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from beat_shared.fields import UtcDateTime
 from referrals.lifecycle import (
     ACCEPTED,
     CANCEL_REASONS,
@@ -65,7 +67,7 @@ class Query(Schema):
 class PhoneInput(Strict):
     id = _id()
     number = _text(40, required=True)
-    extension = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    extension = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=999_999_999))
     type = fields.String(allow_none=True, validate=validate.OneOf(PHONE_TYPES))
     description = _text(500)
 
@@ -194,7 +196,7 @@ class ServicesQuery(Query):
     taxonomy_term_id = fields.String()
     taxonomy_id = fields.String()
     organization_id = fields.String()
-    modified_after = fields.DateTime()
+    modified_after = UtcDateTime(default_timezone=UTC)
 
 
 class MatchQuery(Query):
@@ -235,10 +237,10 @@ class ClientPatch(ClientInput):
 
 class ConsentInput(Strict):
     given_by = _text(200, required=True)
-    given_at = fields.AwareDateTime(required=True)
+    given_at = UtcDateTime(required=True)
     method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
     scope = _text(500, required=True)
-    valid_until = fields.AwareDateTime(required=True)
+    valid_until = UtcDateTime(required=True)
 
 
 class ReferralInput(Strict):
@@ -302,13 +304,13 @@ class ReferralsQuery(Query):
 class AuditQuery(Query):
     referral_id = fields.String()
     actor = fields.String()
-    since = fields.AwareDateTime()
+    since = UtcDateTime()
 
 
 class ReportQuery(Query):
     group_by = fields.String(load_default="agency", validate=validate.OneOf(GROUPINGS))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = UtcDateTime()
+    until = UtcDateTime()
 
 
 # --- responses (for the OpenAPI document) -----------------------------------------------------
