@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from beat_shared.fields import UtcDateTime
 from surveys.definitions import QUESTION_TYPES, SURVEY_KINDS
 from surveys.item_bank import STANDARD_SURVEY_CODE
 from surveys.models import CONSTRUCT_COLUMNS
@@ -72,8 +73,8 @@ class WaveInput(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     period = fields.String(required=True, metadata={"description": "2026-Q1 or 2026-03"})
     beat_codes = fields.List(fields.String(validate=BEAT), required=True, validate=validate.Length(min=1, max=200))
-    opens_at = fields.AwareDateTime(required=True)
-    closes_at = fields.AwareDateTime(required=True)
+    opens_at = UtcDateTime(required=True)
+    closes_at = UtcDateTime(required=True)
     open_link = fields.Nested(OpenLinkInput)
 
 
@@ -202,4 +203,4 @@ class ReportCardOutput(Schema):
 
 
 class PopulationInput(Schema):
-    population = fields.Integer(required=True, validate=validate.Range(min=1))
+    population = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000_000))
