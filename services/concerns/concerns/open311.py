@@ -108,8 +108,43 @@ def _flatten(messages: Any) -> str:
     return str(messages)
 
 
+OPEN311_ERRORS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+
+
+def _documented_responses() -> dict[str, Any]:
+    """What the OpenAPI document says: JSON or XML (the path's suffix), errors in the spec's list shape."""
+    errors = {"application/json": {"schema": OPEN311_ERRORS}, "text/xml": {}}
+    answers: dict[str, Any] = {
+        "200": {"description": "a GeoReport v2 answer", "content": {"application/json": {}, "text/xml": {}}}
+    }
+    for status, text in ((400, "invalid input"), (403, "missing or invalid api_key")):
+        answers[str(status)] = {"description": text, "content": errors}
+    # A path the router cannot match at all (a newline in it, say) never reaches Open311 code.
+    either = {"oneOf": [OPEN311_ERRORS, {"$ref": "#/components/schemas/Error"}]}
+    answers["404"] = {
+        "description": "not found (in Beat's error shape when the router itself matched nothing)",
+        "content": {"application/json": {"schema": either}, "text/xml": {}},
+    }
+    answers |= {
+        "413": {"description": "body too large", "content": errors},
+        "429": {"description": "too many submissions", "content": errors},
+    }
+    return answers
+
+
 class Open311Endpoint(HttpEndpoint):
     """An HTTP entrypoint whose every error (ours, werkzeug's, the body limit) is in the spec's shape."""
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        kwargs.setdefault("responses", _documented_responses())
+        super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
         response = super().handle_request(request)

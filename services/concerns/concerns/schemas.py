@@ -6,6 +6,7 @@ from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from beat_shared.contracts.catalogue import MEETING_KINDS, URGENCIES
+from beat_shared.fields import UtcDateTime
 from concerns.domain.attributes import DATATYPES
 from concerns.domain.workflow import Status
 
@@ -121,6 +122,20 @@ class UpdateOutput(Schema):
     internal_note = fields.String(allow_none=True, metadata={"description": "staff view only"})
 
 
+class ReporterOutput(Schema):
+    subject = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    contact_preference = fields.String(allow_none=True)
+    device_id = fields.String(allow_none=True)
+    account_id = fields.String(allow_none=True)
+
+
+STAFF_OR_REPORTER = {"description": "staff and reporter views only"}
+STAFF_ONLY = {"description": "staff view only"}
+
+
 class ConcernOutput(Schema):
     """A concern as its audience sees it: staff and the reporter see more than the public."""
 
@@ -136,8 +151,20 @@ class ConcernOutput(Schema):
     merged_into = fields.String(allow_none=True)
     submitted_at = fields.String()
     updated_at = fields.String()
+    acknowledged_at = fields.String(allow_none=True)
+    ended_at = fields.String(allow_none=True)
+    media_url = fields.String(allow_none=True)
     description = fields.String()
     location = fields.Dict()
+    attributes = fields.Dict(metadata=STAFF_OR_REPORTER)
+    language = fields.String(metadata=STAFF_OR_REPORTER)
+    anonymous = fields.Boolean(metadata=STAFF_OR_REPORTER)
+    reporter = fields.Nested(ReporterOutput, metadata=STAFF_OR_REPORTER)
+    acknowledge_by = fields.String(allow_none=True, metadata=STAFF_OR_REPORTER)
+    address_id = fields.String(allow_none=True, metadata=STAFF_ONLY)
+    source = fields.String(metadata=STAFF_ONLY)
+    overdue = fields.Boolean(metadata=STAFF_ONLY)
+    overdue_at = fields.String(allow_none=True, metadata=STAFF_ONLY)
     version = fields.Integer(metadata={"description": "send it back (If-Match or version) to change the concern"})
     updates = fields.List(fields.Nested(UpdateOutput))
     service_notice = fields.String()
@@ -216,10 +243,10 @@ class ClientInput(StrictSchema):
 
 class ConsentInput(StrictSchema):
     given_by = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    given_at = fields.AwareDateTime(required=True)
+    given_at = UtcDateTime(required=True)
     method = fields.String(required=True, validate=validate.OneOf(("verbal", "written", "electronic")))
     scope = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    valid_until = fields.AwareDateTime(load_default=None, allow_none=True)
+    valid_until = UtcDateTime(load_default=None, allow_none=True)
 
 
 class ReferralRequestInput(StrictSchema):
@@ -297,8 +324,8 @@ class MeetingInput(StrictSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     description = _text(4000, load_default="")
     venue = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
 
 
 class ActionInput(StrictSchema):
@@ -320,7 +347,7 @@ class PrioritiesInput(StrictSchema):
 
 
 class ConclusionInput(StrictSchema):
-    attendees = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    attendees = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=100_000))
     summary = _text(8000, load_default="")
     actions = fields.List(fields.Nested(ActionInput), load_default=list)
     priorities = fields.Nested(PrioritiesInput, load_default=None, allow_none=True)
@@ -343,4 +370,5 @@ class MeetingOutput(Schema):
     agenda = fields.List(fields.Dict())
     attendees = fields.Integer(allow_none=True)
     summary = fields.String()
+    concluded_at = fields.String(allow_none=True)
     actions = fields.List(fields.Dict())

@@ -222,6 +222,7 @@ class ConcernsService(PlatformEndpoints):
         request_schema=WithdrawInput,
         response_schema=ConcernOutput,
         tags=["workflow"],
+        responses={"409": {"description": "the concern can no longer be withdrawn, or the version is stale"}},
     )
     def withdraw_concern(self, request: Request, concern_id: str) -> Response:
         body = read_json(request, WithdrawInput()) if request.get_data(cache=True) else {"version": None}
@@ -240,6 +241,7 @@ class ConcernsService(PlatformEndpoints):
         summary='"Me too": add my support (counted once per resident or token)',
         response_schema=SupportOutput,
         tags=["concerns"],
+        responses={"409": {"description": "the concern is closed and no longer takes support"}},
     )
     def support_concern(self, request: Request, concern_id: str) -> Response:
         """Residents sign in or send a token in X-Receipt-Token (a receipt token, or the
@@ -446,7 +448,7 @@ class ConcernsService(PlatformEndpoints):
         officers = [views.officer_public(officer) for officer in store.beat_officers(self.db, code)]
         return json_response({"beat_code": code, "officers": officers}, status=201)
 
-    @http("DELETE", "/beats/<code>/officers/<subject>", roles=MANAGERS, summary="Unassign", tags=["beats"])
+    @http("DELETE", "/beats/<code>/officers/<subject>", roles=MANAGERS, summary="Unassign", status=204, tags=["beats"])
     def unassign_officer(self, request: Request, code: str, subject: str) -> Response:
         commands.unassign(self.db, code, subject)
         return Response(status=204)
@@ -499,6 +501,7 @@ class ConcernsService(PlatformEndpoints):
         roles=STAFF_ROLES,
         summary="Regenerate a scheduled meeting's agenda from today's open concerns",
         tags=["meetings"],
+        responses={"409": {"description": "the meeting is concluded: its agenda is part of its record"}},
     )
     def refresh_agenda(self, request: Request, meeting_id: str) -> Response:
         actor = access.actor_for(self.db, request.principal)
@@ -513,6 +516,7 @@ class ConcernsService(PlatformEndpoints):
         request_schema=ConclusionInput,
         response_schema=MeetingOutput,
         tags=["meetings"],
+        responses={"409": {"description": "the meeting is already concluded or cancelled"}},
     )
     def conclude_meeting(self, request: Request, meeting_id: str) -> Response:
         body = read_json(request, ConclusionInput())
