@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from beat_shared.fields import UtcDateTime
 from notifications.models import CHANNELS, STATUSES
 
 BEAT_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="a beat code like RV-01")
@@ -63,8 +64,8 @@ class BroadcastInput(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(load_default="", validate=validate.Length(max=2000))
     urgent = fields.Boolean(load_default=False, metadata={"description": "urgent alerts ignore quiet hours"})
-    starts_at = fields.AwareDateTime(allow_none=True)
-    ends_at = fields.AwareDateTime(allow_none=True)
+    starts_at = UtcDateTime(allow_none=True)
+    ends_at = UtcDateTime(allow_none=True)
     venue = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
