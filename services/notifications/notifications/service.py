@@ -58,6 +58,9 @@ class DispatchTimer(TransactionalTimer):
 dispatch_timer = DispatchTimer.decorator
 
 
+JSON_ERROR = {"application/json": {"schema": "Error"}}
+
+
 class NotificationsService(PlatformEndpoints):
     name = "notifications"
 
@@ -269,6 +272,12 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.SubscriptionsView,
         status=201,
         tags=["me"],
+        responses={
+            "200": {
+                "description": "already following this beat",
+                "content": {"application/json": {"schema": schemas.SubscriptionsView}},
+            }
+        },
     )
     def subscribe(self, request: Request) -> Response:
         body = read_json(request, schemas.SubscriptionInput())
@@ -494,6 +503,10 @@ class NotificationsService(PlatformEndpoints):
         request_schema=schemas.SmsInboundInput,
         response_schema=schemas.SmsInboundView,
         tags=["sms"],
+        responses={
+            "401": {"description": "X-Gateway-Token missing or wrong", "content": JSON_ERROR},
+            "403": {"description": "inbound SMS is not configured", "content": JSON_ERROR},
+        },
     )
     def sms_inbound(self, request: Request) -> Response:
         expected = self.settings.sms_inbound_token
