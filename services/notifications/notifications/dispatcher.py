@@ -54,6 +54,7 @@ from notifications.tokens import address_hash, unsubscribe_token
 log = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 10
+EXPANSION_LEASE_SECONDS = 30
 STOP_HINT = {"en": " Reply STOP to opt out.", "es": " Responda PARAR para darse de baja."}
 FOOTER = {
     "en": "You receive this from Beat, Riverton's community policing platform.",
@@ -210,8 +211,13 @@ class Dispatcher:
                 .where(Notification.status == "pending", Notification.next_attempt_at <= self.now)
                 .order_by(Notification.id)
                 .limit(self.settings.batch_size)
+                .with_for_update(skip_locked=True)  # PostgreSQL: replicas take different rows
             )
         )
+        # A short lease: other dispatchers leave these alone while this one asks who the
+        # recipients are (no transaction open then); a crash here delays them by the lease.
+        for notification in due:
+            notification.next_attempt_at = self.now + timedelta(seconds=EXPANSION_LEASE_SECONDS)
         session.commit()
         expanded = 0
         for notification in due:
@@ -331,6 +337,7 @@ class Dispatcher:
                 )
                 .order_by(Message.next_attempt_at, Message.created_at)
                 .limit(self.settings.batch_size)
+                .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim different rows, no waiting
             )
         )
         claimed: list[Message] = []

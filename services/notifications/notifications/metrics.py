@@ -40,8 +40,19 @@ def record_send(channel: str) -> Iterator[None]:
         SEND_SECONDS.labels(channel).observe(time.perf_counter() - started)
 
 
-def refresh_status_gauge(session: Session) -> None:
+# Counting every message by status scans the whole table: at most this often, not every round
+# (rounds run back to back under load).
+STATUS_GAUGE_SECONDS = 15.0
+_last_refresh = {"at": float("-inf")}
+
+
+def refresh_status_gauge(session: Session, force: bool = False) -> None:
     from notifications.models import CHANNELS, STATUSES, Message
+
+    now = time.monotonic()
+    if not force and now - _last_refresh["at"] < STATUS_GAUGE_SECONDS:
+        return
+    _last_refresh["at"] = now
 
     counts = {
         (channel, status): count

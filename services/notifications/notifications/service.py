@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import html
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
+from weakref import WeakSet
 
+from eventlet.queue import Empty, Full, LightQueue
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -14,7 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.contracts.envelope import CloudEvent
-from beat_shared.db import Database
+from beat_shared.db import Database, ExcInfo
 from beat_shared.entrypoints import TransactionalTimer, rpc
 from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beat_shared.http import http, json_response, page_body, page_request, read_json
@@ -49,13 +54,73 @@ class SettingsProvider(DependencyProvider):
 
 
 class DispatchTimer(TransactionalTimer):
-    """The dispatcher's timer; its interval comes from NOTIFICATIONS_DISPATCH_SECONDS."""
+    """The dispatcher's timer: a round every NOTIFICATIONS_DISPATCH_SECONDS (retries, quiet
+    hours, digests), at once when a notification was recorded (`wake`), and again straight
+    away while the last round left work behind (a full batch).
+
+    Without the wake-up a resident's email waited up to a whole interval after its event
+    arrived, and a busy service sent at most one batch per interval (bench/pipeline.py).
+    """
+
+    wake_on_arrival = True  # tests that drive rounds themselves switch it off
 
     def setup(self) -> None:
         self.interval = Settings.from_config(self.container.config).dispatch_seconds
+        self._wakeups: LightQueue = LightQueue(maxsize=1)
+        self._more = False
+
+    def wake(self) -> None:
+        """Start a round now (or right after the current one); wake-ups coalesce."""
+        if self.wake_on_arrival:
+            self._signal()
+
+    def _signal(self) -> None:
+        if self._wakeups.qsize() == 0:
+            with contextlib.suppress(Full):
+                self._wakeups.put_nowait(True)
+
+    def stop(self) -> None:
+        self.should_stop.send(True)
+        self._signal()
+        self.gt.wait()
+
+    def _run(self) -> None:
+        while not self.should_stop.ready():
+            if not self._more:
+                with contextlib.suppress(Empty):
+                    self._wakeups.get(timeout=self.interval)
+            if self.should_stop.ready():
+                break
+            self.handle_timer_tick()
+            self.worker_complete.wait()
+            self.worker_complete.reset()
+
+    def handle_result(self, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo) -> tuple[Any, ExcInfo]:
+        self._more = exc_info is None and isinstance(result, dict) and bool(result.get("more"))
+        return super().handle_result(worker_ctx, result, exc_info)
 
 
 dispatch_timer = DispatchTimer.decorator
+
+
+class DispatchWakeup(DependencyProvider):
+    """`self.wake_dispatcher()` asks for a dispatcher round once this worker's transaction
+    has committed (nameko calls `worker_result` after the entrypoint settled it)."""
+
+    def setup(self) -> None:
+        self._asked: WeakSet[WorkerContext] = WeakSet()
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> Callable[[], None]:
+        return partial(self._asked.add, worker_ctx)
+
+    def worker_result(self, worker_ctx: WorkerContext, result: Any = None, exc_info: ExcInfo = None) -> None:
+        if worker_ctx in self._asked and exc_info is None:
+            for entrypoint in self.container.entrypoints:
+                if isinstance(entrypoint, DispatchTimer):
+                    entrypoint.wake()
+
+    def worker_teardown(self, worker_ctx: WorkerContext) -> None:
+        self._asked.discard(worker_ctx)
 
 
 JSON_ERROR = {"application/json": {"schema": "Error"}}
@@ -71,11 +136,13 @@ class NotificationsService(PlatformEndpoints):
     concerns = RpcProxy("concerns")
     referrals = RpcProxy("referrals")
     surveys = RpcProxy("surveys")
+    wake_dispatcher = DispatchWakeup()
 
     # --- events: write notifications (no network here; the dispatcher delivers) ---------------
 
     def _record(self, event: CloudEvent) -> None:
-        domain.record_event(self.db, event, self.clock.now())
+        if domain.record_event(self.db, event, self.clock.now()):
+            self.wake_dispatcher()
 
     @event_handler("concerns", "beat.concern.submitted")
     def on_concern_submitted(self, event: CloudEvent) -> None:
@@ -140,7 +207,13 @@ class NotificationsService(PlatformEndpoints):
         report = dispatcher.run_round()
         refresh_status_gauge(self.db)
         self.db.commit()
-        return {"expanded": report.expanded, "claimed": report.claimed, "outcomes": dict(report.outcomes)}
+        batch = self.settings.batch_size
+        return {
+            "expanded": report.expanded,
+            "claimed": report.claimed,
+            "outcomes": dict(report.outcomes),
+            "more": report.expanded >= batch or report.claimed >= batch,  # a full batch: go again at once
+        }
 
     def _publish_status(self, message: Message, now: datetime) -> None:
         self.outbox.add(

@@ -26,7 +26,7 @@ from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
 from beat_shared.testing import html_part, text_part, wait_for
-from notifications.service import NotificationsService
+from notifications.service import DispatchTimer, NotificationsService
 
 # --- real HTTP receivers (webhook endpoints, the SMS gateway) -------------------------------
 
@@ -176,7 +176,7 @@ def notifications_db(postgres_database: Callable[[str], str]) -> str:
 def start_service(notifications_db, smtp_sink, http_receiver, clock, container_factory, beat_config, stand_ins):
     """Start the notifications service; keyword arguments override its config."""
 
-    def start(**overrides: Any) -> Any:
+    def start(dispatch_on_arrival: bool = False, **overrides: Any) -> Any:
         settings = dict(
             NOTIFICATIONS_DATABASE_URL=notifications_db,
             BEAT_CLOCK=clock,
@@ -191,6 +191,9 @@ def start_service(notifications_db, smtp_sink, http_receiver, clock, container_f
         )
         config = beat_config("notifications", **{**settings, **overrides})
         container = container_factory(NotificationsService, config)
+        for entrypoint in container.entrypoints:
+            if isinstance(entrypoint, DispatchTimer):  # tests drive rounds themselves unless asked
+                entrypoint.wake_on_arrival = dispatch_on_arrival
         container.start()
         return container
 

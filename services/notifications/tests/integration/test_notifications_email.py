@@ -5,6 +5,7 @@ import socket
 
 from beat_shared.contracts import new_event
 from notifications.models import DeliveryAttempt, Message, Notification
+from notifications.service import DispatchTimer
 
 CONCERN = "c-4711"
 
@@ -83,6 +84,30 @@ def test_timer_dispatches_without_help(start_service, stand_ins, smtp_sink, rabb
     kit.publish(rabbit_config["AMQP_URI"], acknowledged())
     kit.wait_for(lambda: smtp_sink.mailbox(), timeout=15, message="email sent by the timer")
     assert smtp_sink.mailbox()[0]["Subject"] == "Your concern has been acknowledged"
+
+
+def test_recorded_notification_wakes_the_dispatcher(start_service, stand_ins, smtp_sink, rabbit_config, kit):
+    # The timer alone would not run for an hour: the email goes out because the event woke it.
+    start_service(dispatch_on_arrival=True, NOTIFICATIONS_DISPATCH_SECONDS="3600")
+    reporter(stand_ins, language="en")
+    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.wait_for(lambda: smtp_sink.mailbox(), timeout=15, message="email sent on arrival")
+    assert smtp_sink.mailbox()[0]["Subject"] == "Your concern has been acknowledged"
+
+
+def test_a_full_batch_is_followed_by_another_round_at_once(
+    start_service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
+):
+    service = start_service(NOTIFICATIONS_DISPATCH_SECONDS="3600", NOTIFICATIONS_BATCH_SIZE="2")
+    for number in range(5):
+        reporter(stand_ins, f"c-batch-{number}", language="en", email=f"resident{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-batch-{number}"))
+    kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 5, message="five notifications recorded")
+    [timer] = [entrypoint for entrypoint in service.entrypoints if isinstance(entrypoint, DispatchTimer)]
+    timer.wake_on_arrival = True
+    timer.wake()  # one wake-up; rounds of two follow each other until the work is done
+    kit.wait_for(lambda: len(smtp_sink.mailbox()) == 5, timeout=20, message="all five sent in rounds of two")
+    assert {message.status for message in kit.rows(notifications_db, Message)} == {"delivered"}
 
 
 def message_row(kit, url):
