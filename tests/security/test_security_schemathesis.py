@@ -1,0 +1,119 @@
+"""schemathesis against every service's OpenAPI document, over real HTTP.
+
+Each service runs in-process on a fresh PostgreSQL database with its demo data (with the
+other three beside it, as in production). For every operation, schemathesis generates
+requests that fit the document (positive) and requests that break it (negative), sent
+with a token of a role the endpoint lets in (and anonymously where auth is optional).
+Path parameters are sometimes replaced with identifiers that exist, so generated requests
+reach real rows and not only 404s.
+
+Requirements: no 5xx, every status documented, every response body matching its schema
+and its documented content type. Failures are collected across all operations and
+reported together, each with a curl command to reproduce it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from security_world import AGENCY_A, SERVICES, bearer, known_values
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+# Examples per operation: bounded so that the whole security suite stays within ~3 minutes.
+EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
+
+# The token each role's requests carry (subjects from the demo data).
+ROLE_TOKENS: dict[str, tuple[str, str | None]] = {
+    "admin": ("admin-1", None),
+    "supervisor": ("supervisor-1", None),
+    "officer": ("officer-rv02", None),
+    "resident": ("resident-demo-2", None),
+    "agency": ("agency-user-a", AGENCY_A),
+    "analyst": ("analyst-1", None),
+}
+
+
+def token_choices(operation: Any) -> list[dict[str, str]]:
+    """Headers to send: a role the endpoint lets in (admin when it may), anonymous when optional."""
+    raw = operation.definition.raw
+    roles = raw.get("x-roles") or ["resident"]
+    role = "admin" if "admin" in roles else roles[0]
+    subject, agency = ROLE_TOKENS[role]
+    headers = [bearer(role, subject, agency)]
+    if {} in raw.get("security", [{}]):  # auth optional or none
+        headers.append({})
+    return headers
+
+
+def describe(error: BaseException) -> tuple[str, str]:
+    """(the failed checks' titles, a report with the reproduction command)."""
+    failures = getattr(error, "exceptions", [error])
+    titles = " | ".join(str(getattr(failure, "title", type(failure).__name__)) for failure in failures)
+    messages = "\n      ".join(str(getattr(failure, "message", failure))[:400] for failure in failures)
+    curl = re.findall(r"curl [^\n]*", str(error))
+    return titles, f"{titles}\n      {messages}\n      {curl[0][:800] if curl else ''}"
+
+
+def exercise(operation: Any, mode: GenerationMode, base_url: str, known: dict[str, list[Any]]) -> tuple[int, dict]:
+    """Run one operation's generated cases; returns (cases sent, {failure title: report})."""
+    failures: dict[str, str] = {}
+    sent = 0
+    headers = token_choices(operation)
+
+    @settings(
+        max_examples=EXAMPLES[mode],
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def run(case: Any, data: Any) -> None:
+        nonlocal sent
+        for name in list(case.path_parameters or {}):
+            if known.get(name) and data.draw(st.booleans(), label=f"real {name}"):
+                case.path_parameters[name] = data.draw(st.sampled_from(known[name]), label=name)
+        sent += 1
+        try:
+            case.call_and_validate(base_url=base_url, headers=data.draw(st.sampled_from(headers)), checks=CHECKS)
+        except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - collected, reported at the end
+            title, report = describe(error)
+            failures.setdefault(title, report)
+
+    with contextlib.suppress(Unsatisfiable):  # nothing in this operation can be made invalid (negative mode)
+        run()
+    return sent, failures
+
+
+def test_every_operation_of_every_service_answers_without_server_errors_and_as_documented(world):
+    """One world for the four services (starting it is the slow part); problems of all reported together."""
+    known = known_values(world)
+    problems: list[str] = []
+    for service in SERVICES:
+        document = world.call(service, "GET", "/openapi.json").json()
+        operations = [result.ok() for result in schemathesis.openapi.from_dict(document).get_all_operations()]
+        assert len(operations) == sum(len(verbs) for verbs in document["paths"].values())
+        sent = 0
+        for operation in operations:
+            for mode in EXAMPLES:
+                count, failures = exercise(operation, mode, world.urls[service], known[service])
+                sent += count
+                problems += [f"{service} {operation.label} ({mode.value}): {report}" for report in failures.values()]
+        print(f"\nschemathesis {schemathesis.__version__}: {service}: {len(operations)} operations, {sent} requests")
+        assert sent >= len(operations) * 5, f"too few requests reached {service}"
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
