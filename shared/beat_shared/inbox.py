@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -133,7 +134,16 @@ class IdempotentEventHandler(EventHandler):
         self.lanes.submit(event.subject, partial(self._start, message, event))
 
     def _start(self, message: Message, event: CloudEvent) -> None:
-        if self._already_processed(event.id):
+        try:
+            seen = self._already_processed(event.id)
+        except Exception as error:  # noqa: BLE001 - e.g. the database restarting
+            # This runs in the consumer's thread: an exception here would kill the whole
+            # container. Run the worker instead; if the database is still away it fails and
+            # is retried with a delay, and if the event was processed after all, the unique
+            # (event id, handler) constraint turns it into a duplicate that is acknowledged.
+            log.warning("%s could not check event %s for a duplicate (%s)", self.handler_name, event.id, error)
+            seen = False
+        if seen:
             EVENTS_CONSUMED.labels(self.container.service_name, self.handler_name, "duplicate").inc()
             self.queue_consumer.ack_message(message)
             self.lanes.finished(event.subject)
@@ -176,7 +186,10 @@ class IdempotentEventHandler(EventHandler):
     ) -> tuple[Any, ExcInfo]:
         request_id_var.set(request_id)
         if exc_info is None:
-            self._record_processed(worker_ctx, event)
+            try:
+                self._record_processed(worker_ctx, event)
+            except Exception:  # noqa: BLE001 - the database went away: a failed attempt, retried
+                exc_info = sys.exc_info()  # type: ignore[assignment]
         exc_info = settle_unit_of_work(worker_ctx, exc_info)
         if exc_info is None:
             EVENTS_CONSUMED.labels(self.container.service_name, self.handler_name, "processed").inc()

@@ -108,3 +108,43 @@ def test_event_breaking_its_schema_is_dead_lettered_with_the_reason(tally, tally
 
 def test_handler_queues_are_named_from_the_code():
     assert handler_queues(TallyService) == [QUEUE]
+
+
+def _refuse_connections(database_url, refuse):
+    """Make one throw-away database unreachable (existing sessions cut), as a restart does."""
+    import psycopg2
+
+    from beat_shared.testing import POSTGRES_ADMIN_URL
+
+    name = database_url.rsplit("/", 1)[-1]
+    connection = psycopg2.connect(POSTGRES_ADMIN_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"false" if refuse else "true"}')
+        if refuse:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+    connection.close()
+
+
+def test_a_database_outage_while_consuming_does_not_kill_the_service(tally, tally_db, rabbit_config):
+    amqp_uri = rabbit_config["AMQP_URI"]
+    publish_raw(amqp_uri, an_event(sequence=1).to_dict())
+    wait_for(lambda: len(receipts(tally_db)) == 1, message="first event processed")
+    _refuse_connections(tally_db, refuse=True)
+    try:
+        during = an_event(sequence=2, subject="during")
+        publish_raw(amqp_uri, during.to_dict())
+        # Neither the duplicate check nor the handler can reach the database: the message is
+        # retried and, with the tests' short delays, dead-lettered; it is never lost.
+        wait_for(lambda: queue_depth(amqp_uri, DEAD_LETTERS) == 1, message="event dead-lettered during the outage")
+    finally:
+        _refuse_connections(tally_db, refuse=False)
+    after = an_event(sequence=3, subject="after")
+    publish_raw(amqp_uri, after.to_dict())
+    wait_for(lambda: len(receipts(tally_db)) == 2, timeout=20, message="the same container consumes after the outage")
+    assert replay(amqp_uri, DEAD_LETTERS) == 1
+    wait_for(lambda: len(receipts(tally_db)) == 3, message="the dead-lettered event processed after replay")
+    assert sorted(row.sequence for row in receipts(tally_db)) == [1, 2, 3]
