@@ -34,7 +34,7 @@ from notifications.metrics import refresh_status_gauge
 from notifications.models import Base, Message
 from notifications.preferences import LANGUAGES, normalise_phone
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer
-from notifications.resolver import RpcResolver
+from notifications.resolver import ResolutionError, RpcResolver
 from notifications.rules import TOPICS
 from notifications.settings import Settings
 
@@ -441,11 +441,24 @@ class NotificationsService(PlatformEndpoints):
         if not schemas.BEAT_CODE.regex.match(beat_code):
             raise InvalidInput("not a beat code", {"beat_code": ["a beat code like RV-01"]})
         body = read_json(request, schemas.BroadcastInput())
+        if request.principal.role == "officer":
+            self._require_assignment(request.principal.subject, beat_code)
         record = domain.broadcast(self.db, beat_code, body, request.principal.subject, self.clock.now())
         subscribers = len(domain.beat_subscribers(self.db, beat_code))
         return json_response(
             {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201
         )
+
+    def _require_assignment(self, subject: str, beat_code: str) -> None:
+        """Officers alert only the subscribers of beats they are assigned to (concerns owns the
+        assignments); when concerns cannot say, the broadcast is refused rather than let through."""
+        resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
+        try:
+            officers = resolver.beat_contacts(beat_code)["officers"]
+        except ResolutionError:
+            raise PermissionDenied("your assignment to this beat cannot be confirmed right now; try again later")
+        if subject not in {officer.get("subject") for officer in officers}:
+            raise PermissionDenied(f"only officers of {beat_code} (or supervisors) may broadcast to it")
 
     # --- the delivery log ----------------------------------------------------------------------------
 

@@ -19,9 +19,13 @@ def test_invalid_email_or_phone_is_refused_and_nothing_stored(service, web_sessi
     assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "invalid_input"
 
 
-def test_bad_preferences_subscriptions_and_broadcasts_are_refused(service, web_session, notifications_db, kit):
+def test_bad_preferences_subscriptions_and_broadcasts_are_refused(
+    service, stand_ins, web_session, notifications_db, kit
+):
     resident = kit.token("resident", "resident-1")
     officer = kit.token("officer", "officer-rv01")
+    assigned = {"subject": "officer-rv01", "name": "Officer Delgado", "email": None, "phone": None}
+    stand_ins.concerns.beats["RV-01"] = {"officers": [assigned], "supervisors": []}
     topic = web_session.put(
         "/me/preferences", json={"topic": "gossip", "channel": "email", "enabled": True}, headers=resident
     )
@@ -38,6 +42,8 @@ def test_bad_preferences_subscriptions_and_broadcasts_are_refused(service, web_s
     assert meeting.status_code == 400
     by_resident = web_session.post("/broadcasts/RV-01", json={"kind": "alert", "title": "x"}, headers=resident)
     assert by_resident.status_code == 403
+    elsewhere = web_session.post("/broadcasts/RV-05", json={"kind": "alert", "title": "x"}, headers=officer)
+    assert elsewhere.status_code == 403  # officer-rv01 is not assigned to RV-05
     assert kit.rows(notifications_db, Broadcast) == [] and kit.rows(notifications_db, Notification) == []
     gone = web_session.delete("/me/subscriptions/RV-05", headers=resident)
     assert gone.status_code == 404

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from beat_shared.contracts import new_event
@@ -39,6 +40,13 @@ def resident(web_session, kit, subject="resident-1", beat="RV-01", **contact):
     assert web_session.put("/me/contact", json=body, headers=headers).status_code == 200
     assert web_session.post("/me/subscriptions", json={"beat_code": beat}, headers=headers).status_code == 201
     return headers
+
+
+@pytest.fixture
+def officer_rv01_on_its_beat(stand_ins):
+    """Officers broadcast only to beats they are assigned to (concerns' beat_contacts says which)."""
+    officer = {"subject": "officer-rv01", "name": "Officer Delgado", "email": None, "phone": None}
+    stand_ins.concerns.beats["RV-01"] = {"officers": [officer], "supervisors": []}
 
 
 def alert(web_session, kit, beat="RV-01", **extra):
@@ -110,6 +118,7 @@ def test_overdue_concern_is_urgent_for_supervisors(service, stand_ins, smtp_sink
     assert all(m.urgent and m.recipient_key == "user:supervisor-1" for m in kit.rows(notifications_db, Message))
 
 
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_subscriber_gets_an_officers_alert_by_email_inbox_and_sms(
     service, stand_ins, smtp_sink, http_receiver, notifications_db, kit, web_session, rabbit_config
 ):
@@ -140,6 +149,7 @@ def test_subscriber_gets_an_officers_alert_by_email_inbox_and_sms(
         assert proxy.beat_subscribers("RV-02") == []
 
 
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_sms_stop_opts_the_number_out_and_start_back_in(
     service, stand_ins, http_receiver, notifications_db, kit, web_session
 ):
@@ -161,6 +171,7 @@ def test_sms_stop_opts_the_number_out_and_start_back_in(
     assert len(http_receiver.requests) == 1
 
 
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_opt_out_everywhere_and_per_topic_preferences(
     service, stand_ins, smtp_sink, notifications_db, kit, web_session, rabbit_config
 ):
@@ -184,6 +195,7 @@ def test_opt_out_everywhere_and_per_topic_preferences(
     assert listed["preferences"] == [{"topic": "beat_alerts", "channel": "email", "enabled": False}]
 
 
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_quiet_hours_hold_routine_messages_but_not_urgent_ones(
     service, stand_ins, smtp_sink, notifications_db, kit, web_session, clock
 ):
@@ -205,6 +217,7 @@ def test_quiet_hours_hold_routine_messages_but_not_urgent_ones(
     assert len(smtp_sink.mailbox()) == 2
 
 
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_daily_digest_gathers_routine_emails(service, stand_ins, smtp_sink, notifications_db, kit, web_session, clock):
     clock._now = clock.now().replace(hour=5, minute=0, second=0)
     headers = resident(web_session, kit, timezone="UTC", digest=True, language="en")
