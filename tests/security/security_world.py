@@ -105,9 +105,9 @@ def known_values(world: World) -> dict[str, dict[str, list[Any]]]:
         },
         "notifications": {"beat_code": beats, "name": ["concern_received", "concern_resolved"]},
         "surveys": {
-            "code": [s["code"] for s in call("surveys", "GET", "/surveys").json().get("surveys", [])][:4],
+            "code": _ids(call("surveys", "GET", "/surveys"), field_name="code"),
             "version": [1],
-            "wave_id": _ids(call("surveys", "GET", "/waves", headers=admin), "waves"),
+            "wave_id": _ids(call("surveys", "GET", "/waves", headers=admin)),
             "beat_code": beats,
         },
     }
