@@ -34,6 +34,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Loggers whose DEBUG records carry message bodies: nameko's RPC client logs every reply, and
+# replies such as concerns.reporter_contact hold names, emails and phones. They stay at INFO
+# whatever BEAT_LOG_LEVEL says, so turning on DEBUG never writes contact details to the logs.
+PAYLOAD_LOGGERS = ("nameko.rpc",)
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
@@ -44,3 +50,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
