@@ -68,12 +68,13 @@ def start_world(postgres_database, container_factory, beat_config, rabbit_config
             databases[service] = prepare_database(postgres_database, service)
         for service in services:
             port = free_port()
-            config = beat_config(
-                service,
-                **{f"{service.upper()}_DATABASE_URL": databases[service], "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"},
+            overrides = {
+                f"{service.upper()}_DATABASE_URL": databases[service],
+                "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
                 **BASE_SETTINGS[service],
                 **(settings or {}).get(service, {}),
-            )
+            }
+            config = beat_config(service, **overrides)
             container = container_factory(service_class(service), config)
             container.start()
             urls[service], containers[service] = f"http://127.0.0.1:{port}", container
