@@ -186,6 +186,17 @@ _setting("NOTIFICATIONS_TIMEZONE", "America/Chicago", "Default time zone for qui
 _setting("NOTIFICATIONS_DIGEST_HOUR", "7", "Local hour at which daily digests are sent.")
 
 DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET", "NOTIFICATIONS_SIGNING_SECRET")
+# Switches that let webhooks reach private or plain-http addresses (local testing only), with the
+# value that does so: production refuses them, as it refuses development secrets.
+DEVELOPMENT_SWITCHES = {
+    "REFERRALS_WEBHOOKS_ALLOW_HTTP": True,
+    "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE": True,
+    "NOTIFICATIONS_WEBHOOK_REQUIRE_HTTPS": False,
+}
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 class UnsafeConfiguration(Exception):
@@ -203,9 +214,11 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
     unsafe = [name for name in DEVELOPMENT_SECRETS if setting_from(config, name) == SETTINGS[name].default]
     if setting_from(config, "BEAT_JWT_ALGORITHM") == "RS256":
         unsafe = [name for name in unsafe if name != "BEAT_JWT_SECRET"]
+    unsafe += [name for name, risky in DEVELOPMENT_SWITCHES.items() if _flag(setting_from(config, name)) == risky]
     if unsafe:
         raise UnsafeConfiguration(
             f"BEAT_ENVIRONMENT=production but {', '.join(unsafe)} still has its development value"
+            " (a development secret, or a switch that lets webhooks reach private or plain-http addresses)"
         )
 
 
