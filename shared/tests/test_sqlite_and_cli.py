@@ -93,7 +93,12 @@ def test_production_refuses_development_secrets():
     with pytest.raises(UnsafeConfiguration, match="BEAT_JWT_SECRET"):
         check_production_settings({"BEAT_ENVIRONMENT": "production", "SURVEYS_TOKEN_SECRET": "s3cret-of-the-city"})
     check_production_settings(
-        {"BEAT_ENVIRONMENT": "production", "BEAT_JWT_SECRET": "k" * 40, "SURVEYS_TOKEN_SECRET": "t" * 40}
+        {
+            "BEAT_ENVIRONMENT": "production",
+            "BEAT_JWT_SECRET": "k" * 40,
+            "SURVEYS_TOKEN_SECRET": "t" * 40,
+            "NOTIFICATIONS_SIGNING_SECRET": "s" * 40,
+        }
     )
 
 
