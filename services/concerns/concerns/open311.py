@@ -300,11 +300,17 @@ def submission_from_form(form: MultiDict[str, str]) -> Submission:
 
 
 def parse_datetime(raw: str, field: str) -> datetime:
+    """A w3 date-time in UTC (PostgreSQL refuses offsets beyond ±15:59, Python accepts ±23:59);
+    one without an offset is taken as UTC, one with no UTC equivalent is refused."""
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise InvalidInput(f"{field} must be a w3 date-time, e.g. 2010-01-01T00:00:00Z", {field: ["not a date-time"]})
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 def date_window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datetime]:
@@ -316,9 +322,9 @@ def date_window(args: Mapping[str, str], now: datetime) -> tuple[datetime, datet
         return now - WINDOW, now
     if start is None:
         assert end is not None
-        return end - WINDOW, end
+        return (end - WINDOW if end - _EARLIEST > WINDOW else _EARLIEST), end
     if end is None:
-        return start, start + WINDOW
+        return start, (start + WINDOW if _LATEST - start > WINDOW else _LATEST)
     if end < start:
         raise InvalidInput("end_date is before start_date", {"end_date": ["must not be before start_date"]})
     if end - start > WINDOW:
