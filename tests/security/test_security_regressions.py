@@ -32,6 +32,10 @@ ONCE_500 = [
     ("referrals", "GET", "/reports/outcomes?since=0138-03-21T20%3A52%3A11%2B19%3A18", {"headers": ADMIN}, 200),
     ("referrals", "GET", "/services?modified_after=0229-02-09T01%3A38%3A45-17%3A22", {}, 200),
     ("referrals", "GET", "/audit-log?since=0001-01-01T00%3A00%3A00%2B05%3A00", {"headers": ADMIN}, 400),
+    # Open311 date filters: offsets beyond ±15:59, and windows reaching past year 1 (hypothesis found both).
+    ("concerns", "GET", "/open311/v2/requests.json?start_date=2026-01-01T00:00:00%2B20:00", {}, 200),
+    ("concerns", "GET", "/open311/v2/requests.json?end_date=0001-01-02T00:00:00Z", {}, 200),
+    ("concerns", "GET", "/open311/v2/servicerequestupdates.json?start_date=0001-01-01T00:00:00%2B05:00", {}, 400),
     # Integers beyond the database's integer columns.
     ("surveys", "PUT", f"/populations/{BEAT}", {"json": {"population": 25254411803683824}, "headers": ADMIN}, 400),
     (
