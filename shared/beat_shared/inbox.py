@@ -252,15 +252,16 @@ class IdempotentEventHandler(EventHandler):
         headers.pop("x-death", None)  # the broker's own bookkeeping; it grows on every loop
         message_id = message.properties.get("message_id")
         extra = {"message_id": message_id} if message_id else {}
+        body, encoding = _raw_body(message)
         try:
             with Connection(self.amqp_uri, transport_options={"confirm_publish": True}) as connection:
                 Producer(connection).publish(
-                    message.body,
+                    body,
                     exchange="",
                     routing_key=queue,
                     headers=headers,
                     content_type=message.content_type,
-                    content_encoding=message.content_encoding,
+                    content_encoding=encoding,
                     delivery_mode=2,
                     retry=True,
                     retry_policy={"max_retries": 3},
@@ -271,6 +272,20 @@ class IdempotentEventHandler(EventHandler):
             self.queue_consumer.requeue_message(message)
             return
         self.queue_consumer.ack_message(message)
+
+
+def _raw_body(message: Message) -> tuple[bytes, str | None]:
+    """The body as bytes, to be copied as it came. A body the client library handed over as
+    text is encoded back with its content encoding; one whose encoding is no codec (kombu
+    labels raw bytes "binary") as UTF-8. Re-publishing such a body as text once failed on
+    every attempt, so the poison message was requeued in a hot loop instead of dead-lettered."""
+    body, encoding = message.body, message.content_encoding
+    if isinstance(body, bytes):
+        return body, encoding
+    try:
+        return body.encode(encoding or "utf-8"), encoding
+    except (LookupError, UnicodeError):
+        return body.encode("utf-8", "surrogateescape"), "utf-8"
 
 
 event_handler = IdempotentEventHandler.decorator
