@@ -90,6 +90,7 @@ class Submitted:
     category: Category
     receipt_token: str
     duplicates: list[Suggestion]
+    history: list[ConcernUpdate] = field(default_factory=list)  # the new concern's one update
 
 
 def _contact_preference(submission: Submission) -> str:
@@ -180,16 +181,15 @@ def submit(session: Session, settings: Settings, now: datetime, emit: Emit, subm
         acknowledge_by=now + timedelta(hours=category.acknowledge_hours or settings.default_ack_hours),
     )
     session.add(concern)
-    session.add(
-        ConcernUpdate(
-            concern_id=concern.id,
-            from_status=None,
-            to_status=Status.SUBMITTED.value,
-            actor_subject=submission.reporter_subject or "anonymous",
-            actor_role="resident",
-            at=now,
-        )
+    update = ConcernUpdate(
+        concern_id=concern.id,
+        from_status=None,
+        to_status=Status.SUBMITTED.value,
+        actor_subject=submission.reporter_subject or "anonymous",
+        actor_role="resident",
+        at=now,
     )
+    session.add(update)
     session.flush()
     emit(
         "beat.concern.submitted",
@@ -202,7 +202,7 @@ def submit(session: Session, settings: Settings, now: datetime, emit: Emit, subm
             "language": concern.language,
         },
     )
-    return Submitted(concern, category, token, duplicates)
+    return Submitted(concern, category, token, duplicates, [update])
 
 
 def _facts(concern: Concern, now: datetime) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from beat_shared.platform import PlatformEndpoints
 from concerns import access, commands, open311, queries, store, views
 from concerns.dependencies import ConcernsSettings, RateLimiter
 from concerns.domain.workflow import STAFF_ROLES, Status
-from concerns.models import Base, Category, Concern, Officer, ReferralRequest
+from concerns.models import Base, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
 from concerns.schemas import (
     ActionUpdateInput,
@@ -67,9 +67,10 @@ class ConcernsService(PlatformEndpoints):
         assert category is not None
         return category
 
-    def _view(self, concern: Concern, audience: str) -> dict[str, Any]:
+    def _view(self, concern: Concern, audience: str, history: list[ConcernUpdate] | None = None) -> dict[str, Any]:
+        """The concern for its audience; `history` when the caller already has it (saves a query)."""
         category = self._category(concern.category_code)
-        history = store.updates(self.db, concern.id)
+        history = store.updates(self.db, concern.id) if history is None else history
         render = views.concern_staff if audience == "staff" else views.concern_resident
         return {
             **render(concern, category, history),
@@ -119,7 +120,7 @@ class ConcernsService(PlatformEndpoints):
         notice = self.settings.notice(result.category.acknowledge_hours)
         return json_response(
             {
-                "concern": self._view(result.concern, "resident"),
+                "concern": self._view(result.concern, "resident", result.history),
                 "receipt_token": result.receipt_token,
                 "possible_duplicates": queries.suggestions_view(self.db, result.duplicates),
                 "service_notice": notice,
