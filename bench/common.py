@@ -91,11 +91,22 @@ def record(benchmark: str, rows: Sequence[Row], details: Mapping[str, Any]) -> N
     """Store a benchmark's rows and details in bench/results.json (other benchmarks' entries stay)."""
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.setdefault("benchmarks", {})[benchmark] = {
-        "rows": [asdict(row) for row in rows],
-        "details": dict(details),
+        "rows": [_finite(asdict(row)) for row in rows],
+        "details": _finite(dict(details)),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity: a figure that never came (e.g. an email still missing) is null."""
+    if isinstance(value, float) and math.isinf(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def machine() -> dict[str, Any]:
@@ -285,6 +296,19 @@ class Sandbox:
                 return False
 
         wait_until(healthy, 60, f"{process.name} to answer /healthz", interval=0.2)
+
+    def wait_for_consumers(self, queue_part: str, consumers: int, timeout: float = 60) -> None:
+        """Wait until the queue whose name contains `queue_part` has `consumers` consumers: a
+        service answers /healthz before its queues are bound, and events published earlier are lost."""
+
+        def ready() -> bool:
+            answer = requests.get(f"{RABBIT_API}/api/queues/{self.vhost}", timeout=5)
+            answer.raise_for_status()
+            return any(
+                queue_part in queue["name"] and queue.get("consumers", 0) >= consumers for queue in answer.json()
+            )
+
+        wait_until(ready, timeout, f"{consumers} consumer(s) on {queue_part}", interval=0.3)
 
     def stop(self, process: Process, timeout: float = 15) -> None:
         if process.popen.poll() is None:

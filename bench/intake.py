@@ -192,13 +192,13 @@ def main() -> int:
         peak = max(memory[service].values())
         rows.append(
             Row(
-                f"memory: {service} RSS idle / after intake",
+                f"memory: {service} RSS after intake (ref.: idle)",
                 memory[service]["after_intake"],
                 "MB",
                 f"< {MEMORY_TARGET_MB} MB",
                 peak < MEMORY_TARGET_MB,
                 reference=memory[service]["idle"],
-                spread=f"idle {memory[service]['idle']:.0f} MB (reference column)",
+                spread=f"idle {memory[service]['idle']:.0f} MB",
             )
         )
     details = {

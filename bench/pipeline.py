@@ -188,6 +188,7 @@ def main() -> int:
         if args.dispatch_seconds:
             extra["NOTIFICATIONS_DISPATCH_SECONDS"] = args.dispatch_seconds
         sandbox.start_service("notifications", sandbox.service_database("notifications"), extra)
+        sandbox.wait_for_consumers("beat.concern.acknowledged--notifications", 1)
         measure(concerns, accepted_log, 5, 4, "warmup", args.drain)
         light = measure(concerns, accepted_log, args.light_rate, args.light_seconds, "light", args.drain)
         for run in range(args.repeat):

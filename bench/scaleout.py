@@ -81,6 +81,7 @@ def one_round(
     processes = [
         sandbox.start_service("notifications", url, extra, label=f"notifications-{label}-{n}") for n in range(replicas)
     ]
+    sandbox.wait_for_consumers("beat.concern.acknowledged--notifications", replicas)
     expected = {event.subject for event in events}
     before = len(accepted_emails(accepted_log))
     publisher = ConfirmingPublisher(sandbox.amqp_uri)
