@@ -54,7 +54,8 @@ MAX_ERROR_LENGTH = 2000
 
 
 class BeatQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but an undecodable message is dead-lettered, not fatal."""
+    """nameko's queue consumer, but an undecodable message is dead-lettered, not fatal, and a
+    connection lost under an acknowledgement does not kill the service."""
 
     @property
     def accept(self) -> list[str]:
@@ -65,6 +66,22 @@ class BeatQueueConsumer(QueueConsumer):
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.handle_undecodable)
         return consumers
+
+    # nameko ignores py-amqp's ConnectionError here, but a socket reset by a broker going down
+    # is an OSError: raised in a worker's result handler, it killed the whole container. The
+    # broker requeues whatever a dead connection left unacknowledged; the redelivery is then
+    # recognised as a duplicate (processed_events) or processed, so there is nothing to do.
+    def ack_message(self, message: Message) -> None:
+        try:
+            super().ack_message(message)
+        except OSError as error:
+            log.warning("could not acknowledge a message, the connection is gone (%s); it will be redelivered", error)
+
+    def requeue_message(self, message: Message) -> None:
+        try:
+            super().requeue_message(message)
+        except OSError as error:
+            log.warning("could not requeue a message, the connection is gone (%s); it will be redelivered", error)
 
 
 class SubjectLanes:

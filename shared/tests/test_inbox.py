@@ -148,3 +148,24 @@ def test_a_database_outage_while_consuming_does_not_kill_the_service(tally, tall
     assert replay(amqp_uri, DEAD_LETTERS) == 1
     wait_for(lambda: len(receipts(tally_db)) == 3, message="the dead-lettered event processed after replay")
     assert sorted(row.sequence for row in receipts(tally_db)) == [1, 2, 3]
+
+
+def test_a_connection_reset_under_an_acknowledgement_is_not_fatal():
+    from kombu.message import Message
+
+    from beat_shared.inbox import BeatQueueConsumer
+
+    class ResetChannel:
+        connection = object()  # still looks alive: the reset shows only when writing
+        no_ack_consumers = None
+
+        def basic_ack(self, *args, **kwargs):
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+        def basic_reject(self, *args, **kwargs):
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+    consumer = BeatQueueConsumer()
+    # The broker takes such messages back itself; the consumer must just not raise.
+    consumer.ack_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=1))
+    consumer.requeue_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=2))
