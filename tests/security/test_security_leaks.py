@@ -14,11 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from kombu import Connection, Queue
@@ -36,14 +33,12 @@ from security_scenario import (
     consent_body,
     expect,
 )
-from security_world import AGENCY_A, BEAT, SECRET, SERVICES, bearer, free_port
+from security_world import AGENCY_A, BEAT, SECRET, SERVICES, bearer
 
 from beat_shared.amqp import event_exchange
 from beat_shared.config import env
 from beat_shared.logs import PAYLOAD_LOGGERS, JsonFormatter, configure_logging
 from beat_shared.testing import wait_for
-
-SINK_SCRIPT = Path(__file__).parent / "security_smtp_sink.py"
 
 
 def digits(phone: str) -> str:
@@ -110,18 +105,6 @@ def captured_logs():
         logging.getLogger(name).setLevel(logging.NOTSET)
 
 
-@pytest.fixture
-def smtp_sink(tmp_path):
-    port, mailbox = free_port(), tmp_path / "mailbox"
-    process = subprocess.Popen([sys.executable, str(SINK_SCRIPT), str(port), str(mailbox)])
-    try:
-        wait_for(lambda: (tmp_path / "ready").exists(), timeout=15, message="SMTP sink started")
-        yield port, mailbox
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 class EventTap:
     """A queue on each service's events exchange, bound to every routing key."""
 
@@ -156,7 +139,7 @@ def referrals_of_request(world, officer):
 
 
 def test_no_personal_data_or_secret_reaches_a_log_or_an_event(start_world, captured_logs, smtp_sink, rabbit_config):
-    smtp_port, mailbox = smtp_sink
+    smtp_port, mailbox = smtp_sink.port, smtp_sink.directory / "received"  # the shared real SMTP server
     tap = EventTap(rabbit_config["AMQP_URI"])
     try:
         world = start_world(settings={"notifications": {"NOTIFICATIONS_SMTP_PORT": str(smtp_port)}})
