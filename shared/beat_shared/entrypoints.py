@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from kombu.message import Message
 from nameko.containers import WorkerContext
 from nameko.rpc import Rpc
@@ -11,13 +15,24 @@ from nameko.timer import Timer
 
 from beat_shared.db import ExcInfo, settle_unit_of_work
 
+log = logging.getLogger(__name__)
+
 
 class TransactionalRpc(Rpc):
     def handle_result(
         self, message: Message, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo
     ) -> tuple[Any, ExcInfo]:
         exc_info = settle_unit_of_work(worker_ctx, exc_info)
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except (OSError, KombuError, AMQPError) as error:
+            # The reply could not be sent (the broker went away). Raised here, in the worker's
+            # result handler, it would kill the whole container; the caller times out instead.
+            log.warning("could not send the reply of %s (%s)", worker_ctx.entrypoint.method_name, error)
+            # Free the request's prefetch slot; on a dead connection the broker requeues it.
+            with contextlib.suppress(OSError, KombuError, AMQPError):
+                self.rpc_consumer.queue_consumer.ack_message(message)
+            return result, exc_info
 
 
 class TransactionalTimer(Timer):
