@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError
 
 
@@ -45,6 +47,9 @@ class RpcResolver:
             raise ResolutionError(f"{service}.{method} did not answer within {self._timeout:g}s") from None
         except RemoteError as error:
             raise ResolutionError(f"{service}.{method} failed: {error.exc_type}") from error
+        except (OSError, KombuError, AMQPError) as error:
+            # The broker is unreachable (e.g. restarting): the question could not even be asked.
+            raise ResolutionError(f"{service}.{method} could not be asked: {type(error).__name__}") from error
         if cache:
             self._cache[key] = answer
         return answer
