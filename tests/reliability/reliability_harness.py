@@ -166,6 +166,7 @@ class Client:
         self.stack = stack
         self.agency = agency
         self._local = threading.local()
+        self.abort = threading.Event()  # set when a service died or the run is interrupted
 
     def session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -203,7 +204,7 @@ class Client:
                 finally:
                     connection.close()
             except Exception as error:
-                if time.monotonic() > deadline:
+                if time.monotonic() > deadline or self.abort.is_set():
                     raise ScenarioFailed(f"database of {service} unreachable: {error}") from error
                 time.sleep(0.3)
 
@@ -229,6 +230,8 @@ class Client:
         deadline = time.monotonic() + REQUEST_DEADLINE_SECONDS
         delay = 0.2
         while not attempt():
+            if self.abort.is_set():
+                raise ScenarioFailed(f"{what} of {item.marker} abandoned: the run was aborted")
             if time.monotonic() > deadline:
                 raise ScenarioFailed(f"{what} of {item.marker} did not succeed in {REQUEST_DEADLINE_SECONDS:.0f}s")
             item.retries += 1
@@ -620,6 +623,11 @@ class Checker:
             event_ids,
         )
         messages = {message_key(s, r, c): status for s, r, c, status in rows}
+        self._failed = [
+            f"{expected.notifications[key][1]} ({status})"
+            for key, status in messages.items()
+            if status in ("permanent_failure", "failed") and key in expected.notifications
+        ]
         for key, (channel, _) in expected.notifications.items():
             if channel == "email":
                 received = emails.get(key, 0)
@@ -649,6 +657,7 @@ class Checker:
         return messages.get(key) == "delivered"
 
     _missing: list[str] = []
+    _failed: list[str] = []
 
     def queue_state(self) -> dict[str, int]:
         """Messages waiting in the handlers' queues (consumer, retry, dead-letter)."""
@@ -811,6 +820,10 @@ class Run:
             if tally is not None:
                 tally.drain_seconds = time.monotonic() - began
                 return tally
+            if self.checker._failed:  # given up by notifications: waiting longer changes nothing
+                tally = self.checker.evaluate(scenario, items, final=True)
+                tally.problems.append(f"notifications failed for good: {self.checker._failed[:5]}")
+                return tally
             if time.monotonic() > next_report:
                 self.log(f"    still draining after {time.monotonic() - began:.0f}s: {self.progress(scenario, items)}")
                 next_report = time.monotonic() + 15
@@ -859,6 +872,11 @@ class Run:
         if any(unpublished.values()):
             tally.problems.append(f"outboxes not drained: {unpublished}")
         self.tallies.append(tally)
+        dead = self.dead_services()
+        if dead:  # report it, then give the next scenarios a running platform again
+            for name in dead:
+                self.stack.services[name].start()
+            self.client.abort.clear()
         status = "ok" if tally.ok else "FAILED: " + "; ".join(tally.problems[:5])
         self.log(
             f"  {tally.scenario}: {tally.stored}/{tally.submitted} stored, {tally.published}/{tally.events_expected} "
@@ -879,6 +897,10 @@ class Run:
         began = time.monotonic()
         fault.inject(self.stack)
         fault_seconds = time.monotonic() - began
+        while load.is_alive():
+            load.join(timeout=0.5)
+            if self.dead_services():
+                self.client.abort.set()  # a dead service: stop retrying, report it
         load.join()
         tally = self.wait_drained(fault.name, items, time.monotonic())
         tally.fault_seconds = fault_seconds

@@ -106,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
+    finally:
         if "run" in locals():
             tallies, figures = run.tallies, run.figures
-    finally:
+            if hasattr(run, "client"):
+                run.client.abort.set()  # the load's threads give up at once
         stack.down()
         if args.keep or failure or any(not t.ok for t in tallies):
             print(f"service logs and sink records kept in {workdir}")
