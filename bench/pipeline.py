@@ -9,10 +9,12 @@ process), which logs when it accepted it. Lag = accepted - the acknowledgement's
 beat's officer (email + inbox), as in production.
 
 The load is open-loop: submissions start on a fixed schedule (RATE per second for SECONDS),
-each followed by its acknowledgement, from a pool of keep-alive client threads.
+each followed by its acknowledgement, from a pool of keep-alive client threads. A flow that
+cannot start within 2 s of its time (the service is saturated) is skipped and counted, so
+that the run ends on time; the achieved rate says what the services took.
 Target: p99 < 0.5 s at 100 submissions/s for 60 s.
 
-    .venv/bin/python bench/pipeline.py [--rate 100] [--seconds 60] [--repeat 2] [--light-rate 20]
+    .venv/bin/python bench/pipeline.py [--rate 100] [--seconds 60] [--repeat 2] [--light-rate 10] [--drain 30]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from beat_shared.auth import mint_token
 from beat_shared.config import env
 
 TARGET_P99_SECONDS = 0.5
+MAX_START_DELAY_SECONDS = 2.0  # a flow that cannot start within this of its time is skipped
 # Inner boxes of the six beats (lon_min, lon_max, lat_min, lat_max), as in bench/intake.lua.
 BEATS = {
     "RV-01": (-108.417, -108.396, 43.037, 43.057),
@@ -53,6 +56,7 @@ class Flow:
     acknowledged: float = 0.0  # time.time() when the acknowledgement's response arrived
     ack_seconds: float = 0.0
     error: str | None = None
+    skipped: bool = False  # not started: the client could not start it on time
 
 
 class Client:
@@ -82,7 +86,11 @@ def run_load(concerns: Process, rate: float, seconds: float, label: str) -> list
     tokens = {code: mint_token("officer", f"officer-rv0{code[-1]}", secret, ttl_seconds=3600) for code in BEATS}
     codes = list(BEATS)
 
-    def flow(item: Flow) -> None:
+    def flow(item: Flow, due: float) -> None:
+        if time.monotonic() - due > MAX_START_DELAY_SECONDS:
+            # The service is saturated: do not pile up a backlog that outlives the run.
+            item.skipped = True
+            return
         code = codes[item.number % len(codes)]
         west, east, south, north = BEATS[code]
         fraction = (item.number * 0.618033) % 1
@@ -115,11 +123,12 @@ def run_load(concerns: Process, rate: float, seconds: float, label: str) -> list
     with ThreadPoolExecutor(max_workers=48) as pool:
         started = time.monotonic()
         for item in flows:
-            delay = started + item.number / rate - time.monotonic()
+            due = started + item.number / rate
+            delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(flow, item)
-    return flows
+            pool.submit(flow, item, due)
+    return [item for item in flows if not item.skipped]
 
 
 def collect_lags(flows: list[Flow], accepted_log: Any, drain_seconds: float) -> tuple[list[float], int]:
@@ -138,6 +147,7 @@ def collect_lags(flows: list[Flow], accepted_log: Any, drain_seconds: float) -> 
 
 def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, label: str, drain: float) -> dict:
     flows = run_load(concerns, rate, seconds, label)
+    skipped = int(rate * seconds) - len(flows)
     achieved = len([f for f in flows if f.error is None]) / max(
         1e-9, max(f.acknowledged for f in flows) - min(f.submitted for f in flows if f.submitted)
     )
@@ -149,6 +159,7 @@ def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, l
         "seconds": seconds,
         "achieved_rate": round(achieved, 1),
         "flows": len(flows),
+        "skipped_flows": skipped,
         "failed_flows": len(errors),
         "first_errors": errors[:3],
         "emails": len(lags),
@@ -172,9 +183,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--light-rate", type=float, default=20)
+    parser.add_argument("--light-rate", type=float, default=10)
     parser.add_argument("--light-seconds", type=float, default=20)
-    parser.add_argument("--drain", type=float, default=60, help="seconds to wait for the last emails")
+    parser.add_argument("--drain", type=float, default=30, help="seconds to wait for the last emails")
     parser.add_argument("--dispatch-seconds", default=None, help="NOTIFICATIONS_DISPATCH_SECONDS")
     args = parser.parse_args()
 
@@ -205,7 +216,7 @@ def main() -> int:
             "s",
             f"< {TARGET_P99_SECONDS} s",
             p99.best < TARGET_P99_SECONDS,
-            spread=p99.spread("{:.3f}"),
+            spread=f"{p99.spread('{:.3f}')}; services took {max(r['achieved_rate'] for r in results):g}/s",
         ),
         Row(
             f"pipeline lag p50 at {args.rate:g}/s",
