@@ -209,6 +209,7 @@ def main() -> int:
     for result in results:
         p99.add(result.get("p99_s", float("inf")))
         p50.add(result.get("p50_s", float("inf")))
+    took = max(result["achieved_rate"] for result in results)
     rows = [
         Row(
             f"pipeline lag p99 at {args.rate:g}/s for {args.seconds:g} s",
@@ -216,7 +217,7 @@ def main() -> int:
             "s",
             f"< {TARGET_P99_SECONDS} s",
             p99.best < TARGET_P99_SECONDS,
-            spread=f"{p99.spread('{:.3f}')}; services took {max(r['achieved_rate'] for r in results):g}/s",
+            spread=f"{p99.spread('{:.3f}')} (inf: emails missing after the drain); took {took:g}/s",
         ),
         Row(
             f"pipeline lag p50 at {args.rate:g}/s",

@@ -31,12 +31,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
 
 
 def table(results: dict) -> str:
-    header = ("figure", "Beat", "reference", "ratio", "target", "met?")
+    header = ("figure", "Beat", "reference", "ratio", "target", "met?", "runs")
     lines = []
     for name, _script, _args, _quick in BENCHMARKS:
         entry = results.get("benchmarks", {}).get(name)
         if entry is None:
-            lines.append((f"{name}: did not finish", "-", "-", "-", "-", "FAILED"))
+            lines.append((f"{name}: did not finish", "-", "-", "-", "-", "FAILED", ""))
             continue
         for row in entry["rows"]:
             met = {True: "yes", False: "NO", None: "-"}[row["met"]]
@@ -49,11 +49,15 @@ def table(results: dict) -> str:
                     ratio,
                     row["target"],
                     met,
+                    row["spread"],
                 )
             )
     widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header))]
     render = [
-        "  ".join(str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i]) for i, cell in enumerate(line))
+        "  ".join(
+            str(cell).ljust(widths[i]) if i in (0, len(line) - 1) else str(cell).rjust(widths[i])
+            for i, cell in enumerate(line)
+        ).rstrip()
         for line in [header, *lines]
     ]
     render.insert(1, "  ".join("-" * width for width in widths))
