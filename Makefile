@@ -44,6 +44,7 @@ test-tools:
 
 ## bench: throughput and latency figures against the stack's own limits (not tests); writes bench/results.json
 bench: $(VENV)/.installed broker postgres
+	@command -v wrk >/dev/null 2>&1 || deploy/local/ensure-test-tools.sh wrk
 	$(BIN)/python bench/run.py
 
 ## reliability: the full fault-injection run (all services as processes; restarts, kills, load); prints a table

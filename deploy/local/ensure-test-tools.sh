@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tools some tests drive: Debian's Chromium and ChromeDriver (dashboard page test) and kubectl
-# (renders the Kubernetes overlays). Installed with apt when missing and we may.
+# (renders the Kubernetes overlays), plus any package named as an argument. Installed with apt
+# when missing and we may.
 set -euo pipefail
 
 as_root() {
@@ -8,6 +9,7 @@ as_root() {
 }
 
 missing=()
+for extra in "$@"; do command -v "$extra" >/dev/null 2>&1 || missing+=("$extra"); done  # e.g. wrk for make bench
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)  # the machine image ships a newer kubectl
