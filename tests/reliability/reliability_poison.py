@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reliability_harness import (
     Tally,
@@ -31,6 +31,7 @@ from reliability_harness import (
 
 from beat_shared.amqp import dead_letter_queue_name
 from beat_shared.clock import utc_iso
+from beat_shared.testing import wait_for
 
 if TYPE_CHECKING:
     from reliability_harness import Run
@@ -51,17 +52,6 @@ FIX = "DROP TRIGGER reliability_refuse_concern ON concern_activity; DROP FUNCTIO
 def _queue(handler: str) -> str:
     service, method = handler.split(".")
     return f"evt-concerns-{ROUTING_KEY}--{service}.{method}"
-
-
-def _wait(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = condition()
-        if outcome:
-            return outcome
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def poison_scenario(run: Run) -> Tally:
@@ -108,7 +98,7 @@ def poison_scenario(run: Run) -> Tally:
         )
         return len(ids) == len(items) and rows[0][0] == len(ids)
 
-    _wait(followers_recorded, 120, "surveys to record the concerns behind the poison")
+    wait_for(followers_recorded, timeout=120, interval=0.2, message="surveys to record the concerns behind the poison")
     followers_done = time.monotonic() - published_at
     poison_queue = dead_letter_queue_name(_queue(SURVEYS_HANDLER))
 
@@ -116,7 +106,7 @@ def poison_scenario(run: Run) -> Tally:
         return any(letter["message_id"] == poison_id for letter in peek_dead_letters(amqp, poison_queue))
 
     still_retrying = not poison_dead()
-    _wait(poison_dead, 180, "the failing event to reach the dead-letter queue")
+    wait_for(poison_dead, timeout=180, interval=0.2, message="the failing event to reach the dead-letter queue")
     dead_after = time.monotonic() - published_at
     notes.append(
         f"concerns behind the poison recorded by surveys {followers_done:.1f}s after it was published; "
@@ -168,7 +158,7 @@ def poison_scenario(run: Run) -> Tally:
         )
         return rows[0][0] == 1
 
-    _wait(processed_once, 60, "the replayed event to be processed")
+    wait_for(processed_once, timeout=60, interval=0.2, message="the replayed event to be processed")
     again = run_cli_replay(stack).strip().splitlines()
     if not again or again[-1] != "replayed 0 message(s)":
         problems.append(f"a second beat dlq replay printed {again}")
