@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from eventlet.event import Event
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 from nameko.containers import WorkerContext
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
@@ -293,6 +293,11 @@ http = HttpEndpoint.decorator
 
 def read_json(request: Request, schema: Schema) -> dict[str, Any]:
     """The request's JSON body loaded through `schema`; InvalidInput names what is wrong."""
+    return schema.load(read_json_object(request))
+
+
+def read_json_object(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object, not yet validated; InvalidInput when it is not one."""
     raw = request.get_data(cache=True)
     if not raw:
         raise InvalidInput("a JSON body is required")
@@ -302,7 +307,7 @@ def read_json(request: Request, schema: Schema) -> dict[str, Any]:
         raise InvalidInput("the body is not valid JSON", {"body": str(error)}) from error
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
-    return schema.load(body)
+    return body
 
 
 @dataclass(frozen=True)
@@ -325,6 +330,18 @@ def page_request(args: Mapping[str, str], default_size: int = 20, max_size: int 
     if not 1 <= number <= MAX_PAGE or not 1 <= size <= max_size:
         raise InvalidInput(f"page must be between 1 and {MAX_PAGE} and per_page between 1 and {max_size}")
     return PageRequest(number, size)
+
+
+class PageFields(Schema):
+    """The paging fields of every list (for response schemas: subclass it and add `contents`)."""
+
+    total_items = fields.Integer()
+    total_pages = fields.Integer()
+    page_number = fields.Integer()
+    size = fields.Integer()
+    first_page = fields.Boolean()
+    last_page = fields.Boolean()
+    empty = fields.Boolean()
 
 
 def page_body(contents: list[Any], total_items: int, page: PageRequest) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from marshmallow import Schema
@@ -84,16 +83,3 @@ def etag(version: int) -> dict[str, str]:
 def query_args(request: Request, schema: Schema) -> dict[str, Any]:
     """Query parameters through a schema; empty parameters count as absent."""
     return schema.load({key: value for key, value in request.args.items() if value.strip()})
-
-
-def json_object(request: Request) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise InvalidInput("a JSON body is required")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput("the body is not valid JSON", {"body": [str(error)]})
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object")
-    return body

@@ -11,7 +11,7 @@ from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
-from beat_shared.http import http, json_response, page_request, read_json
+from beat_shared.http import http, json_response, page_request, read_json, read_json_object
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from concerns import access, commands, open311, queries, store, views
@@ -378,7 +378,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["categories"],
     )
     def put_category(self, request: Request, code: str) -> Response:
-        raw = access.json_object(request)
+        raw = read_json_object(request)
         if raw.setdefault("code", code) != code:
             raise InvalidInput("the body's code differs from the path's", {"code": ["must match the path"]})
         body = CategoryInput().load(raw)
@@ -405,7 +405,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["beats"],
     )
     def import_beats(self, request: Request) -> Response:
-        return json_response(commands.import_beats(self.db, self.clock.now(), access.json_object(request)))
+        return json_response(commands.import_beats(self.db, self.clock.now(), read_json_object(request)))
 
     @http(
         "GET",
@@ -428,7 +428,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["beats"],
     )
     def put_officer(self, request: Request, subject: str) -> Response:
-        raw = access.json_object(request)
+        raw = read_json_object(request)
         if raw.setdefault("subject", subject) != subject:
             raise InvalidInput("the body's subject differs from the path's", {"subject": ["must match the path"]})
         officer = commands.save_officer(self.db, OfficerInput().load(raw))

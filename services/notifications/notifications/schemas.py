@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from beat_shared.fields import UtcDateTime
+from beat_shared.http import PageFields
 from notifications.models import CHANNELS, STATUSES
 
 BEAT_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="a beat code like RV-01")
@@ -83,16 +84,6 @@ class InboxItemView(Schema):
     body = fields.String()
     created_at = fields.String()
     read_at = fields.String(allow_none=True)
-
-
-class PageFields(Schema):
-    total_items = fields.Integer()
-    total_pages = fields.Integer()
-    page_number = fields.Integer()
-    size = fields.Integer()
-    first_page = fields.Boolean()
-    last_page = fields.Boolean()
-    empty = fields.Boolean()
 
 
 class InboxPage(PageFields):

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from beat_shared.fields import UtcDateTime
+from beat_shared.http import PageFields
 from surveys.definitions import QUESTION_TYPES, SURVEY_KINDS
 from surveys.item_bank import STANDARD_SURVEY_CODE
 from surveys.models import CONSTRUCT_COLUMNS
@@ -168,14 +169,7 @@ class CellOutput(Schema):
     pooled_groups = fields.List(fields.String(), metadata={"description": "groups pooled into `all`"})
 
 
-class ResultsPage(Schema):
-    total_items = fields.Integer()
-    total_pages = fields.Integer()
-    page_number = fields.Integer()
-    size = fields.Integer()
-    first_page = fields.Boolean()
-    last_page = fields.Boolean()
-    empty = fields.Boolean()
+class ResultsPage(PageFields):
     contents = fields.List(fields.Nested(CellOutput))
     minimum_cell = fields.Integer()
     periods = fields.List(fields.String())
