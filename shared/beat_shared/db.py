@@ -35,6 +35,7 @@ from sqlalchemy import (
     event,
     text,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -123,6 +124,21 @@ def _sqlite_engine(url: str) -> Engine:
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
     return engine
+
+
+def adding_upsert(session: Session, model: Any, rows: list[dict[str, Any]], counters: tuple[str, ...]) -> Any:
+    """INSERT the rows; where one with the same primary key exists, add its counters to it.
+
+    One atomic statement on PostgreSQL and SQLite (INSERT … ON CONFLICT DO UPDATE), so
+    concurrent writers never lose an increment the way read-modify-write in Python does.
+    Returns the statement, to execute as is or with `.returning(...)`.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[column.name for column in model.__table__.primary_key.columns],
+        set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in counters},
+    )
 
 
 def add_platform_tables(metadata: MetaData) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from surveys.definitions import check_definition
 from surveys.item_bank import POST_CONTACT_SURVEY_CODE, STANDARD_SURVEY_CODE, post_contact_survey, standard_survey
-from surveys.models import ConcernActivity, MeetingActivity, Response, Survey, Wave
+from surveys.models import ConcernActivity, MeetingActivity, ResultTotal, Survey, Wave
 from surveys.periods import period_bounds
 
 
@@ -125,6 +125,7 @@ def known_beats(session: Session) -> list[str]:
     beats: set[str] = set()
     for codes in session.scalars(select(Wave.beat_codes)):
         beats.update(codes)
-    for column in (Response.beat_code, ConcernActivity.beat_code, MeetingActivity.beat_code):
+    beats.update(session.scalars(select(ResultTotal.group_code).where(ResultTotal.grouping == "beat").distinct()))
+    for column in (ConcernActivity.beat_code, MeetingActivity.beat_code):
         beats.update(code for code in session.scalars(select(column).distinct()) if code)
     return sorted(beats)

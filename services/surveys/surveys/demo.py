@@ -30,6 +30,7 @@ from surveys.models import (
     Wave,
 )
 from surveys.periods import period_bounds
+from surveys.totals import rebuild_totals
 
 BEATS = ("RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06")
 PERIODS = ("2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1")
@@ -185,6 +186,7 @@ def seed(session: Session) -> str:
             session.execute(insert(Response), responses)
             session.execute(insert(Answer), answers)
             total += len(responses)
+    rebuild_totals(session)  # the responses went in as bulk inserts, past the running totals
     _activity(session, rng)
     session.flush()
     return f"standard and post-contact surveys, {len(PERIODS)} waves over {len(BEATS)} beats, {total} responses"

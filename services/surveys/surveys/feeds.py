@@ -10,7 +10,7 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.models import Response
+from surveys.models import ResultTotal
 from surveys.results import ResultQuery, compute_results
 
 SURVEY_SCORE = Gauge(
@@ -35,7 +35,7 @@ def refresh_score_gauges(session: Session, threshold: int) -> None:
     SURVEY_SCORE.clear()
     SURVEY_RESPONDENTS.clear()
     SURVEY_FAVOURABLE.clear()
-    for survey_code in session.scalars(select(Response.survey_code).distinct()):
+    for survey_code in session.scalars(select(ResultTotal.survey_code).distinct()):
         latest: dict[tuple[str, str], dict] = {}
         for cell in compute_results(session, ResultQuery(survey_code=survey_code), threshold):
             if cell["suppressed"] or cell["mean"] is None:

@@ -152,6 +152,32 @@ class Answer(Base):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class ResultTotal(Base):
+    """Running sufficient statistics of one results cell, kept up to date as responses arrive.
+
+    One row per survey, grouping (beat or category), group, period, channel, measure
+    (construct or item) and code: how many answered, how many gave a value, Σy, Σy² and
+    how many were favourable. Results read these few thousand rows instead of scanning
+    every response (see docs/decisions/surveys-results.md); `responses` and `answers`
+    stay the record the totals can be rebuilt from (`surveys.totals.rebuild_totals`).
+    """
+
+    __tablename__ = "result_totals"
+
+    survey_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grouping: Mapped[str] = mapped_column(String(10), primary_key=True)  # beat | category
+    group_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(10), primary_key=True)  # construct | item
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
+    squares: Mapped[float] = mapped_column(Float, default=0.0)
+    favourable: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class OpenLinkUse(Base):
     """Open-link submissions per device per day (a keyed hash, rotated daily), to limit stuffing."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from beat_shared.db import adding_upsert
 from beat_shared.errors import Conflict, InvalidInput, NotFound, RateLimited
 from surveys.definitions import construct_scores, localise, score_response
 from surveys.invitations import LANGUAGES, aware, token_hash
@@ -32,6 +33,7 @@ from surveys.models import (
     Wave,
 )
 from surveys.periods import quarter_of
+from surveys.totals import Placement, add_to_totals, response_rows
 
 
 class InvitationUsed(Conflict):
@@ -153,25 +155,24 @@ def submit_open(
     if beat_code not in wave.beat_codes:
         raise InvalidInput("this wave does not cover that beat", {"beat_code": wave.beat_codes})
     day = now.date().isoformat()
+    # Count first, atomically, then check the new counts: of concurrent submissions over a
+    # limit exactly the extra ones fail, and their rollback takes their increment back.
     key = device_hash(secret, wave.id, day, fingerprint)
-    use = session.get(OpenLinkUse, (wave.id, day, key))
-    if use is not None and use.uses >= wave.open_link_daily_limit:
+    use = adding_upsert(
+        session, OpenLinkUse, [{"wave_id": wave.id, "day": day, "device_hash": key, "uses": 1}], ("uses",)
+    )
+    if session.execute(use.returning(OpenLinkUse.uses)).scalar_one() > wave.open_link_daily_limit:
         tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=now.tzinfo)
         raise RateLimited("this device has answered this survey enough times today", int((tomorrow - now).seconds))
-    count = session.get(OpenLinkCount, (wave.id, beat_code))
-    if wave.open_link_max_per_beat is not None and count is not None and count.responses >= wave.open_link_max_per_beat:
+    count = adding_upsert(
+        session, OpenLinkCount, [{"wave_id": wave.id, "beat_code": beat_code, "responses": 1}], ("responses",)
+    )
+    responses = session.execute(count.returning(OpenLinkCount.responses)).scalar_one()
+    if wave.open_link_max_per_beat is not None and responses > wave.open_link_max_per_beat:
         raise Conflict("the open link has reached its limit of responses for this beat")
     survey = session.get(Survey, wave.survey_id)
     assert survey is not None
     _store(session, survey, wave, "open", beat_code, None, wave.period, language, answers)
-    if use is None:
-        session.add(OpenLinkUse(wave_id=wave.id, day=day, device_hash=key, uses=1))
-    else:
-        use.uses += 1
-    if count is None:
-        session.add(OpenLinkCount(wave_id=wave.id, beat_code=beat_code, responses=1))
-    else:
-        count.responses += 1
     return Submitted(survey.code, wave.period, beat_code)
 
 
@@ -217,6 +218,8 @@ def _store(
         )
         for answer in scored
     )
+    placement = Placement(survey.code, period, channel, beat_code, category_code)
+    add_to_totals(session, response_rows(placement, constructs, scored))
     mark_results_changed(session, survey, period, beat_code)
     session.flush()
 

@@ -1,8 +1,10 @@
 """Results per group (beat or category), period and construct or item.
 
-Each request runs ONE SQL aggregation (GROUP BY group, period[, item]) that returns
-sufficient statistics; Python then only combines those few rows: intervals, the
-city-wide cell, post-stratification weights, suppression and change between periods.
+Each request runs ONE SQL aggregation over the running totals (`surveys.totals`: n, Σy,
+Σy², favourable per group, period, channel and code, kept up to date as responses
+arrive), so its cost does not grow with the number of responses; Python then only
+combines those few rows: intervals, the city-wide cell, post-stratification weights,
+suppression and change between periods.
 
 Suppression: a cell with fewer respondents than the minimum shows no figure at all
 (not even n). The city-wide cell pools only the groups that are shown, so a
@@ -21,8 +23,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from surveys.item_bank import CONSTRUCTS
-from surveys.models import CONSTRUCT_COLUMNS, Answer, BeatPopulation, Response, Survey
+from surveys.models import CONSTRUCT_COLUMNS, BeatPopulation, ResultTotal, Survey
 from surveys.stats import ZERO, Moments, change_between, estimate, is_suppressed, post_stratification_weights
+from surveys.totals import STATISTICS
 
 ALL = "all"
 MEASURES = ("construct", "item")
@@ -53,50 +56,25 @@ class Cell:
 # --- the one SQL aggregation per request --------------------------------------------------
 
 
-def construct_statement(query: ResultQuery, constructs: tuple[str, ...]) -> Select[Any]:
-    """Per group and period, for each construct: n, Σy, Σy², count favourable (y > 50)."""
-    group = Response.beat_code if query.by == "beat" else Response.category_code
-    columns: list[Any] = [group.label("grp"), Response.period.label("period")]
-    for name in constructs:
-        score = getattr(Response, name)
-        columns += [
-            func.count(score).label(f"{name}_n"),
-            func.sum(score).label(f"{name}_sum"),
-            func.sum(score * score).label(f"{name}_sq"),
-            func.count().filter(score > 50).label(f"{name}_fav"),
-        ]
-    statement = select(*columns).where(Response.survey_code == query.survey_code, group.is_not(None))
-    if query.channel:
-        statement = statement.where(Response.channel == query.channel)
-    if query.groups:
-        statement = statement.where(group.in_(query.groups))
-    return statement.group_by(group, Response.period)
-
-
-def item_statement(query: ResultQuery) -> Select[Any]:
-    """Per group, period and item: answers, n with a value, Σy, Σy², count favourable."""
-    group = Answer.beat_code if query.by == "beat" else Answer.category_code
-    value = func.coalesce(Answer.score, Answer.value_num)
+def totals_statement(query: ResultQuery, measure: str, codes: tuple[str, ...]) -> Select[Any]:
+    """Per group, period and code: the running totals summed over channels (or one channel)."""
     statement = select(
-        group.label("grp"),
-        Answer.period.label("period"),
-        Answer.item_code.label("item"),
-        func.count().label("answered"),
-        func.count(value).label("n"),
-        func.sum(value).label("total"),
-        func.sum(value * value).label("squares"),
-        func.count().filter(Answer.score > 50).label("fav"),
-    ).where(Answer.survey_code == query.survey_code, group.is_not(None))
+        ResultTotal.group_code.label("grp"),
+        ResultTotal.period.label("period"),
+        ResultTotal.code.label("code"),
+        *(func.sum(getattr(ResultTotal, name)).label(name) for name in STATISTICS),
+    ).where(
+        ResultTotal.survey_code == query.survey_code,
+        ResultTotal.grouping == query.by,
+        ResultTotal.measure == measure,
+    )
     if query.channel:
-        # Answers do not carry the channel; restrict through the responses they belong to.
-        statement = statement.where(
-            Answer.response_id.in_(select(Response.id).where(Response.channel == query.channel))
-        )
+        statement = statement.where(ResultTotal.channel == query.channel)
     if query.groups:
-        statement = statement.where(group.in_(query.groups))
-    if query.codes:
-        statement = statement.where(Answer.item_code.in_(query.codes))
-    return statement.group_by(group, Answer.period, Answer.item_code)
+        statement = statement.where(ResultTotal.group_code.in_(query.groups))
+    if codes:
+        statement = statement.where(ResultTotal.code.in_(codes))
+    return statement.group_by(ResultTotal.group_code, ResultTotal.period, ResultTotal.code)
 
 
 def survey_constructs(session: Session, survey_code: str) -> tuple[str, ...]:
@@ -108,25 +86,20 @@ def survey_constructs(session: Session, survey_code: str) -> tuple[str, ...]:
 
 
 def _aggregate(session: Session, query: ResultQuery) -> list[Cell]:
-    cells = []
+    codes = query.codes
     if query.measure == "construct":
-        constructs = query.codes or survey_constructs(session, query.survey_code)
-        if not constructs:
+        codes = codes or survey_constructs(session, query.survey_code)
+        if not codes:
             return []
-        for row in session.execute(construct_statement(query, constructs)).mappings():
-            for name in constructs:
-                n = int(row[f"{name}_n"] or 0)
-                if n:
-                    moments = Moments.unweighted(n, row[f"{name}_sum"], row[f"{name}_sq"], row[f"{name}_fav"] or 0)
-                    cells.append(Cell(row["grp"], row["period"], name, moments))
-    else:
-        for row in session.execute(item_statement(query)).mappings():
-            n = int(row["n"] or 0)
-            if n:
-                moments = Moments.unweighted(n, row["total"], row["squares"], row["fav"] or 0)
-            else:  # unscored choices and free text: only how many answered
-                moments = Moments(int(row["answered"]), 0.0, 0.0, 0.0, 0.0, 0.0)
-            cells.append(Cell(row["grp"], row["period"], row["item"], moments))
+    cells = []
+    for row in session.execute(totals_statement(query, query.measure, codes)):
+        if row.n:
+            moments = Moments.unweighted(int(row.n), row.total, row.squares, int(row.favourable))
+        elif query.measure == "item":  # unscored choices and free text: only how many answered
+            moments = Moments(int(row.answered), 0.0, 0.0, 0.0, 0.0, 0.0)
+        else:
+            continue
+        cells.append(Cell(row.grp, row.period, row.code, moments))
     return cells
 
 
@@ -252,7 +225,7 @@ def compute_results(session: Session, query: ResultQuery, threshold: int) -> lis
 
 
 def periods_of(session: Session, survey_code: str) -> list[str]:
-    return sorted(session.scalars(select(Response.period).where(Response.survey_code == survey_code).distinct()))
+    return sorted(session.scalars(select(ResultTotal.period).where(ResultTotal.survey_code == survey_code).distinct()))
 
 
 CSV_COLUMNS = (

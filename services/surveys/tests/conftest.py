@@ -23,8 +23,13 @@ from beat_shared.contracts import new_event
 from beat_shared.db import make_engine, settle_unit_of_work, unit_of_work
 from beat_shared.migrations import upgrade
 from surveys.service import SurveysService
+from surveys.totals import rebuild_totals
 
 SUBSCRIBERS_PER_BEAT = 3
+TOTALS = (
+    "SELECT survey_code, grouping, group_code, period, channel, measure, code, answered, n, total, squares, "
+    "favourable FROM result_totals ORDER BY survey_code, grouping, group_code, period, channel, measure, code"
+)
 
 
 class NotificationsStandIn:
@@ -80,6 +85,20 @@ class Helpers:
                 message_id=event.id,
             )
         return event.id
+
+    def totals(self, url: str | None = None) -> list[dict[str, Any]]:
+        """Every running-totals row, float sums rounded (added in another order they differ in the last bits)."""
+        engine = make_engine(url or self.url, pool_size=1)
+        with engine.connect() as connection:
+            rows = [dict(row._mapping) for row in connection.execute(text(TOTALS))]
+        engine.dispose()
+        return [{**row, "total": round(row["total"], 6), "squares": round(row["squares"], 4)} for row in rows]
+
+    def recounted(self) -> list[dict[str, Any]]:
+        """The totals rebuilt from the stored responses."""
+        with unit_of_work(self.engine) as session:
+            rebuild_totals(session)
+        return self.totals()
 
     def outbox(self, event_type: str) -> list[dict[str, Any]]:
         rows = self.rows("SELECT body FROM outbox WHERE event_type = :t ORDER BY id", t=event_type)

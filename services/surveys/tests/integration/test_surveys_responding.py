@@ -1,5 +1,7 @@
 """Waves, one-time invitations and anonymous responses over real PostgreSQL and RabbitMQ."""
 
+import eventlet
+import requests
 from nameko.testing.services import entrypoint_hook
 
 from beat_shared.config import env
@@ -194,3 +196,68 @@ def test_survey_definitions_are_versioned_and_bilingual(surveys, web_session, he
     assert web_session.get("/item-bank").json()["items"][0]["text"]["es"]
     document = web_session.get("/openapi.json").json()
     assert "/results" in document["paths"] and "/responses" in document["paths"]
+
+
+def test_running_totals_equal_a_recount_after_every_kind_of_response(surveys, notifications, web_session, helpers):
+    wave = start_wave(web_session, helpers)  # the demo's responses, counted by a rebuild
+    slug = wave["open_link_url"].split("open=")[1]
+    issue(web_session, helpers, wave["id"])
+    tokens = []
+    for event in helpers.outbox("beat.survey.invitation_created")[:2]:
+        with entrypoint_hook(surveys, "invitation_link") as invitation_link:
+            tokens.append(invitation_link(event["data"]["invitation_id"])["url"].split("#")[1])
+    before = helpers.totals()
+
+    refused = web_session.post("/responses", json={"token": tokens[0], "answers": {**ANSWERS, "police_respect": 9}})
+    assert refused.status_code == 400
+    assert helpers.totals() == before  # a refused answer counts nowhere
+
+    partial = {**{key: value for key, value in ANSWERS.items() if key != "comments"}, "police_respect": 1}
+    assert web_session.post("/responses", json={"token": tokens[0], "answers": ANSWERS}).status_code == 201
+    assert web_session.post("/responses", json={"token": tokens[1], "answers": partial}).status_code == 201
+    opened = web_session.post(f"/open/{slug}/responses", json={"beat_code": "RV-02", "answers": ANSWERS})
+    assert opened.status_code == 201
+    running = helpers.totals()
+    assert running != before
+    assert running == helpers.recounted()
+
+    safety = {
+        (row["group_code"], row["channel"]): row["n"]
+        for row in running
+        if row["period"] == "2026-Q1" and row["measure"] == "construct" and row["code"] == "safety"
+    }
+    assert safety[("RV-02", "open")] == 1
+    comments = [
+        row for row in running if (row["period"], row["channel"], row["code"]) == ("2026-Q1", "invited", "comments")
+    ]
+    # Only the first invited answer had a comment: counted as answered, with no value to average.
+    assert sum(row["answered"] for row in comments) == 1 and all(row["n"] == 0 for row in comments)
+    columns = {
+        row["column_name"]
+        for row in helpers.rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'result_totals'")
+    }
+    assert not columns & {"response_id", "invitation_id", "token_hash", "recipient_ref", "concern_id"}
+
+
+def test_concurrent_answers_lose_no_count_and_stop_exactly_at_the_cap(surveys, web_session, web_config_port, helpers):
+    cap = 6
+    start_wave(web_session, helpers)
+    created = web_session.post(
+        "/waves",
+        json={**WAVE, "name": "Crowded", "open_link": {"enabled": True, "max_responses_per_beat": cap}},
+        headers=helpers.headers(),
+    )
+    assert created.status_code == 201, created.text
+    slug = created.json()["open_link_url"].split("open=")[1]
+    url = f"http://127.0.0.1:{web_config_port}/open/{slug}/responses"
+
+    def answer(device: int) -> int:
+        body = {"beat_code": "RV-01", "answers": ANSWERS}
+        return requests.post(url, json=body, headers={"User-Agent": f"phone-{device}"}, timeout=30).status_code
+
+    statuses = sorted(eventlet.GreenPool(10).imap(answer, range(cap + 4)))
+    assert statuses == [201] * cap + [409] * 4
+    wave_id = created.json()["id"]
+    assert helpers.scalar("SELECT responses FROM open_link_counts WHERE wave_id = :w", w=wave_id) == cap
+    assert helpers.scalar("SELECT count(*) FROM responses WHERE wave_id = :w", w=wave_id) == cap
+    assert helpers.totals() == helpers.recounted()
