@@ -30,10 +30,12 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
 ]
 
 
-def table(results: dict) -> str:
+def table(results: dict, chosen: set[str]) -> str:
     header = ("figure", "Beat", "reference", "ratio", "target", "met?", "runs")
     lines = []
     for name, _script, _args, _quick in BENCHMARKS:
+        if name not in chosen:
+            continue
         entry = results.get("benchmarks", {}).get(name)
         if entry is None:
             lines.append((f"{name}: did not finish", "-", "-", "-", "-", "FAILED", ""))
@@ -98,7 +100,7 @@ def main() -> int:
     results["total_seconds"] = round(time.monotonic() - started_all)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print()
-    print(table(results))
+    print(table(results, chosen))
     print(
         "\nBest of several runs on a shared machine; ratios compare figures measured in the same run."
         f"\nDetails and every run: {RESULTS.relative_to(here.parent)}; total {results['total_seconds']}s."
