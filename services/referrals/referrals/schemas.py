@@ -133,6 +133,18 @@ class LocationInput(Strict):
     postal_code = _text(20)
     country = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
 
+    @validates_schema
+    def _says_where(self, data: dict[str, Any], **_: Any) -> None:
+        """Coordinates come in pairs; a new physical or postal location needs a name, an address or both
+        coordinates (HSDS itself requires only the type, which would allow a location that is nowhere)."""
+        if self.partial:  # an edit: the stored location fills what the body leaves out
+            return
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ValidationError("latitude and longitude are given together", "longitude")
+        located = data.get("latitude") is not None or data.get("name") or data.get("address_1")
+        if data.get("location_type", "physical") != "virtual" and not located:
+            raise ValidationError("a location needs a name, an address or coordinates", "name")
+
 
 class ServiceInput(Strict):
     id = _id()

@@ -212,6 +212,9 @@ def test_bad_directory_input_is_400_naming_the_field_and_stores_nothing(referral
         ),
         ("/services", {"organization_id": "0b9e1c1e-8a5e-4a57-9a39-0b0b0b0b0b0b", "name": "X"}, None),
         ("/locations", {"latitude": 200}, "latitude"),
+        ("/locations", {}, "name"),  # a location that is nowhere
+        ("/locations", {"location_type": "postal", "description": "somewhere"}, "name"),
+        ("/locations", {"name": "Annex", "latitude": 41.57}, "longitude"),
         ("/taxonomy_terms", {"code": "Food Bank", "name": "X", "description": "Y"}, "code"),
     ]
     before = db_session("SELECT (SELECT count(*) FROM services) AS s, (SELECT count(*) FROM organizations) AS o")[0]
