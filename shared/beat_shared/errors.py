@@ -36,6 +36,12 @@ class Conflict(BeatError):
     code = "conflict"
 
 
+class Unprocessable(BeatError):
+    """Well-formed, but cannot be done as asked (e.g. an Idempotency-Key reused for another request)."""
+
+    code = "unprocessable"
+
+
 class PayloadTooLarge(BeatError):
     code = "payload_too_large"
 

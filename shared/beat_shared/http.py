@@ -41,6 +41,7 @@ from beat_shared.errors import (
     PermissionDenied,
     RateLimited,
     Unauthenticated,
+    Unprocessable,
 )
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -63,6 +64,7 @@ ERROR_STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    Unprocessable: 422,
     RateLimited: 429,
 }
 
@@ -204,6 +206,7 @@ class EndpointDoc:
     status: int
     tags: tuple[str, ...]
     responses: dict[str, Any]
+    headers: dict[str, str]  # request headers the endpoint reads: name -> description
 
 
 class HttpEndpoint(HttpRequestHandler):
@@ -230,16 +233,24 @@ class HttpEndpoint(HttpRequestHandler):
         status: int = 200,
         tags: Iterable[str] = (),
         responses: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
-        """`summary`, the schemas, `status`, `tags` and extra `responses` describe the
-        endpoint in the service's OpenAPI document (see beat_shared.openapi)."""
+        """`summary`, the schemas, `status`, `tags`, extra `responses` and the request `headers`
+        it reads describe the endpoint in the service's OpenAPI document (see beat_shared.openapi)."""
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         self.roles = tuple(roles)
         self.auth = auth
         self.doc = EndpointDoc(
-            summary, request_schema, response_schema, query_schema, status, tuple(tags), dict(responses or {})
+            summary,
+            request_schema,
+            response_schema,
+            query_schema,
+            status,
+            tuple(tags),
+            dict(responses or {}),
+            dict(headers or {}),
         )
         super().__init__(method, url, **kwargs)
 

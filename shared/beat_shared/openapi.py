@@ -63,6 +63,9 @@ def _operation(name: str, method: Any, endpoint: HttpEndpoint, path_parameters: 
         operation["tags"] = list(doc.tags)
     if doc.query_schema is not None:
         operation["parameters"].append({"in": "query", "schema": doc.query_schema})
+    for header, description in doc.headers.items():
+        parameter = {"in": "header", "name": header, "required": False, "description": description}
+        operation["parameters"].append({**parameter, "schema": {"type": "string"}})
     if doc.request_schema is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": doc.request_schema}}}
     if doc.response_schema is not None:

@@ -158,7 +158,7 @@ MATRIX: dict[str, dict[str, Row]] = {
         "PATCH /organizations/{organization_id}": Row(
             "401 403 403 401 403 403 403 403 403 403 400", "/organizations/{organization}", {"name": ""}
         ),
-        "POST /locations": Row("401 403 403 401 403 403 403 403 403 403 201", body={}),
+        "POST /locations": Row("401 403 403 401 403 403 403 403 403 403 201", body={"name": "Matrix annex"}),
         "PATCH /locations/{location_id}": Row(
             "401 403 403 401 403 403 403 403 403 403 404", "/locations/nowhere", {"name": ""}
         ),

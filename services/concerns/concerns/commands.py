@@ -205,6 +205,14 @@ def submit(session: Session, settings: Settings, now: datetime, emit: Emit, subm
     return Submitted(concern, category, token, duplicates, [update])
 
 
+def reissue_receipt(session: Session, concern_id: str) -> tuple[Concern, str]:
+    """A new receipt token for a concern; the previous one stops working."""
+    concern = store.concern(session, concern_id, for_update=True)
+    token = new_token()
+    concern.receipt_token_hash = store.token_hash(token)
+    return concern, token
+
+
 def _facts(concern: Concern, now: datetime) -> dict[str, Any]:
     return {
         "concern_id": concern.id,

@@ -136,6 +136,21 @@ class Concern(Base):
         return bool(self.reporter_email or self.reporter_phone)
 
 
+class SubmissionKey(Base):
+    """An Idempotency-Key a client sent with a submission, kept for a day.
+
+    Only hashes: of the key with who sent it (a resident's subject, or `anonymous`) and of
+    the request, so a retried submission finds its concern without storing its receipt token.
+    """
+
+    __tablename__ = "submission_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    concern_id: Mapped[str | None] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ConcernUpdate(Base):
     """One step of a concern's history: who moved it, when, and the notes they left."""
 

@@ -14,7 +14,7 @@ from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, page_request, read_json, read_json_object
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from concerns import access, commands, open311, queries, store, views
+from concerns import access, commands, open311, queries, store, submission_keys, views
 from concerns.dependencies import ConcernsSettings, RateLimiter
 from concerns.domain.workflow import STAFF_ROLES, Status
 from concerns.models import Base, Category, Concern, ConcernUpdate, Officer, ReferralRequest
@@ -91,6 +91,14 @@ class ConcernsService(PlatformEndpoints):
         response_schema=SubmittedOutput,
         status=201,
         tags=["concerns"],
+        headers={
+            submission_keys.HEADER: "8-255 visible ASCII characters, kept a day: a retry with the same key and body "
+            "answers with the concern already made (header Idempotent-Replayed: true, a new receipt token)"
+        },
+        responses={
+            "409": {"description": "a submission with this Idempotency-Key is still in progress; retry"},
+            "422": {"description": "this Idempotency-Key was used for a different submission"},
+        },
     )
     def submit_concern(self, request: Request) -> Response:
         """Anyone may submit; a resident token links the concern to the resident. The answer
@@ -116,7 +124,14 @@ class ConcernsService(PlatformEndpoints):
             contact_preference=contact.get("preference"),
             reporter_subject=principal.subject if principal and principal.role == "resident" else None,
         )
+        key = request.headers.get(submission_keys.HEADER)
+        sender = f"subject:{principal.subject}" if principal else "anonymous"
+        claimed = submission_keys.claim(self.db, key, sender, body, now) if key is not None else None
+        if claimed is not None and claimed.concern_id is not None:
+            return self._replayed_submission(claimed.concern_id)
         result = commands.submit(self.db, self.settings, now, self.outbox.add, submission)
+        if claimed is not None:
+            submission_keys.remember(self.db, claimed, result.concern.id)
         notice = self.settings.notice(result.category.acknowledge_hours)
         return json_response(
             {
@@ -127,6 +142,26 @@ class ConcernsService(PlatformEndpoints):
             },
             status=201,
             headers={**access.etag(result.concern.version), "Location": f"/concerns/{result.concern.id}"},
+        )
+
+    def _replayed_submission(self, concern_id: str) -> Response:
+        """The answer to a retried submission: its concern as it is now, with a new receipt token
+        (only token hashes are stored, so the first one cannot be shown again; it stops working)."""
+        concern, token = commands.reissue_receipt(self.db, concern_id)
+        category = self._category(concern.category_code)
+        return json_response(
+            {
+                "concern": self._view(concern, "resident"),
+                "receipt_token": token,
+                "possible_duplicates": [],
+                "service_notice": self.settings.notice(category.acknowledge_hours),
+            },
+            status=201,
+            headers={
+                **access.etag(concern.version),
+                "Location": f"/concerns/{concern.id}",
+                "Idempotent-Replayed": "true",
+            },
         )
 
     @http(
@@ -303,7 +338,9 @@ class ConcernsService(PlatformEndpoints):
 
     @timer(interval=60)
     def check_overdue(self) -> int:
-        """Flag concerns past their time to acknowledge; emits beat.concern.overdue once each."""
+        """Flag concerns past their time to acknowledge (emits beat.concern.overdue once each);
+        forget submission keys older than a day."""
+        submission_keys.forget_expired(self.db, self.clock.now())
         return commands.mark_overdue(self.db, self.clock.now(), self.outbox.add)
 
     # --- the public ----------------------------------------------------------------------
