@@ -45,6 +45,7 @@ from beat_shared.errors import (
 )
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from beat_shared.proxies import Network, client_address, trusted_networks
 
 log = logging.getLogger(__name__)
 
@@ -124,13 +125,20 @@ def request_id_from(request: Request) -> str:
 class BeatWsgiApp(WsgiApp):
     """Routes like nameko's, but unmatched routes answer in the JSON error shape."""
 
-    def __init__(self, server: WebServer, service_name: str, max_body_bytes: int) -> None:
+    def __init__(
+        self, server: WebServer, service_name: str, max_body_bytes: int, trusted_proxies: tuple[Network, ...] = ()
+    ) -> None:
         super().__init__(server)
         self.service_name = service_name
         self.max_body_bytes = max_body_bytes
+        self.trusted_proxies = trusted_proxies
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         started = time.perf_counter()
+        if self.trusted_proxies:  # every use of request.remote_addr then sees the client, not the ingress
+            environ["REMOTE_ADDR"] = client_address(
+                environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR"), self.trusted_proxies
+            )
         request = Request(environ, shallow=True)
         request_id = request_id_from(request)
         request_id_var.set(request_id)
@@ -155,7 +163,8 @@ class BeatWsgiApp(WsgiApp):
 class BeatWebServer(WebServer):
     def get_wsgi_app(self) -> BeatWsgiApp:
         max_body_bytes = int(setting_from(self.container.config, "BEAT_MAX_BODY_BYTES"))
-        return BeatWsgiApp(self, self.container.service_name, max_body_bytes)
+        proxies = trusted_networks(setting_from(self.container.config, "BEAT_TRUSTED_PROXIES"))
+        return BeatWsgiApp(self, self.container.service_name, max_body_bytes, proxies)
 
 
 def _buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:

@@ -121,6 +121,28 @@ def test_rate_limit_per_client_address(make_service, web_session, db_count):
     assert db_count("concerns") == 2
 
 
+def test_rate_limit_counts_the_resident_behind_the_ingress_not_the_ingress(make_service, web_session, db_count):
+    make_service(CONCERNS_RATE_PER_ADDRESS="1/3600", BEAT_TRUSTED_PROXIES="127.0.0.0/8")
+
+    def through_ingress(client: str) -> int:
+        headers = {"X-Forwarded-For": client}
+        return web_session.post("/concerns", json=concern_body(), headers=headers).status_code
+
+    assert through_ingress("198.51.100.1") == 201
+    assert through_ingress("198.51.100.2") == 201  # another resident, same ingress
+    assert through_ingress("198.51.100.1") == 429
+    assert through_ingress("6.6.6.6, 198.51.100.1") == 429  # a forged first hop changes nothing
+    assert db_count("concerns") == 2
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(make_service, web_session):
+    make_service(CONCERNS_RATE_PER_ADDRESS="1/3600")  # nobody is a trusted proxy by default
+    first = web_session.post("/concerns", json=concern_body(), headers={"X-Forwarded-For": "198.51.100.1"})
+    assert first.status_code == 201
+    again = web_session.post("/concerns", json=concern_body(), headers={"X-Forwarded-For": "198.51.100.2"})
+    assert again.status_code == 429  # both came from this test's address
+
+
 def test_rate_limit_per_token(make_service, web_session):
     make_service(CONCERNS_RATE_PER_TOKEN="1/60")
     assert web_session.post("/concerns", json=concern_body(), headers=resident("r1")).status_code == 201
