@@ -17,7 +17,7 @@ from beat_shared.platform import PlatformEndpoints
 from concerns import access, commands, open311, queries, store, submission_keys, views
 from concerns.dependencies import ConcernsSettings, RateLimiter
 from concerns.domain.workflow import STAFF_ROLES, Status
-from concerns.models import Base, Category, Concern, ConcernUpdate, Officer, ReferralRequest
+from concerns.models import Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
 from concerns.schemas import (
     ActionUpdateInput,
@@ -631,6 +631,11 @@ class ConcernsService(PlatformEndpoints):
             "language": concern.language,
             "contact_preference": concern.contact_preference,
         }
+
+    @rpc
+    def beat_exists(self, beat_code: str) -> bool:
+        """Whether the city has this beat (notifications checks subscriptions with it)."""
+        return self.db.get(Beat, beat_code) is not None
 
     @rpc
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import html
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -41,6 +42,8 @@ from notifications.settings import Settings
 PEOPLE = ("resident", "officer", "supervisor")
 STAFF = ("officer", "supervisor")
 RENDERER = Renderer()
+
+log = logging.getLogger(__name__)
 
 
 class SettingsProvider(DependencyProvider):
@@ -354,6 +357,7 @@ class NotificationsService(PlatformEndpoints):
     )
     def subscribe(self, request: Request) -> Response:
         body = read_json(request, schemas.SubscriptionInput())
+        self._require_known_beat(body["beat_code"])
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         created = domain.subscribe(self.db, recipient, body["beat_code"], self.clock.now())
@@ -448,6 +452,18 @@ class NotificationsService(PlatformEndpoints):
         return json_response(
             {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201
         )
+
+    def _require_known_beat(self, beat_code: str) -> None:
+        """Concerns owns the beats. When it cannot say, the subscription is kept: following an
+        unknown beat only ever means receiving nothing, and a resident should not be turned away."""
+        resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
+        try:
+            known = resolver.beat_exists(beat_code)
+        except ResolutionError as error:
+            log.warning("subscription to %s kept unchecked: %s", beat_code, error)
+            return
+        if not known:
+            raise InvalidInput(f"there is no beat {beat_code}", {"beat_code": ["unknown beat"]})
 
     def _require_assignment(self, subject: str, beat_code: str) -> None:
         """Officers alert only the subscribers of beats they are assigned to (concerns owns the

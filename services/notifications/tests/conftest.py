@@ -91,8 +91,12 @@ def http_receiver() -> Iterator[HttpReceiver]:
 # --- stand-ins for the other services' agreed RPC methods -----------------------------------
 
 
+UNKNOWN_BEAT = "ZZ-99"  # the one beat the concerns stand-in does not know
+UNANSWERED_BEAT = "ZZ-98"  # the one it fails to answer about
+
+
 class ConcernsStandIn:
-    """Stands in for concerns: `reporter_contact` and `beat_contacts` as agreed."""
+    """Stands in for concerns: `reporter_contact`, `beat_contacts` and `beat_exists` as agreed."""
 
     name = "concerns"
     reporters: ClassVar[dict[str, dict[str, Any] | None]] = {}
@@ -105,6 +109,12 @@ class ConcernsStandIn:
     @rpc
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:
         return type(self).beats.get(beat_code, {"officers": [], "supervisors": []})
+
+    @rpc
+    def beat_exists(self, beat_code: str) -> bool:
+        if beat_code == UNANSWERED_BEAT:
+            raise RuntimeError("concerns cannot say right now")
+        return beat_code != UNKNOWN_BEAT
 
 
 class ReferralsStandIn:

@@ -246,7 +246,7 @@ def test_referral_request_event_and_client_rpc(service, submit, web_session, eve
     }
 
 
-def test_rpc_reporter_contact_and_beat_contacts(service, submit):
+def test_rpc_reporter_contact_beat_contacts_and_beat_exists(service, submit):
     with_contact = submit(contact={"name": "Ana", "email": "ana@example.org", "preference": "email"}, language="es")
     anonymous = submit()
     with ServiceRpcProxy("concerns", service.config) as concerns:
@@ -261,6 +261,7 @@ def test_rpc_reporter_contact_and_beat_contacts(service, submit):
         assert concerns.reporter_contact("unknown") is None
         contacts = concerns.beat_contacts("RV-03")
         assert concerns.beat_contacts("RV-99") == {"officers": [], "supervisors": []}
+        assert concerns.beat_exists("RV-03") is True and concerns.beat_exists("RV-99") is False
     assert [person["subject"] for person in contacts["officers"]] == ["officer-rv03"]
     assert contacts["officers"][0]["email"] == "officer-rv03@riverton.example"
     assert [person["subject"] for person in contacts["supervisors"]] == ["supervisor-1"]

@@ -36,6 +36,13 @@ def test_bad_preferences_subscriptions_and_broadcasts_are_refused(
     assert channel.status_code == 400 and "channel" in channel.json()["error"]["details"]
     beat = web_session.post("/me/subscriptions", json={"beat_code": "RV 01; drop"}, headers=resident)
     assert beat.status_code == 400
+    made_up = web_session.post("/me/subscriptions", json={"beat_code": "ZZ-99"}, headers=resident)
+    assert made_up.status_code == 400 and made_up.json()["error"]["details"] == {"beat_code": ["unknown beat"]}
+    assert web_session.get("/me/subscriptions", headers=resident).json()["beat_codes"] == []
+    # When concerns cannot say, the resident is not turned away (following an unknown beat sends nothing).
+    unchecked = web_session.post("/me/subscriptions", json={"beat_code": "ZZ-98"}, headers=resident)
+    assert unchecked.status_code == 201 and unchecked.json()["beat_codes"] == ["ZZ-98"]
+    web_session.delete("/me/subscriptions/ZZ-98", headers=resident)
     no_title = web_session.post("/broadcasts/RV-01", json={"kind": "alert"}, headers=officer)
     assert no_title.status_code == 400 and "title" in no_title.json()["error"]["details"]
     meeting = web_session.post("/broadcasts/RV-01", json={"kind": "meeting", "title": "x"}, headers=officer)
