@@ -162,7 +162,7 @@ def suggestions_view(session: Session, suggestions: list[Suggestion]) -> list[di
         row.id: row
         for row in session.scalars(select(Concern).where(Concern.id.in_([s.concern_id for s in suggestions])))
     }
-    categories = store.categories_by_code(session)
+    categories = store.categories_of(session, {row.category_code for row in rows.values()})
     return [
         {
             "concern_id": suggestion.concern_id,

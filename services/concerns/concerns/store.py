@@ -30,6 +30,11 @@ def category(session: Session, code: str, field: str = "category") -> Category:
     return found
 
 
+def categories_of(session: Session, codes: set[str]) -> dict[str, Category]:
+    """Just these categories (from the session's identity map when it has them)."""
+    return {code: found for code in codes if (found := session.get(Category, code)) is not None}
+
+
 def categories_by_code(session: Session) -> dict[str, Category]:
     return {found.code: found for found in session.scalars(select(Category))}
 
