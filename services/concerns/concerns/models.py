@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beat_shared.db import BigId, UtcDateTime, add_platform_tables
+from beat_shared.idempotency import add_idempotency_table
 
 
 class Base(DeclarativeBase):
@@ -27,6 +28,7 @@ class Base(DeclarativeBase):
 
 
 add_platform_tables(Base.metadata)
+IDEMPOTENCY_KEYS = add_idempotency_table(Base.metadata)  # submissions
 
 
 class Category(Base):
@@ -134,21 +136,6 @@ class Concern(Base):
     @property
     def has_contact(self) -> bool:
         return bool(self.reporter_email or self.reporter_phone)
-
-
-class SubmissionKey(Base):
-    """An Idempotency-Key a client sent with a submission, kept for a day.
-
-    Only hashes: of the key with who sent it (a resident's subject, or `anonymous`) and of
-    the request, so a retried submission finds its concern without storing its receipt token.
-    """
-
-    __tablename__ = "submission_keys"
-
-    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    concern_id: Mapped[str | None] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ConcernUpdate(Base):

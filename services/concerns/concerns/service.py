@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
+from beat_shared import idempotency
 from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
@@ -14,10 +16,10 @@ from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, page_request, read_json, read_json_object
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from concerns import access, commands, open311, queries, store, submission_keys, views
+from concerns import access, commands, open311, queries, store, views
 from concerns.dependencies import ConcernsSettings, RateLimiter
 from concerns.domain.workflow import STAFF_ROLES, Status
-from concerns.models import Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
+from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
 from concerns.schemas import (
     ActionUpdateInput,
@@ -91,14 +93,8 @@ class ConcernsService(PlatformEndpoints):
         response_schema=SubmittedOutput,
         status=201,
         tags=["concerns"],
-        headers={
-            submission_keys.HEADER: "8-255 visible ASCII characters, kept a day: a retry with the same key and body "
-            "answers with the concern already made (header Idempotent-Replayed: true, a new receipt token)"
-        },
-        responses={
-            "409": {"description": "a submission with this Idempotency-Key is still in progress; retry"},
-            "422": {"description": "this Idempotency-Key was used for a different submission"},
-        },
+        headers=idempotency.HEADER_DOC,
+        responses=idempotency.RESPONSES_DOC,
     )
     def submit_concern(self, request: Request) -> Response:
         """Anyone may submit; a resident token links the concern to the resident. The answer
@@ -124,14 +120,12 @@ class ConcernsService(PlatformEndpoints):
             contact_preference=contact.get("preference"),
             reporter_subject=principal.subject if principal and principal.role == "resident" else None,
         )
-        key = request.headers.get(submission_keys.HEADER)
-        sender = f"subject:{principal.subject}" if principal else "anonymous"
-        claimed = submission_keys.claim(self.db, key, sender, body, now) if key is not None else None
-        if claimed is not None and claimed.concern_id is not None:
-            return self._replayed_submission(claimed.concern_id)
+        claimed = self._claim(request, body, now)
+        if claimed is not None and claimed.resource_id is not None:
+            return self._replayed_submission(claimed.resource_id)
         result = commands.submit(self.db, self.settings, now, self.outbox.add, submission)
         if claimed is not None:
-            submission_keys.remember(self.db, claimed, result.concern.id)
+            idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, result.concern.id)
         notice = self.settings.notice(result.category.acknowledge_hours)
         return json_response(
             {
@@ -143,6 +137,12 @@ class ConcernsService(PlatformEndpoints):
             status=201,
             headers={**access.etag(result.concern.version), "Location": f"/concerns/{result.concern.id}"},
         )
+
+    def _claim(self, request: Request, body: Any, now: datetime) -> idempotency.Claim | None:
+        key = request.headers.get(idempotency.HEADER)
+        if key is None:
+            return None
+        return idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, idempotency.sender_of(request.principal), body, now)
 
     def _replayed_submission(self, concern_id: str) -> Response:
         """The answer to a retried submission: its concern as it is now, with a new receipt token
@@ -160,7 +160,7 @@ class ConcernsService(PlatformEndpoints):
             headers={
                 **access.etag(concern.version),
                 "Location": f"/concerns/{concern.id}",
-                "Idempotent-Replayed": "true",
+                idempotency.REPLAYED_HEADER: "true",
             },
         )
 
@@ -340,7 +340,7 @@ class ConcernsService(PlatformEndpoints):
     def check_overdue(self) -> int:
         """Flag concerns past their time to acknowledge (emits beat.concern.overdue once each);
         forget submission keys older than a day."""
-        submission_keys.forget_expired(self.db, self.clock.now())
+        idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return commands.mark_overdue(self.db, self.clock.now(), self.outbox.add)
 
     # --- the public ----------------------------------------------------------------------

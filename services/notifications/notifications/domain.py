@@ -261,6 +261,12 @@ def sms_keyword(session: Session, secret: str, phone: str, word: str, now: datet
 # --- broadcasts ------------------------------------------------------------------------------------
 
 
+def get_broadcast(session: Session, broadcast_id: str) -> Broadcast:
+    found = session.get(Broadcast, broadcast_id)
+    assert found is not None, "an idempotency key names a broadcast that is gone"
+    return found
+
+
 def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: str, now: datetime) -> Broadcast:
     """An officer's alert or meeting announcement to a beat's subscribers."""
     kind = body["kind"]

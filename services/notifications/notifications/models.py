@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beat_shared.db import BigId, UtcDateTime, add_platform_tables
+from beat_shared.idempotency import add_idempotency_table
 
 
 def new_id() -> str:
@@ -45,6 +46,7 @@ class Base(DeclarativeBase):
 
 
 add_platform_tables(Base.metadata)
+IDEMPOTENCY_KEYS = add_idempotency_table(Base.metadata)  # broadcasts
 
 
 class Recipient(Base):

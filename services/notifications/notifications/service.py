@@ -18,10 +18,11 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
+from beat_shared import idempotency
 from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database, ExcInfo
-from beat_shared.entrypoints import TransactionalTimer, rpc
+from beat_shared.entrypoints import TransactionalTimer, rpc, timer
 from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
@@ -32,7 +33,7 @@ from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
 from notifications.dispatcher import Dispatcher
 from notifications.metrics import refresh_status_gauge
-from notifications.models import Base, Message
+from notifications.models import IDEMPOTENCY_KEYS, Base, Message
 from notifications.preferences import LANGUAGES, normalise_phone
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer
 from notifications.resolver import ResolutionError, RpcResolver
@@ -440,6 +441,8 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.BroadcastView,
         status=201,
         tags=["broadcasts"],
+        headers=idempotency.HEADER_DOC,
+        responses=idempotency.RESPONSES_DOC,
     )
     def broadcast(self, request: Request, beat_code: str) -> Response:
         if not schemas.BEAT_CODE.regex.match(beat_code):
@@ -447,11 +450,27 @@ class NotificationsService(PlatformEndpoints):
         body = read_json(request, schemas.BroadcastInput())
         if request.principal.role == "officer":
             self._require_assignment(request.principal.subject, beat_code)
-        record = domain.broadcast(self.db, beat_code, body, request.principal.subject, self.clock.now())
+        now = self.clock.now()
+        key = request.headers.get(idempotency.HEADER)
+        sender = idempotency.sender_of(request.principal)
+        claimed = None
+        if key is not None:  # a retried alert must not reach the beat twice
+            claimed = idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, sender, {"beat": beat_code, **body}, now)
+        if claimed is not None and claimed.resource_id is not None:
+            record, replayed = domain.get_broadcast(self.db, claimed.resource_id), {idempotency.REPLAYED_HEADER: "true"}
+        else:
+            record, replayed = domain.broadcast(self.db, beat_code, body, request.principal.subject, now), {}
+            if claimed is not None:
+                idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, record.id)
         subscribers = len(domain.beat_subscribers(self.db, beat_code))
         return json_response(
-            {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201
+            {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201, replayed
         )
+
+    @timer(interval=3600)
+    def forget_idempotency_keys(self) -> int:
+        """Broadcasts' Idempotency-Keys are kept a day."""
+        return idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
 
     def _require_known_beat(self, beat_code: str) -> None:
         """Concerns owns the beats. When it cannot say, the subscription is kept: following an

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from beat_shared.db import BigId, add_platform_tables
+from beat_shared.idempotency import add_idempotency_table
 
 UUID_LENGTH = 36
 Timestamp = DateTime(timezone=True)
@@ -33,6 +34,7 @@ class Base(DeclarativeBase):
 
 
 add_platform_tables(Base.metadata)
+IDEMPOTENCY_KEYS = add_idempotency_table(Base.metadata)  # new referrals
 
 
 # --- directory (HSDS 3.0) -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Request, Response
 
+from beat_shared import idempotency
 from beat_shared.auth import Principal
 from beat_shared.clock import ClockProvider
 from beat_shared.contracts import CloudEvent
@@ -31,6 +32,7 @@ from referrals.domain import Actor, Context
 from referrals.hsds.transfer import export_directory, import_directory
 from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
 from referrals.models import (
+    IDEMPOTENCY_KEYS,
     AuditEntry,
     Base,
     Organization,
@@ -426,11 +428,24 @@ class ReferralsService(PlatformEndpoints):
         response_schema=ReferralOutput,
         status=201,
         tags=REFERRALS,
+        headers=idempotency.HEADER_DOC,
+        responses=idempotency.RESPONSES_DOC,
     )
     def create_referral(self, request: Request) -> Response:
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         context = self._context(request.principal)
-        referral = domain.create_referral(context, read_json(request, ReferralInput()))
+        body = read_json(request, ReferralInput())
+        key = request.headers.get(idempotency.HEADER)
+        claimed = None
+        if key is not None:
+            sender = idempotency.sender_of(request.principal)
+            claimed = idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, sender, body, context.now)
+        if claimed is not None and claimed.resource_id is not None:
+            referral = domain.get_referral(context, claimed.resource_id)
+            return json_response(domain.referral_view(context, referral), 201, {idempotency.REPLAYED_HEADER: "true"})
+        referral = domain.create_referral(context, body)
+        if claimed is not None:
+            idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, referral.id)
         return json_response(domain.referral_view(context, referral), status=201)
 
     @http(
@@ -735,8 +750,10 @@ class ReferralsService(PlatformEndpoints):
 
     @timer(interval=3600)
     def erase_expired_personal_data(self) -> int:
-        """Retention: erase client details of referrals closed longer than the retention period."""
+        """Retention: erase client details of referrals closed longer than the retention period,
+        and forget Idempotency-Keys older than a day."""
         erased = domain.erase_personal_data(self._context())
+        idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return erased
 
     @rpc

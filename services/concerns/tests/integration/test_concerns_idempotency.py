@@ -28,7 +28,7 @@ def test_a_retry_with_the_same_key_answers_with_the_same_concern(web_session, se
     assert new_token != old_token
     assert web_session.get(f"/receipts/{new_token}").status_code == 200
     assert web_session.get(f"/receipts/{old_token}").status_code == 404
-    assert db_count("submission_keys", f"WHERE key_hash LIKE '%{KEY}%' OR request_hash LIKE '%{KEY}%'") == 0
+    assert db_count("idempotency_keys", f"WHERE key_hash LIKE '%{KEY}%' OR request_hash LIKE '%{KEY}%'") == 0
 
     # Without a key, or with another one, the same body is another concern.
     assert post(web_session, body, key=None).status_code == 201
@@ -38,10 +38,10 @@ def test_a_retry_with_the_same_key_answers_with_the_same_concern(web_session, se
     # A day later the key is forgotten (the overdue timer purges keys) and starts afresh.
     clock.advance(hours=23)
     run_timer(service, "check_overdue")
-    assert db_count("submission_keys") == 2
+    assert db_count("idempotency_keys") == 2
     clock.advance(hours=2)
     run_timer(service, "check_overdue")
-    assert db_count("submission_keys") == 0
+    assert db_count("idempotency_keys") == 0
     later = post(web_session, body)
     assert later.status_code == 201 and "Idempotent-Replayed" not in later.headers
     assert db_count("concerns") == 4
@@ -63,7 +63,7 @@ def test_bad_or_reused_keys_are_refused_and_store_nothing(web_session, service, 
         refused = post(web_session, body, key=bad.encode().decode("latin-1"))  # headers travel as Latin-1
         assert refused.status_code == 400, (bad, refused.text)
         assert "Idempotency-Key" in refused.json()["error"]["details"]
-    assert db_count("concerns") == 0 and db_count("submission_keys") == 0
+    assert db_count("concerns") == 0 and db_count("idempotency_keys") == 0
 
     assert post(web_session, body).status_code == 201
     changed = post(web_session, {**body, "description": "Something else entirely, at another time"})
@@ -71,7 +71,7 @@ def test_bad_or_reused_keys_are_refused_and_store_nothing(web_session, service, 
     assert changed.json()["error"]["code"] == "unprocessable"
     invalid = post(web_session, {**body, "category": "no-such-category"}, key="fresh-key-0003")
     assert invalid.status_code == 400
-    assert db_count("concerns") == 1 and db_count("submission_keys") == 1  # the refused key was not kept
+    assert db_count("concerns") == 1 and db_count("idempotency_keys") == 1  # the refused key was not kept
 
 
 def test_concurrent_retries_make_one_concern(web_session, web_config_port, service, db_count):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_hook
 
 from beat_shared.contracts import new_event
 from notifications.models import Message, Notification
@@ -345,3 +346,26 @@ def test_unreachable_owner_service_delays_the_notification(
     clock._now = notification.next_attempt_at
     kit.dispatch(service)
     assert len(smtp_sink.mailbox()) == 1
+
+
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
+def test_a_retried_alert_reaches_the_beat_once(service, smtp_sink, notifications_db, kit, web_session, clock):
+    resident(web_session, kit, timezone="UTC")
+    officer = {**kit.token("officer", "officer-rv01"), "Idempotency-Key": "alert-elm-st-0001"}
+    body = {"kind": "alert", "title": "Car break-ins on Elm St", "body": "Lock your car."}
+    first = web_session.post("/broadcasts/RV-01", json=body, headers=officer)
+    again = web_session.post("/broadcasts/RV-01", json=body, headers=officer)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.json() == first.json()
+    reused = web_session.post("/broadcasts/RV-01", json={**body, "title": "Another alert"}, headers=officer)
+    assert reused.status_code == 422 and reused.json()["error"]["code"] == "unprocessable"
+    elsewhere = web_session.post("/broadcasts/RV-02", json=body, headers=officer)  # same key, another beat
+    assert elsewhere.status_code == 403  # not assigned there: refused before the key is looked at
+    kit.dispatch(service)
+    assert len(smtp_sink.mailbox()) == 1
+    assert len(kit.rows(notifications_db, Notification)) == 1
+
+    clock.advance(hours=25)
+    with entrypoint_hook(service, "forget_idempotency_keys") as forget_keys:
+        assert forget_keys() == 1  # the only key kept: the refused requests stored none

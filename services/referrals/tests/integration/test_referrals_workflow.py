@@ -288,3 +288,18 @@ def test_officer_edits_draft_and_lists_referrals(referrals, web_session):
     listing = web_session.get("/referrals?status=draft", headers=OFFICER).json()
     assert listing["total_items"] == 1 and "client" not in listing["contents"][0]
     assert web_session.get("/referrals?status=nonsense", headers=OFFICER).status_code == 400
+
+
+def test_a_retried_draft_is_the_same_referral(referrals, web_session, db_session):
+    body = {"service_id": PANTRY, "need_category": "food", "urgency": "soon", "beat_code": "RV-01", "client": CLIENT}
+    keyed = {**OFFICER, "Idempotency-Key": "referral-draft-0001"}
+    first = web_session.post("/referrals", json=body, headers=keyed)
+    again = web_session.post("/referrals", json=body, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = web_session.post("/referrals", json={**body, "urgency": "urgent"}, headers=keyed)
+    assert other.status_code == 422
+    bad = web_session.post("/referrals", json=body, headers={**OFFICER, "Idempotency-Key": "tiny"})
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json()["error"]["details"]
+    assert db_session("SELECT count(*) AS n FROM referrals")[0].n == 1

@@ -1,0 +1,57 @@
+"""Idempotency keys on SQLite (the embedded default); PostgreSQL and concurrency are tested
+through the services (concerns, referrals, notifications)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import MetaData, func, select
+
+from beat_shared import idempotency
+from beat_shared.auth import Principal
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.errors import InvalidInput, Unprocessable
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+KEY = "retry-key-0001"
+
+
+@pytest.fixture
+def keyed(tmp_path):
+    metadata = MetaData()
+    table = idempotency.add_idempotency_table(metadata)
+    engine = make_engine(f"sqlite:///{tmp_path}/keys.db", pool_size=1)
+    metadata.create_all(engine)
+    yield engine, table
+    engine.dispose()
+
+
+def test_first_use_claims_then_a_retry_finds_what_it_made(keyed):
+    engine, table = keyed
+    sender = idempotency.sender_of(Principal("ana", "resident"))
+    with unit_of_work(engine) as session:
+        first = idempotency.claim(session, table, KEY, sender, {"a": 1}, NOW)
+        assert first.resource_id is None
+        idempotency.remember(session, table, first, "concern-1")
+    with unit_of_work(engine) as session:
+        assert idempotency.claim(session, table, KEY, sender, {"a": 1}, NOW + timedelta(hours=1)).resource_id == (
+            "concern-1"
+        )
+        # Another sender's identical key is another key.
+        assert idempotency.claim(session, table, KEY, "anonymous", {"a": 1}, NOW).resource_id is None
+        with pytest.raises(Unprocessable):
+            idempotency.claim(session, table, KEY, sender, {"a": 2}, NOW)
+
+
+def test_keys_expire_after_a_day_and_bad_keys_are_refused(keyed):
+    engine, table = keyed
+    with unit_of_work(engine) as session:
+        idempotency.remember(session, table, idempotency.claim(session, table, KEY, "anonymous", {}, NOW), "x")
+    later = NOW + idempotency.KEPT_FOR + timedelta(seconds=1)
+    with unit_of_work(engine) as session:  # expired but not purged: starts afresh
+        assert idempotency.claim(session, table, KEY, "anonymous", {"other": True}, later).resource_id is None
+    with unit_of_work(engine) as session:
+        assert idempotency.forget_expired(session, table, later + idempotency.KEPT_FOR) == 1
+        assert session.scalar(select(func.count()).select_from(table)) == 0
+        for bad in ("short", "x" * 256, "with space", "tab\there"):
+            with pytest.raises(InvalidInput):
+                idempotency.claim(session, table, bad, "anonymous", {}, NOW)
