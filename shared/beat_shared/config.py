@@ -76,7 +76,7 @@ _setting(
     "",
     "Addresses or networks (comma-separated) of reverse proxies, such as the ingress controller, "
     "whose X-Forwarded-For is believed for the client's address (rate limits, open-link device "
-    "limits, logs). Empty: nobody's; the peer address counts.",
+    "limits). Empty: nobody's; the peer address counts.",
 )
 _setting("BEAT_MAX_WORKERS", "10", "Concurrent workers per service (also the AMQP prefetch).")
 _setting("BEAT_JWT_ALGORITHM", "HS256", "JWT signing algorithm: HS256 or RS256.")
