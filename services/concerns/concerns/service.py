@@ -735,6 +735,7 @@ class ConcernsService(PlatformEndpoints):
         auth="none",
         summary="Open311 POST service request (form-encoded)",
         tags=["open311"],
+        headers=idempotency.HEADER_DOC,
     )
     def open311_create(self, request: Request, fmt: str) -> Response:
         fmt = self._fmt(request, fmt)
@@ -748,13 +749,21 @@ class ConcernsService(PlatformEndpoints):
         category = self.db.get(Category, submission.category)
         if category is None or not category.active:
             raise NotFound(f"service_code {submission.category} was not found")
-        result = commands.submit(self.db, self.settings, now, self.outbox.add, submission)
+        claimed = self._claim(request, sorted(form.items(multi=True)), now)
+        headers: dict[str, str] | None = None
+        if claimed is not None and claimed.resource_id is not None:
+            concern_id = claimed.resource_id  # a retry: the same service request, no second concern
+            headers = {idempotency.REPLAYED_HEADER: "true"}
+        else:
+            concern_id = commands.submit(self.db, self.settings, now, self.outbox.add, submission).concern.id
+            if claimed is not None:
+                idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, concern_id)
         answer = {
-            "service_request_id": result.concern.id,
+            "service_request_id": concern_id,
             "service_notice": self.settings.notice(category.acknowledge_hours),
             "account_id": submission.account_id,
         }
-        return open311.render(fmt, "service_requests", [answer])
+        return open311.render(fmt, "service_requests", [answer], headers=headers)
 
     @open311_http(
         "GET", "/open311/v2/requests.<fmt>", auth="none", summary="Open311 GET service requests", tags=["open311"]

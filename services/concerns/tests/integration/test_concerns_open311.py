@@ -234,3 +234,18 @@ def test_open311_posts_are_rate_limited_per_address(make_service, web_session):
     assert post_form(web_session).status_code == 200
     limited = post_form(web_session)
     assert xml_errors(limited, 429)[0][0] == 429 and limited.headers["Retry-After"] == "600"
+
+
+def test_a_retried_open311_post_is_the_same_service_request(service, web_session, db_count):
+    lat, long = POINTS["RV-02"]
+    form = {"api_key": API_KEY, "service_code": "noise", "lat": lat, "long": long, "description": "Generator at night"}
+    keyed = {**FORM, "Idempotency-Key": "open311-retry-0001"}
+    first = web_session.post("/open311/v2/requests.json", data=urlencode(form), headers=keyed)
+    again = web_session.post("/open311/v2/requests.json", data=urlencode(form), headers=keyed)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+    assert again.json() == first.json()
+    other = {**form, "description": "Something else"}
+    reused = web_session.post("/open311/v2/requests.xml", data=urlencode(other), headers=keyed)
+    assert xml_errors(reused, 422)[0][0] == 422  # in the spec's error shape
+    assert db_count("concerns") == 1
