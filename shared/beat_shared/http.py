@@ -79,6 +79,12 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+def ndjson_response(items: Iterable[Any]) -> Response:
+    """Newline-delimited JSON (application/x-ndjson): one object a line, e.g. a whole list unpaged."""
+    body = "".join(json.dumps(item, default=_json_default) + "\n" for item in items)
+    return Response(body, status=200, content_type="application/x-ndjson")
+
+
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
         json.dumps(payload, default=_json_default),

@@ -203,12 +203,38 @@ class HsdsDocument(Schema):
     services = fields.List(fields.Dict())
 
 
-class ServicesQuery(Query):
+class ListQuery(Query):
+    """What every HSDS list takes: `format=ndjson` streams every result, one JSON object a line, unpaged."""
+
     search = fields.String(validate=validate.Length(max=200))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "ndjson")))
+
+
+class ServicesQuery(ListQuery):
     taxonomy_term_id = fields.String()
     taxonomy_id = fields.String()
     organization_id = fields.String()
     modified_after = UtcDateTime(default_timezone=UTC)
+    minimal = fields.Boolean(load_default=False)  # just id and last_modified, for syncing a copy
+    full = fields.Boolean(load_default=False)  # fully nested services
+
+
+class OrganizationsQuery(ListQuery):
+    full_service = fields.Boolean(load_default=False)  # each organization with its services, fully nested
+    full = fields.Boolean(load_default=False)
+
+
+class TaxonomyTermsQuery(ListQuery):
+    taxonomy_id = fields.String()
+    parent_id = fields.String()
+    top_only = fields.Boolean(load_default=False)  # terms without a parent
+
+
+class ServiceAtLocationsQuery(ListQuery):
+    service_id = fields.String()
+    location_id = fields.String()
+    organization_id = fields.String()
+    taxonomy_term_id = fields.String()
 
 
 class MatchQuery(Query):

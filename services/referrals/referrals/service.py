@@ -8,6 +8,7 @@ notifications service uses to reach agencies.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from nameko.dependency_providers import Config
@@ -23,7 +24,7 @@ from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
-from beat_shared.http import http, json_response, page_body, page_request, read_json
+from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
@@ -49,21 +50,25 @@ from referrals.schemas import (
     ConsentInput,
     DeclineInput,
     HsdsDocument,
+    ListQuery,
     LocationInput,
     MatchQuery,
     NoteInput,
     OrganizationInput,
+    OrganizationsQuery,
     OutcomeInput,
     ReferralInput,
     ReferralOutput,
     ReferralPatch,
     ReferralsQuery,
     ReportQuery,
+    ServiceAtLocationsQuery,
     ServiceInput,
     ServicesQuery,
     StatusInput,
     TaxonomyInput,
     TaxonomyTermInput,
+    TaxonomyTermsQuery,
     WebhookInput,
     WebhookOutput,
     WithdrawInput,
@@ -109,20 +114,34 @@ class ReferralsService(PlatformEndpoints):
             }
         )
 
+    def _listing(
+        self, request: Request, criteria: dict[str, Any], query: Any, order: tuple[Any, ...], render: Any
+    ) -> Response:
+        """A page of `query` in the HSDS paging shape, or with `format=ndjson` every row, one a line."""
+        if criteria["format"] == "ndjson":
+            return ndjson_response(render(row) for row in self.db.scalars(query.order_by(*order)).unique())
+        page = page_request(request.args)
+        rows, total = directory.page_of(self.db, query, page.offset, page.size, *order)
+        return json_response(page_body([render(row) for row in rows], total, page))
+
     @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY)
     def list_services(self, request: Request) -> Response:
         """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
-        `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`."""
+        `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`.
+        `full=true` nests everything; `minimal=true` gives only `id` and `last_modified`."""
         criteria = ServicesQuery().load(request.args.to_dict())
-        page = page_request(request.args)
         query = directory.services_query(
             directory.ServiceFilter(
                 **{key: criteria.get(key) for key in ("search", "taxonomy_term_id", "taxonomy_id", "organization_id")},
                 modified_after=_aware(criteria.get("modified_after")),
             )
-        ).options(*directory.service_options())
-        services, total = directory.page_of(self.db, query, page.offset, page.size, Service.name, Service.id)
-        return json_response(page_body([hsds.service_dict(s, full=False) for s in services], total, page))
+        )
+        if criteria["minimal"]:
+            render = _minimal_service
+        else:
+            query = query.options(*directory.service_options())
+            render = partial(hsds.service_dict, full=criteria["full"])
+        return self._listing(request, criteria, query, (Service.name, Service.id), render)
 
     @http("GET", "/services/<service_id>", auth="none", summary="A fully nested service", tags=DIRECTORY)
     def get_service(self, request: Request, service_id: str) -> Response:
@@ -133,17 +152,18 @@ class ReferralsService(PlatformEndpoints):
         "/organizations",
         auth="none",
         summary="Organizations (agencies)",
-        query_schema=ServicesQuery,
+        query_schema=OrganizationsQuery,
         tags=DIRECTORY,
     )
     def list_organizations(self, request: Request) -> Response:
-        page = page_request(request.args)
+        """`full_service=true` (or `full=true`) nests each organization's services."""
+        criteria = OrganizationsQuery().load(request.args.to_dict())
         query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
-        search = request.args.get("search")
-        if search:
-            query = query.where(Organization.name.ilike(f"%{search}%"))
-        organizations, total = directory.page_of(self.db, query, page.offset, page.size, Organization.name)
-        return json_response(page_body([hsds.organization_dict(o) for o in organizations], total, page))
+        if criteria.get("search"):
+            query = query.where(Organization.name.ilike(f"%{criteria['search']}%"))
+        nested = criteria["full_service"] or criteria["full"]
+        render = partial(hsds.organization_dict, with_services=nested)
+        return self._listing(request, criteria, query, (Organization.name, Organization.id), render)
 
     @http(
         "GET",
@@ -156,11 +176,13 @@ class ReferralsService(PlatformEndpoints):
         organization = directory.get_organization(self.db, organization_id)
         return json_response(hsds.organization_dict(organization, with_services=True))
 
-    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", tags=DIRECTORY)
+    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", query_schema=ListQuery, tags=DIRECTORY)
     def list_taxonomies(self, request: Request) -> Response:
-        page = page_request(request.args)
-        rows, total = directory.page_of(self.db, select(Taxonomy), page.offset, page.size, Taxonomy.name)
-        return json_response(page_body([hsds.taxonomy_dict(t) for t in rows], total, page))
+        criteria = ListQuery().load(request.args.to_dict())
+        query = select(Taxonomy)
+        if criteria.get("search"):
+            query = query.where(Taxonomy.name.ilike(f"%{criteria['search']}%"))
+        return self._listing(request, criteria, query, (Taxonomy.name, Taxonomy.id), hsds.taxonomy_dict)
 
     @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY)
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
@@ -169,18 +191,26 @@ class ReferralsService(PlatformEndpoints):
             raise NotFound(f"taxonomy {taxonomy_id} does not exist")
         return json_response(hsds.taxonomy_dict(taxonomy))
 
-    @http("GET", "/taxonomy_terms", auth="none", summary="Taxonomy terms (need categories)", tags=DIRECTORY)
+    @http(
+        "GET",
+        "/taxonomy_terms",
+        auth="none",
+        summary="Taxonomy terms (need categories)",
+        query_schema=TaxonomyTermsQuery,
+        tags=DIRECTORY,
+    )
     def list_taxonomy_terms(self, request: Request) -> Response:
-        """Filter by `taxonomy_id`, `parent_id` or `search`."""
-        page = page_request(request.args)
+        """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
+        criteria = TaxonomyTermsQuery().load(request.args.to_dict())
         query = select(TaxonomyTerm).options(selectinload(TaxonomyTerm.taxonomy))
         for field in ("taxonomy_id", "parent_id"):
-            if request.args.get(field):
-                query = query.where(getattr(TaxonomyTerm, field) == request.args[field])
-        if request.args.get("search"):
-            query = query.where(TaxonomyTerm.name.ilike(f"%{request.args['search']}%"))
-        rows, total = directory.page_of(self.db, query, page.offset, page.size, TaxonomyTerm.code)
-        return json_response(page_body([hsds.term_dict(t) for t in rows], total, page))
+            if criteria.get(field):
+                query = query.where(getattr(TaxonomyTerm, field) == criteria[field])
+        if criteria["top_only"]:
+            query = query.where(TaxonomyTerm.parent_id.is_(None))
+        if criteria.get("search"):
+            query = query.where(TaxonomyTerm.name.ilike(f"%{criteria['search']}%"))
+        return self._listing(request, criteria, query, (TaxonomyTerm.code, TaxonomyTerm.id), hsds.term_dict)
 
     @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY)
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
@@ -189,29 +219,33 @@ class ReferralsService(PlatformEndpoints):
             raise NotFound(f"taxonomy term {term_id} does not exist")
         return json_response(hsds.term_dict(term))
 
-    @http("GET", "/service_at_locations", auth="none", summary="Services at their locations", tags=DIRECTORY)
+    @http(
+        "GET",
+        "/service_at_locations",
+        auth="none",
+        summary="Services at their locations",
+        query_schema=ServiceAtLocationsQuery,
+        tags=DIRECTORY,
+    )
     def list_service_at_locations(self, request: Request) -> Response:
-        """Filter by `service_id`, `location_id`, `organization_id` or `taxonomy_term_id`."""
-        page = page_request(request.args)
+        """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
+        criteria = ServiceAtLocationsQuery().load(request.args.to_dict())
         query = select(ServiceAtLocation).join(Service)
         for field in ("service_id", "location_id"):
-            if request.args.get(field):
-                query = query.where(getattr(ServiceAtLocation, field) == request.args[field])
-        if request.args.get("organization_id"):
-            query = query.where(Service.organization_id == request.args["organization_id"])
-        if request.args.get("taxonomy_term_id"):
-            services = directory.services_query(
-                directory.ServiceFilter(taxonomy_term_id=request.args["taxonomy_term_id"])
-            )
+            if criteria.get(field):
+                query = query.where(getattr(ServiceAtLocation, field) == criteria[field])
+        if criteria.get("organization_id"):
+            query = query.where(Service.organization_id == criteria["organization_id"])
+        if criteria.get("taxonomy_term_id") or criteria.get("search"):
+            wanted = {key: criteria.get(key) for key in ("search", "taxonomy_term_id")}
+            services = directory.services_query(directory.ServiceFilter(**wanted))
             query = query.where(Service.id.in_(services.with_only_columns(Service.id)))
         query = query.options(
             selectinload(ServiceAtLocation.location),
             selectinload(ServiceAtLocation.service).options(*directory.service_options()),
         )
-        rows, total = directory.page_of(self.db, query, page.offset, page.size, ServiceAtLocation.id)
-        return json_response(
-            page_body([hsds.service_at_location_dict(r, with_service=True) for r in rows], total, page)
-        )
+        render = partial(hsds.service_at_location_dict, with_service=True)
+        return self._listing(request, criteria, query, (ServiceAtLocation.id,), render)
 
     @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY)
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
@@ -797,6 +831,10 @@ def _actor(principal: Principal) -> Actor:
 def _own_agency(principal: Principal, agency_id: str) -> None:
     if principal.role == "agency" and principal.agency_id != agency_id:
         raise PermissionDenied("agency users manage only their own agency's webhooks")
+
+
+def _minimal_service(service: Service) -> dict[str, Any]:
+    return {"id": service.id, "last_modified": service.last_modified}
 
 
 def _aware(moment: datetime | None) -> datetime | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from referrals_testkit import ADMIN, OFFICER, PANTRY, START, auth
 
 from referrals.hsds import schema_errors
@@ -48,6 +50,43 @@ def test_service_filters(referrals, web_session):
     assert web_session.get("/services?modified_after=2000-01-01T00:00:00Z").json()["total_items"] == 19
     bad = web_session.get("/services?modified_after=yesterday")
     assert bad.status_code == 400 and "modified_after" in bad.json()["error"]["details"]
+
+
+def test_hsds_list_options_minimal_full_top_only_and_ndjson(referrals, web_session):
+    minimal = web_session.get("/services?minimal=true&per_page=100").json()
+    assert minimal["total_items"] == 19
+    assert all(set(item) == {"id", "last_modified"} for item in minimal["contents"])
+    default = web_session.get("/services?per_page=1").json()["contents"][0]
+    full = web_session.get("/services?full=true&per_page=1").json()["contents"][0]
+    assert "schedules" not in default and "service_at_locations" not in default
+    assert full["id"] == default["id"] and full["schedules"] and full["service_at_locations"]
+    assert schema_errors("service", full) == {}
+
+    nested = web_session.get("/organizations?full_service=true&search=Food").json()["contents"]
+    assert nested and all("services" in organization for organization in nested)
+    assert all("services" not in organization for organization in web_session.get("/organizations").json()["contents"])
+    assert web_session.get("/organizations?full=true").json()["contents"][0]["services"] is not None
+
+    food = next(t for t in web_session.get("/taxonomy_terms").json()["contents"] if t["code"] == "food")
+    child = {"code": "food_pantries", "name": "Pantries", "description": "Food pantries", "parent_id": food["id"]}
+    assert web_session.post("/taxonomy_terms", json=child, headers=ADMIN).status_code == 201
+    top = web_session.get("/taxonomy_terms?top_only=true").json()
+    assert top["total_items"] == 7 and web_session.get("/taxonomy_terms").json()["total_items"] == 8
+    assert all(term.get("parent_id") is None for term in top["contents"])
+
+    streamed = web_session.get("/services?format=ndjson&organization_id=" + full["organization_id"])
+    assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in streamed.text.splitlines()]
+    paged = web_session.get("/services?organization_id=" + full["organization_id"]).json()
+    assert [item["id"] for item in lines] == [item["id"] for item in paged["contents"]]
+    everything = web_session.get("/service_at_locations?format=ndjson").text.splitlines()
+    assert len(everything) == web_session.get("/service_at_locations").json()["total_items"]
+
+    bad_options = ["/services?minimal=perhaps", "/services?format=xml", "/taxonomy_terms?top_only=2"]
+    for bad in [*bad_options, "/organizations?full=x"]:
+        answer = web_session.get(bad)
+        assert answer.status_code == 400, bad
+        assert answer.json()["error"]["code"] == "invalid_input"
 
 
 def test_fully_nested_service_and_organization_validate(referrals, web_session):
