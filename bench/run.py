@@ -24,7 +24,12 @@ from common import LOGS, RESULTS, fmt_number, machine
 BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("relay", "relay.py", [], ["--events", "5000", "--repeat", "1"]),
     ("intake", "intake.py", [], ["--seconds", "4", "--repeat", "1", "--memory-seconds", "4"]),
-    ("pipeline", "pipeline.py", [], ["--seconds", "10", "--repeat", "1", "--light-seconds", "5"]),
+    (
+        "pipeline",
+        "pipeline.py",
+        [],
+        ["--seconds", "10", "--repeat", "1", "--light-seconds", "5", "--steps", "20", "--step-seconds", "5"],
+    ),
     ("surveys", "survey_results.py", [], ["--responses", "100000", "--repeat", "3"]),
     ("scaleout", "scaleout.py", [], ["--events", "300", "--repeat", "1"]),
 ]
