@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Column, Index, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Request
 
 from beat_shared.auth import Principal
 from beat_shared.db import UtcDateTime
@@ -84,6 +85,14 @@ def claim(session: Session, table: Table, key: str, sender: str, body: Any, now:
     except IntegrityError:
         raise Conflict(f"a request with this {HEADER} is in progress; retry for its answer") from None
     return Claim(key_hash, None)
+
+
+def claim_request(session: Session, table: Table, request: Request, body: Any, now: datetime) -> Claim | None:
+    """`claim` for an HTTP request that carries the header (None when it does not)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    return claim(session, table, key, sender_of(getattr(request, "principal", None)), body, now)
 
 
 def remember(session: Session, table: Table, claimed: Claim, resource_id: str) -> None:

@@ -62,3 +62,21 @@ def drop_platform_tables_v1() -> None:
 
     op.drop_table("processed_events")
     op.drop_table("outbox")
+
+
+def create_idempotency_table_v1() -> None:
+    """Create version 1 of the idempotency_keys table (beat_shared.idempotency)."""
+    from alembic import op
+
+    from beat_shared.idempotency import add_idempotency_table
+
+    metadata = MetaData()
+    add_idempotency_table(metadata)
+    metadata.create_all(op.get_bind())
+
+
+def drop_idempotency_table_v1() -> None:
+    from alembic import op
+
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")

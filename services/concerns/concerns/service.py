@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -120,7 +119,7 @@ class ConcernsService(PlatformEndpoints):
             contact_preference=contact.get("preference"),
             reporter_subject=principal.subject if principal and principal.role == "resident" else None,
         )
-        claimed = self._claim(request, body, now)
+        claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, body, now)
         if claimed is not None and claimed.resource_id is not None:
             return self._replayed_submission(claimed.resource_id)
         result = commands.submit(self.db, self.settings, now, self.outbox.add, submission)
@@ -137,12 +136,6 @@ class ConcernsService(PlatformEndpoints):
             status=201,
             headers={**access.etag(result.concern.version), "Location": f"/concerns/{result.concern.id}"},
         )
-
-    def _claim(self, request: Request, body: Any, now: datetime) -> idempotency.Claim | None:
-        key = request.headers.get(idempotency.HEADER)
-        if key is None:
-            return None
-        return idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, idempotency.sender_of(request.principal), body, now)
 
     def _replayed_submission(self, concern_id: str) -> Response:
         """The answer to a retried submission: its concern as it is now, with a new receipt token
@@ -749,7 +742,7 @@ class ConcernsService(PlatformEndpoints):
         category = self.db.get(Category, submission.category)
         if category is None or not category.active:
             raise NotFound(f"service_code {submission.category} was not found")
-        claimed = self._claim(request, sorted(form.items(multi=True)), now)
+        claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, sorted(form.items(multi=True)), now)
         headers: dict[str, str] | None = None
         if claimed is not None and claimed.resource_id is not None:
             concern_id = claimed.resource_id  # a retry: the same service request, no second concern

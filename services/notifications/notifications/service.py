@@ -451,11 +451,8 @@ class NotificationsService(PlatformEndpoints):
         if request.principal.role == "officer":
             self._require_assignment(request.principal.subject, beat_code)
         now = self.clock.now()
-        key = request.headers.get(idempotency.HEADER)
-        sender = idempotency.sender_of(request.principal)
-        claimed = None
-        if key is not None:  # a retried alert must not reach the beat twice
-            claimed = idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, sender, {"beat": beat_code, **body}, now)
+        # A retried alert must not reach the beat twice.
+        claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, {"beat": beat_code, **body}, now)
         if claimed is not None and claimed.resource_id is not None:
             record, replayed = domain.get_broadcast(self.db, claimed.resource_id), {idempotency.REPLAYED_HEADER: "true"}
         else:

@@ -469,11 +469,7 @@ class ReferralsService(PlatformEndpoints):
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         context = self._context(request.principal)
         body = read_json(request, ReferralInput())
-        key = request.headers.get(idempotency.HEADER)
-        claimed = None
-        if key is not None:
-            sender = idempotency.sender_of(request.principal)
-            claimed = idempotency.claim(self.db, IDEMPOTENCY_KEYS, key, sender, body, context.now)
+        claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, body, context.now)
         if claimed is not None and claimed.resource_id is not None:
             referral = domain.get_referral(context, claimed.resource_id)
             return json_response(domain.referral_view(context, referral), 201, {idempotency.REPLAYED_HEADER: "true"})
