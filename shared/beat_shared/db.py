@@ -141,6 +141,17 @@ def adding_upsert(session: Session, model: Any, rows: list[dict[str, Any]], coun
     )
 
 
+def insert_unless_exists(session: Session, model: Any, row: dict[str, Any]) -> bool:
+    """INSERT the row unless it would break a unique constraint; True if it was inserted.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING) on PostgreSQL and SQLite, in place of
+    "look, then insert in a savepoint and catch the IntegrityError" (four round trips).
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(row).on_conflict_do_nothing()
+    return session.execute(statement).rowcount == 1
+
+
 def add_platform_tables(metadata: MetaData) -> None:
     """Declare the outbox and processed-events tables on a service's metadata."""
     Table(

@@ -5,7 +5,8 @@ Usage: python -m beat_shared.smtp_sink PORT DIRECTORY
 Every accepted transaction is written to DIRECTORY/received/; DIRECTORY/mailbox/ keeps
 one copy per Message-ID (what a mail store that de-duplicates on Message-ID shows).
 DIRECTORY/mode, read for each message, says how to answer: ok (250), 451, 550, or
-hold (store, then wait for DIRECTORY/release before answering 250).
+hold (store, then wait for DIRECTORY/release before answering 250). DIRECTORY/peers.log gets
+the client's port for every accepted message: one port per SMTP connection.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Sink:
         content = envelope.original_content or envelope.content
         stamp = f"{time.time_ns()}"
         (self.directory / "received" / f"{stamp}.eml").write_bytes(content)
+        with (self.directory / "peers.log").open("a") as peers:  # which connection carried it
+            peers.write(f"{session.peer[1]}\n")
         message_id = message_from_bytes(content).get("Message-ID", stamp)
         key = hashlib.sha256(message_id.encode()).hexdigest()[:24]
         target = self.directory / "mailbox" / f"{key}.eml"

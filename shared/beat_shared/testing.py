@@ -73,6 +73,11 @@ class SmtpSink:
         """One per Message-ID."""
         return self._read("mailbox")
 
+    def connections(self) -> int:
+        """How many SMTP connections carried the accepted messages."""
+        path = self.directory / "peers.log"
+        return len(set(path.read_text().split())) if path.exists() else 0
+
 
 @pytest.fixture(scope="session")
 def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
@@ -93,7 +98,7 @@ def smtp_sink(smtp_server: SmtpSink) -> SmtpSink:
     for folder in ("received", "mailbox"):
         for path in (smtp_server.directory / folder).glob("*.eml"):
             path.unlink()
-    for name in ("release", "mode"):
+    for name in ("release", "mode", "peers.log"):
         (smtp_server.directory / name).unlink(missing_ok=True)
     return smtp_server
 

@@ -219,14 +219,25 @@ class Dispatcher:
         for notification in due:
             notification.next_attempt_at = self.now + timedelta(seconds=EXPANSION_LEASE_SECONDS)
         session.commit()
+        if not due:
+            return 0
         resolved = self._resolve_all(due)
+        # As they are now, in one query; the lease keeps other dispatchers off them meanwhile.
+        latest = {
+            row.id: row
+            for row in session.scalars(
+                select(Notification)
+                .where(Notification.id.in_([notification.id for notification in due]))
+                .execution_options(populate_existing=True)
+            )
+        }
         expanded = 0
         for notification in due:
             targets = resolved[notification.id]
             if isinstance(targets, Exception):
                 self._expansion_failed(notification.id, str(targets))
                 continue
-            current = session.get(Notification, notification.id, populate_existing=True)
+            current = latest.get(notification.id)
             if current is None or current.status != "pending":  # another dispatcher did it
                 session.commit()
                 continue
@@ -352,30 +363,44 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim different rows, no waiting
             )
         )
-        claimed: list[Message] = []
-        for message in candidates:
-            if message.channel == "webhook" and not self._endpoint_open(message):
-                continue
-            result = session.execute(
+        claimable = [m for m in candidates if m.channel != "webhook" or self._endpoint_open(m)]
+        taken = self._mark_sending([message.id for message in claimable])
+        claimed = [message for message in claimable if message.id in taken]
+        for message in claimed:
+            record_transition(message.channel, "sending")
+            self.publish(message, self.now)
+        self._local_details = self._load_local_details(claimed)
+        session.commit()
+        return claimed
+
+    def _mark_sending(self, ids: list[str]) -> set[str]:
+        """One UPDATE for the batch; the status condition skips a row another dispatcher took
+        meanwhile (SQLite has no row locks). Returns the ids taken, their objects reloaded."""
+        if not ids:
+            return set()
+        taken = set(
+            self.session.scalars(
                 update(Message)
-                .where(Message.id == message.id, Message.status == message.status)
+                .where(Message.id.in_(ids), Message.status.in_(("queued", "temporary_failure")))
                 .values(
                     status="sending",
                     attempts=Message.attempts + 1,
                     sending_until=self.now + timedelta(seconds=self.settings.sending_lease_seconds),
                     updated_at=self.now,
                 )
+                .returning(Message.id)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:
-                continue
-            session.refresh(message)
-            record_transition(message.channel, "sending")
-            self.publish(message, self.now)
-            claimed.append(message)
-        self._local_details = self._load_local_details(claimed)
-        session.commit()
-        return claimed
+        )
+        self._reload(taken)
+        return taken
+
+    def _reload(self, ids: set[str] | list[str]) -> dict[str, Message]:
+        """These messages as the database has them now, in one query (objects updated in place)."""
+        if not ids:
+            return {}
+        query = select(Message).where(Message.id.in_(ids)).execution_options(populate_existing=True)
+        return {message.id: message for message in self.session.scalars(query)}
 
     def _endpoint_open(self, message: Message) -> bool:
         state = self.session.get(EndpointState, message.address_ref.get("endpoint_id", ""))
@@ -581,7 +606,10 @@ class Dispatcher:
 
     def _send_all(self, prepared: list[Prepared]) -> list[tuple[Prepared, Outcome]]:
         pool = eventlet.GreenPool(SEND_CONCURRENCY)
-        return list(pool.imap(lambda item: (item, self._send(item)), prepared))
+        try:
+            return list(pool.imap(lambda item: (item, self._send(item)), prepared))
+        finally:
+            self.email.close()  # SMTP connections are reused within a round, not kept between rounds
 
     def _send(self, item: Prepared) -> Outcome:
         if item.outcome is not None:
@@ -606,8 +634,9 @@ class Dispatcher:
 
     def record(self, results: list[tuple[Prepared, Outcome]]) -> None:
         session = self.session
+        current = self._reload([item.message.id for item, _ in results])
         for item, outcome in results:
-            message = session.get(Message, item.message.id, populate_existing=True)
+            message = current.get(item.message.id)
             if message is None or message.status != "sending":
                 continue  # reconciled meanwhile (lease ran out); that round owns it now
             message.sending_until = None

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.contracts.envelope import CloudEvent
+from beat_shared.db import insert_unless_exists
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from notifications.models import (
     Broadcast,
@@ -224,19 +224,9 @@ def beat_subscribers(session: Session, beat_code: str) -> list[str]:
 
 
 def suppress(session: Session, hashed: str, channel: str, topic: str, reason: str, now: datetime) -> None:
-    exists = session.scalar(
-        select(Suppression.id).where(
-            Suppression.address_hash == hashed, Suppression.channel == channel, Suppression.topic == topic
-        )
-    )
-    if exists is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    Suppression(address_hash=hashed, channel=channel, topic=topic, reason=reason, created_at=now)
-                )
-        except IntegrityError:
-            pass  # someone else recorded it at the same moment
+    """Record the suppression (once: a second STOP or a concurrent one changes nothing)."""
+    row = {"address_hash": hashed, "channel": channel, "topic": topic, "reason": reason, "created_at": now}
+    insert_unless_exists(session, Suppression, row)
 
 
 def unsubscribe_by_token(session: Session, secret: str, token: str, everything: bool, now: datetime) -> dict[str, str]:

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression
+from beat_shared.db import insert_unless_exists
+from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression, new_id
 from notifications.preferences import language_of, quiet_until, wants, zone
 from notifications.resolver import Resolver
 from notifications.rules import DEFAULT_CHANNELS
@@ -252,24 +252,9 @@ def _message(
 
 
 def _insert_once(session: Session, message: Message) -> bool:
-    """Insert unless a message with the same (source key, recipient, channel) exists.
-
-    The unique constraint is the guarantee; the savepoint lets a concurrent
-    dispatcher's duplicate fail alone without undoing the rest of the plan.
-    """
-    exists = session.scalar(
-        select(Message.id).where(
-            Message.source_key == message.source_key,
-            Message.recipient_key == message.recipient_key,
-            Message.channel == message.channel,
-        )
-    )
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(message)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """Insert unless a message with the same (source key, recipient, channel) exists: the
+    unique constraint decides, so a concurrent dispatcher's duplicate is simply not added.
+    The message object stays outside the session (it is only read afterwards)."""
+    message.id = new_id()
+    row = {column.key: getattr(message, column.key) for column in Message.__table__.columns}
+    return insert_unless_exists(session, Message, row)

@@ -4,6 +4,7 @@ import itertools
 import socket
 
 from beat_shared.contracts import new_event
+from notifications.dispatcher import SEND_CONCURRENCY
 from notifications.models import DeliveryAttempt, Message, Notification
 from notifications.service import DispatchTimer
 
@@ -108,6 +109,19 @@ def test_a_full_batch_is_followed_by_another_round_at_once(
     timer.wake()  # one wake-up; rounds of two follow each other until the work is done
     kit.wait_for(lambda: len(smtp_sink.mailbox()) == 5, timeout=20, message="all five sent in rounds of two")
     assert {message.status for message in kit.rows(notifications_db, Message)} == {"delivered"}
+
+
+def test_a_round_reuses_its_smtp_connections(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
+    for number in range(SEND_CONCURRENCY + 5):
+        reporter(stand_ins, f"c-many-{number}", language="en", email=f"resident{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-many-{number}"))
+    expected = SEND_CONCURRENCY + 5
+    kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == expected, message="notifications recorded")
+    outcome = kit.dispatch(service)
+    assert outcome["outcomes"] == {"delivered": expected}
+    assert len(smtp_sink.mailbox()) == expected
+    # One connection per concurrent sender at most, each carrying several emails.
+    assert smtp_sink.connections() <= SEND_CONCURRENCY
 
 
 def message_row(kit, url):
