@@ -36,40 +36,36 @@ RETRYABLE = ("temporary_failure", "permanent_failure")
 # --- events → notifications ------------------------------------------------------------------
 
 
-def record_event(session: Session, event: CloudEvent, now: datetime) -> list[Notification]:
-    """Write the notifications an event calls for (no network: the dispatcher expands them)."""
-    return [
+def record_event(session: Session, event: CloudEvent, now: datetime) -> int:
+    """Write the notifications an event calls for (no network: the dispatcher expands them);
+    returns how many were new."""
+    return sum(
         add_notification(session, spec, now, event_id=event.id, event_type=event.type)
         for spec in notifications_for(event)
-    ]
+    )
 
 
 def add_notification(
     session: Session, spec: NotificationSpec, now: datetime, event_id: str | None, event_type: str
-) -> Notification:
-    existing = session.scalar(
-        select(Notification).where(Notification.source_key == spec.source_key, Notification.rule == spec.rule)
-    )
-    if existing is not None:  # e.g. a consent withdrawal published once per agency
-        return existing
-    notification = Notification(
-        source_key=spec.source_key,
-        event_id=event_id,
-        event_type=event_type,
-        rule=spec.rule,
-        topic=spec.topic,
-        template=spec.template,
-        urgent=spec.urgent,
-        audience=spec.audience,
-        context=spec.context,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(notification)
-    session.flush()
-    return notification
+) -> bool:
+    """Add it unless the rule already has one for this source (e.g. a consent withdrawal is
+    published once per agency); True if it was added."""
+    row = {
+        "source_key": spec.source_key,
+        "event_id": event_id,
+        "event_type": event_type,
+        "rule": spec.rule,
+        "topic": spec.topic,
+        "template": spec.template,
+        "urgent": spec.urgent,
+        "audience": spec.audience,
+        "context": spec.context,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return insert_unless_exists(session, Notification, row)
 
 
 # --- the recipient directory -----------------------------------------------------------------
