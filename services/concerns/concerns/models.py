@@ -97,6 +97,7 @@ class Concern(Base):
     __table_args__ = (
         Index("ix_concerns_status_submitted", "status", "submitted_at"),
         Index("ix_concerns_category_submitted", "category_code", "submitted_at"),
+        Index("ix_concerns_category_place", "category_code", "lat", "long"),  # likely duplicates
         Index("ix_concerns_beat_status", "beat_code", "status"),
     )
 

@@ -1,0 +1,57 @@
+"""Likely duplicates on a busy street: the nearest are found however many reports surround them,
+on PostgreSQL and on SQLite (the SQL orders by distance on both)."""
+
+import pytest
+from concerns_testkit import POINTS, START
+
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.migrations import upgrade
+from concerns import commands, store
+from concerns.demo import seed_reference
+from concerns.settings import Settings
+
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def submit_at(session, settings, north_metres: float, category: str = "noise") -> str:
+    lat, long = POINTS["RV-02"]
+    submitted = commands.submit(
+        session,
+        settings,
+        START,
+        lambda *_: None,
+        commands.Submission(category=category, lat=lat + north_metres / METRES_PER_DEGREE_LAT, long=long),
+    )
+    return submitted.concern.id
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def engine(request, concerns_db, tmp_path):
+    if request.param == "postgresql":
+        engine = make_engine(concerns_db)
+    else:
+        url = f"sqlite:///{tmp_path}/concerns.db"
+        upgrade("concerns", url)
+        engine = make_engine(url)
+        with unit_of_work(engine) as session:
+            seed_reference(session, START)
+    yield engine
+    engine.dispose()
+
+
+def test_the_nearest_are_found_behind_a_crowd_of_older_reports(engine):
+    settings = Settings.from_config({})
+    with unit_of_work(engine) as session:
+        crowd = [submit_at(session, settings, 200 + number) for number in range(store.NEAREST_CANDIDATES + 10)]
+        near = [submit_at(session, settings, metres) for metres in (40, 20, 30)]
+        submit_at(session, settings, 10, category="vandalism_graffiti")  # nearer, but another problem
+    with unit_of_work(engine) as session:
+        lat, long = POINTS["RV-02"]
+        candidates = store.duplicate_candidates(session, "noise", lat, long, START, 250, 30)
+        suggested = commands.submit(
+            session, settings, START, lambda *_: None, commands.Submission(category="noise", lat=lat, long=long)
+        ).duplicates
+    assert len(candidates) == store.NEAREST_CANDIDATES
+    assert [candidate.concern_id for candidate in candidates[:3]] == [near[1], near[2], near[0]]
+    assert [s.concern_id for s in suggested] == [near[1], near[2], near[0], crowd[0], crowd[1]]
+    assert [s.distance_metres for s in suggested] == [20, 30, 40, 200, 201]
