@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,10 @@ from eventlet.queue import Empty, Full, LightQueue
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from sqlalchemy import BigInteger, Table, bindparam, func, select, text, update
+from sqlalchemy import event as orm_events
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from beat_shared.amqp import REQUEST_ID_HEADER, ConfirmingPublisher, OutgoingMessage, event_exchange
 from beat_shared.clock import Clock, SystemClock
@@ -38,6 +40,19 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 15.0
 
 
+# Outbox rows wait in `session.info` until the transaction commits, then go in with one
+# multi-row INSERT: a dispatcher round that publishes a hundred status changes makes one
+# round trip for them instead of a hundred.
+_PENDING = "beat_outbox_pending"
+
+
+@dataclass(frozen=True)
+class _PendingRow:
+    table: Table
+    row: dict[str, Any]
+    savepoint: SessionTransaction | None  # the innermost savepoint it was added in, if any
+
+
 def add_to_outbox(
     session: Session,
     table: Table,
@@ -47,22 +62,49 @@ def add_to_outbox(
 ) -> None:
     """Write an event in the session's transaction; it is published only if that commits.
 
+    The row is inserted just before the commit, with the transaction's other events, in the
+    order they were added; a savepoint rolled back takes back the events added inside it.
     `headers` become AMQP message headers (e.g. `x-agency-id`, which routes referral
     events to one agency's queue through a headers exchange).
     """
     request_id = request_id_var.get()
     message_headers = {**(headers or {}), **({REQUEST_ID_HEADER: request_id} if request_id else {})}
-    session.execute(
-        table.insert().values(
-            event_id=event.id,
-            event_type=event.type,
-            subject=event.subject,
-            body=event.to_json(),
-            headers=json.dumps(message_headers),
-            created_at=(clock or SystemClock()).now(),
-        )
-    )
+    row = {
+        "event_id": event.id,
+        "event_type": event.type,
+        "subject": event.subject,
+        "body": event.to_json(),
+        "headers": json.dumps(message_headers),
+        "created_at": (clock or SystemClock()).now(),
+    }
+    if session.get_transaction() is None:
+        session.begin()  # what the first statement would do: a rollback now also forgets this row
+    session.info.setdefault(_PENDING, []).append(_PendingRow(table, row, session.get_nested_transaction()))
     session.info["outbox_written"] = True
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _write_pending_rows(session: Session) -> None:
+    pending: list[_PendingRow] = session.info.pop(_PENDING, [])
+    for table in dict.fromkeys(entry.table for entry in pending):
+        session.execute(table.insert(), [entry.row for entry in pending if entry.table is table])
+
+
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_rows(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_PendingRow] = session.info.get(_PENDING, [])
+    if not previous_transaction.nested:
+        pending.clear()
+        return
+    pending[:] = [entry for entry in pending if not _inside(entry.savepoint, previous_transaction)]
+
+
+def _inside(savepoint: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
+    while savepoint is not None:
+        if savepoint is rolled_back:
+            return True
+        savepoint = savepoint.parent
+    return False
 
 
 class OutboxWriter:

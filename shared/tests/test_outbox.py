@@ -5,9 +5,10 @@ import subprocess
 import pytest
 from kombu import Connection, Queue
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from beat_shared.amqp import event_exchange
-from beat_shared.contracts import new_event
+from beat_shared.contracts import CloudEvent, new_event
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.outbox import add_to_outbox
 from beat_shared.testing import wait_for
@@ -106,3 +107,51 @@ def test_burst_survives_broker_outage_once_each_in_order(ledger, tally, ledger_d
         unpublished = session.scalar(select(func.count()).select_from(table).where(table.c.published_at.is_(None)))
     assert unpublished == 0
     engine.dispose()
+
+
+def _recorded(sequence: int) -> CloudEvent:
+    return new_event("beat.test.entry_recorded", f"s-{sequence}", {"entry_id": sequence, "sequence": sequence})
+
+
+def _outbox_subjects(url: str) -> list[str]:
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        subjects = list(connection.execute(text("SELECT subject FROM outbox ORDER BY id")).scalars())
+    engine.dispose()
+    return subjects
+
+
+def test_a_transactions_events_are_written_at_commit_in_the_order_added(ledger_db):
+    engine = make_engine(ledger_db, pool_size=1)
+    table = LedgerBase.metadata.tables["outbox"]
+    with Session(engine) as session:
+        for sequence in (3, 1, 2):
+            session.add(Entry(subject=f"s-{sequence}", sequence=sequence))
+            add_to_outbox(session, table, _recorded(sequence))
+        session.flush()
+        assert _outbox_subjects(ledger_db) == []  # not before the commit
+        session.commit()
+        add_to_outbox(session, table, _recorded(9))
+        session.rollback()  # a rolled-back transaction's events are forgotten, not carried over
+        add_to_outbox(session, table, _recorded(4))
+        session.commit()
+    engine.dispose()
+    assert _outbox_subjects(ledger_db) == ["s-3", "s-1", "s-2", "s-4"]
+
+
+def test_a_rolled_back_savepoint_takes_back_only_its_own_events(ledger_db):
+    engine = make_engine(ledger_db, pool_size=1)
+    table = LedgerBase.metadata.tables["outbox"]
+    with Session(engine) as session:
+        add_to_outbox(session, table, _recorded(1))
+        with session.begin_nested():
+            add_to_outbox(session, table, _recorded(2))  # kept: its savepoint is released
+        savepoint = session.begin_nested()
+        add_to_outbox(session, table, _recorded(3))
+        with session.begin_nested():
+            add_to_outbox(session, table, _recorded(4))  # inside the savepoint rolled back below
+        savepoint.rollback()
+        add_to_outbox(session, table, _recorded(5))
+        session.commit()
+    engine.dispose()
+    assert _outbox_subjects(ledger_db) == ["s-1", "s-2", "s-5"]
