@@ -30,6 +30,7 @@ import eventlet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from beat_shared.db import insert_unless_exists
 from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
@@ -239,7 +240,6 @@ class Dispatcher:
                 continue
             current = latest.get(notification.id)
             if current is None or current.status != "pending":  # another dispatcher did it
-                session.commit()
                 continue
             if targets is None:
                 targets = local_targets(session, current)
@@ -250,8 +250,8 @@ class Dispatcher:
             current.status = "expanded"
             current.expanded_at = self.now
             current.last_error = "; ".join(plan.skipped)[:2000] or None
-            session.commit()
             expanded += 1
+        session.commit()  # the batch's messages in one transaction: one commit, not one per notification
         return expanded
 
     def _resolve_all(self, due: list[Notification]) -> dict[int, list[Target] | Exception | None]:
@@ -269,7 +269,6 @@ class Dispatcher:
     def _expansion_failed(self, notification_id: int, error: str) -> None:
         notification = self.session.get(Notification, notification_id, populate_existing=True)
         if notification is None or notification.status != "pending":
-            self.session.commit()
             return
         notification.attempts += 1
         notification.last_error = redact(error)
@@ -285,7 +284,6 @@ class Dispatcher:
             )
             notification.next_attempt_at = self.now + timedelta(seconds=delay)
             log.warning("notification %s not expanded yet: %s", notification_id, error)
-        self.session.commit()
 
     # --- 3. daily digests -----------------------------------------------------------------
 
@@ -694,18 +692,15 @@ class Dispatcher:
         )
 
     def _write_inbox(self, message: Message, rendered: Rendered) -> None:
-        exists = self.session.scalar(select(InboxItem.id).where(InboxItem.message_id == message.id))
-        if exists is None:
-            self.session.add(
-                InboxItem(
-                    message_id=message.id,
-                    subject=message.address_ref["subject"],
-                    topic=message.topic,
-                    title=rendered.subject[:300],
-                    body=rendered.text,
-                    created_at=self.now,
-                )
-            )
+        row = {
+            "message_id": message.id,
+            "subject": message.address_ref["subject"],
+            "topic": message.topic,
+            "title": rendered.subject[:300],
+            "body": rendered.text,
+            "created_at": self.now,
+        }
+        insert_unless_exists(self.session, InboxItem, row)  # once per message, even when resent
 
     def _settle_digest(self, digest: Message, status: str) -> None:
         if digest.template != "digest":
