@@ -234,12 +234,12 @@ class Dispatcher:
         }
         expanded = 0
         for notification in due:
-            targets = resolved[notification.id]
-            if isinstance(targets, Exception):
-                self._expansion_failed(notification.id, str(targets))
-                continue
             current = latest.get(notification.id)
             if current is None or current.status != "pending":  # another dispatcher did it
+                continue
+            targets = resolved[notification.id]
+            if isinstance(targets, Exception):
+                self._expansion_failed(current, str(targets))
                 continue
             if targets is None:
                 targets = local_targets(session, current)
@@ -266,10 +266,8 @@ class Dispatcher:
 
         return dict(eventlet.GreenPool(SEND_CONCURRENCY).imap(resolve, due))
 
-    def _expansion_failed(self, notification_id: int, error: str) -> None:
-        notification = self.session.get(Notification, notification_id, populate_existing=True)
-        if notification is None or notification.status != "pending":
-            return
+    def _expansion_failed(self, notification: Notification, error: str) -> None:
+        notification_id = notification.id
         notification.attempts += 1
         notification.last_error = redact(error)
         if notification.attempts >= self.settings.max_attempts:
