@@ -1,10 +1,15 @@
-"""The reference of the intake benchmark: a bare nameko `@http` endpoint returning a constant.
+"""The references of the intake benchmark: what nameko's HTTP path alone costs on this machine.
 
 Started exactly like a Beat service (its own process, eventlet monkey-patched first, nameko's
-runner, the same config: `max_workers`, serializer), but no database, no schema, no auth, no
-outbox: what nameko's HTTP path alone costs on this machine.
+runner, the same config: `max_workers`, serializer), but no schema, no auth, no outbox.
 
-    BENCH_HTTP_ADDRESS=127.0.0.1:8099 .venv/bin/python bench/bare_service.py
+- Without `BENCH_DATABASE_URL`: `POST /concerns` returns a constant (the issue's reference).
+- With `BENCH_DATABASE_URL`: `POST /concerns` parses the JSON body and stores it as one row in
+  its own committed transaction, through `beat_shared.db.make_engine` (the pool and pre-ping Beat
+  uses). That is the floor of any endpoint that durably writes on this stack: one checkout, one
+  ping, BEGIN, one INSERT, COMMIT.
+
+    BENCH_HTTP_ADDRESS=127.0.0.1:8099 [BENCH_DATABASE_URL=postgresql://...] .venv/bin/python bench/bare_service.py
 """
 
 from __future__ import annotations
@@ -17,16 +22,43 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import json  # noqa: E402
 import os  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 from nameko.web.handlers import http  # noqa: E402
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
 import beat_shared.amqp  # noqa: E402, F401 - registers the cloudevents serializer the config accepts
 from beat_shared.config import service_config  # noqa: E402
+from beat_shared.db import make_engine  # noqa: E402
 
 CONSTANT = '{"concern": {"id": "bare", "status": "submitted"}}'
+JSON = {"Content-Type": "application/json"}
+
+WRITES = Table(
+    "bench_writes",
+    MetaData(),
+    Column("id", String(32), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+
+def writes_engine() -> Engine | None:
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if not url:
+        return None
+    engine = make_engine(url)
+    WRITES.metadata.create_all(engine)
+    return engine
+
+
+ENGINE = writes_engine()
 
 
 class BareService:
@@ -34,11 +66,17 @@ class BareService:
 
     @http("POST", "/concerns")
     def submit(self, request: Request) -> tuple[int, dict[str, str], str]:
-        return 201, {"Content-Type": "application/json"}, CONSTANT
+        if ENGINE is not None:
+            body = json.loads(request.get_data())
+            with ENGINE.begin() as connection:
+                connection.execute(
+                    WRITES.insert().values(id=uuid.uuid4().hex, body=json.dumps(body), at=datetime.now(UTC))
+                )
+        return 201, JSON, CONSTANT
 
     @http("GET", "/healthz")
     def healthz(self, request: Request) -> tuple[int, dict[str, str], str]:
-        return 200, {"Content-Type": "application/json"}, '{"status": "ok"}'
+        return 200, JSON, '{"status": "ok"}'
 
 
 if __name__ == "__main__":

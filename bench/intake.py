@@ -4,6 +4,8 @@ Intake: sustained `POST /concerns` per second from concurrent keep-alive clients
 concerns service (PostgreSQL, its outbox relay publishing to RabbitMQ), against a bare nameko
 `@http` endpoint returning a constant (bench/bare_service.py) started the same way, in the same
 run. Then the latency (p50, p99) at half of Beat's best rate, on an open schedule.
+A third process measured alternately with both, the write floor, is the same bare endpoint
+storing each body with one committed INSERT: what any durable write costs on this stack.
 Target: Beat >= 0.5 x bare; p99 < 100 ms at half the maximum rate.
 
 The load generator is wrk (Debian package `wrk`, C, one thread, epoll) with bench/intake.lua
@@ -77,12 +79,16 @@ def start_concerns(sandbox: Sandbox, url: str, extra: dict[str, str] | None = No
     )
 
 
-def start_bare(sandbox: Sandbox) -> Process:
+def start_bare(sandbox: Sandbox, database_url: str | None = None) -> Process:
+    """The bare endpoint; with a database, the write floor (one durable INSERT per request)."""
     from common import free_port
 
     port = free_port()
     command = [sys.executable, str(BENCH / "bare_service.py")]
-    return sandbox.start("bare", command, {"BENCH_HTTP_ADDRESS": f"127.0.0.1:{port}"}, port)
+    environment = {"BENCH_HTTP_ADDRESS": f"127.0.0.1:{port}"}
+    if database_url is not None:
+        environment["BENCH_DATABASE_URL"] = database_url
+    return sandbox.start("write-floor" if database_url else "bare", command, environment, port)
 
 
 def main() -> int:
@@ -96,7 +102,7 @@ def main() -> int:
         print("intake needs wrk: apt-get install -y wrk", file=sys.stderr)
         return 1
 
-    beat_rates, bare_rates = Runs(), Runs()
+    beat_rates, bare_rates, floor_rates = Runs(), Runs(), Runs()
     half_p50, half_p99, half_rate = Runs(higher_is_better=False), Runs(higher_is_better=False), Runs()
     bare_half_p99 = Runs(higher_is_better=False)
     runs: list[dict[str, Any]] = []
@@ -105,14 +111,17 @@ def main() -> int:
         concerns_url = sandbox.service_database("concerns")
         seed_concerns(concerns_url)
         bare = start_bare(sandbox)
+        floor = start_bare(sandbox, sandbox.database("write_floor"))
         concerns = start_concerns(sandbox, concerns_url)
         memory["concerns"] = {"idle": concerns.rss_mb()}
-        for target in (bare, concerns):  # warm up: first requests compile, connect pools, fill caches
+        for target in (bare, floor, concerns):  # warm up: first requests compile, connect pools, fill caches
             wrk(target.url, 3, args.connections)
 
-        # 1. The maximum rate, alternating bare and Beat so that both see the same background noise.
+        # 1. The maximum rate, alternating bare, the write floor and Beat so that all see the same
+        # background noise.
         for _ in range(args.repeat):
-            for name, target, rates in (("bare", bare, bare_rates), ("beat", concerns, beat_rates)):
+            targets = (("bare", bare, bare_rates), ("write floor", floor, floor_rates), ("beat", concerns, beat_rates))
+            for name, target, rates in targets:
                 result = wrk(target.url, args.seconds, args.connections)
                 runs.append({"phase": "max", "target": name, **result})
                 print(
@@ -142,6 +151,7 @@ def main() -> int:
         memory["concerns"]["after_intake"] = concerns.rss_mb()
         memory["bare"] = {"after_intake": bare.rss_mb()}
         sandbox.stop(bare)
+        sandbox.stop(floor)
 
         # 3. Memory of all four services: idle, then after the intake load with all of them up.
         sink, _accepted = sandbox.start_smtp_sink()
@@ -168,6 +178,26 @@ def main() -> int:
             reference=bare_rates.best,
             ratio=ratio,
             spread=f"Beat {beat_rates.spread()}; bare {bare_rates.spread()}",
+        ),
+        Row(
+            "intake: write floor, one durable INSERT per request",
+            floor_rates.best,
+            "req/s",
+            "-",
+            None,
+            reference=bare_rates.best,
+            ratio=floor_rates.best / bare_rates.best,
+            spread=f"floor {floor_rates.spread()}",
+        ),
+        Row(
+            "intake: POST /concerns vs the write floor",
+            beat_rates.best,
+            "req/s",
+            "-",
+            None,
+            reference=floor_rates.best,
+            ratio=beat_rates.best / floor_rates.best,
+            spread="Beat ~9 statements, floor 4 (ping, BEGIN, INSERT, COMMIT)",
         ),
         Row(
             f"intake: p99 at half rate ({half_rate.best:,.0f}/s)",
@@ -207,6 +237,7 @@ def main() -> int:
         "seconds": args.seconds,
         "beat_rate": beat_rates.as_dict(),
         "bare_rate": bare_rates.as_dict(),
+        "write_floor_rate": floor_rates.as_dict(),
         "half_rate_p50_ms": half_p50.as_dict(),
         "half_rate_p99_ms": half_p99.as_dict(),
         "bare_half_rate_p99_ms": bare_half_p99.as_dict(),
