@@ -180,6 +180,11 @@ _setting(
 )
 _setting("NOTIFICATIONS_DISPATCH_SECONDS", "2", "Seconds between dispatcher rounds.")
 _setting("NOTIFICATIONS_BATCH_SIZE", "50", "Messages a dispatcher round claims at most.")
+_setting(
+    "NOTIFICATIONS_DISPATCH_CONCURRENCY",
+    "2",
+    "Dispatcher rounds one replica runs at once (each claims its own batch); 1 runs them one after another.",
+)
 _setting("NOTIFICATIONS_MAX_ATTEMPTS", "9", "Delivery attempts before a message fails permanently (about a day).")
 _setting("NOTIFICATIONS_RETRY_BASE_SECONDS", "60", "First retry delay; each next one is three times longer.")
 _setting("NOTIFICATIONS_RETRY_MAX_SECONDS", "28800", "Longest single retry delay (before jitter).")

@@ -176,7 +176,10 @@ class Dispatcher:
         session = self.session
         stale = list(
             session.scalars(
-                select(Message).where(Message.status == "sending", Message.sending_until < self.now).limit(500)
+                select(Message)
+                .where(Message.status == "sending", Message.sending_until < self.now)
+                .limit(500)
+                .with_for_update(skip_locked=True)  # another round or replica reconciling them has them
             )
         )
         for message in stale:
@@ -293,6 +296,7 @@ class Dispatcher:
                 select(Message)
                 .where(Message.held_for_digest.is_(True), Message.digest_id.is_(None), Message.status == "queued")
                 .order_by(Message.created_at)
+                .with_for_update(skip_locked=True)  # another round or replica gathering them has them
             )
         )
         by_recipient: dict[str, list[Message]] = defaultdict(list)

@@ -13,6 +13,7 @@ from typing import Any
 from weakref import WeakSet
 
 from eventlet.queue import Empty, Full, LightQueue
+from eventlet.semaphore import Semaphore
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
@@ -21,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from beat_shared import idempotency
 from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.contracts.envelope import CloudEvent
-from beat_shared.db import Database, ExcInfo
+from beat_shared.db import Database, ExcInfo, settle_unit_of_work
 from beat_shared.entrypoints import TransactionalTimer, rpc, timer
 from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
 from beat_shared.http import http, json_response, page_body, page_request, read_json
@@ -62,6 +63,11 @@ class DispatchTimer(TransactionalTimer):
     hours, digests), at once when a notification was recorded (`wake`), and again straight
     away while the last round left work behind (a full batch).
 
+    Up to NOTIFICATIONS_DISPATCH_CONCURRENCY rounds run at once: a round spends most of its time
+    waiting (RPC for audiences, SMTP, webhooks, commits), and rounds claim different rows (the
+    same `FOR UPDATE SKIP LOCKED` claims and expansion lease that keep replicas apart), so a
+    second round sends while the first waits.
+
     Without the wake-up a resident's email waited up to a whole interval after its event
     arrived, and a busy service sent at most one batch per interval (bench/pipeline.py).
     """
@@ -69,12 +75,13 @@ class DispatchTimer(TransactionalTimer):
     wake_on_arrival = True  # tests that drive rounds themselves switch it off
 
     def setup(self) -> None:
-        self.interval = Settings.from_config(self.container.config).dispatch_seconds
+        settings = Settings.from_config(self.container.config)
+        self.interval = settings.dispatch_seconds
         self._wakeups: LightQueue = LightQueue(maxsize=1)
-        self._more = False
+        self._lanes = Semaphore(settings.dispatch_concurrency)
 
     def wake(self) -> None:
-        """Start a round now (or right after the current one); wake-ups coalesce."""
+        """Start a round now (or as soon as a lane is free); wake-ups coalesce."""
         if self.wake_on_arrival:
             self._signal()
 
@@ -86,22 +93,27 @@ class DispatchTimer(TransactionalTimer):
     def stop(self) -> None:
         self.should_stop.send(True)
         self._signal()
-        self.gt.wait()
+        self.gt.wait()  # the rounds in flight finish: the container waits for its running workers
 
     def _run(self) -> None:
         while not self.should_stop.ready():
-            if not self._more:
-                with contextlib.suppress(Empty):
-                    self._wakeups.get(timeout=self.interval)
+            # A free lane first, then a wake-up: wake-ups while every lane is busy stay one
+            # pending round (they coalesce), not one round each.
+            self._lanes.acquire()
+            with contextlib.suppress(Empty):
+                self._wakeups.get(timeout=self.interval)
             if self.should_stop.ready():
+                self._lanes.release()
                 break
             self.handle_timer_tick()
-            self.worker_complete.wait()
-            self.worker_complete.reset()
 
     def handle_result(self, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo) -> tuple[Any, ExcInfo]:
-        self._more = exc_info is None and isinstance(result, dict) and bool(result.get("more"))
-        return super().handle_result(worker_ctx, result, exc_info)
+        # As TransactionalTimer, but without nameko's Timer event, which allows one round at a time.
+        exc_info = settle_unit_of_work(worker_ctx, exc_info)
+        self._lanes.release()
+        if exc_info is None and isinstance(result, dict) and result.get("more"):
+            self._signal()
+        return result, exc_info
 
 
 dispatch_timer = DispatchTimer.decorator

@@ -40,6 +40,7 @@ class Settings:
     webhook_allow_private: bool
     dispatch_seconds: float
     batch_size: int
+    dispatch_concurrency: int
     max_attempts: int
     retry_base_seconds: float
     retry_max_seconds: float
@@ -77,6 +78,7 @@ class Settings:
             webhook_allow_private=_flag(read("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE")),
             dispatch_seconds=float(read("NOTIFICATIONS_DISPATCH_SECONDS")),
             batch_size=int(read("NOTIFICATIONS_BATCH_SIZE")),
+            dispatch_concurrency=max(1, int(read("NOTIFICATIONS_DISPATCH_CONCURRENCY"))),
             max_attempts=int(read("NOTIFICATIONS_MAX_ATTEMPTS")),
             retry_base_seconds=float(read("NOTIFICATIONS_RETRY_BASE_SECONDS")),
             retry_max_seconds=float(read("NOTIFICATIONS_RETRY_MAX_SECONDS")),

@@ -111,6 +111,36 @@ def test_a_full_batch_is_followed_by_another_round_at_once(
     assert {message.status for message in kit.rows(notifications_db, Message)} == {"delivered"}
 
 
+def test_concurrent_rounds_send_each_email_once(
+    start_service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
+):
+    # Three rounds at once, two messages each: they claim different rows, nothing goes twice.
+    start_service(
+        dispatch_on_arrival=True,
+        NOTIFICATIONS_DISPATCH_SECONDS="3600",
+        NOTIFICATIONS_BATCH_SIZE="2",
+        NOTIFICATIONS_DISPATCH_CONCURRENCY="3",
+    )
+    count = 14
+    for number in range(count):
+        reporter(stand_ins, f"c-lane-{number}", language="en", email=f"lane{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-lane-{number}"))
+    kit.wait_for(lambda: len(smtp_sink.received()) >= count, timeout=30, message="every email sent")
+    kit.wait_for(
+        lambda: {message.status for message in kit.rows(notifications_db, Message)} == {"delivered"},
+        timeout=10,
+        message="every message recorded as delivered",
+    )
+    received = smtp_sink.received()
+    assert len(received) == count  # every SMTP transaction: no email went out twice
+    assert sorted(email["To"] for email in received) == sorted(f"lane{number}@example.org" for number in range(count))
+    assert len({email["Message-ID"] for email in received}) == count
+    assert {attempt.message_id for attempt in kit.rows(notifications_db, DeliveryAttempt)} == {
+        message.id for message in kit.rows(notifications_db, Message)
+    }
+    assert len(kit.rows(notifications_db, DeliveryAttempt)) == count  # one attempt each
+
+
 def test_a_round_reuses_its_smtp_connections(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
     for number in range(SEND_CONCURRENCY + 5):
         reporter(stand_ins, f"c-many-{number}", language="en", email=f"resident{number}@example.org")

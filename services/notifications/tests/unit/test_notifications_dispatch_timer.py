@@ -1,0 +1,99 @@
+"""The dispatcher's timer runs up to NOTIFICATIONS_DISPATCH_CONCURRENCY rounds at once, goes again
+while rounds leave work behind, and stopping the service lets the rounds in flight finish.
+
+A stand-in service with the real `DispatchTimer` entrypoint and a round that only waits and
+counts: what is tested is how rounds are started, not what a round does (that is the
+integration tests' part)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import eventlet
+import pytest
+
+from beat_shared.testing import wait_for
+from notifications.service import DispatchTimer, dispatch_timer
+
+ROUND_SECONDS = 0.3
+
+
+@dataclass
+class Rounds:
+    started: int = 0
+    finished: int = 0
+    running: int = 0
+    peak: int = 0
+    more: list[bool] = field(default_factory=list)  # what each next round answers for "more"
+
+
+ROUNDS = Rounds()
+
+
+class RoundsService:
+    name = "rounds"
+
+    @dispatch_timer(interval=3600)
+    def dispatch(self) -> dict[str, Any]:
+        ROUNDS.started += 1
+        ROUNDS.running += 1
+        ROUNDS.peak = max(ROUNDS.peak, ROUNDS.running)
+        eventlet.sleep(ROUND_SECONDS)
+        ROUNDS.running -= 1
+        ROUNDS.finished += 1
+        return {"more": ROUNDS.more.pop(0) if ROUNDS.more else False}
+
+
+@pytest.fixture
+def start_rounds(container_factory):
+    global ROUNDS
+    ROUNDS = Rounds()
+
+    def start(concurrency: int) -> tuple[Any, DispatchTimer]:
+        config = {"NOTIFICATIONS_DISPATCH_CONCURRENCY": str(concurrency), "NOTIFICATIONS_DISPATCH_SECONDS": "3600"}
+        container = container_factory(RoundsService, config)
+        container.start()
+        [timer] = [entrypoint for entrypoint in container.entrypoints if isinstance(entrypoint, DispatchTimer)]
+        return container, timer
+
+    return start
+
+
+def wake_repeatedly(timer: DispatchTimer, times: int) -> None:
+    for _ in range(times):
+        timer.wake()
+        eventlet.sleep(0.02)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 3])
+def test_rounds_overlap_up_to_the_configured_number(start_rounds, concurrency):
+    _container, timer = start_rounds(concurrency)
+    wake_repeatedly(timer, 10)
+    wait_for(lambda: ROUNDS.started >= concurrency and ROUNDS.running == 0, timeout=10, message="rounds done")
+    assert ROUNDS.peak == concurrency
+
+
+def test_wake_ups_during_busy_rounds_coalesce_into_one_more_round(start_rounds):
+    _container, timer = start_rounds(1)
+    wake_repeatedly(timer, 10)  # one round starts, the other nine wake-ups are one pending round
+    wait_for(lambda: ROUNDS.finished >= 2 and ROUNDS.running == 0, timeout=10, message="rounds done")
+    eventlet.sleep(ROUND_SECONDS * 2)
+    assert ROUNDS.finished == 2
+
+
+def test_a_round_that_left_work_behind_is_followed_by_another(start_rounds):
+    _container, timer = start_rounds(2)
+    ROUNDS.more.extend([True, True, False])
+    timer.wake()  # one wake-up; the answers "more, more, done" make three rounds in all
+    wait_for(lambda: ROUNDS.finished >= 3, timeout=10, message="three rounds")
+    eventlet.sleep(ROUND_SECONDS * 2)
+    assert ROUNDS.finished == 3
+
+
+def test_stopping_waits_for_the_rounds_in_flight(start_rounds):
+    container, timer = start_rounds(2)
+    wake_repeatedly(timer, 2)
+    wait_for(lambda: ROUNDS.running == 2, timeout=5, message="two rounds running")
+    container.stop()
+    assert ROUNDS.finished == 2 and ROUNDS.running == 0
