@@ -8,6 +8,7 @@ has gone out, which would be too late to report a failed commit.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -142,14 +143,23 @@ def adding_upsert(session: Session, model: Any, rows: list[dict[str, Any]], coun
 
 
 def insert_unless_exists(session: Session, model: Any, row: dict[str, Any]) -> bool:
-    """INSERT the row unless it would break a unique constraint; True if it was inserted.
+    """INSERT the row (keyed by column name) unless it would break a unique constraint; True if
+    it was inserted.
 
     One statement (INSERT … ON CONFLICT DO NOTHING) on PostgreSQL and SQLite, in place of
-    "look, then insert in a savepoint and catch the IntegrityError" (four round trips).
+    "look, then insert in a savepoint and catch the IntegrityError" (four round trips). The
+    statement is built once per table and takes the row as parameters: built per call with
+    `.values(row)` on the model, SQLAlchemy's ORM bulk-insert path and a fresh cache key over
+    every value cost more CPU than the round trip (py-spy, notifications under load).
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(row).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    statement = _insert_ignoring_conflicts(model.__table__, session.get_bind().dialect.name)
+    return session.execute(statement, row).rowcount == 1
+
+
+@functools.cache
+def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def add_platform_tables(metadata: MetaData) -> None:
