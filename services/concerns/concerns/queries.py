@@ -19,6 +19,7 @@ from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern,
 from concerns.settings import Settings
 
 CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
+MAX_CONTACTS_PER_CALL = 500  # a dispatcher round asks for its batch (50 by default)
 
 
 def _page(session: Session, query: Select, page: PageRequest) -> list[Concern]:
@@ -388,3 +389,29 @@ def open311_updates(session: Session, window: tuple[datetime, datetime]) -> list
         }
         for update, media_url in rows
     ]
+
+
+def reporter_contacts(session: Session, concern_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """How to reach each concern's reporter, in one query; None for an unknown concern or a
+    reporter who left neither email nor phone."""
+    if not isinstance(concern_ids, list) or not all(isinstance(concern_id, str) for concern_id in concern_ids):
+        raise InvalidInput("concern_ids must be a list of concern ids", {"concern_ids": ["a list of strings"]})
+    if len(concern_ids) > MAX_CONTACTS_PER_CALL:
+        raise InvalidInput(
+            f"at most {MAX_CONTACTS_PER_CALL} concerns per call", {"concern_ids": [f"{len(concern_ids)} given"]}
+        )
+    wanted = list(dict.fromkeys(concern_ids))
+    found = {concern.id: concern for concern in session.scalars(select(Concern).where(Concern.id.in_(wanted)))}
+    return {concern_id: _reporter_contact(found.get(concern_id)) for concern_id in wanted}
+
+
+def _reporter_contact(concern: Concern | None) -> dict[str, Any] | None:
+    if concern is None or not concern.has_contact:
+        return None
+    return {
+        "name": concern.reporter_name,
+        "email": concern.reporter_email,
+        "phone": concern.reporter_phone,
+        "language": concern.language,
+        "contact_preference": concern.contact_preference,
+    }

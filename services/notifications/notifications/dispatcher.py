@@ -21,7 +21,7 @@ import logging
 import random
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +69,11 @@ Publish = Callable[[Message, datetime], None]
 # delivery log must not keep them.
 _EMAIL_IN_TEXT = re.compile(r"[^\s<>@\"']+@[^\s<>@\"']+")
 _PHONE_IN_TEXT = re.compile(r"\+\d[\d\s().-]{6,}\d|\b\d{10,}\b")
+
+
+def reporter_concern_ids(references: Iterable[Mapping[str, Any]]) -> list[Any]:
+    """The concerns whose reporters these audiences or address references are."""
+    return [reference.get("concern_id") for reference in references if reference.get("kind") == "reporter"]
 
 
 def redact(error: str | None) -> str | None:
@@ -260,6 +265,7 @@ class Dispatcher:
     def _resolve_all(self, due: list[Notification]) -> dict[int, list[Target] | Exception | None]:
         """Ask the owning services about every audience of the batch at once (RPC, no transaction
         open): a round waits for the slowest answer rather than for the sum of them all."""
+        self._prefetch_reporters(notification.audience for notification in due)
 
         def resolve(notification: Notification) -> tuple[int, list[Target] | Exception | None]:
             try:
@@ -268,6 +274,12 @@ class Dispatcher:
                 return notification.id, error
 
         return dict(eventlet.GreenPool(SEND_CONCURRENCY).imap(resolve, due))
+
+    def _prefetch_reporters(self, references: Iterable[Mapping[str, Any]]) -> None:
+        """One question to concerns for the batch's reporters instead of one per message."""
+        concern_ids = reporter_concern_ids(references)
+        if concern_ids:
+            self.resolver.prefetch_reporter_contacts(concern_ids)
 
     def _expansion_failed(self, notification: Notification, error: str) -> None:
         notification_id = notification.id
@@ -436,6 +448,7 @@ class Dispatcher:
     # --- 5. preparing: addresses and content (RPC, no transaction) -----------------------
 
     def _prepare_all(self, claimed: list[Message]) -> list[Prepared]:
+        self._prefetch_reporters(message.address_ref for message in claimed)
         prepared = [self.prepare(message) for message in claimed]
         # A STOP or unsubscribe may have arrived since the message was queued.
         for item in prepared:

@@ -7,12 +7,16 @@ dispatcher. Answers are cached for one dispatcher round only; nothing is stored.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError
+
+log = logging.getLogger(__name__)
 
 
 class ResolutionError(Exception):
@@ -21,6 +25,7 @@ class ResolutionError(Exception):
 
 class Resolver(Protocol):
     def reporter_contact(self, concern_id: str) -> dict[str, Any] | None: ...
+    def prefetch_reporter_contacts(self, concern_ids: Iterable[str | None]) -> None: ...
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]: ...
     def beat_exists(self, beat_code: str) -> bool: ...
     def agency_contact(self, agency_id: str) -> dict[str, Any] | None: ...
@@ -37,8 +42,8 @@ class RpcResolver:
         self._timeout = timeout
         self._cache: dict[tuple[str, str, str], Any] = {}
 
-    def _call(self, service: str, method: str, *args: str, cache: bool = True) -> Any:
-        key = (service, method, "\x1f".join(args))
+    def _call(self, service: str, method: str, *args: Any, cache: bool = True) -> Any:
+        key = (service, method, "\x1f".join(map(str, args)))
         if cache and key in self._cache:
             return self._cache[key]
         try:
@@ -57,6 +62,28 @@ class RpcResolver:
 
     def reporter_contact(self, concern_id: str) -> dict[str, Any] | None:
         return self._call("concerns", "reporter_contact", concern_id)
+
+    def prefetch_reporter_contacts(self, concern_ids: Iterable[str | None]) -> None:
+        """Ask concerns about all these reporters in one call and keep the answers for the round,
+        so that `reporter_contact` does not ask once per message. Best effort: if the batch
+        cannot be answered (e.g. an older concerns without the method), each is asked alone."""
+        wanted = [
+            concern_id
+            for concern_id in dict.fromkeys(concern_ids)
+            if isinstance(concern_id, str) and ("concerns", "reporter_contact", concern_id) not in self._cache
+        ]
+        if len(wanted) < 2:
+            return
+        try:
+            answers = self._call("concerns", "reporter_contacts", wanted, cache=False)
+        except ResolutionError as error:
+            log.info("reporter contacts not prefetched, asking one by one: %s", error)
+            return
+        if not isinstance(answers, dict):
+            return
+        for concern_id in wanted:
+            if concern_id in answers:
+                self._cache[("concerns", "reporter_contact", concern_id)] = answers[concern_id]
 
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:
         return self._call("concerns", "beat_contacts", beat_code) or {"officers": [], "supervisors": []}

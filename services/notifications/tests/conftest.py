@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -96,15 +97,27 @@ UNANSWERED_BEAT = "ZZ-98"  # the one it fails to answer about
 
 
 class ConcernsStandIn:
-    """Stands in for concerns: `reporter_contact`, `beat_contacts` and `beat_exists` as agreed."""
+    """Stands in for concerns: `reporter_contact(s)`, `beat_contacts` and `beat_exists` as agreed.
+    `calls` counts the reporter questions; `batch_fails` makes `reporter_contacts` fail (as an
+    older concerns without it would)."""
 
     name = "concerns"
     reporters: ClassVar[dict[str, dict[str, Any] | None]] = {}
     beats: ClassVar[dict[str, dict[str, list[dict[str, Any]]]]] = {}
+    calls: ClassVar[Counter[str]] = Counter()
+    batch_fails: ClassVar[bool] = False
 
     @rpc
     def reporter_contact(self, concern_id: str) -> dict[str, Any] | None:
+        type(self).calls["reporter_contact"] += 1
         return type(self).reporters.get(concern_id)
+
+    @rpc
+    def reporter_contacts(self, concern_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+        type(self).calls["reporter_contacts"] += 1
+        if type(self).batch_fails:
+            raise RuntimeError("no such method here")
+        return {concern_id: type(self).reporters.get(concern_id) for concern_id in concern_ids}
 
     @rpc
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:
@@ -157,6 +170,8 @@ class SurveysStandIn:
 def stand_ins(container_factory, rabbit_config) -> SimpleNamespace:
     ConcernsStandIn.reporters = {}
     ConcernsStandIn.beats = {}
+    ConcernsStandIn.calls = Counter()
+    ConcernsStandIn.batch_fails = False
     ReferralsStandIn.agencies = {}
     ReferralsStandIn.endpoints = {}
     ReferralsStandIn.disabled = []

@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from concerns_testkit import concern_body, officer, resident, run_timer, supervisor
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 
@@ -266,6 +268,24 @@ def test_rpc_reporter_contact_beat_contacts_and_beat_exists(service, submit):
     assert contacts["officers"][0]["email"] == "officer-rv03@riverton.example"
     assert [person["subject"] for person in contacts["supervisors"]] == ["supervisor-1"]
     assert set(contacts["officers"][0]) == {"subject", "name", "email", "phone"}
+
+
+def test_rpc_reporter_contacts_answers_a_batch_in_one_call(service, submit):
+    ana = submit(contact={"name": "Ana", "email": "ana@example.org", "preference": "email"}, language="es")
+    ben = submit(contact={"name": "Ben", "phone": "+15555550123", "preference": "sms"})
+    anonymous = submit()
+    ids = [ana["concern"]["id"], ben["concern"]["id"], anonymous["concern"]["id"], "unknown", ana["concern"]["id"]]
+    with ServiceRpcProxy("concerns", service.config) as concerns:
+        answer = concerns.reporter_contacts(ids)
+        singles = {concern_id: concerns.reporter_contact(concern_id) for concern_id in ids}
+        with pytest.raises(RemoteError) as not_a_list:
+            concerns.reporter_contacts("c-1")
+        with pytest.raises(RemoteError) as too_many:
+            concerns.reporter_contacts([f"c-{number}" for number in range(501)])
+    assert answer == singles  # the same answer as one call per concern
+    assert answer[ben["concern"]["id"]]["phone"] == "+15555550123"
+    assert answer[anonymous["concern"]["id"]] is None and answer["unknown"] is None
+    assert not_a_list.value.exc_type == too_many.value.exc_type == "InvalidInput"
 
 
 def test_timestamps_follow_the_clock(submit, move, clock):

@@ -141,6 +141,31 @@ def test_concurrent_rounds_send_each_email_once(
     assert len(kit.rows(notifications_db, DeliveryAttempt)) == count  # one attempt each
 
 
+def test_a_round_asks_concerns_about_its_reporters_in_one_call(
+    service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
+):
+    for number in range(5):
+        reporter(stand_ins, f"c-ask-{number}", language="en", email=f"ask{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-ask-{number}"))
+    kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 5, message="notifications recorded")
+    assert kit.dispatch(service)["outcomes"] == {"delivered": 5}
+    assert stand_ins.concerns.calls == {"reporter_contacts": 1}  # expanding and sending reuse the answer
+    assert sorted(email["To"] for email in smtp_sink.mailbox()) == [f"ask{number}@example.org" for number in range(5)]
+
+
+def test_reporters_are_asked_one_by_one_when_the_batch_question_fails(
+    service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
+):
+    stand_ins.concerns.batch_fails = True  # e.g. an older concerns without reporter_contacts
+    for number in range(3):
+        reporter(stand_ins, f"c-old-{number}", language="en", email=f"old{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-old-{number}"))
+    kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 3, message="notifications recorded")
+    assert kit.dispatch(service)["outcomes"] == {"delivered": 3}
+    assert stand_ins.concerns.calls["reporter_contact"] == 3
+    assert len(smtp_sink.mailbox()) == 3
+
+
 def test_a_round_reuses_its_smtp_connections(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
     for number in range(SEND_CONCURRENCY + 5):
         reporter(stand_ins, f"c-many-{number}", language="en", email=f"resident{number}@example.org")
