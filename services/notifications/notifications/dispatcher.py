@@ -43,9 +43,8 @@ from notifications.models import (
     Message,
     Notification,
     Recipient,
-    Suppression,
 )
-from notifications.planning import Target, local_targets, plan_messages, remote_targets
+from notifications.planning import Suppressions, Target, local_targets, plan_messages, remote_targets
 from notifications.preferences import digest_due, valid_email, valid_phone, zone
 from notifications.rendering import Rendered, Renderer
 from notifications.resolver import ResolutionError, Resolver
@@ -240,6 +239,10 @@ class Dispatcher:
                 .execution_options(populate_existing=True)
             )
         }
+        suppressions = Suppressions(session, self.settings.signing_secret)
+        suppressions.load_targets(
+            target for targets in resolved.values() if isinstance(targets, list) for target in targets
+        )
         expanded = 0
         for notification in due:
             current = latest.get(notification.id)
@@ -251,7 +254,7 @@ class Dispatcher:
                 continue
             if targets is None:
                 targets = local_targets(session, current)
-            plan = plan_messages(session, current, targets, self.now, self.settings)
+            plan = plan_messages(session, current, targets, self.now, self.settings, suppressions)
             for message in plan.created:
                 record_transition(message.channel, "queued")
                 self.publish(message, self.now)
@@ -451,21 +454,17 @@ class Dispatcher:
         self._prefetch_reporters(message.address_ref for message in claimed)
         prepared = [self.prepare(message) for message in claimed]
         # A STOP or unsubscribe may have arrived since the message was queued.
+        suppressions = Suppressions(self.session, self.settings.signing_secret)
+        suppressions.load(item.address_hash for item in prepared if item.address_hash)
         for item in prepared:
-            if item.address_hash and item.outcome is None and self._suppressed(item):
+            if (
+                item.address_hash
+                and item.outcome is None
+                and suppressions.blocks(item.address_hash, item.message.channel, item.message.topic)
+            ):
                 item.outcome = Outcome.permanent("the address unsubscribed before sending")
         self.session.commit()
         return prepared
-
-    def _suppressed(self, item: Prepared) -> bool:
-        found = self.session.scalar(
-            select(Suppression.id).where(
-                Suppression.address_hash == item.address_hash,
-                Suppression.channel == item.message.channel,
-                Suppression.topic.in_((item.message.topic, "*")),
-            )
-        )
-        return found is not None
 
     def prepare(self, message: Message) -> Prepared:
         item = Prepared(message)

@@ -8,6 +8,7 @@ preferences, opt-outs, suppressions, quiet hours and digests and adds one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -159,17 +160,40 @@ def local_targets(session: Session, notification: Notification) -> list[Target]:
     raise ValueError(f"unknown audience kind {audience['kind']!r}")
 
 
-def is_suppressed(session: Session, secret: str, channel: str, address: str, topic: str) -> bool:
-    """Whether the address asked not to get this topic (or anything) on this channel."""
-    hashed = address_hash(secret, channel, address)
-    found = session.scalar(
-        select(Suppression.id).where(
-            Suppression.address_hash == hashed,
-            Suppression.channel == channel,
-            Suppression.topic.in_((topic, "*")),
+class Suppressions:
+    """Which addresses asked not to get a topic (or anything) on a channel, read for a whole
+    batch in one query and kept for one round (it was one query per address)."""
+
+    def __init__(self, session: Session, secret: str) -> None:
+        self.session = session
+        self.secret = secret
+        self._known: dict[str, set[tuple[str, str]]] = {}  # address hash -> {(channel, topic)}
+
+    def hash(self, channel: str, address: str) -> str:
+        return address_hash(self.secret, channel, address)
+
+    def load(self, hashes: Iterable[str]) -> None:
+        wanted = set(hashes) - self._known.keys()
+        if not wanted:
+            return
+        for hashed in wanted:
+            self._known[hashed] = set()
+        rows = self.session.execute(
+            select(Suppression.address_hash, Suppression.channel, Suppression.topic).where(
+                Suppression.address_hash.in_(sorted(wanted))
+            )
         )
-    )
-    return found is not None
+        for hashed, channel, topic in rows:
+            self._known[hashed].add((channel, topic))
+
+    def load_targets(self, targets: Iterable[Target]) -> None:
+        addresses = ((channel, address) for target in targets for channel, address in target.addresses.items())
+        self.load(self.hash(channel, address) for channel, address in addresses if address)
+
+    def blocks(self, hashed: str, channel: str, topic: str) -> bool:
+        self.load([hashed])
+        found = self._known[hashed]
+        return (channel, topic) in found or (channel, "*") in found
 
 
 @dataclass
@@ -179,10 +203,17 @@ class Plan:
 
 
 def plan_messages(
-    session: Session, notification: Notification, targets: list[Target], now: datetime, settings: Settings
+    session: Session,
+    notification: Notification,
+    targets: list[Target],
+    now: datetime,
+    settings: Settings,
+    suppressions: Suppressions | None = None,
 ) -> Plan:
     """Add the messages these targets should get (within the caller's transaction)."""
     plan = Plan()
+    suppressions = suppressions or Suppressions(session, settings.signing_secret)
+    suppressions.load_targets(targets)
     for target in targets:
         recipient = (
             session.scalar(select(Recipient).where(Recipient.subject == target.subject)) if target.subject else None
@@ -203,7 +234,7 @@ def plan_messages(
                 preferences, notification.topic, channel, channel in DEFAULT_CHANNELS.get(notification.topic, ())
             ):
                 continue
-            if address and is_suppressed(session, settings.signing_secret, channel, address, notification.topic):
+            if address and suppressions.blocks(suppressions.hash(channel, address), channel, notification.topic):
                 plan.skipped.append(f"{target.recipient_key}/{channel}: address unsubscribed")
                 continue
             message = _message(notification, target, channel, recipient, now, settings)

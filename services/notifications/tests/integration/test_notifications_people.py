@@ -173,6 +173,32 @@ def test_sms_stop_opts_the_number_out_and_start_back_in(
 
 
 @pytest.mark.usefixtures("officer_rv01_on_its_beat")
+def test_a_stop_after_queueing_still_stops_the_held_sms(
+    service, stand_ins, http_receiver, smtp_sink, notifications_db, kit, web_session, clock
+):
+    # Quiet hours hold the SMS and the email until 07:00; the number texts STOP meanwhile.
+    clock._now = clock.now().replace(hour=23, minute=0, second=0)
+    headers = resident(web_session, kit, phone="+15555550177", timezone="UTC", quiet_start="22:00", quiet_end="07:00")
+    web_session.put("/me/preferences", json={"topic": "*", "channel": "sms", "enabled": True}, headers=headers)
+    alert(web_session, kit)
+    kit.dispatch(service)
+    assert {m.channel: m.status for m in kit.rows(notifications_db, Message)} == {
+        "sms": "queued",
+        "email": "queued",
+        "inbox": "delivered",
+    }
+    gateway = {"X-Gateway-Token": "gateway-token"}
+    web_session.post("/sms/inbound", json={"from": "+15555550177", "text": "STOP"}, headers=gateway)
+
+    clock._now = by_channel(kit, notifications_db)["sms"].next_attempt_at
+    kit.dispatch(service)
+    sms, email = by_channel(kit, notifications_db)["sms"], by_channel(kit, notifications_db)["email"]
+    assert sms.status == "permanent_failure" and sms.last_error == "the address unsubscribed before sending"
+    assert http_receiver.requests == []  # nothing reached the SMS gateway
+    assert email.status == "delivered" and len(smtp_sink.mailbox()) == 1  # the email was not stopped
+
+
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
 def test_opt_out_everywhere_and_per_topic_preferences(
     service, stand_ins, smtp_sink, notifications_db, kit, web_session, rabbit_config
 ):
