@@ -151,11 +151,16 @@ class Dispatcher:
 
     # --- the round -----------------------------------------------------------------------
 
-    def run_round(self) -> RoundReport:
+    def run_round(self, housekeeping: bool = True) -> RoundReport:
+        """Expand, claim, send and record; with `housekeeping` also reconcile interrupted sends,
+        gather digests and report disabled endpoints (the timer asks for that once per interval,
+        not in every round a new event started)."""
         report = RoundReport()
-        self.reconcile_interrupted()
+        if housekeeping:
+            self.reconcile_interrupted()
         report.expanded = self.expand_due()
-        self.build_digests()
+        if housekeeping:
+            self.build_digests()
         claimed = self.claim_due()
         report.claimed = len(claimed)
         if claimed:
@@ -164,7 +169,8 @@ class Dispatcher:
             for _prepared, outcome in results:
                 report.outcomes[outcome.status] += 1
             self.record(results)
-        self._report_disabled_endpoints()
+        if housekeeping:
+            self._report_disabled_endpoints()
         return report
 
     def _transition(self, message: Message, status: str) -> None:

@@ -6,6 +6,8 @@ import contextlib
 import hmac
 import html
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -79,6 +81,7 @@ class DispatchTimer(TransactionalTimer):
         self.interval = settings.dispatch_seconds
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._lanes = Semaphore(settings.dispatch_concurrency)
+        self._housekept_at = -math.inf
 
     def wake(self) -> None:
         """Start a round now (or as soon as a lane is free); wake-ups coalesce."""
@@ -106,6 +109,14 @@ class DispatchTimer(TransactionalTimer):
                 self._lanes.release()
                 break
             self.handle_timer_tick()
+
+    def handle_timer_tick(self) -> None:
+        # Housekeeping (interrupted sends, digests, disabled endpoints) once per interval: under
+        # load a round starts for every few events, and these steps would cost each of them.
+        housekeeping = time.monotonic() - self._housekept_at >= self.interval
+        if housekeeping:
+            self._housekept_at = time.monotonic()
+        self.container.spawn_worker(self, (), {"housekeeping": housekeeping}, handle_result=self.handle_result)
 
     def handle_result(self, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo) -> tuple[Any, ExcInfo]:
         # As TransactionalTimer, but without nameko's Timer event, which allows one round at a time.
@@ -215,12 +226,12 @@ class NotificationsService(PlatformEndpoints):
     # --- the dispatcher ------------------------------------------------------------------------
 
     @dispatch_timer(interval=2)
-    def dispatch(self) -> dict[str, Any]:
+    def dispatch(self, housekeeping: bool = True) -> dict[str, Any]:
         """One dispatcher round (also callable from tests with a frozen clock)."""
         now = self.clock.now()
         resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
         dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._publish_status, RENDERER)
-        report = dispatcher.run_round()
+        report = dispatcher.run_round(housekeeping)
         refresh_status_gauge(self.db)
         self.db.commit()
         batch = self.settings.batch_size

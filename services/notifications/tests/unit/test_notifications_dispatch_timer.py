@@ -26,6 +26,7 @@ class Rounds:
     running: int = 0
     peak: int = 0
     more: list[bool] = field(default_factory=list)  # what each next round answers for "more"
+    housekeeping: list[bool] = field(default_factory=list)  # what each round was asked to do
 
 
 ROUNDS = Rounds()
@@ -35,7 +36,8 @@ class RoundsService:
     name = "rounds"
 
     @dispatch_timer(interval=3600)
-    def dispatch(self) -> dict[str, Any]:
+    def dispatch(self, housekeeping: bool = True) -> dict[str, Any]:
+        ROUNDS.housekeeping.append(housekeeping)
         ROUNDS.started += 1
         ROUNDS.running += 1
         ROUNDS.peak = max(ROUNDS.peak, ROUNDS.running)
@@ -50,8 +52,11 @@ def start_rounds(container_factory):
     global ROUNDS
     ROUNDS = Rounds()
 
-    def start(concurrency: int) -> tuple[Any, DispatchTimer]:
-        config = {"NOTIFICATIONS_DISPATCH_CONCURRENCY": str(concurrency), "NOTIFICATIONS_DISPATCH_SECONDS": "3600"}
+    def start(concurrency: int, interval: float = 3600) -> tuple[Any, DispatchTimer]:
+        config = {
+            "NOTIFICATIONS_DISPATCH_CONCURRENCY": str(concurrency),
+            "NOTIFICATIONS_DISPATCH_SECONDS": str(interval),
+        }
         container = container_factory(RoundsService, config)
         container.start()
         [timer] = [entrypoint for entrypoint in container.entrypoints if isinstance(entrypoint, DispatchTimer)]
@@ -97,3 +102,17 @@ def test_stopping_waits_for_the_rounds_in_flight(start_rounds):
     wait_for(lambda: ROUNDS.running == 2, timeout=5, message="two rounds running")
     container.stop()
     assert ROUNDS.finished == 2 and ROUNDS.running == 0
+
+
+def test_woken_rounds_leave_housekeeping_to_one_round_per_interval(start_rounds):
+    _container, timer = start_rounds(1)
+    ROUNDS.more.extend([True, True, False])
+    timer.wake()
+    wait_for(lambda: ROUNDS.finished >= 3, timeout=10, message="three rounds")
+    assert ROUNDS.housekeeping == [True, False, False]  # the first round of the hour does it
+
+
+def test_housekeeping_comes_back_every_interval(start_rounds):
+    _container, _timer = start_rounds(1, interval=0.5)  # rounds every half second, nobody wakes it
+    wait_for(lambda: ROUNDS.finished >= 3, timeout=10, message="three timed rounds")
+    assert ROUNDS.housekeeping[:3] == [True, True, True]
