@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -186,6 +187,25 @@ class OutboxRelay:
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
         self._leader_connection: Connection | None = None
+        # Built once: a relay round runs for every few commits under load, and building a
+        # statement (and its cache key) costs more than running it.
+        columns = table.c
+        unpublished = (
+            select(columns.id, columns.event_id, columns.event_type, columns.body, columns.headers)
+            .where(columns.published_at.is_(None))
+            .order_by(columns.id)
+            .limit(batch_size)
+        )
+        self._first_batch = unpublished
+        self._next_batch = unpublished.where(columns.id > bindparam("after_id"))
+        published_now = {"published_at": bindparam("now", type_=columns.published_at.type)}
+        # PostgreSQL: one array parameter instead of a thousand bind parameters.
+        self._mark_on_postgresql = (
+            update(table).where(columns.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))).values(published_now)
+        )
+        self._mark_elsewhere = (
+            update(table).where(columns.id.in_(bindparam("ids", expanding=True))).values(published_now)
+        )
 
     @property
     def engine(self) -> Engine:
@@ -234,36 +254,41 @@ class OutboxRelay:
         """
         if not self._is_leader():
             return 0
-        published = 0
-        confirmed: list[Any] = []
-        rows = self._read_batch(after_id=None)
-        if rows:
-            self.publisher.declare_exchanges([self.exchange])
-        while rows:
-            self.publisher.send([self._message(row) for row in rows])
-            self._mark_published(confirmed)
-            more = len(rows) == self.batch_size and published + len(rows) < max_rows
-            following = self._read_batch(after_id=rows[-1].id) if more else []
-            self.publisher.wait_for_confirms()
-            confirmed = rows
-            published += len(rows)
-            rows = following
-        self._mark_published(confirmed)
+        with self._connection() as connection:
+            published = 0
+            confirmed: list[Any] = []
+            rows = self._read_batch(connection, after_id=None)
+            if rows:
+                self.publisher.declare_exchanges([self.exchange])
+            while rows:
+                self.publisher.send([self._message(row) for row in rows])
+                self._mark_published(connection, confirmed)
+                more = len(rows) == self.batch_size and published + len(rows) < max_rows
+                following = self._read_batch(connection, after_id=rows[-1].id) if more else []
+                self.publisher.wait_for_confirms()
+                confirmed = rows
+                published += len(rows)
+                rows = following
+            self._mark_published(connection, confirmed)
         return published
 
-    def _read_batch(self, after_id: int | None) -> list[Any]:
-        table = self.table
-        query = (
-            select(table.c.id, table.c.event_id, table.c.event_type, table.c.body, table.c.headers)
-            .where(table.c.published_at.is_(None))
-            .order_by(table.c.id)
-            .limit(self.batch_size)
-        )
-        if after_id is not None:
-            query = query.where(table.c.id > after_id)
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """The connection that holds the leader lock (PostgreSQL): no checkout and no ping per
+        round, and a lost connection fails the round, which gives up leadership and retries;
+        elsewhere one pooled connection for the round."""
+        if self._leader_connection is not None:
+            yield self._leader_connection
+            return
         with self.engine.connect() as connection:
-            rows = connection.execute(query).all()
-            connection.rollback()
+            yield connection
+
+    def _read_batch(self, connection: Connection, after_id: int | None) -> list[Any]:
+        if after_id is None:
+            rows = connection.execute(self._first_batch).all()
+        else:
+            rows = connection.execute(self._next_batch, {"after_id": after_id}).all()
+        connection.rollback()
         return rows
 
     def _message(self, row: Any) -> OutgoingMessage:
@@ -275,17 +300,12 @@ class OutboxRelay:
             headers=json.loads(row.headers) if row.headers and row.headers != "{}" else {},
         )
 
-    def _mark_published(self, rows: list[Any]) -> None:
+    def _mark_published(self, connection: Connection, rows: list[Any]) -> None:
         if not rows:
             return
-        table, ids = self.table, [row.id for row in rows]
-        if self.engine.dialect.name == "postgresql":
-            # One array parameter instead of a thousand bind parameters.
-            matches = table.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger)))
-        else:
-            matches = table.c.id.in_(bindparam("ids", expanding=True))
-        with unit_of_work(self.engine) as session:
-            session.execute(update(table).where(matches).values(published_at=self.clock.now()), {"ids": ids})
+        mark = self._mark_on_postgresql if connection.dialect.name == "postgresql" else self._mark_elsewhere
+        connection.execute(mark, {"ids": [row.id for row in rows], "now": self.clock.now()})
+        connection.commit()
         for row in rows:
             EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
 
