@@ -396,25 +396,23 @@ class Dispatcher:
 
     def _mark_sending(self, ids: list[str]) -> set[str]:
         """One UPDATE for the batch; the status condition skips a row another dispatcher took
-        meanwhile (SQLite has no row locks). Returns the ids taken, their objects reloaded."""
+        meanwhile (SQLite has no row locks). Returns the ids taken; RETURNING refreshes their
+        objects in the session, so no second read is needed."""
         if not ids:
             return set()
-        taken = set(
-            self.session.scalars(
-                update(Message)
-                .where(Message.id.in_(ids), Message.status.in_(("queued", "temporary_failure")))
-                .values(
-                    status="sending",
-                    attempts=Message.attempts + 1,
-                    sending_until=self.now + timedelta(seconds=self.settings.sending_lease_seconds),
-                    updated_at=self.now,
-                )
-                .returning(Message.id)
-                .execution_options(synchronize_session=False)
+        taken = self.session.scalars(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status.in_(("queued", "temporary_failure")))
+            .values(
+                status="sending",
+                attempts=Message.attempts + 1,
+                sending_until=self.now + timedelta(seconds=self.settings.sending_lease_seconds),
+                updated_at=self.now,
             )
+            .returning(Message)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        self._reload(taken)
-        return taken
+        return {message.id for message in taken}
 
     def _reload(self, ids: set[str] | list[str]) -> dict[str, Message]:
         """These messages as the database has them now, in one query (objects updated in place)."""
@@ -439,10 +437,8 @@ class Dispatcher:
     def _load_local_details(self, claimed: list[Message]) -> dict[str, Any]:
         """What sending needs from our own tables, read before the transaction ends."""
         subjects = {m.address_ref.get("subject") for m in claimed if m.address_ref.get("subject")}
-        recipients = {
-            r.subject: {"email": r.email, "phone": r.phone, "timezone": r.timezone}
-            for r in self.session.scalars(select(Recipient).where(Recipient.subject.in_(subjects)))
-        }
+        found = self.session.scalars(select(Recipient).where(Recipient.subject.in_(subjects))) if subjects else []
+        recipients = {r.subject: {"email": r.email, "phone": r.phone, "timezone": r.timezone} for r in found}
         digests: dict[str, list[dict[str, Any]]] = {}
         for message in claimed:
             if message.template == "digest":
