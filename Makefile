@@ -19,7 +19,7 @@ run: $(VENV)/.installed broker
 test: $(VENV)/.installed broker postgres test-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@if [ -n "$(PYTEST_ARGS)" ]; then $(BIN)/pytest $(PYTEST_ARGS); else $(BIN)/python tests/run_suite.py; fi; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 lint: $(VENV)/.installed

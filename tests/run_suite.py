@@ -1,0 +1,133 @@
+"""Run the whole test suite as a few pytest processes side by side, then the broker restarts alone.
+
+Most tests spend their time waiting for a broker, a database or a service process, so one pytest
+process leaves the machine mostly idle. Each lane below is an ordinary pytest process over its own
+folders; every test already gets its own vhost, database and ports, so lanes cannot see each other.
+The tests marked `broker_restart` stop the shared RabbitMQ and run last, alone.
+
+    python tests/run_suite.py            # what `make test` runs
+    BEAT_TEST_LANES=1 python tests/run_suite.py   # the same tests in one process, one after another
+
+Exit status: pytest's, the worst lane's; 5 only when no lane collected anything.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / "var" / "test-lanes"
+NO_TESTS = 5
+ALONE = "broker_restart"
+
+# Balanced by measured durations (README, "Tests"); one more lane takes every folder not named here.
+LANES: list[tuple[str, list[str]]] = [
+    ("reliability-deploy", ["tests/reliability", "tests/deploy"]),
+    ("security", ["tests/security"]),
+    ("notifications-shared", ["services/notifications", "shared/tests"]),
+]
+REST = "the-rest"
+
+
+@dataclass
+class Lane:
+    name: str
+    args: list[str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+    handle: IO[bytes] | None = None
+    started: float = 0.0
+    seconds: float = 0.0
+    status: int | None = None
+
+    def start(self) -> None:
+        self.handle = self.log.open("wb")
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *self.args], cwd=ROOT, stdout=self.handle, stderr=subprocess.STDOUT
+        )
+
+    def finish(self) -> int:
+        assert self.process is not None and self.handle is not None
+        self.status = self.process.wait()
+        self.seconds = time.monotonic() - self.started
+        self.handle.close()
+        return self.status
+
+
+def the_rest(named: list[str]) -> list[str]:
+    """pytest arguments for every test path not in a named lane. A path given on the command line
+    is collected even when ignored, so only folders below a test path can be left out by --ignore."""
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    test_paths: list[str] = settings["tool"]["pytest"]["ini_options"]["testpaths"]
+    kept = [path for path in test_paths if path not in named]
+    ignored = [f"--ignore={folder}" for folder in named if any(folder.startswith(f"{path}/") for path in kept)]
+    return [*kept, *ignored]
+
+
+def lanes_in_parallel() -> list[Lane]:
+    named = [folder for _, folders in LANES for folder in folders]
+    rest = the_rest(named)
+    marker = ["-m", f"not {ALONE}"]
+    lanes = [Lane(name, [*folders, *marker], LOGS / f"{name}.log") for name, folders in LANES]
+    lanes.append(Lane(REST, [*rest, *marker], LOGS / f"{REST}.log"))
+    return lanes
+
+
+def run_together(lanes: list[Lane]) -> None:
+    for lane in lanes:
+        lane.start()
+    waiting = list(lanes)
+    while waiting:  # report each lane as it ends, so a failure shows up before the slowest lane is done
+        for lane in list(waiting):
+            assert lane.process is not None
+            if lane.process.poll() is not None:
+                lane.finish()
+                waiting.remove(lane)
+                show(lane)
+        time.sleep(0.5)
+
+
+def show(lane: Lane) -> None:
+    print(f"\n===== lane {lane.name}: pytest {' '.join(lane.args)} =====", flush=True)
+    sys.stdout.buffer.write(lane.log.read_bytes())
+    print(f"===== lane {lane.name}: exit {lane.status} after {lane.seconds:.0f} s =====", flush=True)
+
+
+def overall_status(statuses: list[int]) -> int:
+    ran = [status for status in statuses if status != NO_TESTS]
+    if not ran:
+        return NO_TESTS
+    return max(ran)
+
+
+def main() -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    if os.environ.get("BEAT_TEST_LANES") == "1":
+        lanes = [Lane("all", [], LOGS / "all.log")]
+    else:
+        lanes = lanes_in_parallel()
+        run_together(lanes)
+        lanes.append(Lane("broker-restart", ["-m", ALONE], LOGS / "broker-restart.log"))
+    for lane in lanes:
+        if lane.status is None:
+            lane.start()
+            lane.finish()
+            show(lane)
+    print(f"\n{'lane':<22} {'exit':>4} {'seconds':>8}")
+    for lane in lanes:
+        print(f"{lane.name:<22} {lane.status:>4} {lane.seconds:>8.0f}")
+    print(f"whole suite: {time.monotonic() - started:.0f} s")
+    return overall_status([lane.status for lane in lanes if lane.status is not None])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
