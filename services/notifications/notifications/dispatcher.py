@@ -30,7 +30,7 @@ import eventlet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from beat_shared.db import insert_unless_exists
+from beat_shared.db import insert_all_unless_exist
 from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
@@ -43,8 +43,16 @@ from notifications.models import (
     Message,
     Notification,
     Recipient,
+    new_id,
 )
-from notifications.planning import Suppressions, Target, local_targets, plan_messages, remote_targets
+from notifications.planning import (
+    Suppressions,
+    Target,
+    insert_new_messages,
+    local_targets,
+    plan_messages,
+    remote_targets,
+)
 from notifications.preferences import digest_due, valid_email, valid_phone, zone
 from notifications.rendering import Rendered, Renderer
 from notifications.resolver import ResolutionError, Resolver
@@ -249,26 +257,28 @@ class Dispatcher:
         suppressions.load_targets(
             target for targets in resolved.values() if isinstance(targets, list) for target in targets
         )
-        expanded = 0
-        for notification in due:
-            current = latest.get(notification.id)
-            if current is None or current.status != "pending":  # another dispatcher did it
-                continue
-            targets = resolved[notification.id]
-            if isinstance(targets, Exception):
-                self._expansion_failed(current, str(targets))
-                continue
-            if targets is None:
-                targets = local_targets(session, current)
-            plan = plan_messages(session, current, targets, self.now, self.settings, suppressions)
-            for message in plan.created:
-                record_transition(message.channel, "queued")
-                self.publish(message, self.now)
-            current.status = "expanded"
-            current.expanded_at = self.now
-            current.last_error = "; ".join(plan.skipped)[:2000] or None
-            expanded += 1
-        session.commit()  # the batch's messages in one transaction: one commit, not one per notification
+        expanded, planned = 0, []
+        with session.no_autoflush:  # the status changes below go in one batch, not one per read
+            for notification in due:
+                current = latest.get(notification.id)
+                if current is None or current.status != "pending":  # another dispatcher did it
+                    continue
+                targets = resolved[notification.id]
+                if isinstance(targets, Exception):
+                    self._expansion_failed(current, str(targets))
+                    continue
+                if targets is None:
+                    targets = local_targets(session, current)
+                plan = plan_messages(session, current, targets, self.now, self.settings, suppressions)
+                planned.extend(plan.messages)
+                current.status = "expanded"
+                current.expanded_at = self.now
+                current.last_error = "; ".join(plan.skipped)[:2000] or None
+                expanded += 1
+        for message in insert_new_messages(session, planned):  # the batch's messages in one statement
+            record_transition(message.channel, "queued")
+            self.publish(message, self.now)
+        session.commit()  # and in one transaction: one commit, not one per notification
         return expanded
 
     def _resolve_all(self, due: list[Notification]) -> dict[int, list[Target] | Exception | None]:
@@ -649,6 +659,7 @@ class Dispatcher:
     def record(self, results: list[tuple[Prepared, Outcome]]) -> None:
         session = self.session
         current = self._reload([item.message.id for item, _ in results])
+        inbox_items = []
         for item, outcome in results:
             message = current.get(item.message.id)
             if message is None or message.status != "sending":
@@ -659,8 +670,12 @@ class Dispatcher:
                 if outcome.status == "delivered":
                     SMS_SEGMENTS.inc(item.segments)
             if outcome.status == "delivered" and item.inbox is not None:
-                self._write_inbox(message, item.inbox)
+                inbox_items.append(self._inbox_item(message, item.inbox))
             self._apply(message, outcome)
+        # One statement for the round's inbox items (and one batch for its message updates, which
+        # an INSERT per item in the loop would have flushed one by one); once per message, even
+        # when resent.
+        insert_all_unless_exist(session, InboxItem, inbox_items)
         session.commit()
 
     def _apply(self, message: Message, outcome: Outcome) -> None:
@@ -707,8 +722,9 @@ class Dispatcher:
             )
         )
 
-    def _write_inbox(self, message: Message, rendered: Rendered) -> None:
-        row = {
+    def _inbox_item(self, message: Message, rendered: Rendered) -> dict[str, Any]:
+        return {
+            "id": new_id(),
             "message_id": message.id,
             "subject": message.address_ref["subject"],
             "topic": message.topic,
@@ -716,7 +732,6 @@ class Dispatcher:
             "body": rendered.text,
             "created_at": self.now,
         }
-        insert_unless_exists(self.session, InboxItem, row)  # once per message, even when resent
 
     def _settle_digest(self, digest: Message, status: str) -> None:
         if digest.template != "digest":

@@ -2,8 +2,9 @@
 
 `remote_targets` asks the owning services who an audience is (RPC, outside any
 transaction); `local_targets` reads our own directory; `plan_messages` applies
-preferences, opt-outs, suppressions, quiet hours and digests and adds one
-`Message` per (source key, recipient, channel) unless it already exists.
+preferences, opt-outs, suppressions, quiet hours and digests and plans one `Message`
+per (source key, recipient, channel); `insert_new_messages` stores a batch's planned
+messages in one statement, leaving out those that already exist.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from beat_shared.db import insert_unless_exists
+from beat_shared.db import insert_all_unless_exist
 from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression, new_id
 from notifications.preferences import language_of, quiet_until, wants, zone
 from notifications.resolver import Resolver
@@ -198,7 +199,7 @@ class Suppressions:
 
 @dataclass
 class Plan:
-    created: list[Message] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)  # not stored yet: see insert_new_messages
     skipped: list[str] = field(default_factory=list)
 
 
@@ -210,7 +211,7 @@ def plan_messages(
     settings: Settings,
     suppressions: Suppressions | None = None,
 ) -> Plan:
-    """Add the messages these targets should get (within the caller's transaction)."""
+    """The messages these targets should get (read within the caller's transaction, not stored)."""
     plan = Plan()
     suppressions = suppressions or Suppressions(session, settings.signing_secret)
     suppressions.load_targets(targets)
@@ -237,9 +238,7 @@ def plan_messages(
             if address and suppressions.blocks(suppressions.hash(channel, address), channel, notification.topic):
                 plan.skipped.append(f"{target.recipient_key}/{channel}: address unsubscribed")
                 continue
-            message = _message(notification, target, channel, recipient, now, settings)
-            if _insert_once(session, message):
-                plan.created.append(message)
+            plan.messages.append(_message(notification, target, channel, recipient, now, settings))
     return plan
 
 
@@ -282,10 +281,14 @@ def _message(
     )
 
 
-def _insert_once(session: Session, message: Message) -> bool:
-    """Insert unless a message with the same (source key, recipient, channel) exists: the
-    unique constraint decides, so a concurrent dispatcher's duplicate is simply not added.
-    The message object stays outside the session (it is only read afterwards)."""
-    message.id = new_id()
-    row = {column.key: getattr(message, column.key) for column in Message.__table__.columns}
-    return insert_unless_exists(session, Message, row)
+def insert_new_messages(session: Session, planned: list[Message]) -> list[Message]:
+    """Store the planned messages unless one with the same (source key, recipient, channel)
+    exists; returns those stored. The unique constraint decides, so a concurrent dispatcher's
+    duplicate is simply not added. The message objects stay outside the session (they are
+    only read afterwards)."""
+    for message in planned:
+        message.id = new_id()
+    columns = [column.key for column in Message.__table__.columns]
+    rows = [{column: getattr(message, column) for column in columns} for message in planned]
+    stored = insert_all_unless_exist(session, Message, rows)
+    return [message for message in planned if message.id in stored]
