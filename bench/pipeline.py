@@ -188,7 +188,9 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=30, help="seconds to wait for the last emails")
     parser.add_argument("--dispatch-seconds", default=None, help="NOTIFICATIONS_DISPATCH_SECONDS")
     parser.add_argument(
-        "--steps", default="12,15,20,25,30", help="rates (flows/s) tried for the highest one under target"
+        "--steps",
+        default="10,15,20,30,40,50,60,70,80,90",
+        help="rates (flows/s) tried for the highest one under target",
     )
     parser.add_argument("--step-seconds", type=float, default=20)
     args = parser.parse_args()
