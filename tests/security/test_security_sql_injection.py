@@ -20,6 +20,9 @@ from sqlalchemy import inspect, text
 
 from beat_shared.db import make_engine
 
+# Long enough that only an executed pg_sleep explains the delay: the suite runs in parallel lanes
+# on a busy machine, where an ordinary request can now and then take a few seconds.
+SLEEP_SECONDS = 10
 PAYLOADS = [
     "' OR '1'='1",
     "' OR 1=1 --",
@@ -29,7 +32,7 @@ PAYLOADS = [
     "%' OR '%'='",
     "' UNION SELECT reporter_email, reporter_phone FROM concerns --",
     f"{BEAT}' --",
-    "1); SELECT pg_sleep(3); --",
+    f"1); SELECT pg_sleep({SLEEP_SECONDS}); --",
     "') OR ('a'='a",
 ]
 BENIGN = "zzzz-matches-nothing"
@@ -114,7 +117,7 @@ def test_injection_in_every_list_filter_is_harmless(world):
                         problems.append(f"{where}: more rows than a value that matches nothing")
                     if RESIDENT_EMAIL in response.text or RESIDENT_PHONE in response.text:
                         problems.append(f"{where}: the reporter's contact details in the answer")
-                    if elapsed > 2.5:
+                    if "pg_sleep" in payload and elapsed > SLEEP_SECONDS * 0.8:
                         problems.append(f"{where}: took {elapsed:.1f}s")
     after = {service: table_counts(world.databases[service]) for service in SERVICES}
     for service in SERVICES:
