@@ -27,7 +27,8 @@ LOGS = ROOT / "var" / "test-lanes"
 NO_TESTS = 5
 ALONE = "broker_restart"
 
-# Balanced by measured durations (README, "Tests"); one more lane takes every folder not named here.
+# Balanced by the seconds each lane took (the table printed at the end); one more lane takes every
+# folder not named here.
 LANES: list[tuple[str, list[str]]] = [
     ("reliability-deploy", ["tests/reliability", "tests/deploy"]),
     ("security", ["tests/security"]),
