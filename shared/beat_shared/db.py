@@ -174,15 +174,20 @@ def insert_all_unless_exist(session: Session, model: Any, rows: list[dict[str, A
     """
     if not rows:
         return set()
-    (key,) = model.__table__.primary_key.columns
-    statement = _insert_ignoring_conflicts(model.__table__, session.get_bind().dialect.name)
-    return set(session.execute(statement.returning(key), rows).scalars())
+    statement = _insert_ignoring_conflicts_returning_key(model.__table__, session.get_bind().dialect.name)
+    return set(session.execute(statement, rows).scalars())
 
 
 @functools.cache
 def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_ignoring_conflicts_returning_key(table: Table, dialect_name: str) -> Any:
+    (key,) = table.primary_key.columns
+    return _insert_ignoring_conflicts(table, dialect_name).returning(key)
 
 
 def add_platform_tables(metadata: MetaData) -> None:
