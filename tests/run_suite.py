@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -85,15 +86,12 @@ def lanes_in_parallel() -> list[Lane]:
 def run_together(lanes: list[Lane]) -> None:
     for lane in lanes:
         lane.start()
-    waiting = list(lanes)
-    while waiting:  # report each lane as it ends, so a failure shows up before the slowest lane is done
-        for lane in list(waiting):
-            assert lane.process is not None
-            if lane.process.poll() is not None:
-                lane.finish()
-                waiting.remove(lane)
-                show(lane)
-        time.sleep(0.5)
+    # A thread waits on each lane; each is shown as it ends, so a failure shows up before the
+    # slowest lane is done.
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        finishing = {pool.submit(lane.finish): lane for lane in lanes}
+        for done in as_completed(finishing):
+            show(finishing[done])
 
 
 def show(lane: Lane) -> None:
