@@ -43,6 +43,7 @@ from beat_shared.errors import (
     Unauthenticated,
     Unprocessable,
 )
+from beat_shared.fields import schema_instance
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from beat_shared.proxies import Network, client_address, trusted_networks
@@ -317,9 +318,9 @@ http = HttpEndpoint.decorator
 # --- request bodies and query parameters ----------------------------------------------
 
 
-def read_json(request: Request, schema: Schema) -> dict[str, Any]:
-    """The request's JSON body loaded through `schema`; InvalidInput names what is wrong."""
-    return schema.load(read_json_object(request))
+def read_json(request: Request, schema_type: type[Schema], partial: bool = False) -> dict[str, Any]:
+    """The request's JSON body loaded through the schema; InvalidInput names what is wrong."""
+    return schema_instance(schema_type, partial).load(read_json_object(request))
 
 
 def read_json_object(request: Request) -> dict[str, Any]:

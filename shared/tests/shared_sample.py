@@ -58,7 +58,7 @@ class LedgerService(PlatformEndpoints):
 
     @http("POST", "/entries", auth="none")
     def record(self, request: Request) -> Response:
-        body = read_json(request, EntryInput())
+        body = read_json(request, EntryInput)
         entry = Entry(subject=body["subject"], sequence=body["sequence"])
         self.db.add(entry)
         self.db.flush()
@@ -79,7 +79,7 @@ class LedgerService(PlatformEndpoints):
 
     @http("POST", "/checked", roles=(), auth="optional")
     def checked(self, request: Request) -> Response:
-        body = read_json(request, EntryInput())
+        body = read_json(request, EntryInput)
         if body["sequence"] < 0:
             raise InvalidInput("sequence must not be negative", {"sequence": ["must be >= 0"]})
         who = request.principal.role if request.principal else "anonymous"

@@ -1,11 +1,12 @@
-"""UtcDateTime: what PostgreSQL can store, or a validation error (never a database 500)."""
+"""Shared marshmallow helpers: UtcDateTime (what PostgreSQL can store, or a validation error,
+never a database 500) and schema_instance (one reusable schema per type and mode)."""
 
 from datetime import UTC, datetime
 
 import pytest
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
-from beat_shared.fields import UtcDateTime
+from beat_shared.fields import UtcDateTime, schema_instance
 
 
 class Window(Schema):
@@ -26,3 +27,27 @@ def test_values_without_a_utc_equivalent_or_offset_are_refused(value):
 
 def test_a_default_time_zone_makes_naive_values_utc():
     assert Window().load({"naive_is_utc": "2026-01-01T00:00:00"})["naive_is_utc"] == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class Pair(Schema):
+    name = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+def test_schema_instance_is_built_once_per_schema_and_mode() -> None:
+    assert schema_instance(Pair) is schema_instance(Pair)
+    assert schema_instance(Pair, partial=True) is not schema_instance(Pair)
+    assert schema_instance(Pair, partial=True).partial is True
+
+
+def test_a_reused_schema_keeps_nothing_from_an_earlier_load() -> None:
+    schema = schema_instance(Pair)
+    with pytest.raises(ValidationError) as refused:
+        schema.load({"name": 3})
+    assert set(refused.value.messages) == {"name", "size"}
+    assert schema.load({"name": "a", "size": 2}) == {"name": "a", "size": 2}
+    with pytest.raises(ValidationError) as partly:
+        schema.load({"name": "b"})
+    assert refused.value.messages != partly.value.messages
+    assert set(partly.value.messages) == {"size"}
+    assert schema_instance(Pair, partial=True).load({"name": "b"}) == {"name": "b"}

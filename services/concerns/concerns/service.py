@@ -12,6 +12,7 @@ from beat_shared.clock import ClockProvider, utc_iso
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
+from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_request, read_json, read_json_object
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
@@ -102,7 +103,7 @@ class ConcernsService(PlatformEndpoints):
         now = self.clock.now()
         principal = request.principal
         self.limiter.check(request.remote_addr, principal and f"subject:{principal.subject}", now)
-        body = read_json(request, ConcernInput())
+        body = read_json(request, ConcernInput)
         contact = body["contact"] or {}
         submission = commands.Submission(
             category=body["category"],
@@ -231,7 +232,7 @@ class ConcernsService(PlatformEndpoints):
         responses={"409": {"description": "illegal transition or stale version"}},
     )
     def transition_concern(self, request: Request, concern_id: str) -> Response:
-        body = read_json(request, TransitionInput())
+        body = read_json(request, TransitionInput)
         change = commands.Change(
             target=Status(body["status"]),
             expected_version=access.expected_version(request, body["version"]),
@@ -254,7 +255,7 @@ class ConcernsService(PlatformEndpoints):
         responses={"409": {"description": "the concern can no longer be withdrawn, or the version is stale"}},
     )
     def withdraw_concern(self, request: Request, concern_id: str) -> Response:
-        body = read_json(request, WithdrawInput()) if request.get_data(cache=True) else {"version": None}
+        body = read_json(request, WithdrawInput) if request.get_data(cache=True) else {"version": None}
         concern = store.concern(self.db, concern_id)
         actor = access.reporter_actor(concern, request.principal, access.receipt_token(request))
         # The reporter is the only writer besides staff; a missing version means "the current one".
@@ -306,7 +307,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["workflow"],
     )
     def request_referral(self, request: Request) -> Response:
-        body = read_json(request, ReferralRequestInput())
+        body = read_json(request, ReferralRequestInput)
         ask = commands.ReferralAsk(
             need_category=body["need_category"],
             urgency=body["urgency"],
@@ -411,7 +412,7 @@ class ConcernsService(PlatformEndpoints):
         raw = read_json_object(request)
         if raw.setdefault("code", code) != code:
             raise InvalidInput("the body's code differs from the path's", {"code": ["must match the path"]})
-        body = CategoryInput().load(raw)
+        body = schema_instance(CategoryInput).load(raw)
         return json_response(views.category_view(commands.save_category(self.db, self.clock.now(), body)))
 
     # --- beats and officers --------------------------------------------------------------
@@ -461,7 +462,7 @@ class ConcernsService(PlatformEndpoints):
         raw = read_json_object(request)
         if raw.setdefault("subject", subject) != subject:
             raise InvalidInput("the body's subject differs from the path's", {"subject": ["must match the path"]})
-        officer = commands.save_officer(self.db, OfficerInput().load(raw))
+        officer = commands.save_officer(self.db, schema_instance(OfficerInput).load(raw))
         return json_response(views.officer_public(officer))
 
     @http(
@@ -474,7 +475,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["beats"],
     )
     def assign_officer(self, request: Request, code: str) -> Response:
-        body = read_json(request, AssignmentInput())
+        body = read_json(request, AssignmentInput)
         commands.assign(self.db, self.clock.now(), code, body["subject"])
         officers = [views.officer_public(officer) for officer in store.beat_officers(self.db, code)]
         return json_response({"beat_code": code, "officers": officers}, status=201)
@@ -497,7 +498,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["meetings"],
     )
     def schedule_meeting(self, request: Request, code: str) -> Response:
-        body = read_json(request, MeetingInput())
+        body = read_json(request, MeetingInput)
         actor = access.actor_for(self.db, request.principal)
         meeting = commands.schedule_meeting(self.db, self.clock.now(), self.outbox.add, actor, code, body)
         return json_response(views.meeting_view(meeting), status=201)
@@ -550,7 +551,7 @@ class ConcernsService(PlatformEndpoints):
         responses={"409": {"description": "the meeting is already concluded or cancelled"}},
     )
     def conclude_meeting(self, request: Request, meeting_id: str) -> Response:
-        body = read_json(request, ConclusionInput())
+        body = read_json(request, ConclusionInput)
         actor = access.actor_for(self.db, request.principal)
         commands.conclude_meeting(self.db, self.clock.now(), self.outbox.add, actor, meeting_id, body)
         return json_response(queries.meeting(self.db, meeting_id))
@@ -577,7 +578,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["meetings"],
     )
     def update_action(self, request: Request, action_id: str) -> Response:
-        body = read_json(request, ActionUpdateInput())
+        body = read_json(request, ActionUpdateInput)
         actor = access.actor_for(self.db, request.principal)
         action = commands.update_action(self.db, self.clock.now(), actor, action_id, body["status"])
         return json_response(views.action_view(action))
@@ -602,7 +603,7 @@ class ConcernsService(PlatformEndpoints):
         tags=["meetings"],
     )
     def put_priorities(self, request: Request, code: str) -> Response:
-        body = read_json(request, PrioritiesInput())
+        body = read_json(request, PrioritiesInput)
         actor = access.actor_for(self.db, request.principal)
         if not actor.may_manage(code):
             raise PermissionDenied("only officers of this beat (or supervisors) may set its priorities")

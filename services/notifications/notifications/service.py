@@ -27,6 +27,7 @@ from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database, ExcInfo, settle_unit_of_work
 from beat_shared.entrypoints import TransactionalTimer, rpc, timer
 from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
@@ -288,7 +289,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["me"],
     )
     def put_contact(self, request: Request) -> Response:
-        body = read_json(request, schemas.ContactInput())
+        body = read_json(request, schemas.ContactInput)
         principal = request.principal
         recipient = domain.update_contact(self.db, principal.subject, principal.role, body, self.clock.now())
         return json_response(domain.recipient_view(recipient))
@@ -316,7 +317,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["me"],
     )
     def put_preference(self, request: Request) -> Response:
-        body = read_json(request, schemas.PreferenceInput())
+        body = read_json(request, schemas.PreferenceInput)
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         domain.set_preference(self.db, recipient, body["topic"], body["channel"], body["enabled"])
@@ -380,7 +381,7 @@ class NotificationsService(PlatformEndpoints):
         },
     )
     def subscribe(self, request: Request) -> Response:
-        body = read_json(request, schemas.SubscriptionInput())
+        body = read_json(request, schemas.SubscriptionInput)
         self._require_known_beat(body["beat_code"])
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
@@ -470,7 +471,7 @@ class NotificationsService(PlatformEndpoints):
     def broadcast(self, request: Request, beat_code: str) -> Response:
         if not schemas.BEAT_CODE.regex.match(beat_code):
             raise InvalidInput("not a beat code", {"beat_code": ["a beat code like RV-01"]})
-        body = read_json(request, schemas.BroadcastInput())
+        body = read_json(request, schemas.BroadcastInput)
         if request.principal.role == "officer":
             self._require_assignment(request.principal.subject, beat_code)
         now = self.clock.now()
@@ -596,7 +597,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["templates"],
     )
     def preview_template(self, request: Request, name: str) -> Response:
-        body = schemas.PreviewInput().load(request.get_json(silent=True) or {})
+        body = schema_instance(schemas.PreviewInput).load(request.get_json(silent=True) or {})
         if not RENDERER.exists(name):
             RENDERER.render(name, "en", {})  # raises NotFound naming the known templates
         context = body["context"] if body.get("context") is not None else SAMPLE_CONTEXTS.get(name, {})
@@ -632,7 +633,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["webhooks"],
     )
     def validate_webhook_url(self, request: Request) -> Response:
-        body = read_json(request, schemas.WebhookUrlInput())
+        body = read_json(request, schemas.WebhookUrlInput)
         validate_url(body["url"], self.settings)
         return json_response({"url": body["url"], "allowed": True})
 
@@ -656,7 +657,7 @@ class NotificationsService(PlatformEndpoints):
             raise PermissionDenied("inbound SMS is not configured (NOTIFICATIONS_SMS_INBOUND_TOKEN)")
         if not hmac.compare_digest(expected.encode(), given.encode()):
             raise Unauthenticated("the gateway token is missing or wrong")
-        body = read_json(request, schemas.SmsInboundInput())
+        body = read_json(request, schemas.SmsInboundInput)
         phone = normalise_phone(body["sender"])
         word = keyword(body["text"])
         if word is not None:

@@ -269,7 +269,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def import_hsds(self, request: Request) -> Response:
-        document = read_json(request, HsdsDocument())
+        document = read_json(request, HsdsDocument)
         counts = import_directory(self.db, document, self.clock.now())
         return json_response({"imported": counts})
 
@@ -283,7 +283,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def create_organization(self, request: Request) -> Response:
-        data = read_json(request, OrganizationInput())
+        data = read_json(request, OrganizationInput)
         if data.get("id") and self.db.get(Organization, data["id"]) is not None:
             raise InvalidInput("an organization with this id exists", {"id": ["already exists"]})
         organization = directory.upsert_organization(self.db, data, self.clock.now())
@@ -298,7 +298,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def edit_organization(self, request: Request, organization_id: str) -> Response:
-        data = read_json(request, OrganizationInput(partial=True))
+        data = read_json(request, OrganizationInput, partial=True)
         directory.get_organization(self.db, organization_id)
         organization = directory.upsert_organization(self.db, {**data, "id": organization_id}, self.clock.now())
         return json_response(hsds.organization_dict(organization))
@@ -313,7 +313,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def create_location(self, request: Request) -> Response:
-        data = read_json(request, LocationInput())
+        data = read_json(request, LocationInput)
         if data.get("id") and self.db.get(directory.Location, data["id"]) is not None:
             raise InvalidInput("a location with this id exists", {"id": ["already exists"]})
         location = directory.upsert_location(self.db, data)
@@ -329,7 +329,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def edit_location(self, request: Request, location_id: str) -> Response:
-        data = read_json(request, LocationInput(partial=True))
+        data = read_json(request, LocationInput, partial=True)
         if self.db.get(directory.Location, location_id) is None:
             raise NotFound(f"location {location_id} does not exist")
         location = directory.upsert_location(self.db, {**data, "id": location_id})
@@ -347,7 +347,7 @@ class ReferralsService(PlatformEndpoints):
     )
     def create_service(self, request: Request) -> Response:
         """Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
-        data = read_json(request, ServiceInput())
+        data = read_json(request, ServiceInput)
         if data.get("id") and self.db.get(Service, data["id"]) is not None:
             raise InvalidInput("a service with this id exists", {"id": ["already exists"]})
         service = directory.upsert_service(self.db, data, self.clock.now())
@@ -363,7 +363,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def edit_service(self, request: Request, service_id: str) -> Response:
-        data = read_json(request, ServiceInput(partial=True))
+        data = read_json(request, ServiceInput, partial=True)
         data.pop("id", None)
         service = directory.get_service(self.db, service_id)
         directory.upsert_service(self.db, data, self.clock.now(), service=service)
@@ -380,7 +380,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def create_taxonomy(self, request: Request) -> Response:
-        taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput()))
+        taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput))
         self.db.flush()
         return json_response(hsds.taxonomy_dict(taxonomy), status=201)
 
@@ -394,7 +394,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def create_taxonomy_term(self, request: Request) -> Response:
-        term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput()))
+        term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput))
         self.db.flush()
         self.db.refresh(term)
         return json_response(hsds.term_dict(term), status=201)
@@ -408,7 +408,7 @@ class ReferralsService(PlatformEndpoints):
         tags=ADMIN,
     )
     def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
-        data = read_json(request, TaxonomyTermInput(partial=True))
+        data = read_json(request, TaxonomyTermInput, partial=True)
         if self.db.get(TaxonomyTerm, term_id) is None:
             raise NotFound(f"taxonomy term {term_id} does not exist")
         term = directory.upsert_term(self.db, {**data, "id": term_id})
@@ -468,7 +468,7 @@ class ReferralsService(PlatformEndpoints):
     def create_referral(self, request: Request) -> Response:
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         context = self._context(request.principal)
-        body = read_json(request, ReferralInput())
+        body = read_json(request, ReferralInput)
         claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, body, context.now)
         if claimed is not None and claimed.resource_id is not None:
             referral = domain.get_referral(context, claimed.resource_id)
@@ -521,7 +521,7 @@ class ReferralsService(PlatformEndpoints):
     )
     def edit_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
-        data = read_json(request, ReferralPatch())
+        data = read_json(request, ReferralPatch)
         referral = domain.update_draft(context, domain.get_referral(context, referral_id), data)
         return json_response(domain.referral_view(context, referral))
 
@@ -537,7 +537,7 @@ class ReferralsService(PlatformEndpoints):
     def record_consent(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
         referral = domain.get_referral(context, referral_id)
-        consent = domain.record_consent(context, referral, read_json(request, ConsentInput()))
+        consent = domain.record_consent(context, referral, read_json(request, ConsentInput))
         return json_response(domain.consent_view(consent, context.now), status=201)
 
     @http(
@@ -564,7 +564,7 @@ class ReferralsService(PlatformEndpoints):
     )
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
-        reason = read_json(request, CancelInput())["reason"]
+        reason = read_json(request, CancelInput)["reason"]
         referral = domain.cancel(context, domain.get_referral(context, referral_id), reason)
         return json_response(_summary(referral))
 
@@ -584,7 +584,7 @@ class ReferralsService(PlatformEndpoints):
     def withdraw_consent(self, request: Request, consent_id: str) -> Response:
         """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
         context = self._context(request.principal)
-        method = read_json(request, WithdrawInput())["method"]
+        method = read_json(request, WithdrawInput)["method"]
         consent = domain.get_consent(context, consent_id)
         told = domain.withdraw_consent(context, consent, method)
         return json_response({**domain.consent_view(consent, context.now), "agencies_told": sorted(told)})
@@ -610,14 +610,14 @@ class ReferralsService(PlatformEndpoints):
         tags=AGENCY,
     )
     def decline_referral(self, request: Request, referral_id: str) -> Response:
-        body = read_json(request, DeclineInput())
+        body = read_json(request, DeclineInput)
         return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
 
     @http(
         "POST", "/referrals/<referral_id>/start", roles=("agency",), summary="Mark a referral in progress", tags=AGENCY
     )
     def start_referral(self, request: Request, referral_id: str) -> Response:
-        note = read_json(request, NoteInput()).get("note") if request.get_data() else None
+        note = read_json(request, NoteInput).get("note") if request.get_data() else None
         return self._agency_moves(request, referral_id, IN_PROGRESS, note=note)
 
     @http(
@@ -629,7 +629,7 @@ class ReferralsService(PlatformEndpoints):
         tags=AGENCY,
     )
     def record_outcome(self, request: Request, referral_id: str) -> Response:
-        body = read_json(request, OutcomeInput())
+        body = read_json(request, OutcomeInput)
         return self._agency_moves(request, referral_id, COMPLETED, outcome=body["outcome"], note=body.get("note"))
 
     @http(
@@ -642,7 +642,7 @@ class ReferralsService(PlatformEndpoints):
         responses={"409": {"description": "illegal transition"}},
     )
     def update_status(self, request: Request, referral_id: str) -> Response:
-        body = read_json(request, StatusInput())
+        body = read_json(request, StatusInput)
         return self._agency_moves(
             request,
             referral_id,
@@ -667,7 +667,7 @@ class ReferralsService(PlatformEndpoints):
     def register_webhook(self, request: Request, agency_id: str) -> Response:
         _own_agency(request.principal, agency_id)
         self._known_agency(agency_id)
-        body = read_json(request, WebhookInput())
+        body = read_json(request, WebhookInput)
         settings, now = self._settings(), self.clock.now()
         endpoint = webhooks.register(
             self.db, agency_id, body["url"], body.get("description"), now, settings.webhooks_allow_http

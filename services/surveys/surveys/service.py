@@ -23,6 +23,7 @@ from beat_shared.config import env
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
+from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.metrics import exposition
@@ -73,7 +74,7 @@ def _moment(value: str) -> datetime:
 
 
 def _survey_body(survey: Survey) -> dict[str, Any]:
-    return SurveyOutput().dump(survey)
+    return schema_instance(SurveyOutput).dump(survey)
 
 
 class SurveysService(PlatformEndpoints):
@@ -110,7 +111,7 @@ class SurveysService(PlatformEndpoints):
     )
     def create_survey(self, request: Request) -> Response:
         """Questions may name item-bank items (`{"item": "safety_after_dark"}`); texts need en and es."""
-        body = read_json(request, SurveyInput())
+        body = read_json(request, SurveyInput)
         survey = catalogue.create_survey_version(self.db, body, request.principal.subject, self.clock.now())
         return json_response(_survey_body(survey), status=201)
 
@@ -138,7 +139,7 @@ class SurveysService(PlatformEndpoints):
     # --- waves and invitations -----------------------------------------------------
 
     def _wave_body(self, wave: Wave) -> dict[str, Any]:
-        body = WaveOutput().dump(wave)
+        body = schema_instance(WaveOutput).dump(wave)
         base = self.settings.public_url
         body["open_link_url"] = f"{base}/respond?open={wave.open_link_slug}" if wave.open_link_slug else None
         return body
@@ -154,7 +155,7 @@ class SurveysService(PlatformEndpoints):
         tags=["waves"],
     )
     def create_wave(self, request: Request) -> Response:
-        wave = catalogue.create_wave(self.db, read_json(request, WaveInput()), self.clock.now())
+        wave = catalogue.create_wave(self.db, read_json(request, WaveInput), self.clock.now())
         return json_response(self._wave_body(wave), status=201)
 
     @http("GET", "/waves", roles=(*MANAGERS, "supervisor"), summary="Waves", tags=["waves"])
@@ -221,7 +222,7 @@ class SurveysService(PlatformEndpoints):
         tags=["responding"],
     )
     def survey_for_token(self, request: Request) -> Response:
-        body = read_json(request, TokenInput())
+        body = read_json(request, TokenInput)
         return json_response(responses.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
 
     @http(
@@ -235,7 +236,7 @@ class SurveysService(PlatformEndpoints):
         tags=["responding"],
     )
     def respond(self, request: Request) -> Response:
-        body = read_json(request, ResponseInput())
+        body = read_json(request, ResponseInput)
         responses.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
         return json_response({"status": "recorded"}, status=201)
 
@@ -262,7 +263,7 @@ class SurveysService(PlatformEndpoints):
         tags=["responding"],
     )
     def respond_open(self, request: Request, slug: str) -> Response:
-        body = read_json(request, OpenResponseInput())
+        body = read_json(request, OpenResponseInput)
         fingerprint = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
         responses.submit_open(
             self.db,
@@ -374,7 +375,7 @@ class SurveysService(PlatformEndpoints):
         tags=["results"],
     )
     def set_population(self, request: Request, beat_code: str) -> Response:
-        body = read_json(request, PopulationInput())
+        body = read_json(request, PopulationInput)
         row = self.db.get(BeatPopulation, beat_code) or BeatPopulation(beat_code=beat_code)
         row.population = body["population"]
         self.db.add(row)

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from beat_shared.clock import Clock, SystemClock, utc_iso
 from beat_shared.contracts.registry import contract_for
 from beat_shared.errors import ContractViolation
+from beat_shared.fields import schema_instance
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
@@ -91,11 +92,11 @@ def parse_event(body: Any) -> CloudEvent:
     if not isinstance(body, dict):
         raise ContractViolation("event body must be a JSON object")
     try:
-        CloudEventSchema().load(body)
+        schema_instance(CloudEventSchema).load(body)
     except ValidationError as error:
         raise ContractViolation("event envelope is not a valid CloudEvent", error.messages) from error
     contract = contract_for(body["type"])
     if body["source"] != contract.source:
         raise ContractViolation(f"{body['type']} must come from {contract.source}")
     contract.validate(body["data"])
-    return CloudEvent(**{key: body[key] for key in CloudEventSchema().fields})
+    return CloudEvent(**{key: body[key] for key in schema_instance(CloudEventSchema).fields})
