@@ -141,6 +141,11 @@ _setting(
     "Open311 discovery contact.",
 )
 _setting("CONCERNS_RECENT_DAYS", "30", "Days a resolved concern counts as 'recently resolved' on the beat page.")
+_setting(
+    "CONCERNS_REFERENCE_MAX_AGE_SECONDS",
+    "1",
+    "Seconds another replica may serve a changed category or beat boundaries before it sees the change.",
+)
 _setting("NOTIFICATIONS_SMTP_HOST", "127.0.0.1", "SMTP relay host.")
 _setting("NOTIFICATIONS_SMTP_PORT", "25", "SMTP relay port.")
 _setting("NOTIFICATIONS_SMTP_USERNAME", "", "SMTP username (empty: no AUTH).")

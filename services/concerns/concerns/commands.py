@@ -45,6 +45,7 @@ from concerns.models import (
     ReferralRequest,
     Support,
 )
+from concerns.reference import ReferenceCache
 from concerns.settings import Settings
 
 Emit = Callable[[str, str, dict[str, Any]], Any]
@@ -117,17 +118,26 @@ def _check_location(submission: Submission) -> None:
         )
 
 
-def submit(session: Session, settings: Settings, now: datetime, emit: Emit, submission: Submission) -> Submitted:
-    """Record a concern, place it in its beat, suggest duplicates; emits beat.concern.submitted."""
-    category = store.category(session, submission.category)
+def submit(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    emit: Emit,
+    submission: Submission,
+    reference: ReferenceCache | None = None,
+) -> Submitted:
+    """Record a concern, place it in its beat, suggest duplicates; emits beat.concern.submitted.
+    With the service's `reference` cache the category and beats come from memory; without it
+    (demo seeding, in the transaction that stores them) from the session."""
+    source = reference or store  # both answer category() and boundaries_around()
+    category = source.category(session, submission.category)
     _check_location(submission)
     attributes = clean_answers(category.attributes, submission.attributes)
     preference = _contact_preference(submission)
     beat_code = None
     if submission.lat is not None and submission.long is not None:
-        beat_code = geo.place(
-            submission.lat, submission.long, store.boundaries_around(session, submission.lat, submission.long)
-        )
+        beats = source.boundaries_around(session, submission.lat, submission.long)
+        beat_code = geo.place(submission.lat, submission.long, beats)
         duplicates = suggest_duplicates(
             category.code,
             submission.lat,

@@ -1,4 +1,4 @@
-"""Dependency providers of the concerns service: its settings and its rate limiter."""
+"""Dependency providers of the concerns service: its settings, rate limiter and reference data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
 from concerns.domain.ratelimit import RateLimits
+from concerns.reference import ReferenceCache
 from concerns.settings import Settings
 
 
@@ -40,3 +41,13 @@ class RateLimiter(DependencyProvider):
 
     def get_dependency(self, worker_ctx: WorkerContext) -> SubmissionLimiter:
         return SubmissionLimiter(self.limits)
+
+
+class ReferenceData(DependencyProvider):
+    """Categories and beat boundaries in memory, shared by the workers of one process."""
+
+    def setup(self) -> None:
+        self.cache = ReferenceCache(Settings.from_config(self.container.config).reference_max_age)
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> ReferenceCache:
+        return self.cache

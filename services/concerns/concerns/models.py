@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -63,6 +64,16 @@ class Beat(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime]
+
+
+class ReferenceVersion(Base):
+    """One row counting the changes to categories and beats: processes cache those and re-read
+    this counter to know when to reload (concerns/reference.py)."""
+
+    __tablename__ = "reference_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Officer(Base):

@@ -17,7 +17,7 @@ from beat_shared.http import http, json_response, page_request, read_json, read_
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from concerns import access, commands, open311, queries, store, views
-from concerns.dependencies import ConcernsSettings, RateLimiter
+from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
 from concerns.domain.workflow import STAFF_ROLES, Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
@@ -61,11 +61,12 @@ class ConcernsService(PlatformEndpoints):
     clock = ClockProvider()
     settings = ConcernsSettings()
     limiter = RateLimiter()
+    reference = ReferenceData()
 
     # --- helpers (not entrypoints) -------------------------------------------------------
 
     def _category(self, code: str) -> Category:
-        category = self.db.get(Category, code)
+        category = self.reference.any_category(self.db, code)
         assert category is not None
         return category
 
@@ -123,7 +124,7 @@ class ConcernsService(PlatformEndpoints):
         claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, body, now)
         if claimed is not None and claimed.resource_id is not None:
             return self._replayed_submission(claimed.resource_id)
-        result = commands.submit(self.db, self.settings, now, self.outbox.add, submission)
+        result = commands.submit(self.db, self.settings, now, self.outbox.add, submission, self.reference)
         if claimed is not None:
             idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, result.concern.id)
         notice = self.settings.notice(result.category.acknowledge_hours)
@@ -737,16 +738,19 @@ class ConcernsService(PlatformEndpoints):
         now = self.clock.now()
         who = submission.account_id or submission.device_id or submission.email
         self.limiter.check(request.remote_addr, who and f"open311:{who}", now)
-        category = self.db.get(Category, submission.category)
-        if category is None or not category.active:
-            raise NotFound(f"service_code {submission.category} was not found")
+        try:
+            category = self.reference.category(self.db, submission.category)
+        except InvalidInput as unknown:
+            raise NotFound(f"service_code {submission.category} was not found") from unknown
         claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, sorted(form.items(multi=True)), now)
         headers: dict[str, str] | None = None
         if claimed is not None and claimed.resource_id is not None:
             concern_id = claimed.resource_id  # a retry: the same service request, no second concern
             headers = {idempotency.REPLAYED_HEADER: "true"}
         else:
-            concern_id = commands.submit(self.db, self.settings, now, self.outbox.add, submission).concern.id
+            concern_id = commands.submit(
+                self.db, self.settings, now, self.outbox.add, submission, self.reference
+            ).concern.id
             if claimed is not None:
                 idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, concern_id)
         answer = {

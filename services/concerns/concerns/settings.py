@@ -24,6 +24,7 @@ class Settings:
     agency_name: str
     contact: str
     recent_days: int
+    reference_max_age: float
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             agency_name=get("CONCERNS_AGENCY_NAME"),
             contact=get("CONCERNS_CONTACT"),
             recent_days=int(get("CONCERNS_RECENT_DAYS")),
+            reference_max_age=float(get("CONCERNS_REFERENCE_MAX_AGE_SECONDS")),
         )
 
     def notice(self, hours: int | None = None) -> str:
