@@ -21,7 +21,7 @@ from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from concerns import store
 from concerns.domain import geo
 from concerns.domain.attributes import check_definitions, clean_answers
-from concerns.domain.duplicates import Suggestion, suggest_duplicates
+from concerns.domain.duplicates import Suggestion
 from concerns.domain.ranking import AgendaCandidate, rank_agenda
 from concerns.domain.workflow import (
     FINAL_STATUSES,
@@ -92,6 +92,7 @@ class Submitted:
     receipt_token: str
     duplicates: list[Suggestion]
     history: list[ConcernUpdate] = field(default_factory=list)  # the new concern's one update
+    duplicate_concerns: dict[str, Concern] = field(default_factory=dict)  # those `duplicates` name
 
 
 def _contact_preference(submission: Submission) -> str:
@@ -138,25 +139,11 @@ def submit(
     if submission.lat is not None and submission.long is not None:
         beats = source.boundaries_around(session, submission.lat, submission.long)
         beat_code = geo.place(submission.lat, submission.long, beats)
-        duplicates = suggest_duplicates(
-            category.code,
-            submission.lat,
-            submission.long,
-            now,
-            store.duplicate_candidates(
-                session,
-                category.code,
-                submission.lat,
-                submission.long,
-                now,
-                settings.duplicate_metres,
-                settings.duplicate_days,
-            ),
-            settings.duplicate_metres,
-            settings.duplicate_days,
+        duplicates, duplicate_concerns = store.likely_duplicates(
+            session, settings, category.code, submission.lat, submission.long, now
         )
     else:
-        duplicates = []
+        duplicates, duplicate_concerns = [], {}
     token = new_token()
     anonymous = submission.reporter_subject is None and not (submission.name or submission.email or submission.phone)
     concern = Concern(
@@ -212,7 +199,7 @@ def submit(
             "language": concern.language,
         },
     )
-    return Submitted(concern, category, token, duplicates, [update])
+    return Submitted(concern, category, token, duplicates, [update], duplicate_concerns)
 
 
 def reissue_receipt(session: Session, concern_id: str) -> tuple[Concern, str]:

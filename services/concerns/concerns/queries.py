@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from beat_shared.errors import InvalidInput, NotFound
 from beat_shared.http import PageRequest, page_body
 from concerns import store, views
 from concerns.commands import current_period
-from concerns.domain.duplicates import Suggestion, suggest_duplicates
+from concerns.domain.duplicates import Suggestion
 from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
 from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Support
 from concerns.settings import Settings
@@ -147,22 +148,16 @@ def similar(
 ) -> list[dict[str, Any]]:
     """Open concerns a resident about to submit may want to support instead."""
     category = store.category(session, category_code)
-    candidates = store.duplicate_candidates(
-        session, category.code, lat, long, now, settings.duplicate_metres, settings.duplicate_days
-    )
-    found = suggest_duplicates(
-        category.code, lat, long, now, candidates, settings.duplicate_metres, settings.duplicate_days
-    )
-    return suggestions_view(session, found)
+    return suggestions_view(session, *store.likely_duplicates(session, settings, category.code, lat, long, now))
 
 
-def suggestions_view(session: Session, suggestions: list[Suggestion]) -> list[dict[str, Any]]:
+def suggestions_view(
+    session: Session, suggestions: list[Suggestion], concerns: Mapping[str, Concern]
+) -> list[dict[str, Any]]:
+    """`concerns`: the suggested ones, as `store.likely_duplicates` loaded them."""
     if not suggestions:
         return []
-    rows = {
-        row.id: row
-        for row in session.scalars(select(Concern).where(Concern.id.in_([s.concern_id for s in suggestions])))
-    }
+    rows = {suggestion.concern_id: concerns[suggestion.concern_id] for suggestion in suggestions}
     categories = store.categories_of(session, {row.category_code for row in rows.values()})
     return [
         {

@@ -132,7 +132,7 @@ class ConcernsService(PlatformEndpoints):
             {
                 "concern": self._view(result.concern, "resident", result.history),
                 "receipt_token": result.receipt_token,
-                "possible_duplicates": queries.suggestions_view(self.db, result.duplicates),
+                "possible_duplicates": queries.suggestions_view(self.db, result.duplicates, result.duplicate_concerns),
                 "service_notice": notice,
             },
             status=201,

@@ -11,10 +11,11 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import InvalidInput, NotFound
-from concerns.domain.duplicates import Candidate
+from concerns.domain.duplicates import Candidate, Suggestion, suggest_duplicates
 from concerns.domain.geo import BeatBoundary, boundary, degree_box
 from concerns.domain.workflow import OPEN_STATUSES
 from concerns.models import Beat, BeatAssignment, Category, Concern, ConcernUpdate, Meeting, Officer
+from concerns.settings import Settings
 
 OPEN_VALUES = tuple(status.value for status in OPEN_STATUSES)
 
@@ -107,12 +108,13 @@ NEAREST_CANDIDATES = 10
 
 
 def _nearest_open_concerns() -> Select:
-    """Built once (statement construction and its cache key cost more than running it)."""
+    """Built once (statement construction and its cache key cost more than running it).
+    Whole concerns, not just their places: the few suggested then need no second query."""
     concerns = Concern.__table__.c
     d_lat = concerns.lat - bindparam("lat")
     d_long = (concerns.long - bindparam("long")) * bindparam("long_scale")
     return (
-        select(concerns.id, concerns.category_code, concerns.lat, concerns.long, concerns.submitted_at)
+        select(Concern)
         .where(
             concerns.category_code == bindparam("category_code"),
             concerns.status.in_(OPEN_VALUES),
@@ -128,30 +130,44 @@ def _nearest_open_concerns() -> Select:
 NEAREST_OPEN_CONCERNS = _nearest_open_concerns()
 
 
-def duplicate_candidates(
+def nearest_open_concerns(
     session: Session, category_code: str, lat: float, long: float, now: datetime, metres: float, days: float
-) -> list[Candidate]:
+) -> list[Concern]:
     """The open concerns of the category nearest to the point, within its box and period.
 
     Nearest first and at most NEAREST_CANDIDATES: a street with hundreds of reports of the
     same problem costs the same as a quiet one (index ix_concerns_category_place).
     """
     south, west, north, east = degree_box(lat, long, metres)
-    rows = session.execute(
-        NEAREST_OPEN_CONCERNS,
-        {
-            "category_code": category_code,
-            "since": now - timedelta(days=days),
-            "lat": lat,
-            "long": long,
-            "long_scale": math.cos(math.radians(lat)),  # a degree of longitude is shorter than one of latitude
-            "south": south,
-            "north": north,
-            "west": west,
-            "east": east,
-        },
+    return list(
+        session.scalars(
+            NEAREST_OPEN_CONCERNS,
+            {
+                "category_code": category_code,
+                "since": now - timedelta(days=days),
+                "lat": lat,
+                "long": long,
+                "long_scale": math.cos(math.radians(lat)),  # a degree of longitude is shorter than one of latitude
+                "south": south,
+                "north": north,
+                "west": west,
+                "east": east,
+            },
+        )
     )
-    return [Candidate(row.id, row.category_code, row.lat, row.long, row.submitted_at, True) for row in rows]
+
+
+def likely_duplicates(
+    session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime
+) -> tuple[list[Suggestion], dict[str, Concern]]:
+    """The suggested likely duplicates of a concern about to be stored here, and the suggested
+    concerns themselves (loaded whole by the one query, so showing them costs none)."""
+    metres, days = settings.duplicate_metres, settings.duplicate_days
+    nearest = nearest_open_concerns(session, category_code, lat, long, now, metres, days)
+    candidates = [Candidate(row.id, row.category_code, row.lat, row.long, row.submitted_at, True) for row in nearest]
+    suggestions = suggest_duplicates(category_code, lat, long, now, candidates, metres, days)
+    suggested = {suggestion.concern_id for suggestion in suggestions}
+    return suggestions, {row.id: row for row in nearest if row.id in suggested}
 
 
 def count(session: Session, query: Select) -> int:

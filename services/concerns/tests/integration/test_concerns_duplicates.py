@@ -3,10 +3,11 @@ on PostgreSQL and on SQLite (the SQL orders by distance on both)."""
 
 import pytest
 from concerns_testkit import POINTS, START
+from sqlalchemy import event
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from concerns import commands, store
+from concerns import commands, queries, store
 from concerns.demo import seed_reference
 from concerns.settings import Settings
 
@@ -47,11 +48,30 @@ def test_the_nearest_are_found_behind_a_crowd_of_older_reports(engine):
         submit_at(session, settings, 10, category="vandalism_graffiti")  # nearer, but another problem
     with unit_of_work(engine) as session:
         lat, long = POINTS["RV-02"]
-        candidates = store.duplicate_candidates(session, "noise", lat, long, START, 250, 30)
+        candidates = store.nearest_open_concerns(session, "noise", lat, long, START, 250, 30)
         suggested = commands.submit(
             session, settings, START, lambda *_: None, commands.Submission(category="noise", lat=lat, long=long)
         ).duplicates
     assert len(candidates) == store.NEAREST_CANDIDATES
-    assert [candidate.concern_id for candidate in candidates[:3]] == [near[1], near[2], near[0]]
+    assert [candidate.id for candidate in candidates[:3]] == [near[1], near[2], near[0]]
     assert [s.concern_id for s in suggested] == [near[1], near[2], near[0], crowd[0], crowd[1]]
     assert [s.distance_metres for s in suggested] == [20, 30, 40, 200, 201]
+
+
+def test_the_suggestions_are_shown_from_the_one_query_that_found_them(engine):
+    settings = Settings.from_config({})
+    with unit_of_work(engine) as session:
+        near = [submit_at(session, settings, metres) for metres in (40, 20)]
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    with unit_of_work(engine) as session:
+        lat, long = POINTS["RV-02"]
+        submitted = commands.submit(
+            session, settings, START, lambda *_: None, commands.Submission(category="noise", lat=lat, long=long)
+        )
+        answer = queries.suggestions_view(session, submitted.duplicates, submitted.duplicate_concerns)
+    assert [suggestion["concern_id"] for suggestion in answer] == [near[1], near[0]]
+    assert answer[0]["concern"]["category_name"] == "Noise" and answer[0]["distance_metres"] == 20
+    assert answer[1]["concern"]["status"] == "submitted" and answer[1]["distance_metres"] == 40
+    reads_of_concerns = [sql for sql in statements if sql.lstrip().startswith("SELECT") and "FROM concerns" in sql]
+    assert len(reads_of_concerns) == 1  # the nearest, nothing after
