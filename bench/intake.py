@@ -197,7 +197,7 @@ def main() -> int:
             None,
             reference=floor_rates.best,
             ratio=beat_rates.best / floor_rates.best,
-            spread="Beat ~9 statements, floor 4 (ping, BEGIN, INSERT, COMMIT)",
+            spread="Beat 7 round trips (ping, BEGIN, nearest, 3 INSERTs, COMMIT), floor 4",
         ),
         Row(
             f"intake: p99 at half rate ({half_rate.best:,.0f}/s)",
