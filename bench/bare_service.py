@@ -5,9 +5,9 @@ runner, the same config: `max_workers`, serializer), but no schema, no auth, no 
 
 - Without `BENCH_DATABASE_URL`: `POST /concerns` returns a constant (the issue's reference).
 - With `BENCH_DATABASE_URL`: `POST /concerns` parses the JSON body and stores it as one row in
-  its own committed transaction, through `beat_shared.db.make_engine` (the pool and pre-ping Beat
-  uses). That is the floor of any endpoint that durably writes on this stack: one checkout, one
-  ping, BEGIN, one INSERT, COMMIT.
+  its own committed transaction, through `beat_shared.db.make_engine` (the pool Beat uses, which
+  pings a connection only after it sat idle). That is the floor of any endpoint that durably
+  writes on this stack: one checkout, BEGIN, one INSERT, COMMIT.
 
     BENCH_HTTP_ADDRESS=127.0.0.1:8099 [BENCH_DATABASE_URL=postgresql://...] .venv/bin/python bench/bare_service.py
 """

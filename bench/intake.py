@@ -197,7 +197,7 @@ def main() -> int:
             None,
             reference=floor_rates.best,
             ratio=beat_rates.best / floor_rates.best,
-            spread="Beat 7 round trips (ping, BEGIN, nearest, 3 INSERTs, COMMIT), floor 4",
+            spread="Beat 6 round trips (BEGIN, nearest, 3 INSERTs, COMMIT), floor 3",
         ),
         Row(
             f"intake: p99 at half rate ({half_rate.best:,.0f}/s)",

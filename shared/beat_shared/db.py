@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -73,6 +75,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
+PING_AFTER_IDLE_SECONDS = 0.5  # a pooled connection idle this long is pinged before use
 
 
 def normalise_url(url: str) -> str:
@@ -84,20 +87,52 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
     """An engine tuned for the platform's concurrency model (eventlet green threads)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
     # values_plus_batch: the ORM's many same-shaped UPDATEs of a flush (a dispatcher round marking
     # its messages delivered) go in one round trip through psycopg2's execute_batch, not one each.
-    return create_engine(
+    # LIFO: under load the same few connections stay busy, so they are never idle long enough
+    # to be pinged; the others wait at the back of the pool.
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_use_lifo=True,
         executemany_mode="values_plus_batch",
     )
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, after_seconds: float) -> None:
+    """Ping a pooled connection on checkout only when it sat idle for `after_seconds`.
+
+    A connection that died while idle (PostgreSQL restarted, a proxy timed it out) is replaced
+    before anyone uses it, as `pool_pre_ping` would do; but a connection back in the pool for
+    less than that was working a moment ago, and pinging it on every checkout cost a round trip
+    per transaction (one of a submission's seven; six per pipeline flow in notifications). If the
+    database restarts within that moment, the transaction that meets the dead connection fails
+    and SQLAlchemy then discards every connection of the pool, as it does without any ping.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _stamp(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after_seconds:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError(str(error)) from error  # the pool retries with a new one
+            raise
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+import sqlalchemy.exc
 from eventlet.event import Event
 from marshmallow import Schema, ValidationError, fields
 from nameko.containers import WorkerContext
@@ -108,11 +109,24 @@ def status_for(exc: BaseException) -> int | None:
     return None
 
 
+# A lost or refused connection, a deadlock or serialisation failure, a full pool: the request may
+# succeed if sent again (SQLAlchemy wraps the driver's OperationalError, which covers all of these).
+DATABASE_UNAVAILABLE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.TimeoutError)
+
+
 def response_for_exception(exc: BaseException) -> Response:
     """The JSON error response for any exception; unknown ones are logged and hidden."""
     if isinstance(exc, HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name, headers=dict(exc.get_headers()))
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning("database unavailable while answering a request: %s", exc)
+        return error_response(
+            503,
+            "database_unavailable",
+            "the database cannot be reached just now; try again shortly",
+            headers={"Retry-After": "1"},
+        )
     status = status_for(exc)
     if status is None:
         log.error("unexpected error answering a request", exc_info=exc)
