@@ -326,9 +326,12 @@ class OutboxRelay:
         return False
 
     def _release_leadership(self) -> None:
+        """End the lock's database session: an advisory lock outlives its connection's return to
+        the pool, and a pooled connection still holding it kept every relay from leading."""
         connection, self._leader_connection = self._leader_connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # the connection may already be gone
+                connection.invalidate()
                 connection.close()
 
     def purge_published(self, older_than: timedelta) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from beat_shared.amqp import event_exchange
 from beat_shared.contracts import CloudEvent, new_event
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.outbox import add_to_outbox
+from beat_shared.outbox import OutboxRelay, add_to_outbox
 from beat_shared.testing import wait_for
 from shared_sample import Entry, LedgerBase, receipts
 
@@ -155,3 +155,23 @@ def test_a_rolled_back_savepoint_takes_back_only_its_own_events(ledger_db):
         session.commit()
     engine.dispose()
     assert _outbox_subjects(ledger_db) == ["s-1", "s-2", "s-5"]
+
+
+def test_a_relay_that_gives_up_leadership_lets_another_take_it_at_once(ledger_db, rabbit_config):
+    """After a failed round the relay gives up leadership; the lock must go with it, even though
+    its connection's pool keeps the connection (under load, for good: the pool is LIFO)."""
+    table = LedgerBase.metadata.tables["outbox"]
+    first_engine, second_engine = make_engine(ledger_db, pool_size=2), make_engine(ledger_db, pool_size=2)
+    try:
+        first = OutboxRelay("ledger", lambda: first_engine, table, rabbit_config["AMQP_URI"])
+        second = OutboxRelay("ledger", lambda: second_engine, table, rabbit_config["AMQP_URI"])
+        assert first._is_leader() and not second._is_leader()
+        first._release_leadership()
+        assert second._is_leader()
+        assert not first._is_leader()  # its pool's connections hold nothing any more
+        second._release_leadership()
+        assert first._is_leader()
+        first._release_leadership()
+    finally:
+        first_engine.dispose()
+        second_engine.dispose()
