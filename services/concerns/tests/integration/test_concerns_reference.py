@@ -1,4 +1,4 @@
-"""The in-memory categories and beat boundaries (concerns/reference.py) on PostgreSQL: the same
+"""The in-memory categories and beat boundaries (concerns/reference.py) on PostgreSQL and SQLite: the same
 answers as the database, no statements while fresh, and every kind of change seen when it should
 be: at once after a change this process committed, within max_age after another replica's."""
 
@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import InvalidInput
+from beat_shared.migrations import upgrade
 from concerns import commands, store
+from concerns.demo import seed_reference
 from concerns.models import Category
 from concerns.reference import ReferenceCache
 
@@ -29,9 +31,16 @@ class FakeMonotonic:
         return self.now
 
 
-@pytest.fixture
-def engine(concerns_db) -> Iterator[Engine]:
-    engine = make_engine(concerns_db, pool_size=2)
+@pytest.fixture(params=["postgresql", "sqlite"])
+def engine(request, concerns_db, tmp_path, clock) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        engine = make_engine(concerns_db, pool_size=2)
+    else:  # the embedded default
+        url = f"sqlite:///{tmp_path}/concerns.db"
+        upgrade("concerns", url)
+        engine = make_engine(url)
+        with unit_of_work(engine) as session:
+            seed_reference(session, clock.now())
     yield engine
     engine.dispose()
 
@@ -130,7 +139,7 @@ def test_a_new_or_reactivated_category_is_usable_at_once(engine, cache):
     another_replica(
         engine,
         "INSERT INTO categories (code, name, description, group_name, keywords, attributes, acknowledge_hours, "
-        "active, updated_at) VALUES ('fireworks', 'Fireworks', '', '', '[]', '[]', 12, true, now())",
+        "active, updated_at) VALUES ('fireworks', 'Fireworks', '', '', '[]', '[]', 12, true, CURRENT_TIMESTAMP)",
     )
     with Session(engine) as session:
         assert cache.category(session, "fireworks").acknowledge_hours == 12  # looked up, not cached
