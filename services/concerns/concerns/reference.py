@@ -81,11 +81,7 @@ class ReferenceCache:
 
     def boundaries_around(self, session: Session, lat: float, long: float) -> list[BeatBoundary]:
         """As `store.boundaries_around`: the beats whose bounding box holds the point."""
-        return [
-            beat
-            for beat in self._fresh(session).beats
-            if beat.bbox[1] <= lat <= beat.bbox[3] and beat.bbox[0] <= long <= beat.bbox[2]
-        ]
+        return [beat for beat in self._fresh(session).beats if beat.box_holds(lat, long)]
 
     def _fresh(self, session: Session) -> Snapshot:
         if session.info.get(CHANGED):  # this transaction changed them: its own view, not cached

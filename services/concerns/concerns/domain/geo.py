@@ -30,11 +30,13 @@ class BeatBoundary:
     polygons: tuple[PolygonRings, ...]
     bbox: tuple[float, float, float, float]  # min_long, min_lat, max_long, max_lat
 
-    def contains(self, lat: float, long: float) -> bool:
+    def box_holds(self, lat: float, long: float) -> bool:
+        """The cheap first test: the point is within the bounding box."""
         min_long, min_lat, max_long, max_lat = self.bbox
-        if not (min_lat <= lat <= max_lat and min_long <= long <= max_long):
-            return False
-        return any(_polygon_contains(rings, long, lat) for rings in self.polygons)
+        return min_lat <= lat <= max_lat and min_long <= long <= max_long
+
+    def contains(self, lat: float, long: float) -> bool:
+        return self.box_holds(lat, long) and any(_polygon_contains(rings, long, lat) for rings in self.polygons)
 
 
 def _ring_contains(ring: Ring, x: float, y: float) -> bool:
