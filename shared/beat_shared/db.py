@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from beat_shared.config import database_url, setting_from
@@ -76,6 +76,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
 PING_AFTER_IDLE_SECONDS = 0.5  # a pooled connection idle this long is pinged before use
+_IN_AUTOCOMMIT = "beat_in_autocommit"  # pool record info: a reader session switched autocommit on
 
 
 def normalise_url(url: str) -> str:
@@ -133,6 +134,51 @@ def _ping_idle_connections(engine: Engine, after_seconds: float) -> None:
             if engine.dialect.is_disconnect(error, dbapi_connection, None):
                 raise DisconnectionError(str(error)) from error  # the pool retries with a new one
             raise
+
+
+class WriteWhileReading(RuntimeError):
+    """A unit of work declared read-only tried to write (in autocommit it would not be atomic)."""
+
+
+def reader_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for work that only reads; they refuse to write.
+
+    On PostgreSQL they read in autocommit, so a read costs no BEGIN and no ROLLBACK round trip.
+    Under READ COMMITTED (Beat's level) every statement takes its own snapshot anyway, so a
+    read-only transaction gives its statements no more consistency than autocommit does.
+    psycopg2's `autocommit` flag is switched directly: SQLAlchemy's AUTOCOMMIT isolation level
+    would cost a `SET default_transaction_isolation` round trip each time the connection goes
+    back to the pool. SQLite keeps its transactions (its writer lock is taken at BEGIN).
+    """
+    factory = sessionmaker(engine, expire_on_commit=False, info={"read_only": True})
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(factory, "after_begin")
+        def _read_in_autocommit(_session: Session, _transaction: Any, connection: Connection) -> None:
+            pooled = connection.connection  # nothing has run on it yet: psycopg2 sends BEGIN lazily
+            pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+            pooled.info[_IN_AUTOCOMMIT] = True
+
+        if not event.contains(engine, "checkin", _end_autocommit):
+            event.listen(engine, "checkin", _end_autocommit)
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _refuse_statements_that_write(state: ORMExecuteState) -> None:
+        if not state.is_select:
+            raise WriteWhileReading(f"a read-only unit of work tried to execute {type(state.statement).__name__}")
+
+    @event.listens_for(factory, "before_flush")
+    def _refuse_flushes_that_write(session: Session, _context: Any, _instances: Any) -> None:
+        if session.new or session.dirty or session.deleted:
+            raise WriteWhileReading("a read-only unit of work tried to flush changes")
+
+    return factory
+
+
+def _end_autocommit(dbapi_connection: Any, record: Any) -> None:
+    """A connection back from a reader session gets its transactions back (client-side only)."""
+    if record.info.pop(_IN_AUTOCOMMIT, False) and dbapi_connection is not None:
+        dbapi_connection.autocommit = False
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -270,12 +316,16 @@ class Database(DependencyProvider):
         workers = int(setting_from(self.container.config, "BEAT_MAX_WORKERS"))
         self.engine = make_engine(self.url, pool_size=workers + 2)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        self.reader_factory = reader_sessions(self.engine)
 
     def stop(self) -> None:
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx: WorkerContext) -> Session:
-        session = self.session_factory()
+        """The worker's session; a read-only entrypoint (`@rpc(read_only=True)`) gets one that
+        reads without a transaction and refuses to write."""
+        read_only = getattr(worker_ctx.entrypoint, "read_only", False)
+        session = (self.reader_factory if read_only else self.session_factory)()
         self._sessions[worker_ctx] = session
         return session
 
@@ -321,6 +371,12 @@ class Database(DependencyProvider):
     def session(self) -> Iterator[Session]:
         """A unit of work outside any worker (relay, CLI): commit on success."""
         with self.session_factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """Reads outside any worker, without a transaction on PostgreSQL (`reader_sessions`)."""
+        with self.reader_factory() as session:
             yield session
 
 

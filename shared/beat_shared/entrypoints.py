@@ -19,6 +19,13 @@ log = logging.getLogger(__name__)
 
 
 class TransactionalRpc(Rpc):
+    """`@rpc`, or `@rpc(read_only=True)` for a method that only reads: its session then reads
+    without a transaction on PostgreSQL (two round trips fewer per call) and refuses to write."""
+
+    def __init__(self, read_only: bool = False, **kwargs: Any) -> None:
+        self.read_only = read_only
+        super().__init__(**kwargs)
+
     def handle_result(
         self, message: Message, worker_ctx: WorkerContext, result: Any, exc_info: ExcInfo
     ) -> tuple[Any, ExcInfo]:

@@ -183,8 +183,10 @@ class IdempotentEventHandler(EventHandler):
         self._dead_letter(message, f"message body could not be decoded: {error}")
 
     def _already_processed(self, event_id: str) -> bool:
+        """One read, no transaction: the unique (event id, handler) row the worker inserts in its
+        own transaction is what guarantees exactly once; this only spares a duplicate the work."""
         table = self.database.metadata.tables["processed_events"]
-        with self.database.session() as session:
+        with self.database.reading() as session:
             found = session.execute(
                 table.select().where(table.c.event_id == event_id, table.c.handler == self.handler_name)
             ).first()

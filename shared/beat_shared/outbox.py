@@ -315,7 +315,9 @@ class OutboxRelay:
             return True
         if self._leader_connection is not None:
             return True
-        connection = self.engine.connect()
+        # Autocommit: the lock is held by the database session, not a transaction, and each
+        # read and mark is then one round trip (no BEGIN, COMMIT or ROLLBACK around it).
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         key = zlib.crc32(f"beat-outbox-{self.service}".encode())
         acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
         connection.commit()

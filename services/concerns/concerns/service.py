@@ -613,23 +613,23 @@ class ConcernsService(PlatformEndpoints):
 
     # --- RPC for other services ----------------------------------------------------------
 
-    @rpc
+    @rpc(read_only=True)
     def reporter_contact(self, concern_id: str) -> dict[str, Any] | None:
         """How to reach a concern's reporter (notifications); None when they left no contact."""
         return queries.reporter_contacts(self.db, [concern_id])[concern_id]
 
-    @rpc
+    @rpc(read_only=True)
     def reporter_contacts(self, concern_ids: list[str]) -> dict[str, dict[str, Any] | None]:
         """`reporter_contact` for up to 500 concerns in one call: a notifications dispatcher round
         asks once for its whole batch instead of once per message."""
         return queries.reporter_contacts(self.db, concern_ids)
 
-    @rpc
+    @rpc(read_only=True)
     def beat_exists(self, beat_code: str) -> bool:
         """Whether the city has this beat (notifications checks subscriptions with it)."""
         return self.db.get(Beat, beat_code) is not None
 
-    @rpc
+    @rpc(read_only=True)
     def beat_contacts(self, beat_code: str) -> dict[str, list[dict[str, Any]]]:
         """The officers and supervisors assigned to a beat, with their work contact details."""
         people = store.beat_officers(self.db, beat_code)
@@ -642,7 +642,7 @@ class ConcernsService(PlatformEndpoints):
             "supervisors": [card(person) for person in people if person.role == "supervisor"],
         }
 
-    @rpc
+    @rpc(read_only=True)
     def referral_client(self, request_id: str) -> dict[str, Any] | None:
         """The client and consent of a referral request (referrals, after beat.referral.requested)."""
         found = self.db.get(ReferralRequest, request_id)

@@ -259,7 +259,7 @@ class NotificationsService(PlatformEndpoints):
 
     # --- RPC -------------------------------------------------------------------------------------
 
-    @rpc
+    @rpc(read_only=True)
     def beat_subscribers(self, beat_code: str) -> list[str]:
         """Opaque recipient references of a beat's subscribers (surveys uses them for waves)."""
         return domain.beat_subscribers(self.db, beat_code)

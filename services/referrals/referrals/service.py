@@ -786,7 +786,7 @@ class ReferralsService(PlatformEndpoints):
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return erased
 
-    @rpc
+    @rpc(read_only=True)
     def agency_contact(self, agency_id: str) -> dict[str, Any] | None:
         organization = directory.organization_for_agency(self.db, agency_id)
         if organization is None:
@@ -800,7 +800,7 @@ class ReferralsService(PlatformEndpoints):
             "language": organization.language,
         }
 
-    @rpc
+    @rpc(read_only=True)
     def webhook_endpoints(self, agency_id: str) -> list[dict[str, Any]]:
         now = self.clock.now()
         return [

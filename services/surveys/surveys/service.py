@@ -203,7 +203,7 @@ class SurveysService(PlatformEndpoints):
             by_beat[invitation.beat_code or ""] = by_beat.get(invitation.beat_code or "", 0) + 1
         return json_response({"created": len(created), "by_beat": by_beat}, status=201)
 
-    @rpc
+    @rpc(read_only=True)
     def invitation_link(self, invitation_id: str) -> dict[str, str] | None:
         """For notifications: `{"url", "expires_at"}`, or None if unknown, used or expired."""
         link = invitations.invitation_link(
