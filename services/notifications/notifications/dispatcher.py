@@ -146,6 +146,7 @@ class Dispatcher:
         now: datetime,
         publish: Publish,
         renderer: Renderer | None = None,
+        email: SmtpTransport | None = None,
     ) -> None:
         self.session = session
         self.resolver = resolver
@@ -153,7 +154,10 @@ class Dispatcher:
         self.now = now
         self.publish = publish
         self.renderer = renderer or Renderer()
-        self.email = SmtpTransport(settings)
+        # The service's transport keeps SMTP connections between rounds; without one the round
+        # has its own and closes it when it is done.
+        self._owns_email = email is None
+        self.email = email or SmtpTransport(settings)
         self.sms = SmsGateway(settings)
         self.webhooks = WebhookTransport(settings)
 
@@ -179,6 +183,7 @@ class Dispatcher:
             self.record(results)
         if housekeeping:
             self._report_disabled_endpoints()
+            self.email.close_stale()  # a quiet service does not hold connections to the relay
         return report
 
     def _transition(self, message: Message, status: str) -> None:
@@ -633,7 +638,10 @@ class Dispatcher:
         try:
             return list(pool.imap(lambda item: (item, self._send(item)), prepared))
         finally:
-            self.email.close()  # SMTP connections are reused within a round, not kept between rounds
+            if self._owns_email:
+                self.email.close()
+            else:
+                self.email.close_stale()
 
     def _send(self, item: Prepared) -> Outcome:
         if item.outcome is not None:

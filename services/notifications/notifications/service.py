@@ -33,6 +33,7 @@ from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from notifications import domain, schemas
+from notifications.channels.email import SmtpTransport
 from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
 from notifications.dispatcher import Dispatcher
@@ -59,6 +60,20 @@ class SettingsProvider(DependencyProvider):
 
     def get_dependency(self, worker_ctx: WorkerContext) -> Settings:
         return self.settings
+
+
+class SmtpConnections(DependencyProvider):
+    """One SMTP transport per process: its connections outlive a dispatcher round, so a round
+    does not pay the connect, EHLO, STARTTLS, login and QUIT again."""
+
+    def setup(self) -> None:
+        self.transport = SmtpTransport(Settings.from_config(self.container.config))
+
+    def stop(self) -> None:
+        self.transport.close()
+
+    def get_dependency(self, worker_ctx: WorkerContext) -> SmtpTransport:
+        return self.transport
 
 
 class DispatchTimer(TransactionalTimer):
@@ -165,6 +180,7 @@ class NotificationsService(PlatformEndpoints):
     referrals = RpcProxy("referrals")
     surveys = RpcProxy("surveys")
     wake_dispatcher = DispatchWakeup()
+    smtp = SmtpConnections()
 
     # --- events: write notifications (no network here; the dispatcher delivers) ---------------
 
@@ -231,7 +247,7 @@ class NotificationsService(PlatformEndpoints):
         """One dispatcher round (also callable from tests with a frozen clock)."""
         now = self.clock.now()
         resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
-        dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._publish_status, RENDERER)
+        dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._publish_status, RENDERER, self.smtp)
         report = dispatcher.run_round(housekeeping)
         refresh_status_gauge(self.db)
         self.db.commit()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import smtplib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.charset import QP, Charset
@@ -18,6 +20,10 @@ from notifications.settings import Settings
 
 # Relays commonly cap messages per connection; stay well below the usual 100.
 MESSAGES_PER_CONNECTION = 50
+# An idle connection is kept this long for the next round. RFC 5321 asks relays to wait at least
+# five minutes before dropping an idle client; one that drops it sooner costs a reconnect, not an email.
+IDLE_SECONDS = 30
+MAX_IDLE_CONNECTIONS = 10  # as many as a round's concurrent senders
 
 # No folding by the generator (it would put a long List-Unsubscribe URL on a line of its own,
 # which some parsers read with a leading space); encoded subjects come folded already.
@@ -66,17 +72,26 @@ def build_email(email: Email, sender: str) -> Message:
     return message
 
 
+@dataclass
+class _IdleConnection:
+    smtp: smtplib.SMTP
+    sent: int  # messages sent on it so far
+    since: float  # monotonic time it went idle
+
+
 class SmtpTransport:
-    """Sends over SMTP, reusing connections until `close()` (the end of a dispatcher round).
+    """Sends over SMTP, keeping connections open between sends and between dispatcher rounds.
 
     A connection serves one send at a time: concurrent sends each take their own, so a
     round with ten senders opens at most ten. Reuse saves the connect, greeting, EHLO,
-    STARTTLS and login of every message after the first.
+    STARTTLS, login and QUIT of every message after the first. `close_stale()` (every round)
+    closes connections idle for longer than IDLE_SECONDS; `close()` closes them all.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
-        self._idle: list[tuple[smtplib.SMTP, int]] = []  # (connection, messages sent on it)
+        self.monotonic = monotonic
+        self._idle: list[_IdleConnection] = []  # the most recently used last
 
     def send(self, email: Email) -> Outcome:
         """Hand the message to the SMTP relay. 4xx answers and network trouble are
@@ -103,14 +118,16 @@ class SmtpTransport:
         return Outcome.delivered(250)
 
     def _send_once(self, message: Message, to: str, fresh: bool = False) -> None:
-        smtp, sent = (self._connect(), 0) if fresh or not self._idle else self._idle.pop()
+        self.close_stale()
+        idle = None if fresh or not self._idle else self._idle.pop()
+        smtp, sent = (idle.smtp, idle.sent) if idle else (self._connect(), 0)
         try:
             smtp.send_message(message, to_addrs=[to])
         except BaseException:
             _quit(smtp)  # after any error the session's state is unknown: never reuse it
             raise
-        if sent + 1 < MESSAGES_PER_CONNECTION:
-            self._idle.append((smtp, sent + 1))
+        if sent + 1 < MESSAGES_PER_CONNECTION and len(self._idle) < MAX_IDLE_CONNECTIONS:
+            self._idle.append(_IdleConnection(smtp, sent + 1, self.monotonic()))
         else:
             _quit(smtp)
 
@@ -127,9 +144,15 @@ class SmtpTransport:
             raise
         return smtp
 
+    def close_stale(self) -> None:
+        """Close the connections idle for longer than IDLE_SECONDS (the oldest come first)."""
+        cutoff = self.monotonic() - IDLE_SECONDS
+        while self._idle and self._idle[0].since < cutoff:
+            _quit(self._idle.pop(0).smtp)
+
     def close(self) -> None:
         while self._idle:
-            _quit(self._idle.pop()[0])
+            _quit(self._idle.pop().smtp)
 
 
 def _quit(smtp: smtplib.SMTP) -> None:

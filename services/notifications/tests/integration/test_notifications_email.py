@@ -180,6 +180,18 @@ def test_a_round_reuses_its_smtp_connections(service, stand_ins, smtp_sink, rabb
     assert smtp_sink.connections() <= SEND_CONCURRENCY
 
 
+def test_consecutive_rounds_share_an_smtp_connection(
+    service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
+):
+    for number in range(3):
+        reporter(stand_ins, f"c-round-{number}", language="en", email=f"round{number}@example.org")
+        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-round-{number}"))
+        kit.wait_for(lambda n=number + 1: len(kit.rows(notifications_db, Notification)) == n, message="recorded")
+        assert kit.dispatch(service)["outcomes"] == {"delivered": 1}  # one round per email
+    assert len(smtp_sink.mailbox()) == 3
+    assert smtp_sink.connections() == 1  # connect, EHLO and QUIT once, not once per round
+
+
 def message_row(kit, url):
     [message] = kit.rows(url, Message)
     return message

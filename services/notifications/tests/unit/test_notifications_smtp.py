@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from beat_shared.testing import free_port
-from notifications.channels.email import Email, SmtpTransport, build_email
+from notifications.channels.email import IDLE_SECONDS, Email, SmtpTransport, build_email
 from notifications.settings import Settings
 
 SENDER = "Policía de Riverton <no-reply@beat.local>"
@@ -30,16 +30,15 @@ def email(number: int, subject: str = "Your concern has been acknowledged") -> E
     )
 
 
-def transport(port: int) -> SmtpTransport:
-    return SmtpTransport(
-        Settings.from_config(
-            {
-                "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
-                "NOTIFICATIONS_SMTP_PORT": str(port),
-                "NOTIFICATIONS_EMAIL_FROM": SENDER,
-            }
-        )
+def transport(port: int, monotonic: Any = None) -> SmtpTransport:
+    settings = Settings.from_config(
+        {
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(port),
+            "NOTIFICATIONS_EMAIL_FROM": SENDER,
+        }
     )
+    return SmtpTransport(settings, monotonic) if monotonic else SmtpTransport(settings)
 
 
 def test_one_connection_carries_the_emails_sent_one_after_another(smtp_sink):
@@ -49,6 +48,22 @@ def test_one_connection_carries_the_emails_sent_one_after_another(smtp_sink):
     assert outcomes == ["delivered"] * 3
     assert {message["Message-ID"] for message in smtp_sink.mailbox()} == {f"<m{n}@beat.local>" for n in range(3)}
     assert smtp_sink.connections() == 1
+
+
+def test_a_connection_is_kept_between_rounds_until_it_has_been_idle_too_long(smtp_sink):
+    now = [1000.0]
+    smtp = transport(smtp_sink.port, monotonic=lambda: now[0])
+    smtp.send(email(1))
+    now[0] += IDLE_SECONDS - 1
+    smtp.close_stale()  # the end of a round: a connection used a moment ago stays open
+    smtp.send(email(2))
+    assert smtp_sink.connections() == 1
+    now[0] += IDLE_SECONDS + 1
+    smtp.close_stale()  # idle for too long: closed
+    smtp.send(email(3))
+    smtp.close()
+    assert [message["Message-ID"] for message in smtp_sink.mailbox()] == [f"<m{n}@beat.local>" for n in (1, 2, 3)]
+    assert smtp_sink.connections() == 2
 
 
 def test_an_error_answer_closes_the_connection_and_the_next_email_goes_on_a_new_one(smtp_sink):
