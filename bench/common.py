@@ -154,6 +154,49 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14 and 15)
+
+
+def pids_of_user(user: str) -> list[int]:
+    """Every process of a system user (all of PostgreSQL's, all of RabbitMQ's)."""
+    found = subprocess.run(["pgrep", "-u", user], capture_output=True, text=True, check=False).stdout
+    return [int(pid) for pid in found.split()]
+
+
+class CpuMeter:
+    """CPU seconds used by named groups of processes between `start()` and `stop()`.
+
+    A group is a function returning its pids, asked at both ends, so a PostgreSQL backend that
+    started meanwhile counts whole; one that ended meanwhile is lost (the services' pooled
+    backends live as long as the services)."""
+
+    def __init__(self, groups: Mapping[str, Any]) -> None:
+        self.groups = groups
+        self._started: dict[str, dict[int, float]] = {}
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        return {name: {pid: cpu_seconds(pid) for pid in pids()} for name, pids in self.groups.items()}
+
+    def start(self) -> None:
+        self._started = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        ended = self._sample()
+        return {
+            name: sum(used - self._started[name].get(pid, 0.0) for pid, used in ended[name].items())
+            for name in self.groups
+        }
+
+
 def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

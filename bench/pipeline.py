@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -29,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from common import Process, Row, Runs, Sandbox, accepted_emails, percentile, record
+from common import CpuMeter, Process, Row, Runs, Sandbox, accepted_emails, percentile, pids_of_user, record
 from intake import seed_concerns, start_concerns
 
 from beat_shared.auth import mint_token
@@ -145,13 +146,24 @@ def collect_lags(flows: list[Flow], accepted_log: Any, drain_seconds: float) -> 
     return lags, len(expected) - len(seen)
 
 
-def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, label: str, drain: float) -> dict:
+def measure(
+    concerns: Process,
+    accepted_log: Any,
+    rate: float,
+    seconds: float,
+    label: str,
+    drain: float,
+    meter: CpuMeter | None = None,
+) -> dict:
+    if meter:
+        meter.start()
     flows = run_load(concerns, rate, seconds, label)
     skipped = int(rate * seconds) - len(flows)
     achieved = len([f for f in flows if f.error is None]) / max(
         1e-9, max(f.acknowledged for f in flows) - min(f.submitted for f in flows if f.submitted)
     )
     lags, missing = collect_lags(flows, accepted_log, drain)
+    cpu = meter.stop() if meter else {}
     errors = [f.error for f in flows if f.error]
     result = {
         "label": label,
@@ -166,6 +178,10 @@ def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, l
         "missing_after_drain": missing,
         "ack_http_p99_s": round(percentile([f.ack_seconds for f in flows if f.error is None] or [0], 0.99), 4),
     }
+    if cpu and len(lags):
+        # From the first submission until the last email arrived: the work the flows caused.
+        result["cpu_ms_per_flow"] = {name: round(1000 * used / len(lags), 2) for name, used in cpu.items()}
+        result["cpu_ms_per_flow_total"] = round(sum(result["cpu_ms_per_flow"].values()), 1)
     if lags:
         # Missing emails count as infinitely late, so they can only make the percentiles worse.
         padded = lags + [float("inf")] * missing
@@ -176,6 +192,35 @@ def measure(concerns: Process, accepted_log: Any, rate: float, seconds: float, l
         )
     print(json.dumps({k: v for k, v in result.items() if k != "first_errors"}), flush=True)
     return result
+
+
+def cpu_rows(costed: dict[str, Any], rate: float) -> list[Row]:
+    """What a flow costs in CPU, all processes together, and the cores `rate` would need at that
+    cost: on a machine with fewer, no service change short of that saving reaches the rate."""
+    per_flow = costed.get("cpu_ms_per_flow_total")
+    if not per_flow:
+        return []
+    cores = os.cpu_count() or 1
+    needed = per_flow * rate / 1000
+    return [
+        Row(
+            f"pipeline: CPU per flow, all processes (at {costed['offered_rate']:g}/s)",
+            per_flow,
+            "ms",
+            "-",
+            None,
+            spread=", ".join(f"{name} {ms:g}" for name, ms in costed["cpu_ms_per_flow"].items()),
+        ),
+        Row(
+            f"pipeline: cores {rate:g} flows/s need at that cost (ref.: cores here)",
+            round(needed, 2),
+            "",
+            "-",
+            None,
+            reference=cores,
+            ratio=round(needed / cores, 2),
+        ),
+    ]
 
 
 def main() -> int:
@@ -204,19 +249,30 @@ def main() -> int:
         extra = {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(sink.port)}
         if args.dispatch_seconds:
             extra["NOTIFICATIONS_DISPATCH_SECONDS"] = args.dispatch_seconds
-        sandbox.start_service("notifications", sandbox.service_database("notifications"), extra)
+        notifications = sandbox.start_service("notifications", sandbox.service_database("notifications"), extra)
         sandbox.wait_for_consumers("beat.concern.acknowledged--notifications", 1)
+        # Where the CPU goes, per flow: on two cores this is what limits the rate.
+        meter = CpuMeter(
+            {
+                "concerns": lambda: [concerns.pid],
+                "notifications": lambda: [notifications.pid],
+                "PostgreSQL": lambda: pids_of_user("postgres"),
+                "RabbitMQ": lambda: pids_of_user("rabbitmq"),
+                "SMTP sink": lambda: [sink.pid],
+                "load client": lambda: [os.getpid()],
+            }
+        )
         measure(concerns, accepted_log, 5, 4, "warmup", args.drain)
-        light = measure(concerns, accepted_log, args.light_rate, args.light_seconds, "light", args.drain)
+        light = measure(concerns, accepted_log, args.light_rate, args.light_seconds, "light", args.drain, meter)
         # What this machine sustains within the target: rising rates until one misses it.
         sustained: dict[str, Any] = {}
         for step in (float(rate) for rate in args.steps.split(",") if rate):
-            tried = measure(concerns, accepted_log, step, args.step_seconds, f"step{step:g}", args.drain)
+            tried = measure(concerns, accepted_log, step, args.step_seconds, f"step{step:g}", args.drain, meter)
             if not tried.get("p99_s", float("inf")) < TARGET_P99_SECONDS or tried["skipped_flows"]:
                 break
             sustained = tried
         for run in range(args.repeat):
-            results.append(measure(concerns, accepted_log, args.rate, args.seconds, f"full{run}", args.drain))
+            results.append(measure(concerns, accepted_log, args.rate, args.seconds, f"full{run}", args.drain, meter))
 
     p99, p50 = Runs(higher_is_better=False), Runs(higher_is_better=False)
     for result in results:
@@ -257,6 +313,7 @@ def main() -> int:
             spread=f"p50 {light.get('p50_s')} s",
         ),
     ]
+    rows += cpu_rows(sustained or light, args.rate)
     record(
         "pipeline",
         rows,
