@@ -42,6 +42,7 @@ from concerns.models import (
     ConcernUpdate,
     Meeting,
     Officer,
+    PublicConcern,
     ReferralRequest,
     Support,
 )
@@ -92,7 +93,7 @@ class Submitted:
     receipt_token: str
     duplicates: list[Suggestion]
     history: list[ConcernUpdate] = field(default_factory=list)  # the new concern's one update
-    duplicate_concerns: dict[str, Concern] = field(default_factory=dict)  # those `duplicates` name
+    duplicate_concerns: dict[str, PublicConcern] = field(default_factory=dict)  # those `duplicates` name
 
 
 def _contact_preference(submission: Submission) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -148,6 +148,30 @@ class Concern(Base):
     @property
     def has_contact(self) -> bool:
         return bool(self.reporter_email or self.reporter_phone)
+
+
+class PublicConcern(Protocol):
+    """What the public view reads: a `Concern`, or a row of PUBLIC_CONCERN_COLUMNS (no personal data)."""
+
+    id: str
+    category_code: str
+    status: str
+    beat_code: str | None
+    outside_beats: bool
+    supporters: int
+    merged_into: str | None
+    submitted_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    ended_at: datetime | None
+    media_url: str | None
+    description: str
+    lat: float | None
+    long: float | None
+
+
+# The columns PublicConcern names, for queries that show only the public view.
+PUBLIC_CONCERN_COLUMNS = tuple(Concern.__table__.c[name] for name in PublicConcern.__annotations__)
 
 
 class ConcernUpdate(Base):

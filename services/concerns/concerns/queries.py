@@ -16,7 +16,17 @@ from concerns import store, views
 from concerns.commands import current_period
 from concerns.domain.duplicates import Suggestion
 from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
-from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Support
+from concerns.models import (
+    AgreedAction,
+    Beat,
+    BeatPriority,
+    Category,
+    Concern,
+    ConcernUpdate,
+    Meeting,
+    PublicConcern,
+    Support,
+)
 from concerns.settings import Settings
 
 CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
@@ -152,9 +162,9 @@ def similar(
 
 
 def suggestions_view(
-    session: Session, suggestions: list[Suggestion], concerns: Mapping[str, Concern]
+    session: Session, suggestions: list[Suggestion], concerns: Mapping[str, PublicConcern]
 ) -> list[dict[str, Any]]:
-    """`concerns`: the suggested ones, as `store.likely_duplicates` loaded them."""
+    """`concerns`: the suggested ones' public columns, as `store.likely_duplicates` loaded them."""
     if not suggestions:
         return []
     rows = {suggestion.concern_id: concerns[suggestion.concern_id] for suggestion in suggestions}

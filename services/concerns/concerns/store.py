@@ -6,15 +6,25 @@ import hashlib
 import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import InvalidInput, NotFound
 from concerns.domain.duplicates import Candidate, Suggestion, suggest_duplicates
 from concerns.domain.geo import BeatBoundary, boundary, degree_box
 from concerns.domain.workflow import OPEN_STATUSES
-from concerns.models import Beat, BeatAssignment, Category, Concern, ConcernUpdate, Meeting, Officer
+from concerns.models import (
+    PUBLIC_CONCERN_COLUMNS,
+    Beat,
+    BeatAssignment,
+    Category,
+    Concern,
+    ConcernUpdate,
+    Meeting,
+    Officer,
+)
 from concerns.settings import Settings
 
 OPEN_VALUES = tuple(status.value for status in OPEN_STATUSES)
@@ -109,12 +119,14 @@ NEAREST_CANDIDATES = 10
 
 def _nearest_open_concerns() -> Select:
     """Built once (statement construction and its cache key cost more than running it).
-    Whole concerns, not just their places: the few suggested then need no second query."""
+    The public columns, not just the places: the few suggested are then shown without a second
+    query. Not whole concerns: ten ORM objects with the reporter's details and answers cost a
+    submission more than the query itself (py-spy, bench/intake.py)."""
     concerns = Concern.__table__.c
     d_lat = concerns.lat - bindparam("lat")
     d_long = (concerns.long - bindparam("long")) * bindparam("long_scale")
     return (
-        select(Concern)
+        select(*PUBLIC_CONCERN_COLUMNS)
         .where(
             concerns.category_code == bindparam("category_code"),
             concerns.status.in_(OPEN_VALUES),
@@ -132,7 +144,7 @@ NEAREST_OPEN_CONCERNS = _nearest_open_concerns()
 
 def nearest_open_concerns(
     session: Session, category_code: str, lat: float, long: float, now: datetime, metres: float, days: float
-) -> list[Concern]:
+) -> list[Row[Any]]:
     """The open concerns of the category nearest to the point, within its box and period.
 
     Nearest first and at most NEAREST_CANDIDATES: a street with hundreds of reports of the
@@ -140,7 +152,7 @@ def nearest_open_concerns(
     """
     south, west, north, east = degree_box(lat, long, metres)
     return list(
-        session.scalars(
+        session.execute(
             NEAREST_OPEN_CONCERNS,
             {
                 "category_code": category_code,
@@ -159,9 +171,9 @@ def nearest_open_concerns(
 
 def likely_duplicates(
     session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime
-) -> tuple[list[Suggestion], dict[str, Concern]]:
+) -> tuple[list[Suggestion], dict[str, Row[Any]]]:
     """The suggested likely duplicates of a concern about to be stored here, and the suggested
-    concerns themselves (loaded whole by the one query, so showing them costs none)."""
+    concerns' public columns (loaded by the one query, so showing them costs none)."""
     metres, days = settings.duplicate_metres, settings.duplicate_days
     nearest = nearest_open_concerns(session, category_code, lat, long, now, metres, days)
     candidates = [Candidate(row.id, row.category_code, row.lat, row.long, row.submitted_at, True) for row in nearest]

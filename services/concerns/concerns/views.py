@@ -14,7 +14,17 @@ from beat_shared.clock import utc_iso
 from concerns.domain.geo import public_point
 from concerns.domain.privacy import mask_contact_details
 from concerns.domain.workflow import STATUS_LABELS, Status, open311_status
-from concerns.models import AgreedAction, Beat, BeatPriority, Category, Concern, ConcernUpdate, Meeting, Officer
+from concerns.models import (
+    AgreedAction,
+    Beat,
+    BeatPriority,
+    Category,
+    Concern,
+    ConcernUpdate,
+    Meeting,
+    Officer,
+    PublicConcern,
+)
 
 
 def _iso(moment: Any) -> str | None:
@@ -33,7 +43,7 @@ def update_view(update: ConcernUpdate, internal: bool = False) -> dict[str, Any]
     return body
 
 
-def _common(concern: Concern, category: Category) -> dict[str, Any]:
+def _common(concern: PublicConcern, category: Category) -> dict[str, Any]:
     return {
         "id": concern.id,
         "category": concern.category_code,
@@ -87,7 +97,7 @@ def concern_resident(concern: Concern, category: Category, updates: Iterable[Con
     }
 
 
-def concern_public(concern: Concern, category: Category, updates: Iterable[ConcernUpdate] = ()) -> dict[str, Any]:
+def concern_public(concern: PublicConcern, category: Category, updates: Iterable[ConcernUpdate] = ()) -> dict[str, Any]:
     lat, long = public_point(concern.lat, concern.long)
     return {
         **_common(concern, category),

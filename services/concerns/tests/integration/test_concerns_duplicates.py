@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from concerns import commands, queries, store
+from concerns import commands, queries, store, views
 from concerns.demo import seed_reference
 from concerns.settings import Settings
 
@@ -75,3 +75,36 @@ def test_the_suggestions_are_shown_from_the_one_query_that_found_them(engine):
     assert answer[1]["concern"]["status"] == "submitted" and answer[1]["distance_metres"] == 40
     reads_of_concerns = [sql for sql in statements if sql.lstrip().startswith("SELECT") and "FROM concerns" in sql]
     assert len(reads_of_concerns) == 1  # the nearest, nothing after
+
+
+def test_a_suggestion_shows_the_same_public_view_as_the_whole_concern_and_reads_no_personal_data(engine):
+    settings = Settings.from_config({})
+    lat, long = POINTS["RV-02"]
+    with unit_of_work(engine) as session:
+        earlier = commands.submit(
+            session,
+            settings,
+            START,
+            lambda *_: None,
+            commands.Submission(
+                category="noise",
+                lat=lat,
+                long=long,
+                description="Music all night, call me on 555-0100",
+                name="Ana Reporter",
+                email="ana@example.org",
+            ),
+        ).concern.id
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    with unit_of_work(engine) as session:
+        submitted = commands.submit(
+            session, settings, START, lambda *_: None, commands.Submission(category="noise", lat=lat, long=long)
+        )
+        [suggestion] = queries.suggestions_view(session, submitted.duplicates, submitted.duplicate_concerns)
+        whole = store.concern(session, earlier)
+        public = views.concern_public(whole, store.categories_of(session, {"noise"})["noise"])
+    assert suggestion["concern"] == public  # every field the public view shows was loaded
+    assert "555-0100" not in str(suggestion)  # masked, as in the public view
+    [nearest] = [sql for sql in statements if "ORDER BY" in sql and "FROM concerns" in sql]
+    assert "reporter_email" not in nearest and "reporter_name" not in nearest and "attributes" not in nearest
