@@ -118,8 +118,7 @@ class SmtpTransport:
         return Outcome.delivered(250)
 
     def _send_once(self, message: Message, to: str, fresh: bool = False) -> None:
-        self.close_stale()
-        idle = None if fresh or not self._idle else self._idle.pop()
+        idle = None if fresh else self._take_idle()
         smtp, sent = (idle.smtp, idle.sent) if idle else (self._connect(), 0)
         try:
             smtp.send_message(message, to_addrs=[to])
@@ -143,6 +142,17 @@ class SmtpTransport:
             _quit(smtp)
             raise
         return smtp
+
+    def _take_idle(self) -> _IdleConnection | None:
+        """The most recently used idle connection, if it is not stale. Stale ones are closed
+        without a QUIT: a relay that went silent on them would hold this send until the timeout."""
+        cutoff = self.monotonic() - IDLE_SECONDS
+        while self._idle:
+            idle = self._idle.pop()
+            if idle.since >= cutoff:
+                return idle
+            idle.smtp.close()
+        return None
 
     def close_stale(self) -> None:
         """Close the connections idle for longer than IDLE_SECONDS (the oldest come first)."""

@@ -66,6 +66,17 @@ def test_a_connection_is_kept_between_rounds_until_it_has_been_idle_too_long(smt
     assert smtp_sink.connections() == 2
 
 
+def test_a_send_does_not_reuse_a_connection_idle_for_too_long(smtp_sink):
+    now = [1000.0]
+    smtp = transport(smtp_sink.port, monotonic=lambda: now[0])
+    smtp.send(email(1))
+    now[0] += IDLE_SECONDS + 1  # no round closed it meanwhile
+    outcome = smtp.send(email(2))
+    smtp.close()
+    assert outcome.status == "delivered"
+    assert smtp_sink.connections() == 2
+
+
 def test_an_error_answer_closes_the_connection_and_the_next_email_goes_on_a_new_one(smtp_sink):
     smtp = transport(smtp_sink.port)
     smtp_sink.set_mode("550")
