@@ -187,6 +187,7 @@ class OutboxRelay:
         self._wakeups: LightQueue = LightQueue(maxsize=1)
         self._running = False
         self._leader_connection: Connection | None = None
+        self._lock_key = zlib.crc32(f"beat-outbox-{service}".encode())
         # Built once: a relay round runs for every few commits under load, and building a
         # statement (and its cache key) costs more than running it.
         columns = table.c
@@ -318,8 +319,7 @@ class OutboxRelay:
         # Autocommit: the lock is held by the database session, not a transaction, and each
         # read and mark is then one round trip (no BEGIN, COMMIT or ROLLBACK around it).
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        key = zlib.crc32(f"beat-outbox-{self.service}".encode())
-        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
+        acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}).scalar()
         connection.commit()
         if acquired:
             self._leader_connection = connection
@@ -328,11 +328,15 @@ class OutboxRelay:
         return False
 
     def _release_leadership(self) -> None:
-        """End the lock's database session: an advisory lock outlives its connection's return to
-        the pool, and a pooled connection still holding it kept every relay from leading."""
+        """Unlock, then end the lock's database session: an advisory lock outlives its connection's
+        return to the pool, and a pooled connection still holding it kept every relay from leading.
+        The explicit unlock frees it at once; a closed connection frees it only once its server
+        process has noticed, which another replica's relay could otherwise beat."""
         connection, self._leader_connection = self._leader_connection, None
         if connection is not None:
             with contextlib.suppress(Exception):  # the connection may already be gone
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._lock_key})
+            with contextlib.suppress(Exception):
                 connection.invalidate()
                 connection.close()
 
