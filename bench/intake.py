@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from common import BENCH, Process, Row, Runs, Sandbox, record
+from common import BENCH, CpuMeter, Process, Row, Runs, Sandbox, pids_of_user, record
 
 from beat_shared.db import make_engine, unit_of_work
 
@@ -91,6 +91,40 @@ def start_bare(sandbox: Sandbox, database_url: str | None = None) -> Process:
     return sandbox.start("write-floor" if database_url else "bare", command, environment, port)
 
 
+def cpu_meter(target: Process) -> CpuMeter:
+    return CpuMeter(
+        {
+            "service": lambda: [target.pid],
+            "PostgreSQL": lambda: pids_of_user("postgres"),
+            "RabbitMQ": lambda: pids_of_user("rabbitmq"),
+        }
+    )
+
+
+def cpu_row(cpu_per_request: dict[str, list[dict[str, float]]]) -> Row:
+    """CPU per request at the maximum rate, all parts together (the cheapest run of each): on two
+    busy cores the rates stand roughly in the inverse ratio of these."""
+
+    def cheapest(name: str) -> dict[str, float]:
+        return min(cpu_per_request[name], key=lambda parts: sum(parts.values()))
+
+    beat, floor, bare = cheapest("beat"), cheapest("write floor"), cheapest("bare")
+
+    def parts(costs: dict[str, float]) -> str:
+        return ", ".join(f"{part} {ms:.2f}" for part, ms in costs.items())
+
+    return Row(
+        "intake: CPU per request, service + PostgreSQL + RabbitMQ (ref.: bare)",
+        round(sum(beat.values()), 3),
+        "ms",
+        "-",
+        None,
+        reference=round(sum(bare.values()), 3),
+        ratio=sum(beat.values()) / sum(bare.values()),
+        spread=f"Beat: {parts(beat)}; floor {sum(floor.values()):.2f}: {parts(floor)}; bare: {parts(bare)}",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -106,6 +140,7 @@ def main() -> int:
     half_p50, half_p99, half_rate = Runs(higher_is_better=False), Runs(higher_is_better=False), Runs()
     bare_half_p99 = Runs(higher_is_better=False)
     runs: list[dict[str, Any]] = []
+    cpu_per_request: dict[str, list[dict[str, float]]] = {"bare": [], "write floor": [], "beat": []}
     memory: dict[str, dict[str, float]] = {}
     with Sandbox("intake") as sandbox:
         concerns_url = sandbox.service_database("concerns")
@@ -118,11 +153,18 @@ def main() -> int:
             wrk(target.url, 3, args.connections)
 
         # 1. The maximum rate, alternating bare, the write floor and Beat so that all see the same
-        # background noise.
+        # background noise; with the CPU each request cost the service, PostgreSQL and RabbitMQ.
         for _ in range(args.repeat):
             targets = (("bare", bare, bare_rates), ("write floor", floor, floor_rates), ("beat", concerns, beat_rates))
             for name, target, rates in targets:
+                meter = cpu_meter(target)
+                meter.start()
                 result = wrk(target.url, args.seconds, args.connections)
+                used = meter.stop()
+                result["cpu_ms_per_request"] = {
+                    part: round(1000 * seconds / max(1, result["requests"]), 3) for part, seconds in used.items()
+                }
+                cpu_per_request[name].append(result["cpu_ms_per_request"])
                 runs.append({"phase": "max", "target": name, **result})
                 print(
                     f"max rate {name}: {result['rate']:,.0f}/s p99 {result['p99_us'] / 1000:.1f} ms "
@@ -199,6 +241,7 @@ def main() -> int:
             ratio=beat_rates.best / floor_rates.best,
             spread="Beat 6 round trips (BEGIN, nearest, 3 INSERTs, COMMIT), floor 3",
         ),
+        cpu_row(cpu_per_request),
         Row(
             f"intake: p99 at half rate ({half_rate.best:,.0f}/s)",
             half_p99.best,
