@@ -146,21 +146,14 @@ def reader_sessions(engine: Engine) -> sessionmaker[Session]:
     On PostgreSQL they read in autocommit, so a read costs no BEGIN and no ROLLBACK round trip.
     Under READ COMMITTED (Beat's level) every statement takes its own snapshot anyway, so a
     read-only transaction gives its statements no more consistency than autocommit does.
-    psycopg2's `autocommit` flag is switched directly: SQLAlchemy's AUTOCOMMIT isolation level
-    would cost a `SET default_transaction_isolation` round trip each time the connection goes
-    back to the pool. SQLite keeps its transactions (its writer lock is taken at BEGIN).
+    See `autocommit_until_checkin`. SQLite keeps its transactions (its writer lock is taken at BEGIN).
     """
     factory = sessionmaker(engine, expire_on_commit=False, info={"read_only": True})
     if engine.dialect.name == "postgresql":
 
         @event.listens_for(factory, "after_begin")
         def _read_in_autocommit(_session: Session, _transaction: Any, connection: Connection) -> None:
-            pooled = connection.connection  # nothing has run on it yet: psycopg2 sends BEGIN lazily
-            pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-            pooled.info[_IN_AUTOCOMMIT] = True
-
-        if not event.contains(engine, "checkin", _end_autocommit):
-            event.listen(engine, "checkin", _end_autocommit)
+            autocommit_until_checkin(connection)  # nothing has run on it yet: psycopg2 sends BEGIN lazily
 
     @event.listens_for(factory, "do_orm_execute")
     def _refuse_statements_that_write(state: ORMExecuteState) -> None:
@@ -173,6 +166,17 @@ def reader_sessions(engine: Engine) -> sessionmaker[Session]:
             raise WriteWhileReading("a read-only unit of work tried to flush changes")
 
     return factory
+
+
+def autocommit_until_checkin(connection: Connection) -> None:
+    """Put a PostgreSQL connection that has run nothing yet in autocommit until it goes back to the
+    pool. psycopg2's flag is switched directly, both ways, client-side only: SQLAlchemy's AUTOCOMMIT
+    isolation level would cost a `SET default_transaction_isolation` round trip at every check-in."""
+    pooled = connection.connection
+    pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+    pooled.info[_IN_AUTOCOMMIT] = True
+    if not event.contains(connection.engine, "checkin", _end_autocommit):
+        event.listen(connection.engine, "checkin", _end_autocommit)
 
 
 def _end_autocommit(dbapi_connection: Any, record: Any) -> None:

@@ -32,7 +32,7 @@ from beat_shared.amqp import REQUEST_ID_HEADER, ConfirmingPublisher, OutgoingMes
 from beat_shared.clock import Clock, SystemClock
 from beat_shared.config import setting_from
 from beat_shared.contracts.envelope import CloudEvent, new_event
-from beat_shared.db import Database, find_database, unit_of_work
+from beat_shared.db import Database, autocommit_until_checkin, find_database, unit_of_work
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import EVENTS_PUBLISHED, RELAY_FAILURES
 
@@ -318,7 +318,8 @@ class OutboxRelay:
             return True
         # Autocommit: the lock is held by the database session, not a transaction, and each
         # read and mark is then one round trip (no BEGIN, COMMIT or ROLLBACK around it).
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection = self.engine.connect()
+        autocommit_until_checkin(connection)
         acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}).scalar()
         connection.commit()
         if acquired:
