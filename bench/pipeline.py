@@ -140,8 +140,8 @@ def run_load(concerns: Process, rate: float, seconds: float, label: str) -> list
 def collect_lags(flows: list[Flow], accepted_log: Any, stall_seconds: float) -> tuple[list[float], int, float]:
     """Wait until every acknowledged flow's email arrived, or until none arrived for `stall_seconds`
     (or MAX_DRAIN_SECONDS passed): the lags in seconds, how many are missing and when the last
-    arrived (time.time()). A backlog is waited out while it moves, so a
-    run past saturation is measured whole: its lags and the CPU all its flows cost."""
+    arrived (time.time()). A backlog is waited out while it moves, so a run past saturation is
+    measured whole: its lags and the CPU all its flows cost."""
     expected = {item.email: item for item in flows if item.error is None}
     give_up = time.monotonic() + MAX_DRAIN_SECONDS
     stalled_at = time.monotonic() + stall_seconds
@@ -171,8 +171,9 @@ def measure(
         meter.start()
     flows = run_load(concerns, rate, seconds, label)
     skipped = int(rate * seconds) - len(flows)
+    first_submitted = min(f.submitted for f in flows if f.submitted)
     achieved = len([f for f in flows if f.error is None]) / max(
-        1e-9, max(f.acknowledged for f in flows) - min(f.submitted for f in flows if f.submitted)
+        1e-9, max(f.acknowledged for f in flows) - first_submitted
     )
     lags, missing, last_email = collect_lags(flows, accepted_log, drain)
     cpu = meter.stop() if meter else {}
@@ -193,8 +194,7 @@ def measure(
     if lags:
         # Flows whose email arrived, per second from the first submission to the last email: past
         # saturation, what the whole pipeline delivers (the achieved rate is only what concerns took).
-        first = min(f.submitted for f in flows if f.submitted)
-        result["delivered_rate"] = round(len(lags) / max(1e-9, last_email - first), 1)
+        result["delivered_rate"] = round(len(lags) / max(1e-9, last_email - first_submitted), 1)
     if cpu and len(lags):
         # From the first submission until the last email arrived: the work the flows caused.
         result["cpu_ms_per_flow"] = {name: round(1000 * used / len(lags), 2) for name, used in cpu.items()}
