@@ -230,6 +230,7 @@ def cpu_rows(costed: dict[str, Any], measured: list[dict[str, Any]], rate: float
     costs = cheapest["cpu_ms_per_flow"]
     beat = sum(costs.get(name, 0.0) for name in BEAT_PROCESSES)
     others = {name: ms for name, ms in costs.items() if name not in BEAT_PROCESSES}
+    others_ms = sum(others.values())
     return [
         Row(
             f"pipeline: CPU per flow, all processes (at {costed['offered_rate']:g}/s)",
@@ -251,12 +252,12 @@ def cpu_rows(costed: dict[str, Any], measured: list[dict[str, Any]], rate: float
         ),
         Row(
             f"pipeline: CPU per flow of all but Beat's services (ref.: what {rate:g} flows/s leave per flow here)",
-            round(sum(others.values()), 2),
+            round(others_ms, 2),
             "ms",
             "-",
             None,
             reference=round(budget, 2),
-            ratio=round(sum(others.values()) / budget, 2),
+            ratio=round(others_ms / budget, 2),
             spread=", ".join(f"{name} {ms:g}" for name, ms in others.items())
             + f"; concerns and notifications {beat:g} at {cheapest['offered_rate']:g}/s",
         ),
