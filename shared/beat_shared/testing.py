@@ -141,6 +141,28 @@ def postgres_database() -> Iterator[Callable[[str], str]]:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend a test runs on: every test that asks for `database` runs on both,
+    SQLite (what `make run` gives a newcomer) and PostgreSQL (what a city runs)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, postgres_database: Callable[[str], str], tmp_path: Path) -> Callable[[str], str]:
+    """A factory of empty databases on the test's backend: `url = make("concerns")`."""
+
+    def make(label: str = "db") -> str:
+        if backend == "postgresql":
+            return postgres_database(label)
+        return f"sqlite:///{tmp_path / f'{label}-{uuid.uuid4().hex[:8]}.db'}"
+
+    return make
+
+
 @pytest.fixture
 def container_factory(postgres_database: Callable[[str], str], container_factory: Any) -> Any:
     """nameko's container_factory, set up after the test's databases so that its containers
