@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, fields
 from nameko.containers import WorkerContext
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.auth import Principal, TokenVerifier, bearer_token, require_role
@@ -337,8 +337,18 @@ def read_json(request: Request, schema_type: type[Schema], partial: bool = False
     return schema_instance(schema_type, partial).load(read_json_object(request))
 
 
+def refuse_non_json(request: Request) -> None:
+    """A body declared as another media type (text/plain, a form) is refused with a 415 rather
+    than parsed anyway; no Content-Type at all is read as JSON (older clients omit it)."""
+    mimetype = request.mimetype
+    if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise UnsupportedMediaType(f"send the body as application/json, not {mimetype}")
+
+
 def read_json_object(request: Request) -> dict[str, Any]:
-    """The request's body as a JSON object, not yet validated; InvalidInput when it is not one."""
+    """The request's body as a JSON object, not yet validated; InvalidInput when it is not one,
+    415 when it is declared as something other than JSON."""
+    refuse_non_json(request)
     raw = request.get_data(cache=True)
     if not raw:
         raise InvalidInput("a JSON body is required")
