@@ -286,8 +286,8 @@ def add_platform_tables(metadata: MetaData) -> None:
         Column("subject", String(120), nullable=False),
         Column("body", Text, nullable=False),
         Column("headers", Text, nullable=False, default="{}"),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime, nullable=True),
         Index(
             "ix_outbox_unpublished",
             "id",
@@ -302,7 +302,7 @@ def add_platform_tables(metadata: MetaData) -> None:
         Column("event_id", String(36), nullable=False),
         Column("handler", String(200), nullable=False),
         Column("event_type", String(120), nullable=False),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime, nullable=False),
         UniqueConstraint("event_id", "handler", name="uq_processed_event_handler"),
     )
 

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,11 +21,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from beat_shared.db import BigId, add_platform_tables
+from beat_shared.db import BigId, UtcDateTime, add_platform_tables
 from beat_shared.idempotency import add_idempotency_table
 
 UUID_LENGTH = 36
-Timestamp = DateTime(timezone=True)
+Timestamp = UtcDateTime()  # aware UTC in and out, on SQLite as on PostgreSQL
 
 
 class Base(DeclarativeBase):

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import add_platform_tables
+from beat_shared.db import UtcDateTime, add_platform_tables
 
 # Constructs stored as one column each on a response: "results for every beat and
 # construct" is then one scan of one table (see docs/decisions/surveys-results.md).
@@ -61,7 +60,7 @@ class Survey(Base):
     title: Mapped[dict[str, str]] = mapped_column(JSON)
     description: Mapped[dict[str, str]] = mapped_column(JSON)
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(120))
 
 
@@ -75,12 +74,12 @@ class Wave(Base):
     name: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(10))
     beat_codes: Mapped[list[str]] = mapped_column(JSON)
-    opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
     open_link_slug: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     open_link_daily_limit: Mapped[int] = mapped_column(Integer, default=3)
     open_link_max_per_beat: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Invitation(Base):
@@ -104,8 +103,8 @@ class Invitation(Base):
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     category_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -229,10 +228,10 @@ class ConcernActivity(Base):
     concern_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     category_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     follow_up_invited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -242,7 +241,7 @@ class MeetingActivity(Base):
     meeting_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    held_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReferralActivity(Base):
@@ -251,4 +250,4 @@ class ReferralActivity(Base):
     referral_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     need_category: Mapped[str] = mapped_column(String(64))
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
