@@ -45,7 +45,7 @@ from beat_shared.errors import (
     Unprocessable,
 )
 from beat_shared.fields import schema_instance
-from beat_shared.logs import request_id_var
+from beat_shared.logs import redact_secrets, request_id_var
 from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from beat_shared.proxies import Network, client_address, trusted_networks
 
@@ -138,6 +138,46 @@ def response_for_exception(exc: BaseException) -> Response:
     return error_response(status, exc.code, exc.message, exc.details, headers)
 
 
+def is_client_error(exc: BaseException) -> bool:
+    """Whether the exception answers with a 4xx: the client's mistake, not ours."""
+    if isinstance(exc, HTTPException):
+        return (exc.code or 500) < 500
+    status = status_for(exc)
+    return status is not None and status < 500
+
+
+class ClientErrorsAreNotErrors(logging.Filter):
+    """nameko logs every exception a worker raises, with its traceback, at ERROR (or WARNING when
+    expected). A 4xx is the client's mistake: an HTTP one is logged once, by the access-log line;
+    any other (an RPC asked for something missing) becomes one INFO line without a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not (isinstance(record.args, tuple) and len(record.args) == 2):
+            return True
+        worker_ctx, exc = record.args
+        if not (isinstance(exc, BaseException) and is_client_error(exc)):
+            return True
+        if isinstance(getattr(worker_ctx, "entrypoint", None), HttpEndpoint):
+            return False
+        record.msg, record.levelno, record.levelname = "client error in %s: %s", logging.INFO, "INFO"
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_client_errors() -> None:
+    """Install ClientErrorsAreNotErrors on nameko's container logger (once per process)."""
+    logger = logging.getLogger("nameko.containers")
+    if not any(isinstance(existing, ClientErrorsAreNotErrors) for existing in logger.filters):
+        logger.addFilter(ClientErrorsAreNotErrors())
+
+
+class RedactedAccessLog(logging.LoggerAdapter):
+    """eventlet's access log (one line a request, with its path and query), secrets redacted."""
+
+    def process(self, msg: Any, kwargs: Any) -> tuple[Any, Any]:
+        return redact_secrets(str(msg)), kwargs
+
+
 def request_id_from(request: Request) -> str:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     return incoming if _VALID_REQUEST_ID.match(incoming) else str(uuid.uuid4())
@@ -186,6 +226,11 @@ class BeatWebServer(WebServer):
         max_body_bytes = int(setting_from(self.container.config, "BEAT_MAX_BODY_BYTES"))
         proxies = trusted_networks(setting_from(self.container.config, "BEAT_TRUSTED_PROXIES"))
         return BeatWsgiApp(self, self.container.service_name, max_body_bytes, proxies)
+
+    def get_wsgi_server(self, sock: Any, wsgi_app: Any, protocol: Any = None, debug: bool = False) -> Any:
+        server = super().get_wsgi_server(sock, wsgi_app, **({"protocol": protocol} if protocol else {}), debug=debug)
+        server.log = RedactedAccessLog(logging.getLogger("nameko.web.server"), {})
+        return server
 
 
 def _buffer_chunked_body(environ: dict[str, Any], limit: int) -> None:

@@ -1,14 +1,32 @@
-"""Structured logs: one JSON object per line, carrying the request or call id."""
+"""Structured logs: one JSON object per line (or text for a person), carrying the request or call
+id, with the secrets that travel in URLs redacted."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 request_id_var: ContextVar[str | None] = ContextVar("beat_request_id", default=None)
+
+
+REDACTED = "[redacted]"
+# Bearer secrets that travel in URLs: a concern's receipt token, a survey token (query or fragment),
+# an unsubscribe token, an open-survey link's slug, and any `token=` query parameter.
+_SECRET_IN_PATH = re.compile(r"(/(?:receipts|unsubscribe|open)/)[^/?#\s\"'<>]+")
+_SECRET_IN_PARAMETER = re.compile(r"([?&#;]token=)[^&#\s\"'<>]+", re.IGNORECASE)
+_SECRET_IN_FRAGMENT = re.compile(r"(/respond#)[^\s\"'<>]+")
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with every token that a URL can carry replaced by [redacted]; the one redaction
+    applied to access-log paths and to every log line Beat writes."""
+    for pattern in (_SECRET_IN_PATH, _SECRET_IN_PARAMETER, _SECRET_IN_FRAGMENT):
+        text = pattern.sub(rf"\g<1>{REDACTED}", text)
+    return text
 
 
 class RequestIdFilter(logging.Filter):
@@ -23,15 +41,25 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact_secrets(record.getMessage()),
             "request_id": getattr(record, "request_id", None),
         }
         for key in ("service", "event_id", "event_type", "queue"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact_secrets(self.formatException(record.exc_info))
         return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line per record, for a person at a terminal (`beat run`)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_secrets(super().format(record))
 
 
 # Loggers whose DEBUG records carry message bodies: nameko's RPC client logs every reply, and
@@ -46,7 +74,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

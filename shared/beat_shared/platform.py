@@ -1,4 +1,5 @@
-"""What every service has: /healthz, /readyz, /metrics and the request-id log context."""
+"""What every service has: its index at /, /healthz, /readyz, /metrics, /openapi.json and its
+reference page, the request-id log context, and client errors logged as such."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.config import check_production_settings
+from beat_shared.config import check_production_settings, is_production
 from beat_shared.db import find_database
-from beat_shared.http import http, json_response
+from beat_shared.docs import reference_page
+from beat_shared.http import http, json_response, quiet_client_errors
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import OUTBOX_BACKLOG, exposition
 from beat_shared.openapi import build_openapi
 from beat_shared.outbox import Outbox, backlog
+from beat_shared.service_index import Page, index_document, index_response
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ class Platform(DependencyProvider):
 
     def setup(self) -> None:
         check_production_settings(self.container.config)  # a service must not start unsafe
+        quiet_client_errors()
         self._cached: tuple[float, dict[str, Any]] | None = None
 
     def worker_setup(self, worker_ctx: WorkerContext) -> None:
@@ -41,6 +45,15 @@ class Platform(DependencyProvider):
     @property
     def service_name(self) -> str:
         return self.container.service_name
+
+    @property
+    def production(self) -> bool:
+        return is_production(self.container.config)
+
+    def index(self, request: Request, service_cls: type, extra: dict[str, Any] | None = None) -> Response:
+        """The service's index (`/`): HTML for a browser, JSON otherwise."""
+        pages: tuple[Page, ...] = getattr(service_cls, "index_pages", ())
+        return index_response(request, index_document(service_cls, pages, self.production, extra))
 
     def readiness(self) -> dict[str, Any]:
         """{"database": bool, "broker": bool, ...}; cached briefly so probes stay cheap."""
@@ -81,9 +94,15 @@ class Platform(DependencyProvider):
 
 
 class PlatformEndpoints:
-    """Mixin for service classes: health, readiness and metrics endpoints."""
+    """Mixin for service classes: index, health, readiness, metrics and API reference endpoints.
+    A service lists its pages for browsers in `index_pages`."""
 
     platform = Platform()
+    index_pages: tuple[Page, ...] = ()
+
+    @http("GET", "/", auth="none", summary="What this service is and where to look (HTML or JSON)", tags=["platform"])
+    def index(self, request: Request) -> Response:
+        return self.platform.index(request, type(self))
 
     @http("GET", "/healthz", auth="none", tags=["platform"])
     def healthz(self, request: Request) -> Response:
@@ -101,6 +120,11 @@ class PlatformEndpoints:
     def openapi(self, request: Request) -> Response:
         """This service's OpenAPI 3.1 document."""
         return json_response(build_openapi(type(self)))
+
+    @http("GET", "/openapi.html", auth="none", tags=["platform"])
+    def openapi_reference(self, request: Request) -> Response:
+        """This service's API reference, a page for people."""
+        return Response(reference_page(build_openapi(type(self))), mimetype="text/html")
 
     @http("GET", "/metrics", auth="none", tags=["platform"])
     def metrics(self, request: Request) -> Response:

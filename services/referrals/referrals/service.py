@@ -104,15 +104,15 @@ class ReferralsService(PlatformEndpoints):
 
     # --- HSDS read API -----------------------------------------------------------------------
 
-    @http("GET", "/", auth="none", summary="HSDS API version information", tags=DIRECTORY)
-    def api_info(self, request: Request) -> Response:
-        return json_response(
-            {
-                "version": hsds.HSDS_VERSION,
-                "profile": hsds.HSDS_PROFILE,
-                "openapi_url": f"{self._settings().public_url}/openapi.json",
-            }
-        )
+    @http("GET", "/", auth="none", summary="HSDS API version information and this service's index", tags=DIRECTORY)
+    def index(self, request: Request) -> Response:
+        """HSDS's API information (JSON), with the index every Beat service has; HTML for a browser."""
+        hsds_info = {
+            "version": hsds.HSDS_VERSION,
+            "profile": hsds.HSDS_PROFILE,
+            "openapi_url": f"{self._settings().public_url}/openapi.json",
+        }
+        return self.platform.index(request, type(self), hsds_info)
 
     def _listing(
         self, request: Request, criteria: dict[str, Any], query: Any, order: tuple[Any, ...], render: Any

@@ -29,6 +29,7 @@ from beat_shared.inbox import event_handler
 from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
+from beat_shared.service_index import Page
 from surveys import catalogue, dashboard, feeds, invitations, report_card, responses
 from surveys.item_bank import CONSTRUCTS, ITEM_BANK
 from surveys.models import Base, BeatPopulation, MeetingActivity, ReferralActivity, Survey, Wave
@@ -85,6 +86,10 @@ class SurveysService(PlatformEndpoints):
     """
 
     name = "surveys"
+    index_pages = (
+        Page("City dashboard", "/dashboard"),
+        Page("Survey page (opens with a resident's survey link)", "/respond"),
+    )
 
     db = Database(Base.metadata)
     outbox = Outbox()

@@ -1,0 +1,103 @@
+"""Client errors are logged once, without a traceback; server errors are ERROR with one; the tokens
+that travel in URLs never reach a log line (issue 21, point 6)."""
+
+import io
+import json
+import logging
+
+import pytest
+
+from beat_shared.auth import mint_token
+from beat_shared.config import env
+from beat_shared.logs import REDACTED, configure_logging, redact_secrets
+from beat_shared.testing import wait_for
+
+SECRET = "Zq8sEcReT-t0ken_value"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f'127.0.0.1 - - [x] "GET /receipts/{SECRET} HTTP/1.1" 200 12 0.01',
+        f'"GET /receipts/{SECRET}?lang=en HTTP/1.1" 404',
+        f"POST /unsubscribe/{SECRET} HTTP/1.1",
+        f"GET /open/{SECRET}/responses",
+        f"GET /respond?token={SECRET}&lang=es",
+        f"GET /anything?lang=es&TOKEN={SECRET}",
+        f"survey link http://127.0.0.1:8004/respond#{SECRET} sent",
+    ],
+)
+def test_tokens_in_urls_are_redacted(line):
+    redacted = redact_secrets(line)
+    assert SECRET not in redacted
+    assert REDACTED in redacted
+
+
+def test_paths_without_secrets_are_left_alone():
+    line = '"GET /openapi.json HTTP/1.1" 200; GET /dashboard?beat=rv01; GET /concerns/42'
+    assert redact_secrets(line) == line
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_both_log_formats_redact_messages_and_tracebacks(fmt):
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    try:
+        configure_logging("INFO", fmt)
+        root.handlers[0].setStream(stream)
+        logging.getLogger("beat.test").info("fetched /receipts/%s", SECRET)
+        try:
+            raise ValueError(f"cannot open /unsubscribe/{SECRET}")
+        except ValueError:
+            logging.getLogger("beat.test").exception("failed")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    output = stream.getvalue()
+    assert "fetched /receipts/" in output and "cannot open /unsubscribe/" in output
+    assert SECRET not in output
+    if fmt == "json":
+        assert all(json.loads(line) for line in output.splitlines() if line.startswith("{"))
+
+
+def _records(caplog, since: int) -> list[logging.LogRecord]:
+    return caplog.records[since:]
+
+
+def test_access_log_paths_are_redacted(ledger, web_session, caplog):
+    caplog.set_level(logging.INFO)
+    assert web_session.get(f"/receipts/{SECRET}?token={SECRET}").status_code == 404
+    access = wait_for(
+        lambda: [r for r in caplog.records if r.name == "nameko.web.server" and "GET /" in r.getMessage()]
+    )
+    assert "GET /receipts/[redacted]?token=[redacted]" in access[0].getMessage()
+    assert all(SECRET not in record.getMessage() for record in caplog.records)
+
+
+def test_a_client_error_is_one_info_line_without_a_traceback(ledger, web_session, caplog):
+    caplog.set_level(logging.INFO)
+    officer = {"Authorization": f"Bearer {mint_token('officer', 'officer-1', env('BEAT_JWT_SECRET'))}"}
+    answers = [
+        web_session.post("/checked", json={"subject": "a", "sequence": -1}),  # 400 raised in the worker
+        web_session.get("/entries/424242", headers=officer),  # 404 raised in the worker
+        web_session.get("/entries/1"),  # 401 before any worker
+        web_session.get("/no/such/route"),  # 404 from the router
+    ]
+    assert [answer.status_code for answer in answers] == [400, 404, 401, 404]
+    wait_for(
+        lambda: len([r for r in caplog.records if r.name == "nameko.web.server" and "HTTP/1.1" in r.getMessage()]) >= 4
+    )
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [r for r in caplog.records if r.exc_info] == []
+    for path in ("/checked", "/entries/424242", "/entries/1", "/no/such/route"):
+        lines = [r for r in caplog.records if path + " " in r.getMessage()]
+        assert len(lines) == 1 and lines[0].levelno == logging.INFO, (path, lines)
+
+
+def test_a_server_error_is_error_with_a_traceback(ledger, web_session, caplog):
+    caplog.set_level(logging.INFO)
+    answer = web_session.post("/entries", json={"subject": "a", "sequence": 1, "fail_after_write": True})
+    assert answer.status_code == 500
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
+    assert errors, "the server error was not logged at ERROR with its traceback"
