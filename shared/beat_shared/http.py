@@ -26,6 +26,7 @@ from nameko.containers import WorkerContext
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.auth import Principal, TokenVerifier, bearer_token, require_role
@@ -44,7 +45,7 @@ from beat_shared.errors import (
     Unauthenticated,
     Unprocessable,
 )
-from beat_shared.fields import schema_instance
+from beat_shared.fields import INT64_MAX, out_of_range_integers, schema_instance
 from beat_shared.logs import redact_secrets, request_id_var
 from beat_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from beat_shared.proxies import Network, client_address, trusted_networks
@@ -221,7 +222,25 @@ class BeatWsgiApp(WsgiApp):
         return response(environ, start_response)
 
 
+class Int64Converter(IntegerConverter):
+    """`<int:...>` path parameters a database column can hold: a larger number matches no route
+    (404, the resource does not exist) instead of reaching the database (a 500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INT64_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
 class BeatWebServer(WebServer):
+    def make_url_map(self) -> Map:
+        """nameko's map, with `<int:...>` bounded to what a database column holds."""
+        url_map = Map(converters={"int": Int64Converter})
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
     def get_wsgi_app(self) -> BeatWsgiApp:
         max_body_bytes = int(setting_from(self.container.config, "BEAT_MAX_BODY_BYTES"))
         proxies = trusted_networks(setting_from(self.container.config, "BEAT_TRUSTED_PROXIES"))
@@ -379,7 +398,16 @@ http = HttpEndpoint.decorator
 
 def read_json(request: Request, schema_type: type[Schema], partial: bool = False) -> dict[str, Any]:
     """The request's JSON body loaded through the schema; InvalidInput names what is wrong."""
-    return schema_instance(schema_type, partial).load(read_json_object(request))
+    body = schema_instance(schema_type, partial).load(read_json_object(request))
+    refuse_out_of_range_integers(body)  # again: a JSON 1e30 becomes an int through an Integer field
+    return body
+
+
+def refuse_out_of_range_integers(body: Any) -> None:
+    """No integer beyond 64 bits reaches a database column, whichever endpoint it is sent to."""
+    beyond = out_of_range_integers(body)
+    if beyond:
+        raise ValidationError(beyond)
 
 
 def refuse_non_json(request: Request) -> None:
@@ -403,6 +431,7 @@ def read_json_object(request: Request) -> dict[str, Any]:
         raise InvalidInput("the body is not valid JSON", {"body": str(error)}) from error
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
+    refuse_out_of_range_integers(body)
     return body
 
 
