@@ -22,11 +22,13 @@ eventlet.monkey_patch()  # before anything opens sockets, as `nameko run` does
 import argparse  # noqa: E402
 import errno  # noqa: E402
 import importlib  # noqa: E402
+import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit, urlunsplit  # noqa: E402
 
@@ -36,6 +38,7 @@ from sqlalchemy.exc import OperationalError as DatabaseUnreachable  # noqa: E402
 
 from beat_shared.config import SERVICE_NAMES, database_url, env, service_config  # noqa: E402
 from beat_shared.db import make_engine, unit_of_work  # noqa: E402
+from beat_shared.dev_mail import RefusedInProduction, refuse_in_production, start_catcher  # noqa: E402
 from beat_shared.logs import configure_logging  # noqa: E402
 
 
@@ -132,13 +135,65 @@ def serve(service_cls: type, config: dict[str, Any], grace_seconds: float) -> No
                 raise
 
 
+def refuse_dev_mail_in_production() -> None:
+    """Production sends real mail to the city's relay: asking for the catcher there is a mistake."""
+    if os.environ.get("BEAT_DEV_MAIL_PORT"):
+        try:
+            refuse_in_production("BEAT_DEV_MAIL_PORT (the development mail catcher)")
+        except RefusedInProduction as refused:
+            raise CommandFailed(f"{refused}.\n  Unset BEAT_DEV_MAIL_PORT and set NOTIFICATIONS_SMTP_HOST.") from refused
+
+
+def development_conveniences(services: Sequence[str]) -> tuple[dict[str, str], subprocess.Popen[bytes] | None]:
+    """The children's environment, and the mail catcher when one was started.
+
+    Text logs when a person watches the terminal and did not choose a format. In development,
+    notifications' e-mail goes to a local mail catcher started here (unless NOTIFICATIONS_SMTP_HOST
+    names a server), so that what was sent can be read at notifications' /dev/outbox page.
+    """
+    child_env = dict(os.environ)
+    if not os.environ.get("BEAT_LOG_FORMAT") and sys.stdout.isatty():
+        child_env["BEAT_LOG_FORMAT"] = "text"
+        configure_logging(env("BEAT_LOG_LEVEL"), "text")
+    refuse_dev_mail_in_production()
+    if env("BEAT_ENVIRONMENT") == "production" or "notifications" not in services:
+        return child_env, None
+    if os.environ.get("NOTIFICATIONS_SMTP_HOST"):
+        return child_env, None  # the person chose a mail server
+    port = int(env("BEAT_DEV_MAIL_PORT"))
+    try:
+        catcher = start_catcher(port, Path(env("BEAT_DEV_MAIL_DIR")))
+    except RuntimeError as error:
+        raise CommandFailed(
+            f"{error}.\n  Set BEAT_DEV_MAIL_PORT to a free port, or NOTIFICATIONS_SMTP_HOST to your own SMTP server."
+        ) from error
+    child_env.update(
+        NOTIFICATIONS_SMTP_HOST="127.0.0.1",
+        NOTIFICATIONS_SMTP_PORT=str(port),
+        NOTIFICATIONS_SMTP_USERNAME="",
+        NOTIFICATIONS_SMTP_STARTTLS="false",
+    )
+    return child_env, catcher
+
+
+def mail_banner(catcher: subprocess.Popen[bytes] | None) -> list[str]:
+    """The banner's line about e-mail: where the catcher listens and where to read what was sent."""
+    if catcher is None:
+        return []
+    outbox = f"http://127.0.0.1:{env('NOTIFICATIONS_HTTP_ADDRESS').rsplit(':', 1)[-1]}/dev/outbox"
+    return [f"  {'mail catcher':<14} smtp://127.0.0.1:{env('BEAT_DEV_MAIL_PORT')}   what was sent: {outbox}"]
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     services = selected(args.services.split(",") if args.services else [])
+    refuse_dev_mail_in_production()
     check_broker(env("AMQP_URI"))
     for service in services:
         check_database(service, database_url(service, service_config(service)))
+    child_env, catcher = development_conveniences(services)
     children = {
-        service: subprocess.Popen([sys.executable, "-m", "beat_shared.cli", "serve", service]) for service in services
+        service: subprocess.Popen([sys.executable, "-m", "beat_shared.cli", "serve", service], env=child_env)
+        for service in services
     }
 
     def stop_all(*_: Any) -> None:
@@ -148,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, stop_all)
     signal.signal(signal.SIGINT, stop_all)
-    _print_urls_when_healthy(services, children)
+    _print_urls_when_healthy(services, children, mail_banner(catcher))
     while all(child.poll() is None for child in children.values()):
         time.sleep(0.5)
     stop_all()
@@ -157,12 +212,18 @@ def cmd_run(args: argparse.Namespace) -> None:
             child.wait(timeout=30)
         except subprocess.TimeoutExpired:
             child.kill()
+    if catcher is not None:
+        catcher.terminate()
+        catcher.wait(timeout=10)
     failed = [name for name, child in children.items() if child.returncode not in (0, -signal.SIGTERM)]
     if failed:
         raise CommandFailed(f"service(s) stopped unexpectedly: {', '.join(failed)}")
 
 
-def _print_urls_when_healthy(services: Sequence[str], children: dict[str, subprocess.Popen[bytes]]) -> None:
+def _print_urls_when_healthy(
+    services: Sequence[str], children: dict[str, subprocess.Popen[bytes]], more: Sequence[str] = ()
+) -> None:
+    """The banner, once every service answers: printed after their start-up logs, so it stays last."""
     deadline = time.monotonic() + 60
     pending = set(services)
     while pending and time.monotonic() < deadline:
@@ -180,6 +241,8 @@ def _print_urls_when_healthy(services: Sequence[str], children: dict[str, subpro
     for service in services:
         port = env(f"{service.upper()}_HTTP_ADDRESS").rsplit(":", 1)[-1]
         print(f"  {service:<14} http://127.0.0.1:{port}/   (health: /healthz, ready: /readyz, API: /openapi.json)")
+    for line in more:
+        print(line)
     print("Press Ctrl-C to stop.\n", flush=True)
 
 

@@ -92,7 +92,23 @@ _setting("BEAT_JWT_AUDIENCE", "beat", "Required `aud` claim of bearer tokens.")
 _setting("BEAT_OUTBOX_BATCH", "2000", "Outbox rows the relay publishes per confirmed batch.")
 _setting("BEAT_OUTBOX_POLL_SECONDS", "1.0", "How often the relay looks for rows written by other processes.")
 _setting("BEAT_LOG_LEVEL", "INFO", "Log level.")
-_setting("BEAT_LOG_FORMAT", "json", "Log format: json (one object per line) or text.")
+_setting(
+    "BEAT_LOG_FORMAT",
+    "json",
+    "Log format: json (one object per line) or text. `beat run` chooses text when its output is a terminal "
+    "and this is not set.",
+)
+_setting(
+    "BEAT_DEV_MAIL_PORT",
+    "8025",
+    "Development only: the local port of the mail catcher `beat run` starts; notifications sends its e-mail "
+    "there unless NOTIFICATIONS_SMTP_HOST is set. Refused in production.",
+)
+_setting(
+    "BEAT_DEV_MAIL_DIR",
+    "var/mail",
+    "Development only: where the mail catcher keeps what it received, read by notifications' /dev/outbox page.",
+)
 
 
 # --- the services' own settings (read with `setting_from`) ------------------------------------

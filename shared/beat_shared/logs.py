@@ -15,9 +15,9 @@ request_id_var: ContextVar[str | None] = ContextVar("beat_request_id", default=N
 
 REDACTED = "[redacted]"
 # Bearer secrets that travel in URLs: a concern's receipt token, a survey token (query or fragment),
-# an unsubscribe token, an open-survey link's slug, and any `token=` query parameter.
+# an unsubscribe token, an open-survey link's slug (in its path or as `open=`), any `token=` parameter.
 _SECRET_IN_PATH = re.compile(r"(/(?:receipts|unsubscribe|open)/)[^/?#\s\"'<>]+")
-_SECRET_IN_PARAMETER = re.compile(r"([?&#;]token=)[^&#\s\"'<>]+", re.IGNORECASE)
+_SECRET_IN_PARAMETER = re.compile(r"([?&#;](?:token|open)=)[^&#\s\"'<>]+", re.IGNORECASE)
 _SECRET_IN_FRAGMENT = re.compile(r"(/respond#)[^\s\"'<>]+")
 
 

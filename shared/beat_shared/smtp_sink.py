@@ -1,4 +1,6 @@
-"""A real SMTP server (aiosmtpd) for tests, run as its own process (see `beat_shared.testing`).
+"""A real SMTP server (aiosmtpd) run as its own process: the tests' sink (see `beat_shared.testing`)
+and, under `beat run` in development, the mail catcher whose messages notifications' /dev/outbox
+page shows (see `beat_shared.dev_mail`).
 
 Usage: python -m beat_shared.smtp_sink PORT DIRECTORY
 

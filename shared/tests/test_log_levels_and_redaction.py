@@ -23,6 +23,7 @@ SECRET = "Zq8sEcReT-t0ken_value"
         f"POST /unsubscribe/{SECRET} HTTP/1.1",
         f"GET /open/{SECRET}/responses",
         f"GET /respond?token={SECRET}&lang=es",
+        f"open link http://127.0.0.1:8004/respond?open={SECRET}",
         f"GET /anything?lang=es&TOKEN={SECRET}",
         f"survey link http://127.0.0.1:8004/respond#{SECRET} sent",
     ],

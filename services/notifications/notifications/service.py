@@ -11,28 +11,33 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 from weakref import WeakSet
 
 from eventlet.queue import Empty, Full, LightQueue
 from eventlet.semaphore import Semaphore
 from nameko.containers import WorkerContext
+from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
 from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.config import is_production, setting_from
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database, ExcInfo, settle_unit_of_work
+from beat_shared.dev_mail import caught_mail
 from beat_shared.entrypoints import TransactionalTimer, rpc, timer
-from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beat_shared.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
-from notifications import domain, schemas
+from beat_shared.service_index import Page
+from notifications import dev_outbox, domain, queries, schemas
 from notifications.channels.email import SmtpTransport
 from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
@@ -46,6 +51,7 @@ from notifications.rules import TOPICS
 from notifications.settings import Settings
 
 PEOPLE = ("resident", "officer", "supervisor")
+DEV_OUTBOX_CHANNELS = ("sms", "webhook")  # e-mail is read from the mail catcher, as it arrived
 STAFF = ("officer", "supervisor")
 RENDERER = Renderer()
 
@@ -170,7 +176,10 @@ JSON_ERROR = {"application/json": {"schema": "Error"}}
 
 
 class NotificationsService(PlatformEndpoints):
+    """E-mail, SMS, signed webhooks and the in-app inbox: who hears about what, and the delivery log."""
+
     name = "notifications"
+    index_pages = (Page("Development outbox: what was sent", "/dev/outbox", development_only=True),)
 
     db = Database(Base.metadata)
     outbox = Outbox()
@@ -181,6 +190,7 @@ class NotificationsService(PlatformEndpoints):
     surveys = RpcProxy("surveys")
     wake_dispatcher = DispatchWakeup()
     smtp = SmtpConnections()
+    config = Config()
 
     # --- events: write notifications (no network here; the dispatcher delivers) ---------------
 
@@ -710,3 +720,19 @@ class NotificationsService(PlatformEndpoints):
         everything = request.args.get("all", "").lower() in ("1", "true", "yes")
         result = domain.unsubscribe_by_token(self.db, self.settings.signing_secret, token, everything, self.clock.now())
         return json_response(result)
+
+    # --- development ---------------------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/dev/outbox",
+        auth="none",
+        summary="Development only: what was sent, newest first (HTML); 404 in production",
+        tags=["development"],
+    )
+    def dev_outbox_page(self, request: Request) -> Response:
+        if is_production(self.config):
+            raise NotFound("there is no development outbox in production")
+        mails = caught_mail(Path(setting_from(self.config, "BEAT_DEV_MAIL_DIR")))
+        deliveries = queries.recent_deliveries(self.db, DEV_OUTBOX_CHANNELS)
+        return Response(dev_outbox.render_page(mails, deliveries), mimetype="text/html")
