@@ -82,12 +82,13 @@ def _operation(name: str, method: Any, endpoint: HttpEndpoint, path_parameters: 
     return operation
 
 
-def build_openapi(service_cls: type, version: str = "1.0.0") -> dict[str, Any]:
-    """The OpenAPI document of every @http entrypoint on `service_cls`."""
+def build_openapi(service_cls: type) -> dict[str, Any]:
+    """The OpenAPI document of every @http entrypoint on `service_cls`, versioned by its
+    `api_version` (semantic: the minor number grows with additions, the major with breaks)."""
     name = service_cls.name  # type: ignore[attr-defined]
     spec = APISpec(
         title=f"Beat {name} API",
-        version=version,
+        version=getattr(service_cls, "api_version", "1.0.0"),
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
         info={"description": inspect.getdoc(service_cls) or f"The {name} service of Beat."},

@@ -277,6 +277,58 @@ def transition(session: Session, now: datetime, emit: Emit, concern_id: str, act
     return concern
 
 
+@dataclass(frozen=True)
+class Note:
+    expected_version: int | None
+    public_note: str | None = None
+    internal_note: str | None = None
+
+
+def add_note(session: Session, now: datetime, emit: Emit, concern_id: str, actor: Actor, note: Note) -> Concern:
+    """Record an officer's note without moving the concern (row-locked, version-checked).
+
+    A public note is news for the reporter: it emits beat.concern.status_changed with the status
+    unchanged (previous_status == status) and has_public_note, the event notifications already
+    turns into a "your concern has news" message, so no consumer needs a new contract. An
+    internal note emits nothing."""
+    if not (note.public_note or note.internal_note):
+        raise InvalidInput(
+            "write a public_note, an internal_note or both",
+            {"public_note": ["required without internal_note"], "internal_note": ["required without public_note"]},
+        )
+    concern = store.concern(session, concern_id, for_update=True)
+    if not actor.may_manage(concern.beat_code):
+        raise PermissionDenied("only officers assigned to this concern's beat (or supervisors) may add notes")
+    check_version(concern.version, note.expected_version)
+    concern.version += 1
+    concern.updated_at = now
+    session.add(
+        ConcernUpdate(
+            concern_id=concern.id,
+            from_status=concern.status,  # the same status: a note, not a move
+            to_status=concern.status,
+            actor_subject=actor.subject,
+            actor_role=actor.role,
+            at=now,
+            public_note=note.public_note,
+            internal_note=note.internal_note,
+        )
+    )
+    session.flush()
+    if note.public_note:
+        emit(
+            "beat.concern.status_changed",
+            concern.id,
+            {
+                **_facts(concern, now),
+                "previous_status": concern.status,
+                "changed_by": actor.subject,
+                "has_public_note": True,
+            },
+        )
+    return concern
+
+
 def _merge_target(session: Session, concern: Concern, change: Change) -> Concern:
     if not change.merged_into:
         raise InvalidInput("say which concern this duplicates", {"merged_into": ["required for duplicate"]})
@@ -659,6 +711,11 @@ def conclude_meeting(
     meeting = meeting_for_change(session, meeting_id, actor)
     if meeting.status != "scheduled":
         raise Conflict(f"the meeting is already {meeting.status}")
+    if now < meeting.starts_at:
+        raise Conflict(
+            f"the meeting starts at {utc_iso(meeting.starts_at)}; record what it agreed after it has been held",
+            {"starts_at": [utc_iso(meeting.starts_at)]},
+        )
     linked: list[str] = []
     for index, action in enumerate(body.get("actions", [])):
         _check_concern_ids(session, action.get("concern_ids", []), f"actions.{index}.concern_ids")

@@ -101,11 +101,6 @@ class ConcernInput(StrictSchema):
     contact = fields.Nested(ContactInput, allow_none=True, load_default=None)
 
 
-class SuggestionOutput(Schema):
-    concern_id = fields.String()
-    distance_metres = fields.Integer()
-
-
 class PublicLocation(Schema):
     lat = fields.Float(allow_none=True)
     long = fields.Float(allow_none=True)
@@ -167,6 +162,22 @@ class ConcernOutput(Schema):
     overdue_at = fields.String(allow_none=True, metadata=STAFF_ONLY)
     version = fields.Integer(metadata={"description": "send it back (If-Match or version) to change the concern"})
     updates = fields.List(fields.Nested(UpdateOutput))
+    service_notice = fields.String()
+
+
+class SuggestionOutput(Schema):
+    """A likely duplicate: an open concern of the same category nearby, which the resident may
+    support instead of submitting; its public view says what it is about."""
+
+    concern_id = fields.String()
+    distance_metres = fields.Integer()
+    concern = fields.Nested(
+        ConcernOutput, metadata={"description": "the public view: no personal data, location rounded to ~100 m"}
+    )
+
+
+class SimilarOutput(Schema):
+    possible_duplicates = fields.List(fields.Nested(SuggestionOutput))
     service_notice = fields.String()
 
 

@@ -33,6 +33,7 @@ from concerns.schemas import (
     ConclusionInput,
     MeetingInput,
     MeetingOutput,
+    NoteInput,
     OfficerInput,
     OfficerOutput,
     PrioritiesInput,
@@ -77,8 +78,12 @@ class ConcernsService(PlatformEndpoints):
         render = views.concern_staff if audience == "staff" else views.concern_resident
         return {
             **render(concern, category, history),
-            "service_notice": self.settings.notice(category.acknowledge_hours),
+            "service_notice": self._concern_notice(concern, category),
         }
+
+    def _concern_notice(self, concern: Concern, category: Category) -> str:
+        """The notice in the reporter's language; a concern in no beat is promised a supervisor."""
+        return self.settings.notice(category.acknowledge_hours, concern.language, concern.beat_code is not None)
 
     def _notice(self, body: dict[str, Any]) -> dict[str, Any]:
         return {**body, "service_notice": self.settings.notice()}
@@ -127,7 +132,7 @@ class ConcernsService(PlatformEndpoints):
         result = commands.submit(self.db, self.settings, now, self.outbox.add, submission, self.reference)
         if claimed is not None:
             idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, result.concern.id)
-        notice = self.settings.notice(result.category.acknowledge_hours)
+        notice = self._concern_notice(result.concern, result.category)
         return json_response(
             {
                 "concern": self._view(result.concern, "resident", result.history),
@@ -149,7 +154,7 @@ class ConcernsService(PlatformEndpoints):
                 "concern": self._view(concern, "resident"),
                 "receipt_token": token,
                 "possible_duplicates": [],
-                "service_notice": self.settings.notice(category.acknowledge_hours),
+                "service_notice": self._concern_notice(concern, category),
             },
             status=201,
             headers={
@@ -243,6 +248,27 @@ class ConcernsService(PlatformEndpoints):
         )
         actor = access.actor_for(self.db, request.principal)
         concern = commands.transition(self.db, self.clock.now(), self.outbox.add, concern_id, actor, change)
+        return json_response(self._view(concern, "staff"), headers=access.etag(concern.version))
+
+    @http(
+        "POST",
+        "/concerns/<concern_id>/notes",
+        roles=STAFF_ROLES,
+        summary="Add a public or internal note without changing the status (send If-Match or version)",
+        request_schema=NoteInput,
+        response_schema=ConcernOutput,
+        tags=["workflow"],
+        responses={"409": {"description": "stale version"}},
+    )
+    def add_note(self, request: Request, concern_id: str) -> Response:
+        body = read_json(request, NoteInput)
+        note = commands.Note(
+            expected_version=access.expected_version(request, body["version"]),
+            public_note=body["public_note"],
+            internal_note=body["internal_note"],
+        )
+        actor = access.actor_for(self.db, request.principal)
+        concern = commands.add_note(self.db, self.clock.now(), self.outbox.add, concern_id, actor, note)
         return json_response(self._view(concern, "staff"), headers=access.etag(concern.version))
 
     @http(
@@ -755,7 +781,7 @@ class ConcernsService(PlatformEndpoints):
                 idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, concern_id)
         answer = {
             "service_request_id": concern_id,
-            "service_notice": self.settings.notice(category.acknowledge_hours),
+            "service_notice": self._concern_notice(store.concern(self.db, concern_id), category),
             "account_id": submission.account_id,
         }
         return open311.render(fmt, "service_requests", [answer], headers=headers)

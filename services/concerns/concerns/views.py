@@ -13,7 +13,7 @@ from typing import Any
 from beat_shared.clock import utc_iso
 from concerns.domain.geo import public_point
 from concerns.domain.privacy import mask_contact_details
-from concerns.domain.workflow import STATUS_LABELS, Status, open311_status
+from concerns.domain.workflow import open311_status, status_label
 from concerns.models import (
     AgreedAction,
     Beat,
@@ -43,13 +43,13 @@ def update_view(update: ConcernUpdate, internal: bool = False) -> dict[str, Any]
     return body
 
 
-def _common(concern: PublicConcern, category: Category) -> dict[str, Any]:
+def _common(concern: PublicConcern, category: Category, language: str = "en") -> dict[str, Any]:
     return {
         "id": concern.id,
         "category": concern.category_code,
         "category_name": category.name,
         "status": concern.status,
-        "status_label": STATUS_LABELS[Status(concern.status)],
+        "status_label": status_label(concern.status, language),
         "open311_status": open311_status(concern.status),
         "beat_code": concern.beat_code,
         "outside_beats": concern.outside_beats,
@@ -83,8 +83,9 @@ def concern_staff(concern: Concern, category: Category, updates: Iterable[Concer
 
 
 def concern_resident(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+    """The reporter's view, in the language they wrote in."""
     return {
-        **_common(concern, category),
+        **_common(concern, category, concern.language),
         "description": concern.description,
         "location": {"lat": concern.lat, "long": concern.long, "address": concern.address},
         "attributes": concern.attributes,

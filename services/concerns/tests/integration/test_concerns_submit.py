@@ -1,6 +1,16 @@
 """Submitting concerns over the native JSON API: placement, receipts, notices, duplicates, bad input."""
 
+from typing import Any
+
 from concerns_testkit import POINTS, concern_body, officer, resident
+from jsonschema import Draft202012Validator
+
+
+def contract_errors(web_session: Any, schema_name: str, body: Any) -> list[str]:
+    """How `body` breaks the named schema of the service's published OpenAPI document."""
+    components = web_session.get("/openapi.json").json()["components"]
+    validator = Draft202012Validator({"$ref": f"#/components/schemas/{schema_name}", "components": components})
+    return [f"{list(error.path)}: {error.message}" for error in validator.iter_errors(body)]
 
 
 def test_anonymous_submission_gets_receipt_notice_beat_and_event(submit, web_session, events, db_count):
@@ -68,6 +78,9 @@ def test_likely_duplicates_are_suggested_on_submit_and_before(submit, web_sessio
     assert far["possible_duplicates"] == []
     before = web_session.get("/concerns/similar", params={"category": "noise", "lat": lat, "long": long}).json()
     assert {d["concern_id"] for d in before["possible_duplicates"]} == {first["id"], near["concern"]["id"]}
+    # What clients checking Beat against its published contract see: each suggestion's public view is in it.
+    assert contract_errors(web_session, "SubmittedOutput", near) == []
+    assert contract_errors(web_session, "SimilarOutput", before) == []
 
 
 BAD_BODIES = [
