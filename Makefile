@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SERVICES := concerns referrals notifications surveys
-PACKAGES := shared $(addprefix services/,$(SERVICES))
+PACKAGES := shared $(addprefix services/,$(SERVICES)) services/web
 INSTALL_INPUTS := constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 
 .PHONY: run test lint broker postgres test-tools bench reliability docs clean-vhosts

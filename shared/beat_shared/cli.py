@@ -1,6 +1,6 @@
 """`beat`: run, migrate and operate the platform.
 
-beat run                       all four services, one process each
+beat run                       all four services and the web pages, one process each
 beat serve concerns            one service in this process (what a pod runs)
 beat migrate [SERVICE ...]     Alembic upgrade to head
 beat seed-demo                 demo data in every service's database
@@ -36,7 +36,15 @@ import requests  # noqa: E402
 from kombu import Connection  # noqa: E402
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable  # noqa: E402
 
-from beat_shared.config import SERVICE_NAMES, database_url, env, service_config  # noqa: E402
+from beat_shared.config import (  # noqa: E402
+    PAGE_SERVICES,
+    RUNNABLE_SERVICES,
+    SERVICE_NAMES,
+    database_url,
+    env,
+    http_address,
+    service_config,
+)
 from beat_shared.db import make_engine, unit_of_work  # noqa: E402
 from beat_shared.dev_mail import RefusedInProduction, refuse_in_production, start_catcher  # noqa: E402
 from beat_shared.logs import configure_logging  # noqa: E402
@@ -55,17 +63,17 @@ def redact(url: str) -> str:
 
 
 def service_class(service: str) -> type:
-    if service not in SERVICE_NAMES:
-        raise CommandFailed(f"unknown service {service!r}; choose from {', '.join(SERVICE_NAMES)}")
+    if service not in RUNNABLE_SERVICES:
+        raise CommandFailed(f"unknown service {service!r}; choose from {', '.join(RUNNABLE_SERVICES)}")
     module = importlib.import_module(f"{service}.service")
     return getattr(module, f"{service.capitalize()}Service")
 
 
-def selected(services: Sequence[str]) -> Sequence[str]:
-    unknown = [name for name in services if name not in SERVICE_NAMES]
+def selected(services: Sequence[str], known: Sequence[str] = SERVICE_NAMES) -> Sequence[str]:
+    unknown = [name for name in services if name not in known]
     if unknown:
-        raise CommandFailed(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}")
-    return services or SERVICE_NAMES
+        raise CommandFailed(f"unknown service(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    return services or known
 
 
 def check_broker(amqp_uri: str) -> None:
@@ -99,7 +107,8 @@ def check_database(service: str, url: str) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     config = service_config(args.service)
     check_broker(config["AMQP_URI"])
-    check_database(args.service, database_url(args.service, config))
+    if args.service not in PAGE_SERVICES:
+        check_database(args.service, database_url(args.service, config))
     serve(service_class(args.service), config, float(env("BEAT_SHUTDOWN_SECONDS")))
 
 
@@ -185,10 +194,10 @@ def mail_banner(catcher: subprocess.Popen[bytes] | None) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    services = selected(args.services.split(",") if args.services else [])
+    services = selected(args.services.split(",") if args.services else [], RUNNABLE_SERVICES)
     refuse_dev_mail_in_production()
     check_broker(env("AMQP_URI"))
-    for service in services:
+    for service in (name for name in services if name not in PAGE_SERVICES):
         check_database(service, database_url(service, service_config(service)))
     child_env, catcher = development_conveniences(services)
     children = {
@@ -230,7 +239,7 @@ def _print_urls_when_healthy(
         for service in sorted(pending):
             if children[service].poll() is not None:
                 return
-            port = env(f"{service.upper()}_HTTP_ADDRESS").rsplit(":", 1)[-1]
+            port = http_address(service).rsplit(":", 1)[-1]
             try:
                 if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
                     pending.discard(service)
@@ -239,7 +248,10 @@ def _print_urls_when_healthy(
         time.sleep(0.3)
     print("\nBeat is running:", flush=True)
     for service in services:
-        port = env(f"{service.upper()}_HTTP_ADDRESS").rsplit(":", 1)[-1]
+        port = http_address(service).rsplit(":", 1)[-1]
+        if service in PAGE_SERVICES:
+            print(f"  {service:<14} http://127.0.0.1:{port}/   <- start here: Beat's pages for residents and officers")
+            continue
         print(f"  {service:<14} http://127.0.0.1:{port}/   (health: /healthz, ready: /readyz, API: /openapi.json)")
     for line in more:
         print(line)
@@ -359,9 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     add("run", cmd_run, "start the services, one process each").add_argument(
-        "--services", help="comma-separated subset (default: all four)"
+        "--services", help="comma-separated subset (default: the four services and web)"
     )
-    add("serve", cmd_serve, "run one service in this process").add_argument("service", choices=SERVICE_NAMES)
+    add("serve", cmd_serve, "run one service in this process").add_argument("service", choices=RUNNABLE_SERVICES)
     add("migrate", cmd_migrate, "upgrade databases to the latest schema").add_argument(
         "services", nargs="*", help="default: all four"
     )

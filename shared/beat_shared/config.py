@@ -24,7 +24,11 @@ class Setting:
 SETTINGS: dict[str, Setting] = {}
 
 SERVICE_NAMES = ("concerns", "referrals", "notifications", "surveys")
-DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004}
+# Services that own no database and consume no events: `beat run`/`serve` start them, migrate and
+# seed-demo skip them. `web` (the pages) reads its own settings (services/web/web/settings.py).
+PAGE_SERVICES = ("web",)
+RUNNABLE_SERVICES = (*SERVICE_NAMES, *PAGE_SERVICES)
+DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004, "web": 8000}
 
 
 def _setting(name: str, default: str, description: str, secret: bool = False) -> Setting:
@@ -264,13 +268,20 @@ def env(name: str, environ: Mapping[str, str] | None = None) -> str:
 def service_config(service: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The nameko config dict for one service, read from the environment."""
     config: dict[str, Any] = {name: env(name) for name in SETTINGS}
-    address_key = f"{service.upper()}_HTTP_ADDRESS"
-    config["WEB_SERVER_ADDRESS"] = env(address_key) if address_key in SETTINGS else "0.0.0.0:8000"
+    config["WEB_SERVER_ADDRESS"] = http_address(service)
     config["max_workers"] = int(env("BEAT_MAX_WORKERS"))
     config["serializer"] = "json"
     config["ACCEPT"] = ["json", "cloudevents"]
     config.update(overrides or {})
     return config
+
+
+def http_address(service: str) -> str:
+    """Where a service listens: its `<SERVICE>_HTTP_ADDRESS` setting, or its default port."""
+    key = f"{service.upper()}_HTTP_ADDRESS"
+    if key in SETTINGS:
+        return env(key)
+    return os.environ.get(key) or f"0.0.0.0:{DEFAULT_PORTS.get(service, 8000)}"
 
 
 def database_url(service: str, config: Mapping[str, Any]) -> str:

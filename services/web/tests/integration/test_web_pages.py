@@ -1,0 +1,105 @@
+"""The pages over HTTP (no browser): forms, redirects, CSRF, headers and API errors as pages."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+
+# Inside beat RV-02 of the demo boundaries.
+RV02 = {"lat": "43.045", "long": "-108.380"}
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def test_home_draws_every_beat_and_sends_security_headers(stack):
+    response = requests.get(stack.web_url + "/", timeout=10)
+    assert response.status_code == 200
+    assert sorted(set(re.findall(r'data-beat="(RV-0\d)"', response.text))) == [f"RV-0{n}" for n in range(1, 7)]
+    policy = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy)[1]
+    assert f'nonce="{nonce}"' in response.text
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_stores_nothing(stack):
+    with requests.Session() as browser:
+        browser.get(stack.web_url + "/voice/noise", timeout=10)
+        response = browser.post(
+            stack.web_url + "/voice/noise", data={"description": "Loud", **RV02, "send": "1"}, timeout=10
+        )
+    assert response.status_code == 403
+    assert "Your form expired" in response.text
+    listed = requests.get(stack.concerns_url + "/public/concerns", timeout=10).json()
+    assert listed["total_items"] == 0
+
+
+def test_voicing_a_concern_redirects_to_a_receipt_shown_once(stack):
+    with requests.Session() as browser:
+        form = browser.get(stack.web_url + "/voice/noise", timeout=10).text
+        sent = browser.post(
+            stack.web_url + "/voice/noise",
+            data={"csrf_token": csrf(form), "description": "Loud music at night", **RV02, "send": "1"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert sent.status_code == 303 and sent.headers["Location"] == "/voice/sent"
+        receipt_page = browser.get(stack.web_url + "/voice/sent", timeout=10)
+        link = re.search(r'id="receipt-link"[^>]*value="([^"]+)"', receipt_page.text)[1]
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/follow#[0-9a-f-]{36}\.[A-Za-z0-9_-]{32}", link)
+        again = browser.get(stack.web_url + "/voice/sent", allow_redirects=False, timeout=10)
+        assert again.status_code == 303 and again.headers["Location"] == "/follow"
+
+
+def test_a_form_with_no_description_is_shown_again_with_the_error_linked(stack):
+    with requests.Session() as browser:
+        form = browser.get(stack.web_url + "/voice/noise", timeout=10).text
+        response = browser.post(
+            stack.web_url + "/voice/noise", data={"csrf_token": csrf(form), **RV02, "send": "1"}, timeout=10
+        )
+    assert response.status_code == 400
+    assert 'href="#description"' in response.text and 'aria-invalid="true"' in response.text
+
+
+def test_an_email_the_concerns_service_refuses_comes_back_beside_its_field(stack):
+    with requests.Session() as browser:
+        form = browser.get(stack.web_url + "/voice/noise", timeout=10).text
+        response = browser.post(
+            stack.web_url + "/voice/noise",
+            data={"csrf_token": csrf(form), "description": "Loud", **RV02, "email": "not-an-address", "send": "1"},
+            timeout=10,
+        )
+    assert response.status_code == 400
+    assert 'id="email-error"' in response.text
+    assert 'value="not-an-address"' in response.text  # what was typed is kept
+
+
+def test_api_errors_become_pages_in_the_persons_language(stack):
+    spanish = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    missing = requests.get(stack.web_url + "/beats/RV-99", headers=spanish, timeout=10)
+    assert missing.status_code == 404
+    assert '<html lang="es">' in missing.text and "No encontramos esa página" in missing.text
+    unknown = requests.get(stack.web_url + "/no/such/page", timeout=10)
+    assert unknown.status_code == 404 and "text/html" in unknown.headers["Content-Type"]
+
+
+def test_a_receipt_that_is_not_one_is_a_clear_400(stack):
+    with requests.Session() as browser:
+        page = browser.get(stack.web_url + "/follow", timeout=10).text
+        response = browser.post(
+            stack.web_url + "/follow", data={"csrf_token": csrf(page), "receipt": "hello"}, timeout=10
+        )
+    assert response.status_code == 400
+    assert "That is not a receipt link" in response.text
+
+
+def test_the_beat_page_shows_what_concerns_gives_even_when_surveys_is_down(stack):
+    response = requests.get(stack.web_url + "/beats/RV-02", timeout=10)
+    assert response.status_code == 200
+    assert "The survey results cannot be shown just now." in response.text

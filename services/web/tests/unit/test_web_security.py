@@ -1,0 +1,46 @@
+"""The signed session cookie, CSRF tokens, receipts in fragments and the security headers."""
+
+from web.domain.receipts import parse_receipt
+from web.security import Session, SessionCodec, content_security_policy, security_headers
+
+CONCERN = "0b5a3a52-9d1e-4a38-9b54-1c3f6b1d2e10"
+TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+
+def test_a_session_survives_the_round_trip_and_a_forged_one_is_emptied():
+    codec = SessionCodec(b"secret")
+    session = Session()
+    session.set("language", "es")
+    cookie = codec.dumps(session)
+    assert codec.loads(cookie).data == {"language": "es"}
+    payload, signature = cookie.split(".")
+    assert codec.loads(payload + "." + signature[:-2] + "AA").data == {}  # altered signature
+    assert SessionCodec(b"another secret").loads(cookie).data == {}  # signed with another key
+    assert codec.loads("not a cookie").data == {} and codec.loads(None).data == {}
+
+
+def test_csrf_tokens_are_per_session_and_compared_exactly():
+    session, other = Session(), Session()
+    token = session.csrf_token
+    assert session.changed and session.csrf_token == token  # made once, then kept
+    assert session.csrf_valid(token)
+    assert not session.csrf_valid(other.csrf_token)
+    assert not session.csrf_valid("") and not session.csrf_valid(None)
+    assert not Session().csrf_valid(token)  # a session that never made one accepts none
+
+
+def test_the_policy_allows_no_inline_code_and_no_framing():
+    policy = content_security_policy("n0nce")
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "script-src 'self' 'nonce-n0nce'" in policy and "frame-ancestors 'none'" in policy
+    headers = security_headers("n0nce")
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_receipt_is_read_from_the_link_or_its_fragment_alone():
+    link = f"http://127.0.0.1:8000/follow#{CONCERN}.{TOKEN}"
+    assert parse_receipt(link).concern_id == CONCERN and parse_receipt(link).token == TOKEN
+    assert parse_receipt(f"  {CONCERN}.{TOKEN}\n").fragment == f"{CONCERN}.{TOKEN}"
+    assert parse_receipt("http://127.0.0.1:8000/follow") is None
+    assert parse_receipt(f"{CONCERN}.short") is None
+    assert parse_receipt("") is None

@@ -1,0 +1,1 @@
+"""Beat's pages: server-rendered HTML over the four services' public APIs (owns no data)."""

@@ -1,0 +1,111 @@
+"""The "voice a concern" form: what a browser posts, turned into the concerns API's body.
+
+Only shape is checked here (numbers are numbers, a location was given); the rules (lengths,
+required questions, e-mail syntax) are the concerns service's, and its 400 details come back
+to the same form beside their fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+class FormData(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass
+class VoiceForm:
+    """What the person typed so far (kept across re-renders) and the problems found, by field."""
+
+    category: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def coordinate(self, name: str) -> float | None:
+        raw = (self.values.get(name) or "").strip()
+        if not raw:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            self.errors[name] = "not_a_number"
+            return None
+
+    @property
+    def located(self) -> bool:
+        return bool(self.values.get("lat") and self.values.get("long")) or bool(self.values.get("address"))
+
+
+def read_voice_form(category: Mapping[str, Any], form: FormData) -> VoiceForm:
+    """The posted fields of a category's form, answers to its own questions included."""
+    values: dict[str, Any] = {
+        name: (form.get(name) or "").strip()
+        for name in ("description", "address", "lat", "long", "language", "preference", *CONTACT_FIELDS)
+    }
+    for attribute in category["attributes"]:
+        key = f"attr_{attribute['code']}"
+        values[key] = form.getlist(key) if attribute["datatype"] == "multivaluelist" else (form.get(key) or "").strip()
+    return VoiceForm(category["code"], values)
+
+
+def api_body(category: Mapping[str, Any], voice: VoiceForm) -> dict[str, Any] | None:
+    """The body of `POST /concerns`, or None when the form has problems (listed in voice.errors)."""
+    values = voice.values
+    lat, long = voice.coordinate("lat"), voice.coordinate("long")
+    if not values["description"]:
+        voice.errors["description"] = "required"
+    if (lat is None or long is None) and not values["address"]:
+        voice.errors["location"] = "required"
+    if voice.errors:
+        return None
+    contact = {name: values[name] or None for name in CONTACT_FIELDS}
+    body: dict[str, Any] = {
+        "category": category["code"],
+        "description": values["description"],
+        "location": {"lat": lat, "long": long, "address": values["address"] or None},
+        "attributes": _answers(category, values),
+        "language": values["language"] if values["language"] in ("en", "es") else "en",
+    }
+    if any(contact.values()):
+        body["contact"] = {**contact, "preference": values["preference"] or None}
+    return body
+
+
+def _answers(category: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    answers = {}
+    for attribute in category["attributes"]:
+        value = values.get(f"attr_{attribute['code']}")
+        if value not in (None, "", []):
+            answers[attribute["code"]] = value
+    return answers
+
+
+def api_errors(details: Any) -> dict[str, str]:
+    """The concerns API's 400 details as the form's field names: `{"contact": {"email": [...]}}`
+    becomes `{"email": "..."}`, `{"attributes": {"code": [...]}}` becomes `{"attr_code": "..."}`."""
+    errors: dict[str, str] = {}
+    if not isinstance(details, dict):
+        return errors
+    for name, problem in details.items():
+        if name in ("contact", "location") and isinstance(problem, dict):
+            for inner, messages in problem.items():
+                errors["location" if name == "location" and inner in ("lat", "long") else inner] = _first(messages)
+        elif name == "attributes" and isinstance(problem, dict):
+            for code, messages in problem.items():
+                errors[f"attr_{code}"] = _first(messages)
+        else:
+            errors[name] = _first(problem)
+    return errors
+
+
+def _first(messages: Any) -> str:
+    if isinstance(messages, list) and messages:
+        return str(messages[0])
+    return str(messages)

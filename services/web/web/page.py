@@ -1,0 +1,135 @@
+"""One page request: the person's session, language and nonce, and how its answer is made.
+
+Every answer leaves through `Page.render` or `Page.redirect`, so every answer carries the
+security headers and the (re-signed) session cookie.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Request, Response
+
+from web.api import ApiClient, ApiError
+from web.domain.language import LANGUAGE_NAMES, negotiate
+from web.rendering import Renderer
+from web.security import CSRF_FIELD, SESSION_COOKIE, Session, SessionCodec, cookie_options, new_nonce, security_headers
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What a person is told for each API error status (the message keys are in the catalogues).
+ERROR_PAGES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    422: "unprocessable",
+    429: "too_many",
+    503: "unavailable",
+}
+
+
+class Page:
+    def __init__(self, request: Request, session: Session, renderer: Renderer, settings: Settings) -> None:
+        self.request = request
+        self.session = session
+        self.renderer = renderer
+        self.settings = settings
+        self.nonce = new_nonce()
+        self.language = negotiate(request.headers.get("Accept-Language"), session.get("language"))
+
+    def _(self, message: str) -> str:
+        return self.renderer.gettext(self.language, message)
+
+    def csrf_ok(self) -> bool:
+        return self.session.csrf_valid(self.request.form.get(CSRF_FIELD))
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        body = self.renderer.render(
+            self.language,
+            template,
+            {
+                "lang": self.language,
+                "nonce": self.nonce,
+                "csrf_token": self.session.csrf_token,
+                "path": self.request.path,
+                "other_languages": {code: name for code, name in LANGUAGE_NAMES.items() if code != self.language},
+                "flash": self.session.pop("flash"),
+                "surveys_url": self.settings.surveys_public_url,
+                **context,
+            },
+        )
+        return self._finish(Response(body, status=status, mimetype="text/html"))
+
+    def redirect(self, location: str, flash: str | None = None) -> Response:
+        """303 See Other: after a post, the browser asks for the next page with a GET."""
+        if flash:
+            self.session.set("flash", flash)
+        return self._finish(Response("", status=303, headers={"Location": location}))
+
+    def error(self, error: ApiError) -> Response:
+        kind = ERROR_PAGES.get(error.status, "unavailable")
+        if error.status >= 500:
+            log.warning("a page could not be made: %s", error)
+        status = error.status if error.status in ERROR_PAGES else 502
+        return self.render("error.html", status=status, kind=kind)
+
+    def _finish(self, response: Response) -> Response:
+        response.headers.update(security_headers(self.nonce))
+        response.headers["Cache-Control"] = "no-store"  # pages may hold a person's own concern
+        if self.session.changed:
+            codec = SessionCodec(self.settings.session_secret)
+            response.set_cookie(SESSION_COOKIE, codec.dumps(self.session), **cookie_options(self.settings.production))
+        return response
+
+
+class Pages(DependencyProvider):
+    """Makes a `Page` for each request; holds the renderer (templates loaded once)."""
+
+    def setup(self) -> None:
+        self.settings = Settings.from_config(self.container.config)
+        self.renderer = Renderer(self.settings.timezone)
+        self.codec = SessionCodec(self.settings.session_secret)
+
+    def get_dependency(self, worker_ctx: Any) -> Pages:
+        return self
+
+    def open(self, request: Request) -> Page:
+        return Page(request, self.codec.loads(request.cookies.get(SESSION_COOKIE)), self.renderer, self.settings)
+
+
+def page(method: Callable[..., Response]) -> Callable[..., Response]:
+    """An entrypoint method that receives a `Page` (and the person's API client) instead of the
+    bare request; an API error or a failed CSRF check becomes a page in the person's language."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, request: Request, **kwargs: Any) -> Response:
+        current = self.pages.open(request)
+        if request.method == "POST" and not current.csrf_ok():
+            return current.render("error.html", status=403, kind="expired_form")
+        try:
+            # Anonymous until sign-in arrives (a later slice): the services then see no bearer.
+            return method(self, current, self.apis.client(), **kwargs)
+        except ApiError as error:
+            return current.error(error)
+
+    return wrapper
+
+
+def local_path(candidate: str | None) -> str:
+    """`candidate` when it is a path on this site, else "/" (no open redirects)."""
+    if not candidate:
+        return "/"
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
+        return "/"
+    return candidate
+
+
+__all__ = ["ApiClient", "Page", "Pages", "local_path", "page"]

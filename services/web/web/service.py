@@ -1,0 +1,255 @@
+"""The web service's entrypoints: Beat's pages (HTML) over the four services' public APIs."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.http import http
+from beat_shared.platform import PlatformEndpoints
+from web import forms
+from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
+from web.domain.language import LANGUAGES
+from web.domain.receipts import Receipt, parse_receipt
+from web.maps import beat_at, beat_map, picker_svg
+from web.page import Page, Pages, local_path, page
+
+STATIC = Path(__file__).parent / "static"
+RECENT_CONCERNS = 8
+KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
+
+
+class WebService(PlatformEndpoints):
+    """Server-rendered pages for residents; every authorization decision stays with the
+    service that owns the data (the pages carry the person's own credentials to it)."""
+
+    name = "web"
+
+    apis = Apis()
+    pages = Pages()
+
+    # --- home and beats ----------------------------------------------------------------------
+
+    @http("GET", "/", auth="none", summary="Home: the beats map and recent concerns (HTML)", tags=["pages"])
+    @page
+    def home(self, view: Page, api: ApiClient) -> Response:
+        found = api.gather(
+            {
+                "beats": Call("concerns", "GET", "/beats.geojson"),
+                "recent": Call("concerns", "GET", "/public/concerns", params={"per_page": RECENT_CONCERNS}),
+            }
+        )
+        return view.render("home.html", map=beat_map(found["beats"]), recent=found["recent"]["contents"])
+
+    @http("POST", "/beats/find", auth="none", summary="The beat at a location (HTML redirect)", tags=["pages"])
+    @page
+    def find_beat(self, view: Page, api: ApiClient) -> Response:
+        """The browser's location arrives in a POST body, never in a URL."""
+        try:
+            lat, long = float(view.request.form["lat"]), float(view.request.form["long"])
+        except (KeyError, ValueError):
+            return view.redirect("/", flash="location_unreadable")
+        code = beat_at(api.call(Call("concerns", "GET", "/beats.geojson")), long, lat)
+        if code is None:
+            return view.redirect("/", flash="outside_beats")
+        return view.redirect(f"/beats/{code}")
+
+    @http("GET", "/beats/<code>", auth="none", summary="A beat's page (HTML)", tags=["pages"])
+    @page
+    def beat(self, view: Page, api: ApiClient, code: str) -> Response:
+        found = api.gather_outcomes(
+            {
+                "beat": Call("concerns", "GET", f"/beats/{code}"),
+                "report_card": Call("surveys", "GET", f"/report-cards/{code}"),
+            }
+        )
+        if isinstance(found["beat"], ApiError):
+            raise found["beat"]
+        card = found["report_card"]
+        return view.render("beat.html", page=found["beat"], report_card=None if isinstance(card, ApiError) else card)
+
+    # --- voicing a concern ------------------------------------------------------------------
+
+    @http("GET", "/voice", auth="none", summary="Voice a concern: choose its category (HTML)", tags=["pages"])
+    @page
+    def choose_category(self, view: Page, api: ApiClient) -> Response:
+        categories = api.call(Call("concerns", "GET", "/categories"))["categories"]
+        return view.render("voice_category.html", categories=categories)
+
+    @http("GET", "/voice/<category>", auth="none", summary="Voice a concern: the form (HTML)", tags=["pages"])
+    @page
+    def voice_form(self, view: Page, api: ApiClient, category: str) -> Response:
+        found = api.call(Call("concerns", "GET", f"/categories/{category}"))
+        voice = forms.read_voice_form(found, MultiDict({"language": view.language}))
+        return self._voice_page(view, api, found, voice)
+
+    @http("POST", "/voice/<category>", auth="none", summary="Voice a concern: send it (HTML)", tags=["pages"])
+    @page
+    def voice_submit(self, view: Page, api: ApiClient, category: str) -> Response:
+        found = api.call(Call("concerns", "GET", f"/categories/{category}"))
+        voice = forms.read_voice_form(found, view.request.form)
+        if "map.x" in view.request.form:  # a click on the no-script map: place the pin, show the form again
+            return self._voice_page(view, api, found, self._placed(api, voice, view.request.form))
+        body = forms.api_body(found, voice)
+        if body is None:
+            return self._voice_page(view, api, found, voice, status=400)
+        if view.request.form.get("confirmed") != "yes":
+            nearby = self._similar(api, body)
+            if nearby:
+                return view.render("voice_similar.html", category=found, voice=voice, similar=nearby)
+        try:
+            answer = api.call(Call("concerns", "POST", "/concerns", json=body))
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            voice.errors.update(forms.api_errors(error.details) or {"description": "invalid"})
+            return self._voice_page(view, api, found, voice, status=400)
+        receipt = Receipt(answer["concern"]["id"], answer["receipt_token"])
+        _remember(view, "receipts", receipt.concern_id, receipt.token)
+        view.session.set("just_submitted", {"id": receipt.concern_id, "notice": answer["service_notice"]})
+        return view.redirect("/voice/sent")
+
+    @http("GET", "/voice/sent", auth="none", summary="Voice a concern: the receipt, shown once (HTML)", tags=["pages"])
+    @page
+    def voice_sent(self, view: Page, api: ApiClient) -> Response:
+        sent = view.session.pop("just_submitted")
+        token = (view.session.get("receipts") or {}).get(sent["id"]) if isinstance(sent, dict) else None
+        if token is None:
+            return view.redirect("/follow")  # shown once: a reload goes to the follow page
+        concern = api.call(Call("concerns", "GET", f"/concerns/{sent['id']}", headers={RECEIPT_HEADER: token}))
+        receipt = Receipt(sent["id"], token)
+        link = f"{view.request.host_url}follow#{receipt.fragment}"
+        return view.render("voice_sent.html", concern=concern, receipt_link=link, notice=sent["notice"])
+
+    def _voice_page(
+        self, view: Page, api: ApiClient, category: dict[str, Any], voice: forms.VoiceForm, status: int = 200
+    ) -> Response:
+        return view.render("voice_form.html", status=status, category=category, voice=voice, picker_width=320)
+
+    def _placed(self, api: ApiClient, voice: forms.VoiceForm, form: Any) -> forms.VoiceForm:
+        try:
+            x, y = float(form["map.x"]), float(form["map.y"])
+        except (KeyError, ValueError):
+            return voice
+        drawn = beat_map(api.call(Call("concerns", "GET", "/beats.geojson")), 320)
+        long, lat = drawn.projection.position(x, y)
+        voice.values.update(lat=f"{lat:.6f}", long=f"{long:.6f}")
+        return voice
+
+    def _similar(self, api: ApiClient, body: dict[str, Any]) -> list[dict[str, Any]]:
+        location = body["location"]
+        if location["lat"] is None:
+            return []
+        params = {"category": body["category"], "lat": location["lat"], "long": location["long"]}
+        return api.call(Call("concerns", "GET", "/concerns/similar", params=params))["possible_duplicates"]
+
+    @http(
+        "GET", "/map/picker.svg", auth="none", summary="The beats as an image for the location picker", tags=["pages"]
+    )
+    def picker(self, request: Request) -> Response:
+        collection = self.apis.client().call(Call("concerns", "GET", "/beats.geojson"))
+        return Response(picker_svg(collection, _marker(request)), mimetype="image/svg+xml", headers=_static_headers())
+
+    # --- following a concern ---------------------------------------------------------------
+
+    @http("GET", "/follow", auth="none", summary="Follow a concern: paste the receipt link (HTML)", tags=["pages"])
+    @page
+    def follow_start(self, view: Page, api: ApiClient) -> Response:
+        return view.render("follow_start.html")
+
+    @http("POST", "/follow", auth="none", summary="Follow a concern: open the receipt (HTML redirect)", tags=["pages"])
+    @page
+    def follow_open(self, view: Page, api: ApiClient) -> Response:
+        receipt = parse_receipt(view.request.form.get("receipt", ""))
+        if receipt is None:
+            return view.render("follow_start.html", status=400, error="receipt_unreadable")
+        _remember(view, "receipts", receipt.concern_id, receipt.token)
+        return view.redirect(f"/follow/{receipt.concern_id}")
+
+    @http("GET", "/follow/<concern_id>", auth="none", summary="Follow a concern (HTML)", tags=["pages"])
+    @page
+    def follow(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        token = (view.session.get("receipts") or {}).get(concern_id)
+        if token is None:
+            return view.redirect("/follow")
+        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}", headers={RECEIPT_HEADER: token}))
+        return view.render("follow.html", concern=concern)
+
+    @http("POST", "/follow/<concern_id>/withdraw", auth="none", summary="Withdraw my concern", tags=["pages"])
+    @page
+    def withdraw(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        token = (view.session.get("receipts") or {}).get(concern_id)
+        if token is None:
+            return view.redirect("/follow")
+        api.call(Call("concerns", "POST", f"/concerns/{concern_id}/withdraw", json={}, headers={RECEIPT_HEADER: token}))
+        return view.redirect(f"/follow/{concern_id}", flash="withdrawn")
+
+    # --- public concerns and "me too" -------------------------------------------------------
+
+    @http(
+        "GET", "/concerns/<concern_id>", auth="none", summary="A concern as the public sees it (HTML)", tags=["pages"]
+    )
+    @page
+    def public_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        concern = api.call(Call("concerns", "GET", f"/public/concerns/{concern_id}"))
+        return view.render("concern.html", concern=concern)
+
+    @http("POST", "/concerns/<concern_id>/support", auth="none", summary='"Me too" (HTML redirect)', tags=["pages"])
+    @page
+    def support(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Counted once per person: the supporter token concerns gave this browser the first time
+        (or, on one's own concern, its receipt) goes with every later "me too"."""
+        token = (view.session.get("supporter_tokens") or {}).get("any") or next(
+            iter((view.session.get("receipts") or {}).values()), None
+        )
+        headers = {RECEIPT_HEADER: token} if token else {}
+        answer = api.call(Call("concerns", "POST", f"/concerns/{concern_id}/support", headers=headers))
+        if answer.get("supporter_token"):
+            _remember(view, "supporter_tokens", "any", answer["supporter_token"])
+        return view.redirect(f"/concerns/{concern_id}", flash="supported" if answer["counted"] else "already_supported")
+
+    # --- language and files ------------------------------------------------------------------
+
+    @http("GET", "/language/<code>", auth="none", summary="Choose the pages' language", tags=["pages"])
+    @page
+    def choose_language(self, view: Page, api: ApiClient, code: str) -> Response:
+        if code in LANGUAGES:
+            view.session.set("language", code)
+        return view.redirect(local_path(view.request.args.get("next")))
+
+    @http("GET", "/static/<name>", auth="none", summary="The pages' styles and scripts", tags=["pages"])
+    def static(self, request: Request, name: str) -> Response:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            return Response("not found", status=404, mimetype="text/plain")
+        mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return Response(path.read_bytes(), mimetype=mimetype, headers=_static_headers())
+
+    @http("GET", "/<path:unknown>", auth="none", summary="Any other address: a page saying so", tags=["pages"])
+    @page
+    def not_found(self, view: Page, api: ApiClient, unknown: str) -> Response:
+        return view.render("error.html", status=404, kind="not_found")
+
+
+def _marker(request: Request) -> tuple[float, float] | None:
+    """The pin of the picker image (the place already chosen), if its query names one."""
+    try:
+        return float(request.args["long"]), float(request.args["lat"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _remember(view: Page, bucket: str, key: str, token: str) -> None:
+    """Keep a token in the session under `bucket`, newest last, at most KEPT_TOKENS of them."""
+    kept = dict(view.session.get(bucket) or {})
+    kept.pop(key, None)
+    kept[key] = token
+    view.session.set(bucket, dict(list(kept.items())[-KEPT_TOKENS:]))
+
+
+def _static_headers() -> dict[str, str]:
+    return {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
