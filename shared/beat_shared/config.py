@@ -142,6 +142,32 @@ _setting(
     ),
     "Notice on every answer about a concern; {hours} becomes the category's time to acknowledge.",
 )
+_setting(
+    "CONCERNS_SERVICE_NOTICE_ES",
+    (
+        "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, llame al 911. "
+        "Un agente de su sector atenderá su inquietud en un plazo de {hours} horas."
+    ),
+    "CONCERNS_SERVICE_NOTICE for residents who write in Spanish.",
+)
+_setting(
+    "CONCERNS_UNPLACED_NOTICE",
+    (
+        "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. "
+        "We could not place your concern in a beat from its location: a supervisor will pass it to the right "
+        "officers, who will acknowledge it within {hours} hours."
+    ),
+    "Notice about a concern in no beat (given by address only, or outside every beat); {hours} as above.",
+)
+_setting(
+    "CONCERNS_UNPLACED_NOTICE_ES",
+    (
+        "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, llame al 911. "
+        "No pudimos ubicar su inquietud en un sector por su ubicación: un supervisor la pasará a los agentes "
+        "adecuados, que la atenderán en un plazo de {hours} horas."
+    ),
+    "CONCERNS_UNPLACED_NOTICE for residents who write in Spanish.",
+)
 _setting("CONCERNS_DEFAULT_ACK_HOURS", "72", "Hours to acknowledge a concern when its category sets none.")
 _setting(
     "CONCERNS_DUPLICATE_METRES", "250", "Distance within which a concern of the same category is a likely duplicate."

@@ -114,7 +114,7 @@ class Scenario:
 
     def _meeting(self) -> None:
         officer = bearer("officer", "officer-rv02")
-        start = datetime.now(UTC) + timedelta(days=7)
+        start = datetime.now(UTC) - timedelta(hours=2)  # held already: only a held meeting can be concluded
         meeting = {
             "kind": "community_meeting",
             "title": "Library car park",

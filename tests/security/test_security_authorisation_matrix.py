@@ -59,6 +59,11 @@ MATRIX: dict[str, dict[str, Row]] = {
         "POST /concerns/{concern_id}/transitions": Row(
             "401 403 403 401 409 403 409 403 403 403 409", "/concerns/{concern}/transitions", STALE
         ),
+        "POST /concerns/{concern_id}/notes": Row(
+            "401 403 403 401 409 403 409 403 403 403 409",
+            "/concerns/{concern}/notes",
+            {"version": 999, "public_note": "Matrix row."},
+        ),
         "POST /concerns/{concern_id}/withdraw": Row(
             "401 409 403 409 403 403 403 403 403 403 403", "/concerns/{concern}/withdraw", {"version": 999}
         ),

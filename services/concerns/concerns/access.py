@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request
 
 from beat_shared.auth import Principal
-from beat_shared.errors import InvalidInput, PermissionDenied, Unauthenticated
+from beat_shared.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
 from concerns import store
 from concerns.domain.workflow import Actor
 from concerns.models import Concern, Support
@@ -63,9 +63,21 @@ def known_token(session: Session, token: str) -> bool:
 
 
 def expected_version(request: Request, from_body: int | None) -> int | None:
-    """The version the client saw: the body's `version`, or the If-Match header (an ETag)."""
-    if from_body is not None:
-        return from_body
+    """The version the client saw: the body's `version`, or the If-Match header (an ETag).
+
+    Both given and different is a 409 like any stale version (docs/decisions/0005): at most one
+    of them can be the current version, and guessing which one the client meant could
+    overwrite a change it never saw."""
+    from_header = _if_match_version(request)
+    if from_body is not None and from_header is not None and from_body != from_header:
+        raise Conflict(
+            f"If-Match names version {from_header} but the body says version {from_body}",
+            {"version": ["must agree with If-Match"]},
+        )
+    return from_body if from_body is not None else from_header
+
+
+def _if_match_version(request: Request) -> int | None:
     header = request.headers.get("If-Match", "").strip()
     if not header:
         return None

@@ -10,7 +10,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
-from beat_shared.errors import InvalidInput, NotFound
+from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import PageRequest, page_body
 from concerns import store, views
 from concerns.commands import current_period
@@ -27,6 +27,7 @@ from concerns.models import (
     PublicConcern,
     Support,
 )
+from concerns.schemas import UNPLACED_QUEUE
 from concerns.settings import Settings
 
 CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
@@ -41,9 +42,18 @@ def _page(session: Session, query: Select, page: PageRequest) -> list[Concern]:
 
 
 def staff_list(session: Session, actor: Actor, args: dict[str, Any], page: PageRequest) -> dict[str, Any]:
-    """Officers see the concerns of their beats; supervisors and admins see all."""
+    """Officers see the concerns of their beats; supervisors and admins see all, and how many
+    wait in the unplaced queue (in no beat: no officer sees them until a supervisor places them)."""
     query = select(Concern).order_by(Concern.submitted_at.desc(), Concern.id)
+    unplaced = Concern.beat_code.is_(None) & Concern.status.in_(store.OPEN_VALUES)
+    if args.get("queue") == UNPLACED_QUEUE:
+        if not actor.may_manage(None):
+            raise PermissionDenied("the unplaced queue is for supervisors", {"queue": ["supervisors and admins"]})
+        query = query.where(unplaced)
     if actor.role == "officer":
+        if "beat" in args and args["beat"] not in actor.beat_codes:
+            # An empty 200 would read as "nothing to do in that beat", which the officer cannot know.
+            raise PermissionDenied(f"you are not assigned to beat {args['beat']}", {"beat": ["not one of your beats"]})
         query = query.where(Concern.beat_code.in_(sorted(actor.beat_codes)))
     if "status" in args:
         query = query.where(Concern.status == args["status"])
@@ -61,7 +71,10 @@ def staff_list(session: Session, actor: Actor, args: dict[str, Any], page: PageR
     categories = store.categories_by_code(session)
     history = store.updates_for(session, [row.id for row in rows])
     items = [views.concern_staff(row, categories[row.category_code], history[row.id]) for row in rows]
-    return page_body(items, total, page)
+    body = page_body(items, total, page)
+    if actor.may_manage(None):
+        body["unplaced_open"] = store.count(session, select(Concern).where(unplaced))
+    return body
 
 
 # --- residents --------------------------------------------------------------------------

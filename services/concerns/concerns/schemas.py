@@ -11,6 +11,7 @@ from concerns.domain.attributes import DATATYPES
 from concerns.domain.workflow import Status
 
 LANGUAGES = ("en", "es")
+UNPLACED_QUEUE = "unplaced"
 CONTACT_PREFERENCES = ("email", "sms", "none")
 MAX_DESCRIPTION = 4000
 
@@ -196,6 +197,12 @@ class TransitionInput(StrictSchema):
     merged_into = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36))
 
 
+class NoteInput(StrictSchema):
+    version = fields.Integer(load_default=None, allow_none=True, metadata={"description": "or the If-Match header"})
+    public_note = _text(2000, load_default=None, allow_none=True, metadata={"description": "the reporter sees it"})
+    internal_note = _text(4000, load_default=None, allow_none=True, metadata={"description": "staff only"})
+
+
 class WithdrawInput(StrictSchema):
     version = fields.Integer(load_default=None, allow_none=True)
     public_note = _text(2000, load_default=None, allow_none=True)
@@ -217,6 +224,10 @@ class ConcernListQuery(StrictSchema):
     beat = fields.String()
     overdue = fields.Boolean()
     outside_beats = fields.Boolean()
+    queue = fields.String(
+        validate=validate.OneOf([UNPLACED_QUEUE]),
+        metadata={"description": "unplaced: concerns in no beat (address only, or outside every beat), supervisors"},
+    )
     page = fields.Integer(validate=validate.Range(min=1))
     per_page = fields.Integer(validate=validate.Range(min=1, max=100))
 

@@ -12,7 +12,8 @@ from concerns.domain.ratelimit import Rate
 
 @dataclass(frozen=True)
 class Settings:
-    service_notice: str
+    service_notices: Mapping[str, str]  # language -> notice promising an officer of the beat
+    unplaced_notices: Mapping[str, str]  # language -> notice for a concern in no beat (a supervisor places it)
     default_ack_hours: int
     duplicate_metres: float
     duplicate_days: float
@@ -32,7 +33,8 @@ class Settings:
             return setting_from(config, name)
 
         return cls(
-            service_notice=get("CONCERNS_SERVICE_NOTICE"),
+            service_notices={"en": get("CONCERNS_SERVICE_NOTICE"), "es": get("CONCERNS_SERVICE_NOTICE_ES")},
+            unplaced_notices={"en": get("CONCERNS_UNPLACED_NOTICE"), "es": get("CONCERNS_UNPLACED_NOTICE_ES")},
             default_ack_hours=int(get("CONCERNS_DEFAULT_ACK_HOURS")),
             duplicate_metres=float(get("CONCERNS_DUPLICATE_METRES")),
             duplicate_days=float(get("CONCERNS_DUPLICATE_DAYS")),
@@ -47,5 +49,9 @@ class Settings:
             reference_max_age=float(get("CONCERNS_REFERENCE_MAX_AGE_SECONDS")),
         )
 
-    def notice(self, hours: int | None = None) -> str:
-        return self.service_notice.replace("{hours}", str(hours or self.default_ack_hours))
+    def notice(self, hours: int | None = None, language: str = "en", placed: bool = True) -> str:
+        """The notice in `language` (English when there is none); a concern in no beat (`placed`
+        false) is promised a supervisor who will place it, not an officer of a beat it lacks."""
+        notices = self.service_notices if placed else self.unplaced_notices
+        text = notices.get(language) or notices["en"]
+        return text.replace("{hours}", str(hours or self.default_ack_hours))

@@ -54,6 +54,27 @@ STATUS_LABELS: dict[Status, str] = {
     S.WITHDRAWN: "Withdrawn by the resident",
 }
 
+# The same wording in the other languages a resident may submit in (schemas.LANGUAGES).
+TRANSLATED_STATUS_LABELS: dict[str, dict[Status, str]] = {
+    "en": STATUS_LABELS,
+    "es": {
+        S.SUBMITTED: "Recibida",
+        S.ACKNOWLEDGED: "Atendida por el agente de su sector",
+        S.IN_PROGRESS: "En curso",
+        S.REFERRED: "Derivada a una agencia colaboradora",
+        S.RESOLVED: "Resuelta",
+        S.CLOSED_NOT_RESOLVED: "Cerrada sin resolver",
+        S.DUPLICATE: "Unida a otra inquietud",
+        S.WITHDRAWN: "Retirada por el vecino",
+    },
+}
+
+
+def status_label(status: Status | str, language: str = "en") -> str:
+    """A status as residents read it, in their language (English when we have no translation)."""
+    return TRANSLATED_STATUS_LABELS.get(language, STATUS_LABELS)[Status(status)]
+
+
 # FixMyStreet's Open311 update statuses (its servicerequestupdates extension).
 UPDATE_FEED_STATUS: dict[Status, str] = {
     S.SUBMITTED: "OPEN",

@@ -104,6 +104,7 @@ def test_conclusion_records_actions_priorities_and_announces_them(submit, web_se
             ],
         },
     }
+    clock.advance(days=10, hours=12)  # the meeting has been held: it can be concluded
     unknown = {**conclusion, "actions": [{**conclusion["actions"][0], "concern_ids": ["nope"]}]}
     refused = web_session.post(f"/meetings/{meeting_id}/conclusion", json=unknown, headers=officer())
     assert refused.status_code == 400 and "actions.0.concern_ids" in refused.json()["error"]["details"]
@@ -111,7 +112,6 @@ def test_conclusion_records_actions_priorities_and_announces_them(submit, web_se
         web_session.post(f"/meetings/{meeting_id}/conclusion", json=conclusion, headers=officer("RV-05")).status_code
         == 403
     )
-    clock.advance(days=10, hours=12)
     done = web_session.post(f"/meetings/{meeting_id}/conclusion", json=conclusion, headers=officer())
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "concluded" and done.json()["attendees"] == 31
