@@ -1,5 +1,10 @@
 """A minimal receiver of Beat's webhooks: verifies Standard Webhooks signatures, de-duplicates.
 
+Each delivery's body is a Standard Webhooks payload, not a CloudEvent:
+
+    {"id": "<the CloudEvent id>", "type": "beat.referral.sent",
+     "timestamp": "<the CloudEvent time>", "data": {<the event's data, as in asyncapi.json>}}
+
 Beat signs every delivery (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the
 secret you registered (`whsec_...`). This receiver refuses anything whose signature does not
 verify or whose timestamp is more than five minutes off (the `standardwebhooks` package checks
@@ -31,7 +36,8 @@ class DeliveryLog:
         )
 
     def accept(self, webhook_id: str, event: Any) -> bool:
-        """Record a delivery; False if this id was processed before."""
+        """Record a delivery (`event`: its verified payload, id/type/timestamp/data); False if
+        this id was processed before."""
         with self.lock:
             if webhook_id in self.seen:
                 return False
