@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
+from beat_shared.consent import consent_period_problems
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from concerns import store
 from concerns.domain import geo
@@ -464,12 +465,17 @@ def request_referral(session: Session, now: datetime, emit: Emit, actor: Actor, 
             raise InvalidInput("unknown concern", {"concern_id": ["unknown concern"]})
         beat_code = concern.beat_code
     elif beat_code is not None:
-        store.beat(session, beat_code)
+        try:
+            store.beat(session, beat_code)
+        except NotFound:
+            raise InvalidInput("unknown beat", {"beat_code": ["unknown beat"]})
     if not actor.may_manage(beat_code):
         raise PermissionDenied("only officers of the concern's beat (or supervisors) may ask for a referral")
     consent = ask.consent
-    if consent.get("valid_until") is not None and consent["valid_until"] <= now:
-        raise InvalidInput("the consent has already expired", {"consent": {"valid_until": ["must be in the future"]}})
+    # The rules referrals applies when it records this consent: refused here, not there.
+    problems = consent_period_problems(consent["given_at"], consent.get("valid_until"), now)
+    if problems:
+        raise InvalidInput("the consent cannot be recorded as given", {"consent": problems})
     request = ReferralRequest(
         id=new_id(),
         concern_id=ask.concern_id,
@@ -506,6 +512,16 @@ def request_referral(session: Session, now: datetime, emit: Emit, actor: Actor, 
         },
     )
     return request
+
+
+def referral_request_failed(session: Session, now: datetime, request_id: str, reason: str) -> None:
+    """Referrals could not make a referral of the request: the officer sees why on the concern."""
+    request = session.get(ReferralRequest, request_id)
+    if request is None:
+        return  # nothing left to show it on
+    request.state = "failed"
+    request.failure_reason = reason
+    request.failed_at = now
 
 
 # --- catalogue, beats and officers ------------------------------------------------------

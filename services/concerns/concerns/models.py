@@ -224,6 +224,10 @@ class ReferralRequest(Base):
     consent_valid_until: Mapped[datetime | None]
     requested_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
+    # "requested" until referrals says otherwise; "failed" with the reason it gave (beat.referral.request_failed).
+    state: Mapped[str] = mapped_column(String(20), default="requested", server_default="requested")
+    failure_reason: Mapped[str | None] = mapped_column(String(40))
+    failed_at: Mapped[datetime | None]
 
 
 class Meeting(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from beat_shared.contracts.catalogue import MEETING_KINDS, URGENCIES
+from beat_shared.contracts.catalogue import MEETING_KINDS, REFERRAL_REQUEST_FAILURES, URGENCIES
 from beat_shared.fields import UtcDateTime
 from concerns.domain.attributes import DATATYPES
 from concerns.domain.workflow import Status
@@ -132,6 +132,19 @@ STAFF_OR_REPORTER = {"description": "staff and reporter views only"}
 STAFF_ONLY = {"description": "staff view only"}
 
 
+class ReferralRequestStateOutput(Schema):
+    request_id = fields.String()
+    need_category = fields.String()
+    urgency = fields.String()
+    requested_by = fields.String()
+    requested_at = fields.String()
+    state = fields.String(metadata={"enum": ["requested", "failed"]})
+    failure_reason = fields.String(
+        allow_none=True, metadata={"enum": list(REFERRAL_REQUEST_FAILURES), "description": "when failed"}
+    )
+    failed_at = fields.String(allow_none=True)
+
+
 class ConcernOutput(Schema):
     """A concern as its audience sees it: staff and the reporter see more than the public."""
 
@@ -163,6 +176,7 @@ class ConcernOutput(Schema):
     overdue_at = fields.String(allow_none=True, metadata=STAFF_ONLY)
     version = fields.Integer(metadata={"description": "send it back (If-Match or version) to change the concern"})
     updates = fields.List(fields.Nested(UpdateOutput))
+    referral_requests = fields.List(fields.Nested(ReferralRequestStateOutput), metadata=STAFF_ONLY)
     service_notice = fields.String()
 
 

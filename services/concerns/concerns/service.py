@@ -9,11 +9,13 @@ from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
 from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_request, read_json, read_json_object
+from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from concerns import access, commands, open311, queries, store, views
@@ -41,7 +43,6 @@ from concerns.schemas import (
     ReferralRequestInput,
     ReferralRequestOutput,
     SimilarQuery,
-    SimilarOutput,
     SubmittedOutput,
     SupportOutput,
     TransitionInput,
@@ -57,8 +58,6 @@ class ConcernsService(PlatformEndpoints):
     to agree on priorities. Also an Open311 GeoReport v2 server at /open311/v2/."""
 
     name = "concerns"
-    # The HTTP API's version (semantic): 1.1 documents the public view of each possible duplicate.
-    api_version = "1.1.0"
 
     db = Database(Base.metadata)
     outbox = Outbox()
@@ -79,10 +78,14 @@ class ConcernsService(PlatformEndpoints):
         category = self._category(concern.category_code)
         history = store.updates(self.db, concern.id) if history is None else history
         render = views.concern_staff if audience == "staff" else views.concern_resident
-        return {
+        body = {
             **render(concern, category, history),
             "service_notice": self._concern_notice(concern, category),
         }
+        if audience == "staff":
+            requests = store.referral_requests_of(self.db, concern.id)
+            body["referral_requests"] = [views.referral_request_view(made) for made in requests]
+        return body
 
     def _concern_notice(self, concern: Concern, category: Category) -> str:
         """The notice in the reporter's language; a concern in no beat is promised a supervisor."""
@@ -173,7 +176,6 @@ class ConcernsService(PlatformEndpoints):
         auth="none",
         summary="Likely duplicates of a concern about to be submitted",
         query_schema=SimilarQuery,
-        response_schema=SimilarOutput,
         tags=["concerns"],
     )
     def similar_concerns(self, request: Request) -> Response:
@@ -367,6 +369,11 @@ class ConcernsService(PlatformEndpoints):
         forget submission keys older than a day."""
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return commands.mark_overdue(self.db, self.clock.now(), self.outbox.add)
+
+    @event_handler("referrals", "beat.referral.request_failed")
+    def on_referral_request_failed(self, event: CloudEvent) -> None:
+        """Referrals could not make a referral of an officer's request: show it, with why, on the concern."""
+        commands.referral_request_failed(self.db, self.clock.now(), event.data["request_id"], event.data["reason"])
 
     # --- the public ----------------------------------------------------------------------
 

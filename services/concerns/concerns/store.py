@@ -24,6 +24,7 @@ from concerns.models import (
     ConcernUpdate,
     Meeting,
     Officer,
+    ReferralRequest,
 )
 from concerns.settings import Settings
 
@@ -69,6 +70,11 @@ def updates(session: Session, concern_id: str) -> list[ConcernUpdate]:
     return list(
         session.scalars(select(ConcernUpdate).where(ConcernUpdate.concern_id == concern_id).order_by(ConcernUpdate.id))
     )
+
+
+def referral_requests_of(session: Session, concern_id: str) -> list[ReferralRequest]:
+    query = select(ReferralRequest).where(ReferralRequest.concern_id == concern_id)
+    return list(session.scalars(query.order_by(ReferralRequest.created_at, ReferralRequest.id)))
 
 
 def updates_for(session: Session, concern_ids: Sequence[str]) -> dict[str, list[ConcernUpdate]]:

@@ -24,6 +24,7 @@ from concerns.models import (
     Meeting,
     Officer,
     PublicConcern,
+    ReferralRequest,
 )
 
 
@@ -79,6 +80,20 @@ def concern_staff(concern: Concern, category: Category, updates: Iterable[Concer
         "overdue": concern.overdue_at is not None and concern.acknowledged_at is None,
         "overdue_at": _iso(concern.overdue_at),
         "updates": [update_view(update, internal=True) for update in updates],
+    }
+
+
+def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
+    """An officer's referral request as staff see it on the concern: where it stands, not who it is for."""
+    return {
+        "request_id": request.id,
+        "need_category": request.need_category,
+        "urgency": request.urgency,
+        "requested_by": request.requested_by,
+        "requested_at": _iso(request.created_at),
+        "state": request.state,
+        "failure_reason": request.failure_reason,
+        "failed_at": _iso(request.failed_at),
     }
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
+from beat_shared.consent import consent_period_problems
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from referrals import lifecycle
 from referrals.directory import MatchRequest, get_service, match_services, term_by_code
@@ -34,14 +35,12 @@ from referrals.lifecycle import (
     check_transition,
     consent_problem,
 )
-from referrals.models import AuditEntry, ConsentRecord, Referral, ReferralStatusChange
+from referrals.models import AuditEntry, ConsentRecord, FailedRequest, Referral, ReferralStatusChange
 from referrals.settings import ReferralSettings
 
 Emit = Callable[..., Any]
 STAFF_ROLES = ("officer", "supervisor", "admin")
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
-# Consent given with a date this far ahead of our clock is still taken (clock skew).
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -250,15 +249,27 @@ def create_referral(ctx: Context, data: dict[str, Any]) -> Referral:
     return referral
 
 
-def create_from_request(ctx: Context, request: dict[str, Any], client: dict[str, Any] | None) -> Referral:
+def create_from_request(ctx: Context, request: dict[str, Any], client: dict[str, Any] | None) -> Referral | None:
     """A draft from concerns' `beat.referral.requested`, addressed to the best match if any.
 
     Idempotent on the request id. Without a match the draft waits for an officer to
-    choose a service (and `beat.referral.created` is published then).
+    choose a service (and `beat.referral.created` is published then). A request that can
+    never become a referral (its details gone, its consent unusable) is not retried: it is
+    recorded and `beat.referral.request_failed` tells concerns why (None is returned).
     """
     existing = ctx.session.scalars(select(Referral).where(Referral.request_id == request["request_id"])).first()
     if existing is not None:
         return existing
+    if ctx.session.get(FailedRequest, request["request_id"]) is not None:
+        return None
+    if client is None:
+        return _request_failed(ctx, request, "request_not_found")
+    consent = client.get("consent")
+    consent_data = _consent_from_concerns(consent) if consent else None
+    if consent and (
+        consent_data is None or consent_period_problems(consent_data["given_at"], consent_data["valid_until"], ctx.now)
+    ):
+        return _request_failed(ctx, request, "consent_invalid")
     referral = Referral(
         id=str(uuid.uuid4()),
         request_id=request["request_id"],
@@ -282,30 +293,57 @@ def create_from_request(ctx: Context, request: dict[str, Any], client: dict[str,
         if matches and matches[0].service.accepting_referrals:
             referral.service_id = matches[0].service.id
             referral.agency_id = matches[0].service.organization.agency_id
-    if client:
-        _set_client(referral, {field: client.get(field) for field in ("name", "phone", "email", "language")})
-        referral.client_notes = client.get("notes")
+    _set_client(referral, {field: client.get(field) for field in ("name", "phone", "email", "language")})
+    referral.client_notes = client.get("notes")
     ctx.session.add(referral)
     _record_change(ctx, referral, None, DRAFT)
-    consent = (client or {}).get("consent")
-    if consent:
-        record_consent(ctx, referral, _consent_from_concerns(consent))
+    if consent_data:
+        record_consent(ctx, referral, consent_data)
     ctx.session.flush()
     publish(ctx, "beat.referral.created", referral)
     return referral
 
 
-def _consent_from_concerns(consent: dict[str, Any]) -> dict[str, Any]:
-    def moment(value: Any) -> datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _request_failed(ctx: Context, request: dict[str, Any], reason: str) -> None:
+    """Record why a request cannot become a referral and tell concerns (ids and reason only)."""
+    failure = FailedRequest(
+        request_id=request["request_id"], concern_id=request.get("concern_id"), reason=reason, failed_at=ctx.now
+    )
+    ctx.session.add(failure)
+    ctx.emit(
+        "beat.referral.request_failed",
+        failure.request_id,
+        {
+            "request_id": failure.request_id,
+            "concern_id": failure.concern_id,
+            "reason": reason,
+            "occurred_at": utc_iso(ctx.now),
+        },
+    )
+    return None
 
+
+def _consent_from_concerns(consent: dict[str, Any]) -> dict[str, Any] | None:
+    """The consent concerns recorded, as `record_consent` takes it; None when its dates are unreadable."""
+    try:
+        given_at = _moment(consent["given_at"])
+        valid_until = _moment(consent["valid_until"]) if consent.get("valid_until") else None
+    except (KeyError, TypeError, ValueError):
+        return None
     return {
         "given_by": consent.get("given_by"),
-        "given_at": moment(consent["given_at"]),
+        "given_at": given_at,
         "method": consent.get("method") or "verbal",
         "scope": consent.get("scope") or "referral for the need recorded with the concern",
-        "valid_until": moment(consent["valid_until"]),
+        "valid_until": valid_until,
     }
+
+
+def _moment(value: Any) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("a moment without an offset")
+    return moment
 
 
 def update_draft(ctx: Context, referral: Referral, data: dict[str, Any]) -> Referral:
@@ -337,11 +375,10 @@ def record_consent(ctx: Context, referral: Referral, data: dict[str, Any]) -> Co
     """Record the client's consent to share their details with the referral's agency."""
     if referral.status in CLOSED:
         raise Conflict(f"the referral is {referral.status}; consent can no longer be recorded")
-    given_at, valid_until = data["given_at"], data["valid_until"]
-    if given_at > ctx.now + CLOCK_SKEW:
-        raise InvalidInput("consent cannot be given in the future", {"given_at": ["is in the future"]})
-    if valid_until <= given_at:
-        raise InvalidInput("consent must be valid for some time", {"valid_until": ["must be after given_at"]})
+    given_at, valid_until = data["given_at"], data.get("valid_until")
+    problems = consent_period_problems(given_at, valid_until, ctx.now, must_be_current=False)
+    if problems:
+        raise InvalidInput("the consent cannot be recorded as given", problems)
     consent = ConsentRecord(
         id=str(uuid.uuid4()),
         agency_id=referral.agency_id,

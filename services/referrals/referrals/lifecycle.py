@@ -57,7 +57,7 @@ def check_transition(current: str, target: str) -> None:
 class ConsentFacts:
     agency_id: str | None
     given_at: datetime
-    valid_until: datetime
+    valid_until: datetime | None  # None: no end date, valid while the referral is open
     withdrawn_at: datetime | None
 
 
@@ -69,7 +69,7 @@ def consent_problem(consent: ConsentFacts | None, agency_id: str | None, now: da
         return "the client withdrew consent"
     if consent.given_at > now:
         return "consent is dated in the future"
-    if consent.valid_until <= now:
+    if consent.valid_until is not None and consent.valid_until <= now:
         return "consent has expired"
     if consent.agency_id is not None and consent.agency_id != agency_id:
         return "consent covers a different agency"

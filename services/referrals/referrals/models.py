@@ -225,7 +225,7 @@ class ConsentRecord(Base):
     given_at: Mapped[datetime] = mapped_column(Timestamp)
     method: Mapped[str] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(500))
-    valid_until: Mapped[datetime] = mapped_column(Timestamp)
+    valid_until: Mapped[datetime | None] = mapped_column(Timestamp)  # None: until the referral closes
     recorded_by: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = mapped_column(Timestamp)
     withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
@@ -296,6 +296,17 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     referral_id: Mapped[str] = mapped_column(String(UUID_LENGTH), index=True)
     fields: Mapped[str] = mapped_column(String(300))
+
+
+class FailedRequest(Base):
+    """A `beat.referral.requested` that could not become a referral: kept (ids and reason only),
+    so a redelivered request is answered the same way instead of retried."""
+
+    __tablename__ = "failed_requests"
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    concern_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(40))
+    failed_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class WebhookEndpoint(Base):

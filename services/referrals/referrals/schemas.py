@@ -278,7 +278,7 @@ class ConsentInput(Strict):
     given_at = UtcDateTime(required=True)
     method = fields.String(required=True, validate=validate.OneOf(CONSENT_METHODS))
     scope = _text(500, required=True)
-    valid_until = UtcDateTime(required=True)
+    valid_until = UtcDateTime(load_default=None, allow_none=True)  # None: until the referral closes
 
 
 class ReferralInput(Strict):

@@ -23,6 +23,11 @@ REFERRAL_OUTCOMES = (
     "no_longer_interested",
     "referred_elsewhere",
 )
+# Why referrals could not turn an officer's request into a referral (retrying would not help).
+REFERRAL_REQUEST_FAILURES = (
+    "request_not_found",  # concerns no longer has the request (nor the client's details)
+    "consent_invalid",  # the recorded consent cannot cover the referral (dates)
+)
 
 
 def _id() -> fields.String:
@@ -153,6 +158,15 @@ class ReferralReminderDue(ReferralFacts):
     respond_by = fields.AwareDateTime(required=True)
 
 
+class ReferralRequestFailed(Schema):
+    """No referral was made from a request; the officer sees why on the concern."""
+
+    request_id = _id()
+    concern_id = fields.String(required=True, allow_none=True)
+    reason = fields.String(required=True, validate=validate.OneOf(REFERRAL_REQUEST_FAILURES))
+    occurred_at = fields.AwareDateTime(required=True)
+
+
 class ConsentWithdrawn(Schema):
     consent_id = _id()
     referral_ids = fields.List(fields.String(), required=True)
@@ -227,6 +241,12 @@ _register("beat.referral.completed", "referrals", ReferralCompleted, "A referral
 _register("beat.referral.reminder_due", "referrals", ReferralReminderDue, "An agency has not answered yet.")
 _register("beat.referral.expired", "referrals", ReferralFacts, "The agency did not answer in time.")
 _register("beat.referral.cancelled", "referrals", ReferralFacts, "A referral was cancelled.")
+_register(
+    "beat.referral.request_failed",
+    "referrals",
+    ReferralRequestFailed,
+    "An officer's referral request could not become a referral.",
+)
 _register("beat.consent.withdrawn", "referrals", ConsentWithdrawn, "A client withdrew consent to share.")
 
 _register("beat.survey.invitation_created", "surveys", SurveyInvitationCreated, "A survey invitation was issued.")

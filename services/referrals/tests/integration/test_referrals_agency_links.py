@@ -96,11 +96,12 @@ def test_request_without_a_matching_service_waits_for_the_officer(
     referrals, container_factory, referrals_config, rabbit_config, web_session, db_session, spy
 ):
     request_id = f"req-{uuid.uuid4().hex[:8]}"
-    ConcernsStandIn.clients = {}  # concerns answers None: no client details (e.g. already erased)
+    # Client details without consent: the officer records consent once a service is chosen.
+    ConcernsStandIn.clients = {request_id: {"request_id": request_id, "name": "Jo", "phone": "+1 555 0100 999"}}
     container_factory(ConcernsStandIn, referrals_config).start()
     publish_request(rabbit_config["AMQP_URI"], request_id, need="youth_programmes", beat="RV-02")
     [row] = wait_for(lambda: db_session("SELECT * FROM referrals"), message="the draft")
-    assert row.agency_id is None and row.client_name is None
+    assert row.agency_id is None and row.client_name == "Jo" and row.consent_id is None
     response = web_session.post(f"/referrals/{row.id}/send", headers=OFFICER)
     assert response.status_code == 409 and "choose a service" in response.json()["error"]["message"]
     mentoring = web_session.get("/services?search=Youth mentoring").json()["contents"][0]["id"]

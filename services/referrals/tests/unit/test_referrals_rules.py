@@ -80,6 +80,8 @@ def test_consent_validity():
     assert consent_problem(None, "agency-a", NOW) == "no consent is recorded for this referral"
     assert consent_problem(consent(withdrawn_at=NOW), "agency-a", NOW) == "the client withdrew consent"
     assert consent_problem(consent(valid_until=NOW), "agency-a", NOW) == "consent has expired"
+    # No end date: valid while the referral is open (closed referrals show no client details anyway).
+    assert consent_problem(consent(valid_until=None), "agency-a", NOW + timedelta(days=3650)) is None
     assert consent_problem(consent(), "agency-b", NOW) == "consent covers a different agency"
     assert consent_problem(consent(given_at=NOW + timedelta(hours=1)), "agency-a", NOW) is not None
 

@@ -1,4 +1,5 @@
-"""The dashboard in headless Chromium (Debian's chromium + chromium-driver, driven by Selenium).
+"""The surveys pages in headless Chromium (Debian's chromium + chromium-driver, driven by Selenium):
+the dashboard, and the form residents answer a survey with.
 
 Screenshots are saved under test-artifacts/ at the repository root (gitignored).
 """
@@ -10,6 +11,16 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+WAVE = {
+    "survey_code": "standard",
+    "name": "Spring 2026",
+    "period": "2026-Q1",
+    "beat_codes": ["RV-01"],
+    "opens_at": "2026-01-10T00:00:00Z",
+    "closes_at": "2026-03-31T00:00:00Z",
+    "open_link": {"enabled": True},
+}
 
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -93,3 +104,45 @@ def test_dashboard_shows_the_demo_beats_and_suppression(surveys, helpers, browse
     browser.save_screenshot(str(ARTIFACTS / "surveys-dashboard-phone.png"))
     for name in ("city", "rv01", "phone"):
         assert (ARTIFACTS / f"surveys-dashboard-{name}.png").stat().st_size > 10_000
+
+
+def form_is_valid(browser) -> bool:
+    return browser.execute_script("return document.getElementById('form').checkValidity()")
+
+
+def test_the_form_requires_exactly_the_questions_the_server_requires(
+    surveys, helpers, web_session, browser, web_config_port
+):
+    helpers.seed_demo()
+    created = web_session.post("/waves", json=WAVE, headers=helpers.headers())
+    assert created.status_code == 201, created.text
+    slug = created.json()["open_link_url"].split("open=")[1]
+    questions = web_session.get(f"/open/{slug}?language=en").json()["questions"]
+    kinds = {q["type"] for q in questions if q["required"]}
+    assert {"numeric", "multiple_choice", "likert_5"} <= kinds and not all(q["required"] for q in questions)
+
+    browser.get(f"http://127.0.0.1:{web_config_port}/respond?open={slug}")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "fieldset[data-item]"))
+    for question in questions:
+        box = browser.find_element(By.CSS_SELECTOR, f"fieldset[data-item='{question['item_code']}']")
+        legend = box.find_element(By.TAG_NAME, "legend").text
+        controls = box.find_elements(By.CSS_SELECTOR, "input, textarea")
+        where = question["item_code"]
+        if question["required"]:
+            assert box.get_attribute("aria-required") == "true" and "(optional)" not in legend, where
+            if question["type"] != "multiple_choice":
+                assert all(control.get_property("required") for control in controls), where
+        else:
+            assert box.get_attribute("aria-required") is None and legend.endswith("(optional)"), where
+            assert not any(control.get_property("required") for control in controls), where
+
+    # Everything answered but one required question of each kind the form used to let through.
+    for question in questions:
+        box = browser.find_element(By.CSS_SELECTOR, f"fieldset[data-item='{question['item_code']}']")
+        if question["type"] in ("likert_5", "single_choice", "scale_0_10"):
+            box.find_element(By.CSS_SELECTOR, "input").click()
+    assert not form_is_valid(browser)  # the numeric and the multiple-choice questions are unanswered
+    browser.find_element(By.CSS_SELECTOR, "fieldset[data-item='years_in_area'] input").send_keys("7")
+    assert not form_is_valid(browser)  # the multiple-choice one still is
+    browser.find_element(By.CSS_SELECTOR, "fieldset[data-item='problems_seen'] input").click()
+    assert form_is_valid(browser)
