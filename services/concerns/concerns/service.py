@@ -42,6 +42,7 @@ from concerns.schemas import (
     PublicListQuery,
     ReferralRequestInput,
     ReferralRequestOutput,
+    SimilarOutput,
     SimilarQuery,
     SubmittedOutput,
     SupportOutput,
@@ -58,6 +59,8 @@ class ConcernsService(PlatformEndpoints):
     to agree on priorities. Also an Open311 GeoReport v2 server at /open311/v2/."""
 
     name = "concerns"
+    # The HTTP API's version (semantic): 1.1 documents the public view of each possible duplicate.
+    api_version = "1.1.0"
 
     db = Database(Base.metadata)
     outbox = Outbox()
@@ -176,6 +179,7 @@ class ConcernsService(PlatformEndpoints):
         auth="none",
         summary="Likely duplicates of a concern about to be submitted",
         query_schema=SimilarQuery,
+        response_schema=SimilarOutput,
         tags=["concerns"],
     )
     def similar_concerns(self, request: Request) -> Response:
