@@ -8,7 +8,7 @@ from typing import Any
 
 from web.domain.geo import Projection, bounds, contains, svg_path
 
-PICKER_WIDTH = 320  # the no-script location picker is shown at exactly this many CSS pixels
+PICKER_WIDTH = 300  # the no-script location picker is shown at exactly this many CSS pixels (fits 360 px)
 
 
 @dataclass(frozen=True)

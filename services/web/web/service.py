@@ -15,7 +15,7 @@ from web import forms
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
 from web.domain.receipts import Receipt, parse_receipt
-from web.maps import beat_at, beat_map, picker_svg
+from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page
 
 STATIC = Path(__file__).parent / "static"
@@ -36,7 +36,8 @@ class WebService(PlatformEndpoints):
 
     @http("GET", "/", auth="none", summary="Home: the beats map and recent concerns (HTML)", tags=["pages"])
     @page
-    def home(self, view: Page, api: ApiClient) -> Response:
+    def index(self, view: Page, api: ApiClient) -> Response:
+        """The home page; it replaces the platform's service index (same name), as the front door."""
         found = api.gather(
             {
                 "beats": Call("concerns", "GET", "/beats.geojson"),
@@ -128,14 +129,14 @@ class WebService(PlatformEndpoints):
     def _voice_page(
         self, view: Page, api: ApiClient, category: dict[str, Any], voice: forms.VoiceForm, status: int = 200
     ) -> Response:
-        return view.render("voice_form.html", status=status, category=category, voice=voice, picker_width=320)
+        return view.render("voice_form.html", status=status, category=category, voice=voice, picker_width=PICKER_WIDTH)
 
     def _placed(self, api: ApiClient, voice: forms.VoiceForm, form: Any) -> forms.VoiceForm:
         try:
             x, y = float(form["map.x"]), float(form["map.y"])
         except (KeyError, ValueError):
             return voice
-        drawn = beat_map(api.call(Call("concerns", "GET", "/beats.geojson")), 320)
+        drawn = beat_map(api.call(Call("concerns", "GET", "/beats.geojson")), PICKER_WIDTH)
         long, lat = drawn.projection.position(x, y)
         voice.values.update(lat=f"{lat:.6f}", long=f"{long:.6f}")
         return voice
