@@ -64,3 +64,35 @@ def stack(concerns_db, container_factory, beat_config) -> Stack:
     for dependency in concerns.dependencies:
         if isinstance(dependency, Outbox):
             dependency.relay.stop()
+
+
+@pytest.fixture
+def proxied_stack(concerns_db, container_factory, beat_config) -> Stack:
+    """Like `stack`, with web behind a trusted proxy and concerns trusting web (as in production),
+    and a submission limit of one per client address."""
+    concerns_port, web_port = free_port(), free_port()
+    concerns = container_factory(
+        ConcernsService,
+        beat_config(
+            "concerns",
+            CONCERNS_DATABASE_URL=concerns_db,
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{concerns_port}",
+            CONCERNS_RATE_PER_ADDRESS="1/3600",
+            BEAT_TRUSTED_PROXIES="127.0.0.1/32",
+        ),
+    )
+    concerns.start()
+    web = container_factory(
+        WebService,
+        beat_config(
+            "web",
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
+            WEB_CONCERNS_URL=f"http://127.0.0.1:{concerns_port}",
+            BEAT_TRUSTED_PROXIES="127.0.0.1/32",
+        ),
+    )
+    web.start()
+    yield Stack(f"http://127.0.0.1:{concerns_port}", f"http://127.0.0.1:{web_port}")
+    for dependency in concerns.dependencies:
+        if isinstance(dependency, Outbox):
+            dependency.relay.stop()

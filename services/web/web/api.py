@@ -58,16 +58,32 @@ class Call:
 class ApiClient:
     """The API calls of one page, made with one person's credentials."""
 
-    def __init__(self, settings: Settings, http: requests.Session, bearer: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http: requests.Session,
+        bearer: str | None = None,
+        client_address: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        """`client_address`: the person's address, passed on in X-Forwarded-For so that a service
+        which trusts the web service as a proxy (BEAT_TRUSTED_PROXIES) counts its rate limits per
+        person, not for the whole city at once; `request_id` ties the services' log lines to the page's."""
         self.settings = settings
         self.http = http
         self.bearer = bearer
+        self.client_address = client_address
+        self.request_id = request_id
 
     def call(self, request: Call) -> Any:
         """The JSON answer of one call; raises ApiError or ServiceUnavailable."""
         headers = {"Accept": "application/json", **request.headers}
         if self.bearer:
             headers["Authorization"] = f"Bearer {self.bearer}"
+        if self.client_address:
+            headers["X-Forwarded-For"] = self.client_address
+        if self.request_id:
+            headers["X-Request-ID"] = self.request_id
         url = self.settings.base_url(request.service) + request.path
         try:
             response = self.http.request(
@@ -130,5 +146,7 @@ class Apis(DependencyProvider):
     def get_dependency(self, worker_ctx: Any) -> Apis:
         return self
 
-    def client(self, bearer: str | None = None) -> ApiClient:
-        return ApiClient(self.settings, self.http, bearer)
+    def client(
+        self, bearer: str | None = None, client_address: str | None = None, request_id: str | None = None
+    ) -> ApiClient:
+        return ApiClient(self.settings, self.http, bearer, client_address, request_id)

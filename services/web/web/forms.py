@@ -7,11 +7,17 @@ to the same form beside their fields.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 CONTACT_FIELDS = ("name", "email", "phone")
+# A random key made with each blank form and sent as the Idempotency-Key of the submission: a
+# double click, or a retry after a lost answer, gets the concern already made, not a second one.
+SUBMISSION_KEY = "submission_key"
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")  # what the concerns service accepts
 
 
 class FormData(Protocol):
@@ -47,12 +53,21 @@ def read_voice_form(category: Mapping[str, Any], form: FormData) -> VoiceForm:
     """The posted fields of a category's form, answers to its own questions included."""
     values: dict[str, Any] = {
         name: (form.get(name) or "").strip()
-        for name in ("description", "address", "lat", "long", "language", "preference", *CONTACT_FIELDS)
+        for name in ("description", "address", "lat", "long", "language", "preference", SUBMISSION_KEY, *CONTACT_FIELDS)
     }
     for attribute in category["attributes"]:
         key = f"attr_{attribute['code']}"
         values[key] = form.getlist(key) if attribute["datatype"] == "multivaluelist" else (form.get(key) or "").strip()
     return VoiceForm(category["code"], values)
+
+
+def ensure_submission_key(voice: VoiceForm) -> str:
+    """The form's submission key, made now if the form has none (or a malformed one)."""
+    key = voice.values.get(SUBMISSION_KEY) or ""
+    if not _VALID_KEY.match(key):
+        key = secrets.token_urlsafe(18)
+        voice.values[SUBMISSION_KEY] = key
+    return key
 
 
 def api_body(category: Mapping[str, Any], voice: VoiceForm) -> dict[str, Any] | None:

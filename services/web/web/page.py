@@ -115,7 +115,8 @@ def page(method: Callable[..., Response]) -> Callable[..., Response]:
             return current.render("error.html", status=403, kind="expired_form")
         try:
             # Anonymous until sign-in arrives (a later slice): the services then see no bearer.
-            return method(self, current, self.apis.client(), **kwargs)
+            api = self.apis.client(client_address=request.remote_addr, request_id=getattr(request, "request_id", None))
+            return method(self, current, api, **kwargs)
         except ApiError as error:
             return current.error(error)
 

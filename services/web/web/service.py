@@ -98,17 +98,20 @@ class WebService(PlatformEndpoints):
         body = forms.api_body(found, voice)
         if body is None:
             return self._voice_page(view, api, found, voice, status=400)
-        if view.request.form.get("confirmed") != "yes":
+        retry = voice.values.get(forms.SUBMISSION_KEY) in (view.session.get("sent_keys") or [])
+        if view.request.form.get("confirmed") != "yes" and not retry:
             nearby = self._similar(api, body)
             if nearby:
                 return view.render("voice_similar.html", category=found, voice=voice, similar=nearby)
         try:
-            answer = api.call(Call("concerns", "POST", "/concerns", json=body))
+            key = forms.ensure_submission_key(voice)
+            answer = api.call(Call("concerns", "POST", "/concerns", json=body, headers={"Idempotency-Key": key}))
         except ApiError as error:
             if error.status != 400:
                 raise
             voice.errors.update(forms.api_errors(error.details) or {"description": "invalid"})
             return self._voice_page(view, api, found, voice, status=400)
+        view.session.set("sent_keys", [*(view.session.get("sent_keys") or []), key][-KEPT_TOKENS:])
         receipt = Receipt(answer["concern"]["id"], answer["receipt_token"])
         _remember(view, "receipts", receipt.concern_id, receipt.token)
         view.session.set("just_submitted", {"id": receipt.concern_id, "notice": answer["service_notice"]})
@@ -129,6 +132,7 @@ class WebService(PlatformEndpoints):
     def _voice_page(
         self, view: Page, api: ApiClient, category: dict[str, Any], voice: forms.VoiceForm, status: int = 200
     ) -> Response:
+        forms.ensure_submission_key(voice)
         return view.render("voice_form.html", status=status, category=category, voice=voice, picker_width=PICKER_WIDTH)
 
     def _placed(self, api: ApiClient, voice: forms.VoiceForm, form: Any) -> forms.VoiceForm:

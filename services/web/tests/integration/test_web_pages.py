@@ -103,3 +103,81 @@ def test_the_beat_page_shows_what_concerns_gives_even_when_surveys_is_down(stack
     response = requests.get(stack.web_url + "/beats/RV-02", timeout=10)
     assert response.status_code == 200
     assert "The survey results cannot be shown just now." in response.text
+
+
+def voice(browser: requests.Session, base: str, **fields) -> requests.Response:
+    """Fill the noise form as a browser would (its hidden fields included) and send it."""
+    form = browser.get(base + "/voice/noise", timeout=10).text
+    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+    data = {**hidden, "description": "Loud music at night", **RV02, "send": "1", **fields}
+    return browser.post(base + "/voice/noise", data=data, allow_redirects=False, timeout=10)
+
+
+def open_receipt(browser: requests.Session, base: str) -> str:
+    """The receipt page's link, posted to the follow form as a script would; returns the concern id."""
+    link = re.search(r'id="receipt-link"[^>]*value="([^"]+)"', browser.get(base + "/voice/sent", timeout=10).text)[1]
+    page = browser.get(base + "/follow", timeout=10).text
+    opened = browser.post(
+        base + "/follow", data={"csrf_token": csrf(page), "receipt": link}, allow_redirects=False, timeout=10
+    )
+    assert opened.status_code == 303
+    return opened.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_a_resident_withdraws_and_a_second_withdrawal_is_a_409_page(stack):
+    with requests.Session() as browser:
+        assert voice(browser, stack.web_url).status_code == 303
+        concern_id = open_receipt(browser, stack.web_url)
+        page = browser.get(f"{stack.web_url}/follow/{concern_id}", timeout=10).text
+        withdrawn = browser.post(
+            f"{stack.web_url}/follow/{concern_id}/withdraw", data={"csrf_token": csrf(page)}, timeout=10
+        )
+        assert withdrawn.status_code == 200
+        assert "Your concern was withdrawn." in withdrawn.text and "Withdrawn by the resident" in withdrawn.text
+        again = browser.post(
+            f"{stack.web_url}/follow/{concern_id}/withdraw", data={"csrf_token": csrf(page)}, timeout=10
+        )
+    assert again.status_code == 409 and "That could not be done" in again.text
+
+
+def test_me_too_counts_once_per_browser(stack):
+    concern = requests.post(
+        stack.concerns_url + "/concerns",
+        json={"category": "noise", "description": "Parties", "location": {"lat": 43.045, "long": -108.38}},
+        timeout=10,
+    ).json()["concern"]["id"]
+    with requests.Session() as browser:
+        page = browser.get(f"{stack.web_url}/concerns/{concern}", timeout=10).text
+        first = browser.post(f"{stack.web_url}/concerns/{concern}/support", data={"csrf_token": csrf(page)}, timeout=10)
+        second = browser.post(
+            f"{stack.web_url}/concerns/{concern}/support", data={"csrf_token": csrf(page)}, timeout=10
+        )
+    assert "your support was counted" in first.text
+    assert "You had already said" in second.text
+    assert requests.get(f"{stack.concerns_url}/public/concerns/{concern}", timeout=10).json()["supporters"] == 1
+
+
+def test_sending_the_same_form_twice_makes_one_concern(stack):
+    with requests.Session() as browser:
+        form = browser.get(stack.web_url + "/voice/noise", timeout=10).text
+        hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+        data = {**hidden, "description": "Loud music at night", **RV02, "send": "1"}
+        for _ in range(2):  # a double click, or a retry after a lost answer
+            sent = browser.post(stack.web_url + "/voice/noise", data=data, allow_redirects=False, timeout=10)
+            assert sent.status_code == 303 and sent.headers["Location"] == "/voice/sent"
+        open_receipt(browser, stack.web_url)  # the newest receipt works
+    assert requests.get(stack.concerns_url + "/public/concerns", timeout=10).json()["total_items"] == 1
+
+
+def test_rate_limits_count_each_resident_not_the_web_service(proxied_stack):
+    """Every resident's request reaches concerns from the web service's address: without the
+    person's address passed on, the first resident would use up the whole city's limit."""
+    for resident in ("203.0.113.5", "203.0.113.6"):
+        with requests.Session() as browser:
+            browser.headers["X-Forwarded-For"] = resident  # as the ingress in front of web says
+            sent = voice(browser, proxied_stack.web_url, confirmed="yes")  # past the other's concern
+            assert sent.status_code == 303, sent.text
+    with requests.Session() as browser:
+        browser.headers["X-Forwarded-For"] = "203.0.113.5"
+        refused = voice(browser, proxied_stack.web_url, confirmed="yes")
+    assert refused.status_code == 429 and "Too many requests" in refused.text

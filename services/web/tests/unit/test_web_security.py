@@ -44,3 +44,11 @@ def test_a_receipt_is_read_from_the_link_or_its_fragment_alone():
     assert parse_receipt("http://127.0.0.1:8000/follow") is None
     assert parse_receipt(f"{CONCERN}.short") is None
     assert parse_receipt("") is None
+
+
+def test_the_session_cookie_is_secure_outside_development():
+    from web.security import cookie_options
+
+    assert cookie_options(production=True) == {"httponly": True, "samesite": "Lax", "secure": True, "path": "/"}
+    assert cookie_options(production=False)["secure"] is False
+    assert cookie_options(production=False)["httponly"] is True
