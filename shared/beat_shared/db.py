@@ -77,6 +77,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
 PING_AFTER_IDLE_SECONDS = 0.5  # a pooled connection idle this long is pinged before use
 _IN_AUTOCOMMIT = "beat_in_autocommit"  # pool record info: a reader session switched autocommit on
+_SQLITE_READER = "beat_sqlite_reader"  # execution option of reader sessions' connections on SQLite
 
 
 def normalise_url(url: str) -> str:
@@ -146,9 +147,11 @@ def reader_sessions(engine: Engine) -> sessionmaker[Session]:
     On PostgreSQL they read in autocommit, so a read costs no BEGIN and no ROLLBACK round trip.
     Under READ COMMITTED (Beat's level) every statement takes its own snapshot anyway, so a
     read-only transaction gives its statements no more consistency than autocommit does.
-    See `autocommit_until_checkin`. SQLite keeps its transactions (its writer lock is taken at BEGIN).
+    See `autocommit_until_checkin`. On SQLite they read in a deferred transaction (a WAL snapshot)
+    that neither takes nor waits for the writer lock, so a read never queues behind a writer.
     """
-    factory = sessionmaker(engine, expire_on_commit=False, info={"read_only": True})
+    bind = engine.execution_options(**{_SQLITE_READER: True}) if engine.dialect.name == "sqlite" else engine
+    factory = sessionmaker(bind, expire_on_commit=False, info={"read_only": True})
     if engine.dialect.name == "postgresql":
 
         @event.listens_for(factory, "after_begin")
@@ -206,6 +209,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_SQLITE_READER):
+            # A reader session (it refuses to write): WAL gives it a snapshot without any lock.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
         if not writer_lock.acquire(timeout=SQLITE_LOCK_TIMEOUT_SECONDS):
             raise TimeoutError("timed out waiting for the SQLite writer lock")
         connection.info["beat_writer_lock"] = True

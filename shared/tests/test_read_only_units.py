@@ -7,6 +7,7 @@ own, so a write there would not be atomic: the session refuses it instead.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -106,6 +107,29 @@ def test_reads_work_on_sqlite_too(sqlite_engine: Engine) -> None:
         writer.add(Entry(subject="on sqlite", sequence=1))
     with reader_sessions(sqlite_engine)() as reader:
         assert list(reader.scalars(select(Entry.subject))) == ["on sqlite"]
+
+
+def test_on_sqlite_a_reader_reads_the_last_commit_without_waiting_for_an_open_writer(tmp_path: Path) -> None:
+    """A read never queues behind a writer (issue 21): in the same process the writer holds the
+    green writer lock, in another (a second engine, as `beat outbox status` is) SQLite's file lock."""
+    url = f"sqlite:///{tmp_path / 'readers.db'}"
+    engine, other_process = make_engine(url), make_engine(url)
+    LedgerBase.metadata.create_all(engine)
+    try:
+        with Session(engine) as writer, writer.begin():
+            writer.add(Entry(subject="committed", sequence=1))
+        for writing_engine in (engine, other_process):
+            with Session(writing_engine) as writer, writer.begin():
+                writer.add(Entry(subject="not yet committed", sequence=2))
+                writer.flush()  # the writer's transaction is open and holds the locks
+                started = time.monotonic()
+                with reader_sessions(engine)() as reader:
+                    assert list(reader.scalars(select(Entry.subject))) == ["committed"]
+                assert time.monotonic() - started < 1
+                writer.rollback()
+    finally:
+        engine.dispose()
+        other_process.dispose()
 
 
 class LedgerWithRpc(LedgerService):
