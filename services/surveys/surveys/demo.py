@@ -1,6 +1,10 @@
 """Demo data for Riverton: the standard surveys, a wave per quarter over RV-01..RV-06 with
-synthetic anonymous responses (seeded, so every run makes the same figures), beat
-populations, and some activity for the report cards.
+synthetic anonymous responses (seeded, so every run makes the same figures), post-contact
+survey answers by category, beat populations, and some activity for the report cards.
+
+Everything is dated relative to the day the demo is loaded: the waves cover the four
+quarters up to and including the current one, so the dashboard's newest period is today's,
+and nothing (a concern, a meeting, a referral) is dated after that day.
 
 RV-06 gets only 9 responses a quarter, so it shows as suppressed everywhere.
 """
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,17 +34,29 @@ from surveys.models import (
     Survey,
     Wave,
 )
-from surveys.periods import period_bounds
+from surveys.periods import period_bounds, quarter_of
 from surveys.totals import rebuild_totals
 
 BEATS = ("RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06")
-PERIODS = ("2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1")
+QUARTERS = 4  # the current quarter and the three before it
 RESPONSES_PER_PERIOD = {"RV-01": 64, "RV-02": 52, "RV-03": 41, "RV-04": 47, "RV-05": 35, "RV-06": 9}
 POPULATIONS = {"RV-01": 8200, "RV-02": 6100, "RV-03": 9400, "RV-04": 5300, "RV-05": 7000, "RV-06": 2100}
 # How residents of each beat tend to feel (0..1), and how much better each quarter gets.
 CLIMATE = {"RV-01": 0.62, "RV-02": 0.55, "RV-03": 0.45, "RV-04": 0.58, "RV-05": 0.50, "RV-06": 0.52}
 IMPROVEMENT = {"RV-01": 0.02, "RV-02": 0.0, "RV-03": 0.05, "RV-04": -0.02, "RV-05": 0.03, "RV-06": 0.0}
+# Post-contact answers per beat and quarter, spread over these concern categories.
+POST_CONTACT_PER_PERIOD = 40
+DEFAULT_MIN_CELL = 30  # SURVEYS_MIN_CELL's default
+POST_CONTACT_CATEGORIES = ("noise", "drug_activity", "speeding_traffic", "graffiti_vandalism")
 SEED = 20260105
+
+
+def demo_periods(today: datetime) -> tuple[str, ...]:
+    """The last QUARTERS quarter labels, oldest first, ending with the one `today` falls in."""
+    labels = [quarter_of(today)]
+    while len(labels) < QUARTERS:
+        labels.append(quarter_of(period_bounds(labels[-1])[0] - timedelta(days=1)))
+    return tuple(reversed(labels))
 
 
 def _answer(question: dict[str, Any], feeling: float, rng: random.Random) -> Any:
@@ -66,11 +83,25 @@ def _answer(question: dict[str, Any], feeling: float, rng: random.Random) -> Any
     return None  # free text stays empty in demo data: it could hold anything
 
 
-def _responses(survey: Survey, wave: Wave, beat: str, rng: random.Random) -> tuple[list[dict], list[dict]]:
+@dataclass(frozen=True)
+class Batch:
+    """Who answered what, where and when: one beat's responses to one survey in one period."""
+
+    survey: Survey
+    wave_id: str | None
+    period: str
+    beat: str
+    feeling: float  # how residents of the beat feel this period (0..1)
+    count: int
+    categories: tuple[str | None, ...] = (None,)  # post-contact answers carry the concern's category
+
+
+def _responses(batch: Batch, rng: random.Random) -> tuple[list[dict], list[dict]]:
     responses, answers = [], []
-    offset = PERIODS.index(wave.period)
-    for _ in range(RESPONSES_PER_PERIOD[beat]):
-        feeling = CLIMATE[beat] + IMPROVEMENT[beat] * offset + rng.gauss(0, 0.12)
+    survey = batch.survey
+    for index in range(batch.count):
+        feeling = batch.feeling + rng.gauss(0, 0.12)
+        category = batch.categories[index % len(batch.categories)]
         given = {
             q["item_code"]: value
             for q in survey.questions
@@ -84,12 +115,12 @@ def _responses(survey: Survey, wave: Wave, beat: str, rng: random.Random) -> tup
                 "id": response_id,
                 "survey_id": survey.id,
                 "survey_code": survey.code,
-                "wave_id": wave.id,
-                "kind": "wave",
+                "wave_id": batch.wave_id,
+                "kind": "wave" if batch.wave_id else "post_contact",
                 "channel": "invited",
-                "beat_code": beat,
-                "category_code": None,
-                "period": wave.period,
+                "beat_code": batch.beat,
+                "category_code": category,
+                "period": batch.period,
                 "language": "es" if rng.random() < 0.25 else "en",
                 **{name: constructs.get(name) for name in CONSTRUCT_COLUMNS},
             }
@@ -99,9 +130,9 @@ def _responses(survey: Survey, wave: Wave, beat: str, rng: random.Random) -> tup
                 "response_id": response_id,
                 "item_code": a.item_code,
                 "survey_code": survey.code,
-                "beat_code": beat,
-                "category_code": None,
-                "period": wave.period,
+                "beat_code": batch.beat,
+                "category_code": category,
+                "period": batch.period,
                 "value_num": a.value_num,
                 "value_text": a.value_text,
                 "score": a.score,
@@ -111,11 +142,19 @@ def _responses(survey: Survey, wave: Wave, beat: str, rng: random.Random) -> tup
     return responses, answers
 
 
-def _activity(session: Session, rng: random.Random) -> None:
-    """Concerns, meetings and referrals per beat and quarter, as the events would have recorded them."""
-    for period in PERIODS:
+def _store(session: Session, batch: Batch, rng: random.Random) -> int:
+    responses, answers = _responses(batch, rng)
+    session.execute(insert(Response), responses)
+    session.execute(insert(Answer), answers)
+    return len(responses)
+
+
+def _activity(session: Session, rng: random.Random, periods: tuple[str, ...], now: datetime) -> None:
+    """Concerns, meetings and referrals per beat and quarter, as the events would have recorded
+    them; the current quarter only up to `now` (nothing happened in the future)."""
+    for period in periods:
         start, end = period_bounds(period)
-        span = (end - start).total_seconds()
+        span = (min(end, now) - start).total_seconds()
         for beat in BEATS:
             for index in range(rng.randint(6, 18)):
                 submitted = start + timedelta(seconds=rng.uniform(0, span * 0.9))
@@ -125,38 +164,43 @@ def _activity(session: Session, rng: random.Random) -> None:
                     ConcernActivity(
                         concern_id=f"demo-{period}-{beat}-{index}",
                         beat_code=beat,
-                        category_code=rng.choice(["noise", "drugs", "graffiti", "speeding"]),
+                        category_code=rng.choice(POST_CONTACT_CATEGORIES),
                         submitted_at=submitted,
-                        acknowledged_at=acknowledged,
-                        resolved_at=resolved if resolved and resolved < end else None,
+                        acknowledged_at=acknowledged if acknowledged < now else None,
+                        resolved_at=resolved if resolved and resolved < min(end, now) else None,
                         follow_up_invited=False,
                     )
                 )
             for index in range(rng.randint(1, 3)):
-                session.add(
-                    MeetingActivity(
-                        meeting_id=f"demo-meeting-{period}-{beat}-{index}",
-                        beat_code=beat,
-                        kind="community_meeting",
-                        held_at=start + timedelta(days=20 + 25 * index),
+                held = start + timedelta(days=20 + 25 * index)
+                if held < now:  # a meeting not held yet is not on the report card
+                    session.add(
+                        MeetingActivity(
+                            meeting_id=f"demo-meeting-{period}-{beat}-{index}",
+                            beat_code=beat,
+                            kind="community_meeting",
+                            held_at=held,
+                        )
                     )
-                )
             for index in range(rng.randint(0, 4)):
-                session.add(
-                    ReferralActivity(
-                        referral_id=f"demo-referral-{period}-{beat}-{index}",
-                        beat_code=beat,
-                        need_category="food",
-                        sent_at=start + timedelta(days=10 + 15 * index),
+                sent = start + timedelta(days=10 + 15 * index)
+                if sent < now:
+                    session.add(
+                        ReferralActivity(
+                            referral_id=f"demo-referral-{period}-{beat}-{index}",
+                            beat_code=beat,
+                            need_category="food",
+                            sent_at=sent,
+                        )
                     )
-                )
 
 
-def seed(session: Session) -> str:
-    """Load the demo once; running it again adds nothing."""
-    now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+def seed(session: Session, now: datetime | None = None) -> str:
+    """Load the demo once, dated relative to `now` (the day it is loaded); running it again adds nothing."""
+    now = now or datetime.now(UTC)
+    periods = demo_periods(now)
     survey = ensure_bank_survey(session, STANDARD_SURVEY_CODE, now)
-    ensure_bank_survey(session, POST_CONTACT_SURVEY_CODE, now)
+    post_contact = ensure_bank_survey(session, POST_CONTACT_SURVEY_CODE, now)
     if session.scalar(select(Wave).where(Wave.name.like("Riverton residents survey %")).limit(1)) is not None:
         return "demo surveys already present"
     rng = random.Random(SEED)
@@ -164,7 +208,7 @@ def seed(session: Session) -> str:
         if session.get(BeatPopulation, beat) is None:
             session.add(BeatPopulation(beat_code=beat, population=population))
     total = 0
-    for period in PERIODS:
+    for offset, period in enumerate(periods):
         start, end = period_bounds(period)
         wave = Wave(
             id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
@@ -182,11 +226,19 @@ def seed(session: Session) -> str:
         session.add(wave)
         session.flush()
         for beat in BEATS:
-            responses, answers = _responses(survey, wave, beat, rng)
-            session.execute(insert(Response), responses)
-            session.execute(insert(Answer), answers)
-            total += len(responses)
+            feeling = CLIMATE[beat] + IMPROVEMENT[beat] * offset
+            total += _store(session, Batch(survey, wave.id, period, beat, feeling, RESPONSES_PER_PERIOD[beat]), rng)
+            if RESPONSES_PER_PERIOD[beat] < DEFAULT_MIN_CELL:
+                continue  # a beat too small to show anything (RV-06) stays suppressed everywhere
+            # Residents whose concern was dealt with rate the contact a little better than the beat feels.
+            contact = Batch(
+                post_contact, None, period, beat, feeling + 0.1, POST_CONTACT_PER_PERIOD, POST_CONTACT_CATEGORIES
+            )
+            total += _store(session, contact, rng)
     rebuild_totals(session)  # the responses went in as bulk inserts, past the running totals
-    _activity(session, rng)
+    _activity(session, rng, periods, now)
     session.flush()
-    return f"standard and post-contact surveys, {len(PERIODS)} waves over {len(BEATS)} beats, {total} responses"
+    return (
+        f"standard and post-contact surveys, {len(periods)} waves ({periods[0]} to {periods[-1]}) "
+        f"over {len(BEATS)} beats, {total} responses"
+    )

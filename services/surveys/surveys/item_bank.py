@@ -335,8 +335,11 @@ def post_contact_survey() -> dict[str, Any]:
         "kind": "post_contact",
         "title": {"en": "How did we do?", "es": "¿Cómo lo hicimos?"},
         "description": {
-            "en": "Five quick questions about the concern you raised. Anonymous.",
-            "es": "Cinco preguntas rápidas sobre la inquietud que planteó. Anónima.",
+            "en": "Six quick questions about the concern you raised (the last, a comment, is optional). Anonymous.",
+            "es": (
+                "Seis preguntas rápidas sobre la inquietud que planteó (la última, un comentario, es opcional). "
+                "Anónima."
+            ),
         },
         "questions": [{"item": code, "required": code != "comments"} for code in POST_CONTACT_ITEMS],
     }

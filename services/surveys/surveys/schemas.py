@@ -172,7 +172,8 @@ class CellOutput(Schema):
 class ResultsPage(PageFields):
     contents = fields.List(fields.Nested(CellOutput))
     minimum_cell = fields.Integer()
-    periods = fields.List(fields.String())
+    periods = fields.List(fields.String(), metadata={"description": "periods with results, and the current one"})
+    current_period = fields.String(metadata={"description": "today's quarter, e.g. 2026-Q4"})
 
 
 class ReportCardQuery(Schema):

@@ -33,6 +33,7 @@ from beat_shared.service_index import Page
 from surveys import catalogue, dashboard, feeds, invitations, report_card, responses
 from surveys.item_bank import CONSTRUCTS, ITEM_BANK
 from surveys.models import Base, BeatPopulation, MeetingActivity, ReferralActivity, Survey, Wave
+from surveys.periods import quarter_of
 from surveys.results import ResultQuery, compute_results, csv_rows, periods_of
 from surveys.schemas import (
     IssuedOutput,
@@ -318,7 +319,9 @@ class SurveysService(PlatformEndpoints):
         page = page_request(request.args, default_size=50, max_size=500)
         body = page_body(cells[page.offset : page.offset + page.size], len(cells), page)
         body["minimum_cell"] = self.settings.min_cell
-        body["periods"] = periods_of(self.db, args["survey"])
+        # Today's quarter is always selectable, even before its first response arrives.
+        body["current_period"] = quarter_of(self.clock.now())
+        body["periods"] = sorted({*periods_of(self.db, args["survey"]), body["current_period"]})
         return json_response(body)
 
     @http(
@@ -476,7 +479,11 @@ class SurveysService(PlatformEndpoints):
 
     @event_handler("concerns", "beat.meeting.concluded")
     def on_meeting_concluded(self, event: CloudEvent) -> None:
+        """A held meeting counts on its beat's report card. One concluded before it started (concerns
+        refuses that now; older events may say so) was not held: it does not count."""
         data = event.data
+        if _moment(data["starts_at"]) > _moment(data["occurred_at"]):
+            return
         if self.db.get(MeetingActivity, data["meeting_id"]) is None:
             self.db.add(
                 MeetingActivity(

@@ -25,6 +25,8 @@ from beat_shared.migrations import upgrade
 from surveys.service import SurveysService
 from surveys.totals import rebuild_totals
 
+DEMO_DAY = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+
 SUBSCRIBERS_PER_BEAT = 3
 TOTALS = (
     "SELECT survey_code, grouping, group_code, period, channel, measure, code, answered, n, total, squares, "
@@ -66,10 +68,11 @@ class Helpers:
             return value
 
     def seed_demo(self) -> None:
+        """The demo as loaded on DEMO_DAY: quarters 2025-Q2 to 2026-Q1, which the tests name."""
         from surveys import demo
 
         with unit_of_work(self.engine) as session:
-            demo.seed(session)
+            demo.seed(session, DEMO_DAY)
 
     def publish(self, event_type: str, subject: str, data: dict[str, Any], source: str = "concerns") -> str:
         """A real CloudEvent on another service's exchange, as its outbox relay would publish it."""

@@ -3,8 +3,10 @@
   "use strict";
   var CONSTRUCTS = ["safety", "trust", "respect", "voice", "disorder", "efficacy"];
   var SURVEY = "standard";
+  var CONTACT_SURVEY = "post-contact";
+  var CONTACT_CONSTRUCTS = [["satisfaction", "Satisfaction"], ["procedural_justice", "Fair treatment"]];
   var beat = document.body.getAttribute("data-beat") || "";
-  var state = { cells: [], periods: [], minimum: 0 };
+  var state = { cells: [], periods: [], current: "", minimum: 0 };
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -28,7 +30,7 @@
     function page(n, acc) {
       return getJSON(base + "&page=" + n).then(function (body) {
         acc = acc.concat(body.contents);
-        state.periods = body.periods; state.minimum = body.minimum_cell;
+        state.periods = body.periods; state.current = body.current_period; state.minimum = body.minimum_cell;
         return body.last_page ? acc : page(n + 1, acc);
       });
     }
@@ -145,12 +147,42 @@
       box.appendChild(table);
     });
   }
+  // Residents asked after their concern was dealt with: by category city-wide, the beat's own on a beat page.
+  function contactResults() {
+    var box = document.getElementById("contact");
+    var url = "/results?survey=" + CONTACT_SURVEY + "&measure=construct&per_page=500&period=" + encodeURIComponent(selectedPeriod()) +
+      (beat ? "&group=" + encodeURIComponent(beat) : "&by=category");
+    return getJSON(url).then(function (body) {
+      box.textContent = "";
+      var groups = [];
+      body.contents.forEach(function (c) { if ((beat ? c.group === beat : c.group !== "all") && groups.indexOf(c.group) < 0) groups.push(c.group); });
+      groups.sort();
+      if (!groups.length) { box.appendChild(el("p", { "class": "muted" }, "No post-contact answers in this period.")); return; }
+      var table = el("table", { id: "contact-table" });
+      var head = el("tr", {});
+      head.appendChild(el("th", {}, beat ? "Beat" : "Concern category"));
+      CONTACT_CONSTRUCTS.forEach(function (pair) { head.appendChild(el("th", { "class": "num" }, pair[1])); });
+      table.appendChild(head);
+      groups.forEach(function (g) {
+        var row = el("tr", { "data-group": g });
+        row.appendChild(el("td", {}, g.replace(/_/g, " ")));
+        CONTACT_CONSTRUCTS.forEach(function (pair) {
+          var cell = body.contents.filter(function (c) { return c.group === g && c.code === pair[0]; })[0];
+          if (!cell) row.appendChild(el("td", { "class": "muted" }, "no data"));
+          else if (cell.suppressed) row.appendChild(el("td", { "class": "suppressed" }, "suppressed"));
+          else row.appendChild(el("td", { "class": "num" }, cell.mean.toFixed(0) + " (" + cell.mean_ci[0].toFixed(0) + "–" + cell.mean_ci[1].toFixed(0) + ", n=" + cell.n + ")"));
+        });
+        table.appendChild(row);
+      });
+      box.appendChild(table);
+    });
+  }
   function render() {
     var charts = document.getElementById("charts");
     charts.textContent = "";
     CONSTRUCTS.forEach(function (code) { charts.appendChild(chart(code)); });
     beatsTable();
-    return reportCard();
+    return Promise.all([reportCard(), contactResults()]);
   }
   function start() {
     if (beat) {
@@ -161,7 +193,8 @@
       state.cells = cells;
       var select = document.getElementById("period");
       state.periods.forEach(function (p) { select.appendChild(el("option", { value: p }, p)); });
-      select.value = state.periods[state.periods.length - 1] || "";
+      // Today's quarter when there is one (the results API always lists it), else the newest.
+      select.value = state.current || state.periods[state.periods.length - 1] || "";
       select.addEventListener("change", render);
       document.getElementById("rule").textContent = "Cells with fewer than " + state.minimum + " responses are suppressed.";
       return render();

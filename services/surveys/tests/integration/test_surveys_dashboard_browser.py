@@ -80,11 +80,23 @@ def test_dashboard_shows_the_demo_beats_and_suppression(surveys, helpers, browse
     assert sorted(rows) == ["RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06"]
     assert rows["RV-06"].split()[1:] == ["suppressed", "suppressed"]
     assert any(ch.isdigit() for ch in rows["RV-01"].split(" ", 1)[1])
+    # The current quarter (the frozen clock's) is the one selected; post-contact answers by category.
+    assert browser.find_element(By.ID, "period").get_attribute("value") == "2026-Q1"
+    contact = {
+        row.get_attribute("data-group"): row.text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#contact-table tr[data-group]")
+    }
+    assert sorted(contact) == ["drug_activity", "graffiti_vandalism", "noise", "speeding_traffic"]
+    assert all("n=" in text and "suppressed" not in text for text in contact.values())
     browser.save_screenshot(str(ARTIFACTS / "surveys-dashboard-city.png"))
 
     open_page(browser, f"{base}/dashboard/beats/RV-01")
     card = browser.find_element(By.ID, "report-card").text
     assert "Concerns received" in card and "suppressed" not in card
+    assert [
+        row.get_attribute("data-group")
+        for row in browser.find_elements(By.CSS_SELECTOR, "#contact-table tr[data-group]")
+    ] == ["RV-01"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "circle.point")) == 24
     browser.save_screenshot(str(ARTIFACTS / "surveys-dashboard-rv01.png"))
 

@@ -69,6 +69,22 @@ def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(s
             "attendees": 14,
         },
     )
+    # Concluded before it started: not held, so not counted.
+    not_held = helpers.publish(
+        "beat.meeting.concluded",
+        "m-2",
+        {
+            "meeting_id": "m-2",
+            "beat_code": BEAT,
+            "kind": "community_meeting",
+            "title": "Next beat meeting",
+            "starts_at": "2026-03-01T18:00:00-06:00",
+            "occurred_at": "2026-02-02T09:00:00Z",
+            "actions_agreed": 0,
+            "concern_ids": [],
+            "attendees": None,
+        },
+    )
     helpers.publish(
         "beat.referral.sent",
         "r-1",
@@ -102,6 +118,8 @@ def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(s
         return card(web_session)["actions"] == expected
 
     wait_for(counted, timeout=30, message="all events reach the report card")
+    wait_for(lambda: helpers.rows(f"SELECT * FROM processed_events WHERE event_id = '{not_held}'"), timeout=30)
+    assert card(web_session)["actions"] == expected
     assert card(web_session)["actions"] == expected
     assert card(web_session)["scores"]["safety"]["suppressed"] is True
     assert web_session.get(f"/report-cards/{BEAT}?period=2025-Q4").json()["actions"]["concerns_received"] == 0
