@@ -96,3 +96,22 @@ def proxied_stack(concerns_db, container_factory, beat_config) -> Stack:
     for dependency in concerns.dependencies:
         if isinstance(dependency, Outbox):
             dependency.relay.stop()
+
+
+@pytest.fixture
+def web_alone(container_factory, beat_config) -> str:
+    """The web service with no service behind it (every API unreachable); its base URL."""
+    web_port = free_port()
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    web = container_factory(
+        WebService,
+        beat_config(
+            "web",
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
+            WEB_CONCERNS_URL=unreachable,
+            WEB_SURVEYS_URL=unreachable,
+            WEB_API_TIMEOUT="2",
+        ),
+    )
+    web.start()
+    return f"http://127.0.0.1:{web_port}"

@@ -119,6 +119,9 @@ def page(method: Callable[..., Response]) -> Callable[..., Response]:
             return method(self, current, api, **kwargs)
         except ApiError as error:
             return current.error(error)
+        except Exception:  # a fault of ours is still a page in the right language, never a JSON 500
+            log.exception("a page failed")
+            return current.render("error.html", status=500, kind="unavailable")
 
     return wrapper
 

@@ -156,7 +156,10 @@ class WebService(PlatformEndpoints):
         "GET", "/map/picker.svg", auth="none", summary="The beats as an image for the location picker", tags=["pages"]
     )
     def picker(self, request: Request) -> Response:
-        collection = self.apis.client().call(Call("concerns", "GET", "/beats.geojson"))
+        try:
+            collection = self.apis.client().call(Call("concerns", "GET", "/beats.geojson"))
+        except ApiError as error:  # an image cannot be an error page; the form around it still works
+            return Response("", status=503 if error.status >= 500 else 502, headers=_static_headers())
         return Response(picker_svg(collection, _marker(request)), mimetype="image/svg+xml", headers=_static_headers())
 
     # --- following a concern ---------------------------------------------------------------

@@ -181,3 +181,13 @@ def test_rate_limits_count_each_resident_not_the_web_service(proxied_stack):
         browser.headers["X-Forwarded-For"] = "203.0.113.5"
         refused = voice(browser, proxied_stack.web_url, confirmed="yes")
     assert refused.status_code == 429 and "Too many requests" in refused.text
+
+
+def test_with_the_services_down_every_page_says_so_and_none_is_a_500(web_alone):
+    for path in ("/", "/beats/RV-01", "/voice", "/voice/noise", "/concerns/some-id"):
+        response = requests.get(web_alone + path, headers={"Accept-Language": "es"}, timeout=10)
+        assert response.status_code == 503, path
+        assert "Beat no está disponible en este momento" in response.text, path
+    picker = requests.get(web_alone + "/map/picker.svg", timeout=10)
+    assert picker.status_code == 503
+    assert requests.get(web_alone + "/follow", timeout=10).status_code == 200  # needs no service
