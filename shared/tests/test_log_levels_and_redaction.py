@@ -6,10 +6,14 @@ import json
 import logging
 
 import pytest
+from nameko.testing.services import entrypoint_hook
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
+from beat_shared.entrypoints import rpc
+from beat_shared.errors import NotFound
 from beat_shared.logs import REDACTED, configure_logging, redact_secrets
+from beat_shared.platform import PlatformEndpoints
 from beat_shared.testing import wait_for
 
 SECRET = "Zq8sEcReT-t0ken_value"
@@ -102,3 +106,31 @@ def test_a_server_error_is_error_with_a_traceback(ledger, web_session, caplog):
     assert answer.status_code == 500
     errors = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
     assert errors, "the server error was not logged at ERROR with its traceback"
+
+
+class Lookup(PlatformEndpoints):
+    """A service whose RPC is asked for something that is not there."""
+
+    name = "lookup"
+
+    @rpc
+    def find(self, key: str) -> str:
+        raise NotFound(f"no entry {key}")
+
+    @rpc
+    def explode(self) -> None:
+        raise RuntimeError("a bug of ours")
+
+
+def test_an_rpc_client_error_is_one_info_line_and_a_bug_stays_an_error(container_factory, beat_config, caplog):
+    caplog.set_level(logging.INFO)
+    container = container_factory(Lookup, beat_config("lookup"))
+    container.start()
+    with entrypoint_hook(container, "find") as find, pytest.raises(NotFound):
+        find("k-1")
+    lines = [r for r in caplog.records if r.name == "nameko.containers" and "k-1" in r.getMessage()]
+    assert [(r.levelno, r.exc_info) for r in lines] == [(logging.INFO, None)]
+    with entrypoint_hook(container, "explode") as explode, pytest.raises(RuntimeError):
+        explode()
+    [bug] = [r for r in caplog.records if "a bug of ours" in r.getMessage()]
+    assert bug.levelno == logging.ERROR and bug.exc_info
