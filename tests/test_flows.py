@@ -1,5 +1,5 @@
-"""Flows across the four real services: each in its own container with its own PostgreSQL
-database, all on one throw-away RabbitMQ vhost, a real SMTP server and a real webhook receiver.
+"""Flows across the four real services: each in its own container with its own database (on SQLite
+and on PostgreSQL), all on one throw-away RabbitMQ vhost, a real SMTP server and a real webhook receiver.
 
 1. A resident's concern is acknowledged and resolved: the resident is e-mailed at each step,
    invited to the post-contact survey (a working link in the e-mail), and the beat's report
@@ -59,10 +59,10 @@ class Platform:
 
 
 @pytest.fixture
-def platform(container_factory, rabbit_config, postgres_database, smtp_sink) -> Platform:
+def platform(container_factory, rabbit_config, database, smtp_sink) -> Platform:
     urls, databases = {}, {}
     for name in SERVICES:
-        databases[name] = postgres_database(name)
+        databases[name] = database(name)
         upgrade(name, databases[name])
         demo = importlib.import_module(f"{name}.demo")
         engine = make_engine(databases[name], pool_size=1)

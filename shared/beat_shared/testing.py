@@ -1,4 +1,4 @@
-"""pytest fixtures for Beat's tests: a fresh PostgreSQL database per test, config, waiting.
+"""pytest fixtures for Beat's tests: a fresh database per test (SQLite and PostgreSQL), config, waiting.
 
 Loaded by the root conftest (`pytest_plugins`). nameko's own plugin provides
 `rabbit_config` (a throw-away vhost per test), `container_factory` and friends.
@@ -142,6 +142,24 @@ def postgres_database() -> Iterator[Callable[[str], str]]:
 
 
 BACKENDS = ("sqlite", "postgresql")
+POSTGRESQL_ONLY = "postgresql_only"  # marker, registered in pyproject.toml
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the SQLite variant of the tests marked `postgresql_only`."""
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        on_sqlite = _backend_of(item) == "sqlite"
+        (left_out if on_sqlite and item.get_closest_marker(POSTGRESQL_ONLY) else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return None if callspec is None else callspec.params.get("backend")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -153,7 +171,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database(backend: str, postgres_database: Callable[[str], str], tmp_path: Path) -> Callable[[str], str]:
-    """A factory of empty databases on the test's backend: `url = make("concerns")`."""
+    """A factory of empty databases on the test's backend: `url = make("concerns")`.
+
+    A test of a PostgreSQL-only mechanism (advisory locks, pg_terminate_backend...) is marked
+    `@pytest.mark.postgresql_only`, says why in its docstring, and runs on PostgreSQL alone."""
 
     def make(label: str = "db") -> str:
         if backend == "postgresql":

@@ -16,13 +16,13 @@ def _create(url: str, metadata: MetaData) -> str:
 
 
 @pytest.fixture
-def ledger_db(postgres_database: Callable[[str], str]) -> str:
-    return _create(postgres_database("ledger"), LedgerBase.metadata)
+def ledger_db(database: Callable[[str], str]) -> str:
+    return _create(database("ledger"), LedgerBase.metadata)
 
 
 @pytest.fixture
-def tally_db(postgres_database: Callable[[str], str]) -> str:
-    return _create(postgres_database("tally"), TallyBase.metadata)
+def tally_db(database: Callable[[str], str]) -> str:
+    return _create(database("tally"), TallyBase.metadata)
 
 
 @pytest.fixture

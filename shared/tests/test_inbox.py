@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from kombu import Connection, Producer
 
 from beat_shared.amqp import event_exchange
@@ -129,7 +130,10 @@ def _refuse_connections(database_url, refuse):
     connection.close()
 
 
+@pytest.mark.postgresql_only
 def test_a_database_outage_while_consuming_does_not_kill_the_service(tally, tally_db, rabbit_config):
+    """PostgreSQL only: the outage is a database server refusing and terminating connections
+    (pg_terminate_backend); SQLite is a file in the service's own process, with no server to lose."""
     amqp_uri = rabbit_config["AMQP_URI"]
     publish_raw(amqp_uri, an_event(sequence=1).to_dict())
     wait_for(lambda: len(receipts(tally_db)) == 1, message="first event processed")

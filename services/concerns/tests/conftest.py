@@ -1,4 +1,4 @@
-"""Fixtures of the concerns service's tests: a migrated PostgreSQL database with Riverton's
+"""Fixtures of the concerns service's tests: a migrated database (SQLite and PostgreSQL) with Riverton's
 reference data, the running service on a throw-away vhost, tokens, and an event spy."""
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def concerns_db(postgres_database, clock) -> str:
-    url = postgres_database("concerns")
+def concerns_db(database, clock) -> str:
+    url = database("concerns")
     upgrade("concerns", url)
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:

@@ -191,8 +191,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def notifications_db(postgres_database: Callable[[str], str]) -> str:
-    url = postgres_database("notifications")
+def notifications_db(database: Callable[[str], str]) -> str:
+    url = database("notifications")
     upgrade("notifications", url)
     return url
 

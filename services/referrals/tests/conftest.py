@@ -1,4 +1,4 @@
-"""Fixtures for the referrals service's tests: a migrated PostgreSQL database with the demo
+"""Fixtures for the referrals service's tests: a migrated database (SQLite and PostgreSQL) with the demo
 directory, the service on a throw-away vhost with a frozen clock, and an event spy."""
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from referrals.service import ReferralsService
 
 
 @pytest.fixture
-def referrals_db(postgres_database) -> str:
-    url = postgres_database("referrals")
+def referrals_db(database) -> str:
+    url = database("referrals")
     upgrade("referrals", url)
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:
-        demo.seed(session)
+        demo.seed_directory(session)  # the directory; tests make their own referrals
     engine.dispose()
     return url
 

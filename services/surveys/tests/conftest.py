@@ -1,4 +1,4 @@
-"""Fixtures for the surveys service's tests: a migrated PostgreSQL database, the running
+"""Fixtures for the surveys service's tests: a migrated database (SQLite and PostgreSQL), the running
 service (with a frozen clock), a notifications stand-in, and small helpers."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from nameko.extensions import Entrypoint
 from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_waiter
 from nameko.testing.utils import get_extension
-from sqlalchemy import text
+from sqlalchemy import Executable, inspect, text
 
 from beat_shared.amqp import event_exchange
 from beat_shared.auth import mint_token
@@ -55,17 +55,23 @@ class Helpers:
     def headers(self, role: str = "admin", subject: str = "analyst-1") -> dict[str, str]:
         return {"Authorization": f"Bearer {mint_token(role, subject, env('BEAT_JWT_SECRET'))}"}
 
-    def rows(self, statement: str, **params: Any) -> list[dict[str, Any]]:
+    def rows(self, statement: str | Executable, **params: Any) -> list[dict[str, Any]]:
+        """Rows of plain SQL, or of a statement on the models' tables (typed: booleans are booleans on SQLite too)."""
         with self.engine.connect() as connection:
-            result = [dict(row._mapping) for row in connection.execute(text(statement), params)]
+            result = [dict(row._mapping) for row in connection.execute(_statement(statement), params)]
             connection.rollback()
             return result
 
-    def scalar(self, statement: str, **params: Any) -> Any:
+    def scalar(self, statement: str | Executable, **params: Any) -> Any:
         with self.engine.connect() as connection:
-            value = connection.execute(text(statement), params).scalar()
+            value = connection.execute(_statement(statement), params).scalar()
             connection.rollback()
             return value
+
+    def columns(self, *tables: str) -> set[str]:
+        """The column names of these tables, as the database has them (on SQLite and PostgreSQL)."""
+        schema = inspect(self.engine)
+        return {column["name"] for table in tables for column in schema.get_columns(table)}
 
     def seed_demo(self) -> None:
         """The demo as loaded on DEMO_DAY: quarters 2025-Q2 to 2026-Q1, which the tests name."""
@@ -108,14 +114,18 @@ class Helpers:
         return [json.loads(row["body"]) for row in rows]
 
 
+def _statement(statement: str | Executable) -> Executable:
+    return text(statement) if isinstance(statement, str) else statement
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 2, 2, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def surveys_db(postgres_database) -> str:
-    url = postgres_database("surveys")
+def surveys_db(database) -> str:
+    url = database("surveys")
     upgrade("surveys", url)
     return url
 

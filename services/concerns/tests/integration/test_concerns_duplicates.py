@@ -6,9 +6,7 @@ from concerns_testkit import POINTS, START
 from sqlalchemy import event
 
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
 from concerns import commands, queries, store, views
-from concerns.demo import seed_reference
 from concerns.settings import Settings
 
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -26,16 +24,9 @@ def submit_at(session, settings, north_metres: float, category: str = "noise") -
     return submitted.concern.id
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def engine(request, concerns_db, tmp_path):
-    if request.param == "postgresql":
-        engine = make_engine(concerns_db)
-    else:
-        url = f"sqlite:///{tmp_path}/concerns.db"
-        upgrade("concerns", url)
-        engine = make_engine(url)
-        with unit_of_work(engine) as session:
-            seed_reference(session, START)
+@pytest.fixture
+def engine(concerns_db):  # on PostgreSQL and SQLite (the `backend` of the fixtures)
+    engine = make_engine(concerns_db)
     yield engine
     engine.dispose()
 

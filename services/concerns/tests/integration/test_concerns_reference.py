@@ -14,9 +14,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import InvalidInput
-from beat_shared.migrations import upgrade
 from concerns import commands, store
-from concerns.demo import seed_reference
 from concerns.models import Category
 from concerns.reference import ReferenceCache
 
@@ -31,16 +29,9 @@ class FakeMonotonic:
         return self.now
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def engine(request, concerns_db, tmp_path, clock) -> Iterator[Engine]:
-    if request.param == "postgresql":
-        engine = make_engine(concerns_db, pool_size=2)
-    else:  # the embedded default
-        url = f"sqlite:///{tmp_path}/concerns.db"
-        upgrade("concerns", url)
-        engine = make_engine(url)
-        with unit_of_work(engine) as session:
-            seed_reference(session, clock.now())
+@pytest.fixture
+def engine(concerns_db) -> Iterator[Engine]:  # on PostgreSQL and SQLite (the `backend` of the fixtures)
+    engine = make_engine(concerns_db, pool_size=2)
     yield engine
     engine.dispose()
 

@@ -3,9 +3,11 @@
 import eventlet
 import requests
 from nameko.testing.services import entrypoint_hook
+from sqlalchemy import select
 
 from beat_shared.config import env
 from surveys.invitations import token_hash
+from surveys.models import Invitation
 
 WAVE = {
     "survey_code": "standard",
@@ -80,7 +82,7 @@ def test_invitation_token_works_once_and_leaves_nothing_that_identifies(surveys,
     bad = web_session.post("/responses", json={"token": token, "answers": {**ANSWERS, "police_respect": 9}})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"
     assert helpers.scalar("SELECT count(*) FROM responses") == before  # nothing stored
-    assert helpers.scalar("SELECT used FROM invitations WHERE id = :i", i=invitation_id) is False
+    assert helpers.scalar(select(Invitation.used).where(Invitation.id == invitation_id)) is False
 
     first = web_session.post("/responses", json={"token": token, "language": "es", "answers": ANSWERS})
     assert first.status_code == 201, first.text
@@ -94,18 +96,13 @@ def test_invitation_token_works_once_and_leaves_nothing_that_identifies(surveys,
         assert invitation_link(invitation_id) is None  # a spent link is not sent again
 
     # The spent invitation forgot whom it was for.
-    [spent] = helpers.rows("SELECT * FROM invitations WHERE id = :i", i=invitation_id)
+    [spent] = helpers.rows(select(Invitation.__table__).where(Invitation.id == invitation_id))
     assert spent["used"] is True
     assert spent["recipient_ref"] is None and spent["beat_code"] is None and spent["concern_id"] is None
 
     # Nothing in the response tables names the token, its hash, the invitation or the person.
     secrets = {token, token_hash(token), invitation_id, "subscriber-RV-01-0", spent["recipient_key"]}
-    response_columns = {
-        row["column_name"]
-        for row in helpers.rows(
-            "SELECT column_name FROM information_schema.columns WHERE table_name IN ('responses', 'answers')"
-        )
-    }
+    response_columns = helpers.columns("responses", "answers")
     assert not response_columns & {"invitation_id", "token", "token_hash", "recipient_ref", "concern_id"}
     assert not {c for c in response_columns if c.endswith("_at") or "time" in c or "date" in c}
     [mine] = helpers.rows("SELECT * FROM responses WHERE wave_id = :w", w=wave["id"])
@@ -232,10 +229,7 @@ def test_running_totals_equal_a_recount_after_every_kind_of_response(surveys, no
     ]
     # Only the first invited answer had a comment: counted as answered, with no value to average.
     assert sum(row["answered"] for row in comments) == 1 and all(row["n"] == 0 for row in comments)
-    columns = {
-        row["column_name"]
-        for row in helpers.rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'result_totals'")
-    }
+    columns = helpers.columns("result_totals")
     assert not columns & {"response_id", "invitation_id", "token_hash", "recipient_ref", "concern_id"}
 
 

@@ -1,0 +1,30 @@
+"""The `backend` of the test fixtures: a test on a database runs on SQLite and PostgreSQL, except
+one marked `postgresql_only`, which runs on PostgreSQL alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def collected(*args: str) -> list[str]:
+    listing = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return [line for line in listing.stdout.splitlines() if "::" in line]
+
+
+def test_a_test_on_a_database_runs_on_both_backends_unless_marked_postgresql_only():
+    outbox = "shared/tests/test_outbox.py"
+    ordinary = collected(outbox, "-k", "written_at_commit")
+    assert sorted(test.rsplit("[", 1)[1] for test in ordinary) == ["postgresql]", "sqlite]"]
+    leadership = collected(outbox, "-k", "gives_up_leadership")
+    assert [test.rsplit("[", 1)[1] for test in leadership] == ["postgresql]"]
