@@ -252,7 +252,7 @@ def _print_urls_when_healthy(
         if service in PAGE_SERVICES:
             print(f"  {service:<14} http://127.0.0.1:{port}/   <- start here: Beat's pages for residents and officers")
             continue
-        print(f"  {service:<14} http://127.0.0.1:{port}/   (health: /healthz, ready: /readyz, API: /openapi.json)")
+        print(f"  {service:<14} http://127.0.0.1:{port}/   (what it is, its pages; API reference: /openapi.html)")
     for line in more:
         print(line)
     print("Press Ctrl-C to stop.\n", flush=True)
