@@ -70,7 +70,7 @@ class Pair:
 @pytest.fixture
 def pair(database, container_factory, rabbit_config) -> Pair:
     databases = {"concerns": database("concerns"), "referrals": database("referrals")}
-    for name, seed in (("concerns", concerns_demo.seed), ("referrals", referrals_demo.seed)):
+    for name, seed in (("concerns", concerns_demo.seed), ("referrals", referrals_demo.seed_directory)):
         upgrade(name, databases[name])
         engine = make_engine(databases[name], pool_size=1)
         with unit_of_work(engine) as session:

@@ -7,13 +7,23 @@ are left alone. Agency ids follow the agreed "agency-<slug>" form.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from referrals.directory import upsert_location, upsert_organization, upsert_service, upsert_taxonomy, upsert_term
-from referrals.models import Organization, Service, Taxonomy, TaxonomyTerm
+from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, DRAFT, IN_PROGRESS, SENT
+from referrals.models import (
+    ConsentRecord,
+    Organization,
+    Referral,
+    ReferralStatusChange,
+    Service,
+    Taxonomy,
+    TaxonomyTerm,
+)
 
 DEMO = uuid.UUID("3d4b7d8e-6f0a-4e53-9b59-1c2a0e5d7f42")
 TAXONOMY_ID = str(uuid.uuid5(DEMO, "taxonomy:beat-needs"))
@@ -387,8 +397,18 @@ def _id(kind: str, name: str) -> str:
     return str(uuid.uuid5(DEMO, f"{kind}:{name}"))
 
 
-def seed(session: Session) -> str:
-    """Load the demo directory; rows already present are left as they are."""
+def seed(session: Session, now: datetime | None = None) -> str:
+    """The demo (`beat seed-demo`): the directory and a few referrals in every state an agency meets;
+    rows already present are left as they are."""
+    summary = seed_directory(session)
+    session.flush()
+    now = now or datetime.now(UTC)
+    referrals = sum(_seed_referral(session, referral, now) for referral in DEMO_REFERRALS)
+    return f"{summary}; {referrals} demo referrals added"
+
+
+def seed_directory(session: Session) -> str:
+    """Load the demo directory alone (what tests of the referral flows start from)."""
     now = datetime.now(UTC)
     added = {"terms": 0, "organizations": 0, "services": 0}
     if session.get(Taxonomy, TAXONOMY_ID) is None:
@@ -462,6 +482,145 @@ def seed(session: Session) -> str:
         f"{added['organizations']} agencies, {added['services']} services and {added['terms']} need categories added "
         f"({len(AGENCIES)} agencies in the demo directory)"
     )
+
+
+@dataclass(frozen=True)
+class DemoReferral:
+    """A referral as it would stand after officers and the agency worked on it (no events: it is history)."""
+
+    name: str  # the demo client (invented) and the referral's stable id
+    agency_slug: str
+    service_name: str
+    need_category: str
+    beat_code: str
+    path: tuple[str, ...]  # the statuses it went through after draft
+    days_ago: int  # when it was drafted
+    outcome: str | None = None
+    decline_reason: str | None = None
+
+
+# A few referrals in every state an agency meets, so its list and the outcomes report are not empty.
+DEMO_REFERRALS = (
+    DemoReferral("Alex Demo", "riverton-food-bank", "Emergency food pantry", "food", "RV-01", (SENT,), 0),
+    DemoReferral("Bo Demo", "riverton-food-bank", "Mobile pantry", "food", "RV-05", (SENT, ACCEPTED), 3),
+    DemoReferral(
+        "Cy Demo", "riverton-food-bank", "Emergency food pantry", "food", "RV-02", (SENT, ACCEPTED, IN_PROGRESS), 6
+    ),
+    DemoReferral(
+        "Dee Demo",
+        "riverton-food-bank",
+        "Emergency food pantry",
+        "food",
+        "RV-03",
+        (SENT, ACCEPTED, IN_PROGRESS, COMPLETED),
+        20,
+        outcome="got_help",
+    ),
+    DemoReferral(
+        "Eli Demo",
+        "riverton-food-bank",
+        "Mobile pantry",
+        "food",
+        "RV-06",
+        (SENT, ACCEPTED, COMPLETED),
+        15,
+        outcome="could_not_contact",
+    ),
+    DemoReferral(
+        "Fay Demo",
+        "riverton-food-bank",
+        "Emergency food pantry",
+        "food",
+        "RV-04",
+        (SENT, DECLINED),
+        9,
+        decline_reason="no_capacity",
+    ),
+    DemoReferral("Gus Demo", "safe-haven", "Emergency shelter and hotline", "housing", "RV-02", (SENT,), 1),
+    DemoReferral(
+        "Hal Demo",
+        "safe-haven",
+        "Legal advocacy",
+        "domestic_violence",
+        "RV-05",
+        (SENT, ACCEPTED, IN_PROGRESS, COMPLETED),
+        25,
+        outcome="got_help",
+    ),
+    DemoReferral(
+        "Ida Demo",
+        "safe-haven",
+        "Emergency shelter and hotline",
+        "housing",
+        "RV-01",
+        (SENT, DECLINED),
+        12,
+        decline_reason="not_eligible",
+    ),
+)
+
+
+def _seed_referral(session: Session, demo: DemoReferral, now: datetime) -> int:
+    referral_id = _id("referral", demo.name)
+    if session.get(Referral, referral_id) is not None:
+        return 0
+    organization_id = _id("organization", demo.agency_slug)
+    agency_id = f"agency-{demo.agency_slug}"
+    created = now - timedelta(days=demo.days_ago, hours=2)
+    consent = ConsentRecord(
+        id=_id("consent", demo.name),
+        agency_id=agency_id,
+        given_by=f"{demo.name} (client)",
+        given_at=created,
+        method="verbal",
+        scope=f"share name and phone with {demo.service_name} for {demo.need_category}",
+        valid_until=created + timedelta(days=90),
+        recorded_by="officer-rv01",
+        recorded_at=created,
+    )
+    referral = Referral(
+        id=referral_id,
+        agency_id=agency_id,
+        service_id=_id("service", f"{organization_id}:{demo.service_name}"),
+        need_category=demo.need_category,
+        urgency="routine",
+        status=DRAFT,
+        beat_code=demo.beat_code,
+        created_by="officer-rv01",
+        consent_id=consent.id,
+        client_name=demo.name,
+        client_phone="+1 555 0100 000",
+        client_language="en",
+        created_at=created,
+        updated_at=created,
+    )
+    referral.history.append(
+        ReferralStatusChange(from_status=None, to_status=DRAFT, changed_by="officer-rv01", changed_at=created)
+    )
+    session.add_all([consent, referral])
+    _walk(referral, demo, created, agency_id)
+    return 1
+
+
+def _walk(referral: Referral, demo: DemoReferral, created: datetime, agency_id: str) -> None:
+    """Move the demo referral along its path, an hour (then a day) per step, as the lifecycle would."""
+    moment = created
+    for target in demo.path:
+        moment += timedelta(hours=1) if target == SENT else timedelta(days=1)
+        by = "officer-rv01" if target == SENT else f"worker@{agency_id}"
+        referral.history.append(
+            ReferralStatusChange(from_status=referral.status, to_status=target, changed_by=by, changed_at=moment)
+        )
+        referral.status = target
+        referral.updated_at = moment
+        if target == SENT:
+            referral.sent_at, referral.respond_by = moment, moment + timedelta(hours=48)
+        elif target == ACCEPTED:
+            referral.accepted_at = moment
+        elif target in (COMPLETED, DECLINED):
+            referral.closed_at = moment
+    referral.outcome = demo.outcome
+    referral.decline_reason = demo.decline_reason
 
 
 def _seed_service(
