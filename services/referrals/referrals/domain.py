@@ -188,12 +188,18 @@ def facts(referral: Referral, now: datetime) -> dict[str, Any]:
     }
 
 
+# Drafts are the officer's work in progress: the agency hears of a referral from `sent` on.
+# Without the `x-agency-id` header the agency feed (a headers exchange) does not route the event.
+NOT_FOR_AGENCIES = frozenset({"beat.referral.created"})
+
+
 def publish(ctx: Context, event_type: str, referral: Referral, **extra: Any) -> None:
     """One message, routed to the referral's agency by the `x-agency-id` header."""
     if referral.agency_id is None:
         return  # not yet addressed to anyone: nothing an agency could be told
     data = {**facts(referral, ctx.now), **extra}
-    ctx.emit(event_type, referral.id, data, headers={"x-agency-id": referral.agency_id})
+    headers = {} if event_type in NOT_FOR_AGENCIES else {"x-agency-id": referral.agency_id}
+    ctx.emit(event_type, referral.id, data, headers=headers)
 
 
 def details_url(settings: ReferralSettings, referral: Referral) -> str:
