@@ -39,3 +39,15 @@ def test_html_is_escaped_but_text_is_not():
     rendered = RENDERER.render("beat_alert", "en", context)
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<script>x</script> & co" in rendered.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_agency_mail_links_the_referral_and_says_how_to_fetch_it(language):
+    """There are no sign-in pages: the mail gives the referral's address and how to GET it."""
+    context = SAMPLE_CONTEXTS["referral_sent"]
+    rendered = RENDERER.render("referral_sent", language, context)
+    url = context["details_url"]
+    assert f'<a href="{url}">{url}</a>' in rendered.html
+    assert 'curl -H "Authorization: Bearer' in rendered.text and f"{url}/accept" in rendered.text
+    assert "Sign in" not in rendered.text and "Inicie sesión" not in rendered.text
+    assert url in rendered.sms
