@@ -289,6 +289,8 @@ def cmd_token(args: argparse.Namespace) -> None:
 
     if env("BEAT_JWT_ALGORITHM") != "HS256":
         raise CommandFailed("development tokens are HS256; with RS256 the city identity provider issues tokens")
+    if args.role == "agency" and not args.agency_id:
+        raise CommandFailed("an agency token names its agency: add --agency-id agency-<name>")
     print(
         mint_token(
             args.role,

@@ -78,6 +78,12 @@ def test_cli_mints_development_tokens_the_services_accept():
     assert (principal.role, principal.agency_id, principal.subject) == ("agency", "agency-x", "agent-1")
 
 
+def test_cli_refuses_an_agency_token_without_its_agency():
+    result = beat("token", "--role", "agency", "--subject", "agent-1")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--agency-id" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_cli_outbox_status_reports_each_service(tmp_path):
     urls = {f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in ("concerns", "referrals")}
     urls |= {f"{s.upper()}_DATABASE_URL": f"sqlite:///{tmp_path}/{s}.db" for s in ("notifications", "surveys")}
