@@ -3,8 +3,10 @@ the web service in front of it, both real nameko containers on a throw-away vhos
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,9 @@ from beat_shared.testing import free_port
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 from web.service import WebService
+
+# The helpers module beside this file (pytest runs with --import-mode=importlib).
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,28 @@ def web_alone(container_factory, beat_config) -> str:
             WEB_CONCERNS_URL=unreachable,
             WEB_SURVEYS_URL=unreachable,
             WEB_API_TIMEOUT="2",
+        ),
+    )
+    web.start()
+    return f"http://127.0.0.1:{web_port}"
+
+
+@pytest.fixture
+def production_web(container_factory, beat_config) -> str:
+    """The web service configured for production (every development secret and switch replaced)."""
+    from beat_shared.config import DEVELOPMENT_SECRETS, DEVELOPMENT_SWITCHES
+
+    web_port = free_port()
+    safe = {name: f"a-city-secret-for-{name.lower()}" for name in DEVELOPMENT_SECRETS}
+    safe |= {name: "false" if risky else "true" for name, risky in DEVELOPMENT_SWITCHES.items()}
+    web = container_factory(
+        WebService,
+        beat_config(
+            "web",
+            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
+            BEAT_ENVIRONMENT="production",
+            WEB_SESSION_SECRET="a-city-session-secret",
+            **safe,
         ),
     )
     web.start()

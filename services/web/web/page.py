@@ -44,6 +44,17 @@ class Page:
         self.nonce = new_nonce()
         self.language = negotiate(request.headers.get("Accept-Language"), session.get("language"))
 
+    @property
+    def bearer(self) -> str | None:
+        """The signed-in person's token (development sign-in), or None: anonymous."""
+        person = self.session.get("person")
+        return person.get("token") if isinstance(person, dict) else None
+
+    @property
+    def person(self) -> dict[str, str] | None:
+        person = self.session.get("person")
+        return {"name": person["name"], "role": person["role"]} if isinstance(person, dict) else None
+
     def _(self, message: str) -> str:
         return self.renderer.gettext(self.language, message)
 
@@ -62,6 +73,8 @@ class Page:
                 "other_languages": {code: name for code, name in LANGUAGE_NAMES.items() if code != self.language},
                 "flash": self.session.pop("flash"),
                 "surveys_url": self.settings.surveys_public_url,
+                "person": self.person,
+                "sign_in_offered": self.settings.development_sign_in,
                 **context,
             },
         )
@@ -114,8 +127,11 @@ def page(method: Callable[..., Response]) -> Callable[..., Response]:
         if request.method == "POST" and not current.csrf_ok():
             return current.render("error.html", status=403, kind="expired_form")
         try:
-            # Anonymous until sign-in arrives (a later slice): the services then see no bearer.
-            api = self.apis.client(client_address=request.remote_addr, request_id=getattr(request, "request_id", None))
+            api = self.apis.client(
+                bearer=current.bearer,
+                client_address=request.remote_addr,
+                request_id=getattr(request, "request_id", None),
+            )
             return method(self, current, api, **kwargs)
         except ApiError as error:
             return current.error(error)

@@ -9,17 +9,20 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
+from beat_shared.auth import mint_token
 from beat_shared.http import http
 from beat_shared.platform import PlatformEndpoints
 from web import forms
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
+from web.domain.people import DEMO_PEOPLE, demo_person
 from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page
 
 STATIC = Path(__file__).parent / "static"
 RECENT_CONCERNS = 8
+SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
@@ -219,6 +222,55 @@ class WebService(PlatformEndpoints):
         if answer.get("supporter_token"):
             _remember(view, "supporter_tokens", "any", answer["supporter_token"])
         return view.redirect(f"/concerns/{concern_id}", flash="supported" if answer["counted"] else "already_supported")
+
+    # --- signing in (development: the demo people) --------------------------------------------
+
+    @http("GET", "/sign-in", auth="none", summary="Sign in as one of the demo people (development)", tags=["pages"])
+    @page
+    def sign_in_page(self, view: Page, api: ApiClient) -> Response:
+        if not view.settings.development_sign_in:
+            return view.render("error.html", status=404, kind="not_found")
+        return view.render("sign_in.html", people=DEMO_PEOPLE)
+
+    @http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
+    @page
+    def sign_in(self, view: Page, api: ApiClient) -> Response:
+        """Refused in production and with RS256 (there the city's identity provider signs people in)."""
+        if not view.settings.development_sign_in:
+            return view.render("error.html", status=404, kind="not_found")
+        person = demo_person(view.request.form.get("subject", ""))
+        if person is None:
+            return view.render("sign_in.html", status=400, people=DEMO_PEOPLE, error=True)
+        settings = view.settings
+        token = mint_token(
+            person.role,
+            person.subject,
+            settings.jwt_secret,
+            name=person.name,
+            ttl_seconds=SIGNED_IN_SECONDS,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        view.session.set(
+            "person", {"subject": person.subject, "role": person.role, "name": person.name, "token": token}
+        )
+        return view.redirect("/me")
+
+    @http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
+    @page
+    def sign_out(self, view: Page, api: ApiClient) -> Response:
+        view.session.pop("person")
+        return view.redirect("/")
+
+    @http("GET", "/me", auth="none", summary="My concerns, or my beats' concerns (HTML)", tags=["pages"])
+    @page
+    def me(self, view: Page, api: ApiClient) -> Response:
+        person = view.person
+        if person is None:
+            return view.redirect("/sign-in" if view.settings.development_sign_in else "/follow")
+        path = "/me/concerns" if person["role"] == "resident" else "/concerns"
+        found = api.call(Call("concerns", "GET", path, params={"per_page": 50}))
+        return view.render("me.html", concerns=found["contents"], total=found["total_items"])
 
     # --- language and files ------------------------------------------------------------------
 

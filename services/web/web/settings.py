@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beat_shared.config import Setting, UnsafeConfiguration, is_production
+from beat_shared.config import Setting, UnsafeConfiguration, is_production, setting_from
 
 WEB_SETTINGS: dict[str, Setting] = {
     entry.name: entry
@@ -72,6 +72,15 @@ class Settings:
     session_secret: bytes
     api_timeout: float
     production: bool
+    jwt_algorithm: str
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+
+    @property
+    def development_sign_in(self) -> bool:
+        """The demo people's sign-in page: development only, and only with HS256 tokens we can mint."""
+        return not self.production and self.jwt_algorithm == "HS256"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -93,6 +102,10 @@ class Settings:
             session_secret=get(DEVELOPMENT_SECRET).encode(),
             api_timeout=float(get("WEB_API_TIMEOUT")),
             production=production,
+            jwt_algorithm=setting_from(config, "BEAT_JWT_ALGORITHM"),
+            jwt_secret=setting_from(config, "BEAT_JWT_SECRET"),
+            jwt_issuer=setting_from(config, "BEAT_JWT_ISSUER"),
+            jwt_audience=setting_from(config, "BEAT_JWT_AUDIENCE"),
         )
 
     def base_url(self, service: str) -> str:

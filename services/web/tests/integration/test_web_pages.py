@@ -5,13 +5,7 @@ from __future__ import annotations
 import re
 
 import requests
-
-# Inside beat RV-02 of the demo boundaries.
-RV02 = {"lat": "43.045", "long": "-108.380"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+from web_testkit import RV02, csrf, open_receipt, voice
 
 
 def test_home_draws_every_beat_and_sends_security_headers(stack):
@@ -103,25 +97,6 @@ def test_the_beat_page_shows_what_concerns_gives_even_when_surveys_is_down(stack
     response = requests.get(stack.web_url + "/beats/RV-02", timeout=10)
     assert response.status_code == 200
     assert "The survey results cannot be shown just now." in response.text
-
-
-def voice(browser: requests.Session, base: str, **fields) -> requests.Response:
-    """Fill the noise form as a browser would (its hidden fields included) and send it."""
-    form = browser.get(base + "/voice/noise", timeout=10).text
-    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
-    data = {**hidden, "description": "Loud music at night", **RV02, "send": "1", **fields}
-    return browser.post(base + "/voice/noise", data=data, allow_redirects=False, timeout=10)
-
-
-def open_receipt(browser: requests.Session, base: str) -> str:
-    """The receipt page's link, posted to the follow form as a script would; returns the concern id."""
-    link = re.search(r'id="receipt-link"[^>]*value="([^"]+)"', browser.get(base + "/voice/sent", timeout=10).text)[1]
-    page = browser.get(base + "/follow", timeout=10).text
-    opened = browser.post(
-        base + "/follow", data={"csrf_token": csrf(page), "receipt": link}, allow_redirects=False, timeout=10
-    )
-    assert opened.status_code == 303
-    return opened.headers["Location"].rsplit("/", 1)[1]
 
 
 def test_a_resident_withdraws_and_a_second_withdrawal_is_a_409_page(stack):

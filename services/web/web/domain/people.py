@@ -1,0 +1,29 @@
+"""The demo city's people, for the development sign-in page (never offered in production).
+
+Their subjects are the ones the services' demo data uses (`beat seed-demo`): residents with
+notification preferences, the six beats' officers and the supervisor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    subject: str
+    role: str
+    name: str
+
+
+DEMO_PEOPLE = (
+    DemoPerson("resident-demo-1", "resident", "Ana (resident, RV-01)"),
+    DemoPerson("resident-demo-2", "resident", "Ben (resident, RV-01 and RV-02)"),
+    DemoPerson("resident-demo-3", "resident", "Chloe (resident, RV-04)"),
+    *(DemoPerson(f"officer-rv0{n}", "officer", f"Officer of beat RV-0{n}") for n in range(1, 7)),
+    DemoPerson("supervisor-1", "supervisor", "Sergeant Ruth Calloway (supervisor)"),
+)
+
+
+def demo_person(subject: str) -> DemoPerson | None:
+    return next((person for person in DEMO_PEOPLE if person.subject == subject), None)
