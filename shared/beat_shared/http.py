@@ -23,6 +23,7 @@ import sqlalchemy.exc
 from eventlet.event import Event
 from marshmallow import Schema, ValidationError, fields
 from nameko.containers import WorkerContext
+from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
@@ -149,8 +150,9 @@ def is_client_error(exc: BaseException) -> bool:
 
 class ClientErrorsAreNotErrors(logging.Filter):
     """nameko logs every exception a worker raises, with its traceback, at ERROR (or WARNING when
-    expected). A 4xx is the client's mistake: an HTTP one is logged once, by the access-log line;
-    any other (an RPC asked for something missing) becomes one INFO line without a traceback."""
+    expected). A 4xx is the caller's mistake: an HTTP one is logged once, by the access-log line;
+    an RPC one (asked for something missing) becomes one INFO line without a traceback. Event
+    handlers and timers keep nameko's logging: a bad event is a fault between services, not a caller's."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not (isinstance(record.args, tuple) and len(record.args) == 2):
@@ -158,10 +160,12 @@ class ClientErrorsAreNotErrors(logging.Filter):
         worker_ctx, exc = record.args
         if not (isinstance(exc, BaseException) and is_client_error(exc)):
             return True
-        if isinstance(getattr(worker_ctx, "entrypoint", None), HttpEndpoint):
+        entrypoint = getattr(worker_ctx, "entrypoint", None)
+        if isinstance(entrypoint, HttpEndpoint):
             return False
-        record.msg, record.levelno, record.levelname = "client error in %s: %s", logging.INFO, "INFO"
-        record.exc_info, record.exc_text = None, None
+        if isinstance(entrypoint, Rpc):
+            record.msg, record.levelno, record.levelname = "client error in %s: %s", logging.INFO, "INFO"
+            record.exc_info, record.exc_text = None, None
         return True
 
 

@@ -134,3 +134,25 @@ def test_an_rpc_client_error_is_one_info_line_and_a_bug_stays_an_error(container
         explode()
     [bug] = [r for r in caplog.records if "a bug of ours" in r.getMessage()]
     assert bug.levelno == logging.ERROR and bug.exc_info
+
+
+def test_a_bad_event_keeps_its_warning_or_error():
+    """An event handler refusing an event (a 400-class ContractViolation) is a fault between
+    services: the filter leaves nameko's record as it is."""
+    from types import SimpleNamespace
+
+    from beat_shared.errors import ContractViolation
+    from beat_shared.http import ClientErrorsAreNotErrors
+
+    worker_ctx = SimpleNamespace(entrypoint=object())  # neither an HTTP nor an RPC entrypoint
+    record = logging.LogRecord(
+        "nameko.containers",
+        logging.ERROR,
+        __file__,
+        1,
+        "error handling worker %s: %s",
+        (worker_ctx, ContractViolation("bad event")),
+        None,
+    )
+    assert ClientErrorsAreNotErrors().filter(record) is True
+    assert record.levelno == logging.ERROR
