@@ -18,7 +18,7 @@ REDACTED = "[redacted]"
 # an unsubscribe token, an open-survey link's slug (in its path or as `open=`), any `token=` parameter.
 _SECRET_IN_PATH = re.compile(r"(/(?:receipts|unsubscribe|open)/)[^/?#\s\"'<>]+")
 _SECRET_IN_PARAMETER = re.compile(r"([?&#;](?:token|open)=)[^&#\s\"'<>]+", re.IGNORECASE)
-_SECRET_IN_FRAGMENT = re.compile(r"(/respond#)[^\s\"'<>]+")
+_SECRET_IN_FRAGMENT = re.compile(r"(/(?:respond|follow)#)[^\s\"'<>]+")  # survey links, web's receipt links
 
 
 def redact_secrets(text: str) -> str:

@@ -30,6 +30,7 @@ SECRET = "Zq8sEcReT-t0ken_value"
         f"open link http://127.0.0.1:8004/respond?open={SECRET}",
         f"GET /anything?lang=es&TOKEN={SECRET}",
         f"survey link http://127.0.0.1:8004/respond#{SECRET} sent",
+        f"receipt link http://127.0.0.1:8000/follow#c-1.{SECRET}",
     ],
 )
 def test_tokens_in_urls_are_redacted(line):
