@@ -416,7 +416,8 @@ def refuse_out_of_range_integers(body: Any) -> None:
 
 def refuse_non_json(request: Request) -> None:
     """A body declared as another media type (text/plain, a form) is refused with a 415 rather
-    than parsed anyway; no Content-Type at all is read as JSON (older clients omit it)."""
+    than parsed anyway. A request without Content-Type reaches us as text/plain (eventlet's WSGI
+    server fills in HTTP's default), so it is refused too: clients say application/json."""
     mimetype = request.mimetype
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise UnsupportedMediaType(f"send the body as application/json, not {mimetype}")

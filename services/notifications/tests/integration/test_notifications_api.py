@@ -15,7 +15,7 @@ def test_invalid_email_or_phone_is_refused_and_nothing_stored(service, web_sessi
     )
     assert set(bad_zone.json()["error"]["details"]) == {"timezone", "quiet_start"}
     assert kit.rows(notifications_db, Recipient, Recipient.email.is_not(None)) == []
-    not_json = web_session.put("/me/contact", data="{", headers=headers)
+    not_json = web_session.put("/me/contact", data="{", headers={**headers, "Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "invalid_input"
 
 
