@@ -201,7 +201,11 @@ _setting("NOTIFICATIONS_SMTP_TIMEOUT", "30", "Seconds before an SMTP conversatio
 _setting("NOTIFICATIONS_EMAIL_FROM", "Beat Riverton <no-reply@beat.local>", "From header of every email.")
 _setting("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "beat.local", "Right-hand side of generated Message-IDs.")
 _setting("NOTIFICATIONS_PUBLIC_URL", "http://localhost:8003", "Public base URL of this service (unsubscribe links).")
-_setting("NOTIFICATIONS_PORTAL_URL", "http://localhost:8001", "Public base URL residents follow for their concerns.")
+_setting(
+    "NOTIFICATIONS_PORTAL_URL",
+    "http://localhost:8000",
+    "Public base URL of the pages residents follow for their concerns (the web service: /concerns/{id} needs no token).",
+)
 _setting(
     "NOTIFICATIONS_SIGNING_SECRET",
     "beat-notifications-development-secret",

@@ -420,10 +420,34 @@ def reporter_contacts(session: Session, concern_ids: list[str]) -> dict[str, dic
         )
     wanted = list(dict.fromkeys(concern_ids))
     found = {concern.id: concern for concern in session.scalars(select(Concern).where(Concern.id.in_(wanted)))}
-    return {concern_id: _reporter_contact(found.get(concern_id)) for concern_id in wanted}
+    notes = _recent_public_notes(session, [concern.id for concern in found.values() if concern.has_contact])
+    return {concern_id: _reporter_contact(found.get(concern_id), notes) for concern_id in wanted}
 
 
-def _reporter_contact(concern: Concern | None) -> dict[str, Any] | None:
+# Notes a message about a concern may quote: the reporter hears of each step soon after it.
+RECENT_PUBLIC_NOTES = 5
+
+
+def _recent_public_notes(session: Session, concern_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    """Each concern's latest public notes, newest first, with the time of their step (= the
+    occurred_at of the event that step published), so a message quotes its own step's note."""
+    notes: dict[str, list[dict[str, str]]] = {concern_id: [] for concern_id in concern_ids}
+    if not concern_ids:
+        return notes
+    rows = session.execute(
+        select(ConcernUpdate.concern_id, ConcernUpdate.at, ConcernUpdate.public_note)
+        .where(ConcernUpdate.concern_id.in_(concern_ids), ConcernUpdate.public_note.is_not(None))
+        .order_by(ConcernUpdate.at.desc(), ConcernUpdate.id.desc())
+    )
+    for concern_id, at, note in rows:
+        if note and len(notes[concern_id]) < RECENT_PUBLIC_NOTES:
+            notes[concern_id].append({"at": utc_iso(at), "note": note})
+    return notes
+
+
+def _reporter_contact(concern: Concern | None, notes: dict[str, list[dict[str, str]]]) -> dict[str, Any] | None:
+    """The reporter's contact, and the officers' recent public notes (public text, shown on the
+    public view too) that the messages about the concern quote."""
     if concern is None or not concern.has_contact:
         return None
     return {
@@ -432,4 +456,5 @@ def _reporter_contact(concern: Concern | None) -> dict[str, Any] | None:
         "phone": concern.reporter_phone,
         "language": concern.language,
         "contact_preference": concern.contact_preference,
+        "public_notes": notes.get(concern.id, []),
     }

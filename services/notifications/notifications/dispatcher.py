@@ -552,6 +552,8 @@ class Dispatcher:
         portal = self.settings.portal_url
         if context.get("concern_id"):
             context["concern_url"] = f"{portal}/concerns/{context['concern_id']}"
+            if message.address_ref.get("kind") == "reporter":
+                context["public_note"] = self._step_note(context)
         if context.get("merged_into"):
             context["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
         if message.template == "survey_invitation":
@@ -563,6 +565,14 @@ class Dispatcher:
         if message.template == "digest":
             context["entries"] = self._digest_entries(message, name, tz)
         return context
+
+    def _step_note(self, context: dict[str, Any]) -> str | None:
+        """The officer's public note of the step this message is about. Events carry no notes, so it
+        comes from the reporter claim check (asked for this round anyway): the note whose step's time
+        is the event's occurred_at. Read when sending, never stored here."""
+        contact = self.resolver.reporter_contact(context["concern_id"]) or {}
+        notes = contact.get("public_notes") or []
+        return next((entry["note"] for entry in notes if entry.get("at") == context.get("occurred_at")), None)
 
     def _digest_entries(self, message: Message, name: str | None, tz: str) -> list[dict[str, str]]:
         entries = []

@@ -68,14 +68,26 @@ def _environment(autoescape: bool) -> Environment:
     return env
 
 
+WEEKDAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mié", "jue", "vie", "sáb", "dom"),
+}
+MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "es": ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"),
+}
+
+
 def format_when(value: str | datetime | None, lang: str = "en", tz: str = "UTC") -> str:
-    """A timestamp as people read it in their language and time zone."""
+    """A timestamp as people read it: in their time zone, named, so nobody has to guess whose
+    18:30 it is ("Tue 8 Dec 2026, 18:30 CST"; Spanish "mar 8 dic 2026, 18:30 CST")."""
     if value in (None, ""):
         return ""
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     local = moment.astimezone(ZoneInfo(tz))
-    pattern = "%d/%m/%Y %H:%M" if lang == "es" else "%b %d, %Y %I:%M %p"
-    return local.strftime(pattern)
+    names = lang if lang in WEEKDAYS else "en"
+    weekday, month = WEEKDAYS[names][local.weekday()], MONTHS[names][local.month - 1]
+    return f"{weekday} {local.day} {month} {local.year}, {local:%H:%M} {local.tzname()}"
 
 
 def status_label(status: str | None, lang: str = "en") -> str:
@@ -155,9 +167,19 @@ _REFERRAL = {
     "occurred_at": "2026-01-05T15:30:00Z",
 }
 SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
-    "concern_acknowledged": {**_CONCERN, "status": "acknowledged", "recipient_name": "Maria"},
+    "concern_acknowledged": {
+        **_CONCERN,
+        "status": "acknowledged",
+        "recipient_name": "Maria",
+        "public_note": "We will patrol the street on Friday night.",
+    },
     "concern_status_changed": {**_CONCERN, "previous_status": "acknowledged", "has_public_note": True},
-    "concern_resolved": {**_CONCERN, "status": "resolved", "recipient_name": "Maria"},
+    "concern_resolved": {
+        **_CONCERN,
+        "status": "resolved",
+        "recipient_name": "Maria",
+        "public_note": "The city replaced the street light.",
+    },
     "concern_closed": {**_CONCERN, "status": "closed"},
     "concern_merged": {**_CONCERN, "merged_into": "c-0999", "merged_url": "http://localhost:8001/concerns/c-0999"},
     "concern_new_in_beat": {**_CONCERN, "status": "submitted", "recipient_name": "Officer Diaz"},

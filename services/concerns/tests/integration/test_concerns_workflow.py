@@ -258,6 +258,7 @@ def test_rpc_reporter_contact_beat_contacts_and_beat_exists(service, submit):
             "phone": None,
             "language": "es",
             "contact_preference": "email",
+            "public_notes": [],
         }
         assert concerns.reporter_contact(anonymous["concern"]["id"]) is None
         assert concerns.reporter_contact("unknown") is None

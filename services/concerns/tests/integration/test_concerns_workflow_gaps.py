@@ -145,3 +145,27 @@ def test_the_notice_and_status_labels_follow_the_submitters_language(submit, web
     assert receipt["service_notice"].startswith("Esta no es")
     english = submit()
     assert english["concern"]["status_label"] == "Received" and english["service_notice"].startswith("This is not")
+
+
+def test_the_reporter_claim_check_carries_the_public_notes_of_each_step(
+    submit, move, web_session, events, service, clock
+):
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    concern_id = submit(contact={"email": "ana@example.org"})["concern"]["id"]
+    assert (
+        move(concern_id, "acknowledged", 1, public_note="We will visit on Friday.", internal_note="x").status_code
+        == 200
+    )
+    clock.advance(hours=2)
+    assert note(web_session, concern_id, version=2, public_note="Visited: nobody home.").status_code == 200
+    acknowledged = events.wait_for("beat.concern.acknowledged")[0]
+    noted = events.wait_for("beat.concern.status_changed")[0]
+    with ServiceRpcProxy("concerns", service.config) as concerns:
+        contact = concerns.reporter_contact(concern_id)
+    # Newest first, each with the time of its step: the occurred_at of the event it published.
+    assert contact["public_notes"] == [
+        {"at": noted["data"]["occurred_at"], "note": "Visited: nobody home."},
+        {"at": acknowledged["data"]["occurred_at"], "note": "We will visit on Friday."},
+    ]
+    assert "x" not in [entry["note"] for entry in contact["public_notes"]]  # internal notes stay inside
