@@ -308,7 +308,10 @@ class ConcernsService(PlatformEndpoints):
         summary='"Me too": add my support (counted once per resident or token)',
         response_schema=SupportOutput,
         tags=["concerns"],
-        responses={"409": {"description": "the concern is closed and no longer takes support"}},
+        responses={
+            "409": {"description": "the concern is closed and no longer takes support"},
+            "429": {"description": 'an anonymous "me too" without a token from this address was already counted'},
+        },
     )
     def support_concern(self, request: Request, concern_id: str) -> Response:
         """Residents sign in or send a token in X-Receipt-Token (a receipt token, or the
@@ -329,6 +332,8 @@ class ConcernsService(PlatformEndpoints):
             key = f"token:{store.token_hash(issued)}"
         now = self.clock.now()
         self.limiter.check(request.remote_addr, key, now)
+        if issued is not None:
+            self.limiter.check_anonymous_support(request.remote_addr, concern_id, now)
         concern, counted = commands.support(self.db, now, self.outbox.add, concern_id, key)
         body = {"concern_id": concern.id, "supporters": concern.supporters, "counted": counted}
         return json_response(self._notice({**body, "supporter_token": issued if counted else None}))

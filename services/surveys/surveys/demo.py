@@ -47,7 +47,7 @@ IMPROVEMENT = {"RV-01": 0.02, "RV-02": 0.0, "RV-03": 0.05, "RV-04": -0.02, "RV-0
 # Post-contact answers per beat and quarter, spread over these concern categories.
 POST_CONTACT_PER_PERIOD = 40
 DEFAULT_MIN_CELL = 30  # SURVEYS_MIN_CELL's default
-POST_CONTACT_CATEGORIES = ("noise", "drug_activity", "speeding_traffic", "graffiti_vandalism")
+POST_CONTACT_CATEGORIES = ("noise", "drug_activity", "speeding_traffic", "vandalism_graffiti")
 SEED = 20260105
 
 

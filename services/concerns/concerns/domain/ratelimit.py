@@ -40,6 +40,13 @@ class Rate:
         return self.capacity / self.period_seconds
 
 
+# An anonymous "me too" without any token counts once per client address and concern a day: a
+# new supporter token for every request would let one client count again and again. Behind a
+# shared address (a library, a NAT) the first neighbour is counted; the others can sign in, or
+# use their receipt or supporter token, which count for each person.
+ANONYMOUS_SUPPORT = Rate(1, 24 * 3600)
+
+
 class TokenBuckets:
     def __init__(self, rate: Rate) -> None:
         self.rate = rate

@@ -1,7 +1,7 @@
 """Issue 21, point 8 and 10: notes without a status change, If-Match against the body's version,
 ?beat= of another officer's beat, and meetings concluded only once they have started."""
 
-from concerns_testkit import officer, resident, supervisor
+from concerns_testkit import concern_body, officer, resident, supervisor
 
 MEETING = {
     "kind": "community_meeting",
@@ -169,3 +169,37 @@ def test_the_reporter_claim_check_carries_the_public_notes_of_each_step(
         {"at": acknowledged["data"]["occurred_at"], "note": "We will visit on Friday."},
     ]
     assert "x" not in [entry["note"] for entry in contact["public_notes"]]  # internal notes stay inside
+
+
+def test_anonymous_me_too_without_a_token_counts_once_per_client_address(submit, web_session):
+    concern_id = submit()["concern"]["id"]
+    first = web_session.post(f"/concerns/{concern_id}/support")
+    assert first.status_code == 200 and first.json()["counted"] is True
+    # The same client again and again without a token: refused, not counted (it used to count 4→7).
+    for _ in range(3):
+        again = web_session.post(f"/concerns/{concern_id}/support")
+        assert again.status_code == 429, again.text
+        assert again.json()["error"]["code"] == "rate_limited" and "X-Receipt-Token" in again.json()["error"]["message"]
+        assert int(again.headers["Retry-After"]) > 3600
+    # With the supporter token it was given, the same person is simply already counted.
+    token = first.json()["supporter_token"]
+    repeat = web_session.post(f"/concerns/{concern_id}/support", headers={"X-Receipt-Token": token})
+    assert repeat.status_code == 200 and repeat.json()["counted"] is False
+    # A resident who signs in from the same address is counted for themselves.
+    signed_in = web_session.post(f"/concerns/{concern_id}/support", headers=resident("resident-neighbour"))
+    assert signed_in.json()["counted"] is True and signed_in.json()["supporters"] == 2
+    # Another concern from the same client: its own first anonymous "me too".
+    other_id = submit(category="drug_activity")["concern"]["id"]
+    assert web_session.post(f"/concerns/{other_id}/support").json()["counted"] is True
+
+
+def test_anonymous_me_too_counts_each_client_behind_a_trusted_proxy(make_service, web_session):
+    make_service(BEAT_TRUSTED_PROXIES="127.0.0.0/8")
+    made = web_session.post("/concerns", json=concern_body(), headers={"X-Forwarded-For": "198.51.100.9"})
+    concern_id = made.json()["concern"]["id"]
+    for client in ("203.0.113.5", "203.0.113.6"):
+        answer = web_session.post(f"/concerns/{concern_id}/support", headers={"X-Forwarded-For": client})
+        assert answer.status_code == 200 and answer.json()["counted"] is True, answer.text
+    again = web_session.post(f"/concerns/{concern_id}/support", headers={"X-Forwarded-For": "203.0.113.5"})
+    assert again.status_code == 429
+    assert web_session.get(f"/public/concerns/{concern_id}").json()["supporters"] == 2

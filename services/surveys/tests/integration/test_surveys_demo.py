@@ -52,7 +52,7 @@ def test_the_newest_period_is_the_current_one_and_nothing_happened_after_today(
 def test_post_contact_results_are_in_the_demo(surveys_loaded_today, surveys, web_session):
     by_category = web_session.get("/results?survey=post-contact&by=category&period=2026-Q4").json()["contents"]
     shown = {cell["group"] for cell in by_category if cell["code"] == "satisfaction" and not cell["suppressed"]}
-    assert {"noise", "drug_activity", "speeding_traffic", "graffiti_vandalism"} <= shown
+    assert {"noise", "drug_activity", "speeding_traffic", "vandalism_graffiti"} <= shown
     beat = web_session.get("/results?survey=post-contact&group=RV-02&period=2026-Q4&code=procedural_justice").json()
     assert [cell["n"] for cell in beat["contents"] if cell["group"] == "RV-02"] == [40]
 
