@@ -150,6 +150,12 @@ def test_a_meeting_announcement_names_the_time_zone_of_its_time(city, smtp_sink)
     assert "Tue 8 Dec 2026, 18:30 CST" in announcement["Subject"]
     assert "When: Tue 8 Dec 2026, 18:30 CST to Tue 8 Dec 2026, 20:00 CST" in text_part(announcement)
 
+    def inbox_items():
+        return requests.get(f"{city['notifications']}/inbox", headers=resident, timeout=10).json()["contents"]
+
+    [item] = wait_for(inbox_items, timeout=30, message="the announcement in the inbox")
+    assert "Tue 8 Dec 2026, 18:30 CST" in item["title"] and "18:30 CST" in item["body"]
+
 
 def test_mail_links_point_at_the_pages_by_default():
     """Out of the box the links open the web service's public page, not the concerns API (where
