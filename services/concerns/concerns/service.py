@@ -689,6 +689,12 @@ class ConcernsService(PlatformEndpoints):
         }
 
     @rpc(read_only=True)
+    def beat_map(self, known_version: int | None = None) -> dict[str, Any] | None:
+        """Concerns is the single source of beats: `{version, beats: [{code, name, boundary}]}` for
+        referrals' copy (it matches services by the same polygons), None when `known_version` is current."""
+        return store.beat_map(self.db, known_version)
+
+    @rpc(read_only=True)
     def referral_client(self, request_id: str) -> dict[str, Any] | None:
         """The client and consent of a referral request (referrals, after beat.referral.requested)."""
         found = self.db.get(ReferralRequest, request_id)

@@ -103,6 +103,21 @@ def boundaries_around(session: Session, lat: float, long: float) -> list[BeatBou
     return [boundary(row.code, row.boundary) for row in rows]
 
 
+def beat_map(session: Session, known_version: int | None) -> dict[str, Any] | None:
+    """Every beat's code, name and boundary with the reference version they belong to; None when
+    `known_version` is still current (so a copy elsewhere is refreshed only when beats change)."""
+    from concerns.reference import READ_VERSION  # reference imports this module
+
+    version = session.execute(READ_VERSION).scalar()
+    if known_version is not None and version == known_version:
+        return None
+    beats = session.scalars(select(Beat).order_by(Beat.code))
+    return {
+        "version": version,
+        "beats": [{"code": beat.code, "name": beat.name, "boundary": beat.boundary} for beat in beats],
+    }
+
+
 def beats_of(session: Session, subject: str) -> frozenset[str]:
     return frozenset(session.scalars(select(BeatAssignment.beat_code).where(BeatAssignment.subject == subject)))
 

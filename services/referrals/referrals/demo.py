@@ -56,7 +56,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "help@rivertonfoodbank.org",
         "+1 555 0100 200",
         "en",
-        ("Riverton Food Bank warehouse", "410 Mill Street", "52801", 41.5712, -90.5301),
+        ("Riverton Food Bank warehouse", "410 Mill Street", "82501", 43.0092, -108.3827),
         [
             (
                 "Emergency food pantry",
@@ -89,7 +89,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "intake@riverbendmhc.org",
         "+1 555 0100 310",
         "en",
-        ("Riverbend Center", "88 Riverside Drive", "52801", 41.5858, -90.5188),
+        ("Riverbend Center", "88 Riverside Drive", "82501", 43.0284, -108.3709),
         [
             (
                 "Walk-in crisis counselling",
@@ -122,7 +122,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "referrals@harborrecovery.org",
         "+1 555 0100 420",
         "en",
-        ("Harbor Recovery clinic", "1200 Eastgate Avenue", "52803", 41.5781, -90.4952),
+        ("Harbor Recovery clinic", "1200 Eastgate Avenue", "82501", 43.0183, -108.3463),
         [
             (
                 "Recovery outpatient programme",
@@ -155,7 +155,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "advocates@safehavenriverton.org",
         "+1 555 0100 530",
         "en",
-        ("Safe Haven outreach office", "25 Court Street", "52801", 41.5890, -90.5235),
+        ("Safe Haven outreach office", "25 Court Street", "82501", 43.0326, -108.3758),
         [
             (
                 "Emergency shelter and hotline",
@@ -188,7 +188,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "housing@rivertonhc.org",
         "+1 555 0100 640",
         "en",
-        ("Housing Coalition office", "300 Main Street, Suite 4", "52801", 41.5874, -90.5262),
+        ("Housing Coalition office", "300 Main Street, Suite 4", "82501", 43.0305, -108.3786),
         [
             (
                 "Eviction prevention",
@@ -221,7 +221,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "office@stbrigids-riverton.org",
         "+1 555 0100 750",
         "en",
-        ("St. Brigid's", "7 Church Lane", "52802", 41.5949, -90.5391),
+        ("St. Brigid's", "7 Church Lane", "82501", 43.0404, -108.3921),
         [
             (
                 "Night shelter",
@@ -243,7 +243,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "support@victimsupportriverton.org",
         "+1 555 0100 860",
         "en",
-        ("Victim Support office", "150 Market Square", "52801", 41.5866, -90.5217),
+        ("Victim Support office", "150 Market Square", "82501", 43.0295, -108.3739),
         [
             (
                 "Victim and witness support",
@@ -265,7 +265,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "hello@eastgateyouth.org",
         "+1 555 0100 970",
         "en",
-        ("Eastgate Youth Centre", "52 Eastgate Avenue", "52803", 41.5770, -90.4981),
+        ("Eastgate Youth Centre", "52 Eastgate Avenue", "82501", 43.0168, -108.3493),
         [
             (
                 "Youth mentoring",
@@ -287,7 +287,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "outreach@rivertonsafestreets.org",
         "+1 555 0101 080",
         "en",
-        ("Safe Streets hub", "19 Southside Boulevard", "52802", 41.5705, -90.5280),
+        ("Safe Streets hub", "19 Southside Boulevard", "82501", 43.0083, -108.3805),
         [
             (
                 "Violence interruption and outreach",
@@ -309,7 +309,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "club@northhillbgc.org",
         "+1 555 0101 190",
         "en",
-        ("North Hill Club", "230 Hilltop Road", "52804", 41.6040, -90.5130),
+        ("North Hill Club", "230 Hilltop Road", "82501", 43.0524, -108.3649),
         [
             (
                 "After-school club",
@@ -331,7 +331,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "ayuda@centrofamiliar.org",
         "+1 555 0101 200",
         "es",
-        ("Centro Familiar", "901 West End Avenue", "52804", 41.5880, -90.5590),
+        ("Centro Familiar", "901 West End Avenue", "82501", 43.0313, -108.4129),
         [
             (
                 "Consejería familiar",
@@ -364,7 +364,7 @@ AGENCIES: list[tuple[Any, ...]] = [
         "info@rivertonseniors.org",
         "+1 555 0101 310",
         "en",
-        ("Senior Centre", "44 Elm Street", "52802", 41.5960, -90.5410),
+        ("Senior Centre", "44 Elm Street", "82501", 43.0418, -108.3941),
         [
             (
                 "Meals on wheels",
@@ -470,7 +470,7 @@ def seed_directory(session: Session) -> str:
                 "longitude": longitude,
                 "address_1": address,
                 "city": "Riverton",
-                "state_province": "IA",
+                "state_province": "WY",
                 "postal_code": postal_code,
                 "country": "US",
             },

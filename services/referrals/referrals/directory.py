@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from collections.abc import Iterable, Sequence
@@ -14,8 +15,9 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from beat_shared.errors import InvalidInput, NotFound
-from referrals.geography import beat_centre
+from beat_shared.geo import boundary, distance_metres, place
 from referrals.models import (
+    BeatArea,
     Language,
     Location,
     Organization,
@@ -345,12 +347,8 @@ class Match:
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine); plenty for a city."""
-    radius = 6371.0
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlambda = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda / 2) ** 2
-    return 2 * radius * math.asin(math.sqrt(a))
+    """Great-circle distance, by the same rule concerns measures with (`beat_shared.geo`)."""
+    return distance_metres(lat1, lon1, lat2, lon2) / 1000
 
 
 def is_open(schedules: Sequence[Schedule], moment: datetime) -> bool:
@@ -380,15 +378,19 @@ def match_services(session: Session, request: MatchRequest, now: datetime, timez
     if term is None:
         raise InvalidInput("unknown need category", {"need_category": [f"{request.need_category!r} is not a term"]})
     query = services_query(ServiceFilter(taxonomy_term_id=term.id)).where(Service.status == "active")
-    if request.beat_code:
+    # A point is in the beat concerns' polygons put it in: services of other beats do not serve it.
+    beat_code = request.beat_code
+    if beat_code is None and request.latitude is not None and request.longitude is not None:
+        beat_code = beat_at(session, request.latitude, request.longitude)
+    if beat_code:
         query = query.where(
             or_(
-                Service.id.in_(select(ServiceArea.service_id).where(ServiceArea.beat_code == request.beat_code)),
+                Service.id.in_(select(ServiceArea.service_id).where(ServiceArea.beat_code == beat_code)),
                 ~Service.id.in_(select(ServiceArea.service_id).where(ServiceArea.beat_code.is_not(None))),
             )
         )
     services = session.scalars(query.options(*service_options())).unique().all()
-    origin = _origin(request)
+    origin = _origin(session, request)
     local_now = now.astimezone(ZoneInfo(timezone))
     matches = []
     for service in services:
@@ -408,12 +410,60 @@ def match_services(session: Session, request: MatchRequest, now: datetime, timez
     return matches[: request.limit]
 
 
-def _origin(request: MatchRequest) -> tuple[float, float] | None:
+def _origin(session: Session, request: MatchRequest) -> tuple[float, float] | None:
     if request.latitude is not None and request.longitude is not None:
         return request.latitude, request.longitude
     if request.beat_code:
-        return beat_centre(request.beat_code)
+        return beat_centre(session, request.beat_code)
     return None
+
+
+# --- beats: a copy of concerns' map ------------------------------------------------------------
+
+
+def beat_map_version(session: Session) -> int | None:
+    """The version of concerns' beats this copy was taken at (None: no copy yet)."""
+    return session.scalar(select(func.max(BeatArea.version)))
+
+
+def replace_beat_map(session: Session, beat_map: dict[str, Any], now: datetime) -> int:
+    """Make the copy what concerns answered (`concerns.beat_map`): beats added, redrawn or gone."""
+    kept = {area.code: area for area in session.scalars(select(BeatArea))}
+    received = set()
+    for item in beat_map["beats"]:
+        shape = boundary(item["code"], item["boundary"])
+        area = kept.get(shape.code) or BeatArea(code=shape.code)
+        area.name = item.get("name") or shape.code
+        area.boundary = json.dumps(item["boundary"], separators=(",", ":"))
+        area.min_long, area.min_lat, area.max_long, area.max_lat = shape.bbox
+        area.centre_lat, area.centre_long = shape.centre()
+        area.version = beat_map.get("version") or 0
+        area.synced_at = now
+        session.add(area)
+        received.add(shape.code)
+    for code, area in kept.items():
+        if code not in received:
+            session.delete(area)
+    session.flush()
+    return len(received)
+
+
+def beat_at(session: Session, latitude: float, longitude: float) -> str | None:
+    """The beat containing the point, by concerns' polygons (bounding boxes first, in SQL)."""
+    candidates = session.scalars(
+        select(BeatArea).where(
+            BeatArea.min_lat <= latitude,
+            BeatArea.max_lat >= latitude,
+            BeatArea.min_long <= longitude,
+            BeatArea.max_long >= longitude,
+        )
+    )
+    return place(latitude, longitude, [boundary(area.code, json.loads(area.boundary)) for area in candidates])
+
+
+def beat_centre(session: Session, beat_code: str) -> tuple[float, float] | None:
+    area = session.get(BeatArea, beat_code)
+    return None if area is None else (area.centre_lat, area.centre_long)
 
 
 def _speaks(service: Service, language: str | None) -> bool:

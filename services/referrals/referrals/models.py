@@ -298,6 +298,24 @@ class AuditEntry(Base):
     fields: Mapped[str] = mapped_column(String(300))
 
 
+class BeatArea(Base):
+    """A police beat as concerns (the single source of beats) draws it, copied by `sync_beats`:
+    matching places points and measures distances by the same polygons concerns places concerns by."""
+
+    __tablename__ = "beat_areas"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    boundary: Mapped[str] = mapped_column(Text)  # the GeoJSON (Multi)Polygon, as JSON text
+    min_lat: Mapped[float] = mapped_column(Float)
+    min_long: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    max_long: Mapped[float] = mapped_column(Float)
+    centre_lat: Mapped[float] = mapped_column(Float)
+    centre_long: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer)  # concerns' reference version this copy was taken at
+    synced_at: Mapped[datetime] = mapped_column(Timestamp)
+
+
 class FailedRequest(Base):
     """A `beat.referral.requested` that could not become a referral: kept (ids and reason only),
     so a redelivered request is answered the same way instead of retried."""

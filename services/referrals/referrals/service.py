@@ -7,11 +7,13 @@ notifications service uses to reach agencies.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from nameko.dependency_providers import Config
+from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -80,6 +82,8 @@ DIRECTORY = ["directory (HSDS 3.0)"]
 REFERRALS = ["referrals"]
 AGENCY = ["agency"]
 ADMIN = ["administration"]
+
+log = logging.getLogger(__name__)
 
 
 class ReferralsService(PlatformEndpoints):
@@ -771,6 +775,22 @@ class ReferralsService(PlatformEndpoints):
         """A draft for the officer's request, with the client's details fetched from concerns."""
         client = self.concerns.referral_client(event.data["request_id"])  # before opening a transaction
         domain.create_from_request(self._context(), event.data, client)
+
+    # Not eager: a call fired while the container is still starting can wait forever for its reply.
+    @timer(interval=60)
+    def sync_beats(self) -> int:
+        """Concerns is the single source of beats: copy its boundaries when they changed (checked every
+        minute), so matching places points by the same polygons. Returns the beats copied."""
+        known = directory.beat_map_version(self.db)
+        self.db.rollback()  # no transaction stays open across the RPC (STACK.md: SQLite under eventlet)
+        try:
+            beat_map = self.concerns.beat_map(known)
+        except (UnknownService, MethodNotFound):
+            log.info("concerns does not answer beat_map yet; the beats stay as they are")
+            return 0
+        if beat_map is None:
+            return 0
+        return directory.replace_beat_map(self.db, beat_map, self.clock.now())
 
     @timer(interval=60)
     def check_deadlines(self) -> dict[str, int]:

@@ -167,12 +167,12 @@ def test_admin_creates_and_edits_the_directory(referrals, web_session, clock):
         json={
             "organization_id": organization["id"],
             "name": "Courthouse annex",
-            "latitude": 41.587,
-            "longitude": -90.522,
+            "latitude": 43.03,
+            "longitude": -108.3743,
             "address_1": "1 Court Street",
             "city": "Riverton",
-            "state_province": "IA",
-            "postal_code": "52801",
+            "state_province": "WY",
+            "postal_code": "82501",
             "country": "US",
         },
         headers=ADMIN,
@@ -253,7 +253,7 @@ def test_bad_directory_input_is_400_naming_the_field_and_stores_nothing(referral
         ("/locations", {"latitude": 200}, "latitude"),
         ("/locations", {}, "name"),  # a location that is nowhere
         ("/locations", {"location_type": "postal", "description": "somewhere"}, "name"),
-        ("/locations", {"name": "Annex", "latitude": 41.57}, "longitude"),
+        ("/locations", {"name": "Annex", "latitude": 43.01}, "longitude"),
         ("/taxonomy_terms", {"code": "Food Bank", "name": "X", "description": "Y"}, "code"),
     ]
     before = db_session("SELECT (SELECT count(*) FROM services) AS s, (SELECT count(*) FROM organizations) AS o")[0]
@@ -273,15 +273,15 @@ def test_bad_directory_input_is_400_naming_the_field_and_stores_nothing(referral
 def test_matching_orders_by_availability_and_distance(referrals, web_session, clock):
     # Monday 09:00 in Riverton: the night shelter is closed, the food pantry opens at 10:00.
     near_warehouse = web_session.get(
-        "/match?need_category=food&latitude=41.5712&longitude=-90.5301", headers=OFFICER
+        "/match?need_category=food&latitude=43.0092&longitude=-108.3827", headers=OFFICER
     ).json()["contents"]
     names = [m["service"]["name"] for m in near_warehouse]
     assert names[:2] == ["Emergency food pantry", "Mobile pantry"] and "Night shelter" in names
     assert near_warehouse[0]["distance_km"] == 0.0 and near_warehouse[0]["open_now"] is False
     # In the old town, about 2 km from several, Meals on wheels (open now) beats nearer closed services.
-    old_town = web_session.get("/match?need_category=food&latitude=41.5868&longitude=-90.5210", headers=OFFICER).json()[
-        "contents"
-    ]
+    old_town = web_session.get(
+        "/match?need_category=food&latitude=43.0297&longitude=-108.3732", headers=OFFICER
+    ).json()["contents"]
     assert old_town[0]["service"]["name"] == "Meals on wheels" and old_town[0]["open_now"] is True
     assert min(m["distance_km"] for m in old_town) < old_town[0]["distance_km"]
     # Age and language filters.
@@ -296,12 +296,12 @@ def test_matching_orders_by_availability_and_distance(referrals, web_session, cl
     # Open now beats a slightly nearer closed service (same kilometre band).
     clock.advance(hours=11)  # 20:00 local: the night shelter is open, the pantry is closed
     evening = web_session.get(
-        "/match?need_category=housing&latitude=41.5949&longitude=-90.5391", headers=OFFICER
+        "/match?need_category=housing&latitude=43.0404&longitude=-108.3921", headers=OFFICER
     ).json()["contents"]
     assert evening[0]["service"]["name"] == "Night shelter" and evening[0]["open_now"] is True
     bad = web_session.get("/match?need_category=astrology", headers=OFFICER)
     assert bad.status_code == 400 and "need_category" in bad.json()["error"]["details"]
-    assert web_session.get("/match?need_category=food&latitude=41.5", headers=OFFICER).status_code == 400
+    assert web_session.get("/match?need_category=food&latitude=43.01", headers=OFFICER).status_code == 400
     assert web_session.get("/match?need_category=food", headers=auth("resident")).status_code == 403
 
 
