@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,11 +21,6 @@ from beat_shared.clock import utc_iso
 from surveys.models import ConcernActivity, Invitation, Survey, Wave
 
 LANGUAGES = ("en", "es")
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored moment is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def token_for(secret: bytes, invitation_id: str) -> str:
@@ -58,7 +53,7 @@ def invitation_event(invitation: Invitation, now: datetime) -> dict[str, Any]:
         "recipient_ref": invitation.recipient_ref,
         "beat_code": invitation.beat_code,
         "language": invitation.language,
-        "expires_at": utc_iso(aware(invitation.expires_at)),
+        "expires_at": utc_iso(invitation.expires_at),
         "occurred_at": utc_iso(now),
     }
 
@@ -76,7 +71,7 @@ def issue_wave_invitations(
     now: datetime,
 ) -> list[Invitation]:
     """One invitation per beat subscriber not yet invited to this wave."""
-    expires_at = max(aware(wave.closes_at), now)
+    expires_at = max(wave.closes_at, now)
     existing = set(session.scalars(select(Invitation.recipient_key).where(Invitation.wave_id == wave.id)))
     created = []
     for beat_code in wave.beat_codes:
@@ -162,7 +157,7 @@ def invitation_link(
 ) -> InvitationLink | None:
     """The link notifications sends; None for an unknown, used or expired invitation."""
     invitation = session.get(Invitation, invitation_id)
-    if invitation is None or invitation.used or aware(invitation.expires_at) <= now:
+    if invitation is None or invitation.used or invitation.expires_at <= now:
         return None
     token = token_for(secret, invitation.id)
-    return InvitationLink(link_for(public_url, token), utc_iso(aware(invitation.expires_at)))
+    return InvitationLink(link_for(public_url, token), utc_iso(invitation.expires_at))

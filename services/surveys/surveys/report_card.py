@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.invitations import aware
 from surveys.models import ConcernActivity, MeetingActivity, ReferralActivity
 from surveys.periods import period_bounds
 from surveys.results import ResultQuery, compute_results
@@ -39,7 +38,7 @@ def actions(session: Session, beat: str, period: str) -> dict[str, Any]:
             ConcernActivity.submitted_at.is_not(None),
         )
     ).all()
-    waits = [(aware(ack) - aware(sub)).total_seconds() / 3600 for sub, ack in acknowledged]
+    waits = [(ack - sub).total_seconds() / 3600 for sub, ack in acknowledged]
     return {
         "concerns_received": _count(session, ConcernActivity.submitted_at, ConcernActivity.beat_code, beat, start, end),
         "concerns_resolved": _count(session, ConcernActivity.resolved_at, ConcernActivity.beat_code, beat, start, end),

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from beat_shared.db import adding_upsert
 from beat_shared.errors import Conflict, InvalidInput, NotFound, RateLimited
 from surveys.definitions import construct_scores, localise, score_response
-from surveys.invitations import LANGUAGES, aware, token_hash
+from surveys.invitations import LANGUAGES, token_hash
 from surveys.models import (
     CONSTRUCT_COLUMNS,
     Answer,
@@ -63,7 +63,7 @@ def survey_for_token(session: Session, token: str, language: str | None, now: da
     invitation = _invitation_by_token(session, token)
     if invitation.used:
         raise InvitationUsed("this invitation has already been used; thank you for taking part")
-    if aware(invitation.expires_at) <= now:
+    if invitation.expires_at <= now:
         raise SurveyClosed("this invitation has expired")
     survey = session.get(Survey, invitation.survey_id)
     assert survey is not None
@@ -84,7 +84,7 @@ def _definition(survey: Survey) -> dict[str, Any]:
 
 
 def _check_open(wave: Wave | None, now: datetime) -> None:
-    if wave is not None and not aware(wave.opens_at) <= now < aware(wave.closes_at):
+    if wave is not None and not wave.opens_at <= now < wave.closes_at:
         raise SurveyClosed("this survey is not open for responses now")
 
 
@@ -95,7 +95,7 @@ def submit_with_token(session: Session, token: str, answers: dict[str, Any], lan
     invitation = _invitation_by_token(session, token)
     if invitation.used:
         raise InvitationUsed("this invitation has already been used")
-    if aware(invitation.expires_at) <= now:
+    if invitation.expires_at <= now:
         raise SurveyClosed("this invitation has expired")
     wave = session.get(Wave, invitation.wave_id) if invitation.wave_id else None
     _check_open(wave, now)
