@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from beat_shared.config import DEVELOPMENT_SECRETS, DEVELOPMENT_SWITCHES
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
 from beat_shared.outbox import Outbox
@@ -40,105 +41,63 @@ def concerns_db(database) -> str:
 
 
 @pytest.fixture
-def stack(concerns_db, container_factory, beat_config) -> Stack:
-    """concerns (no surveys: the beat page shows its report card as unavailable) and web."""
-    concerns_port, web_port = free_port(), free_port()
-    concerns = container_factory(
-        ConcernsService,
-        beat_config(
-            "concerns",
-            CONCERNS_DATABASE_URL=concerns_db,
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{concerns_port}",
-            CONCERNS_RATE_PER_ADDRESS="1000/3600",
-        ),
-    )
-    concerns.start()
-    web = container_factory(
-        WebService,
-        beat_config(
-            "web",
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
-            WEB_CONCERNS_URL=f"http://127.0.0.1:{concerns_port}",
-            WEB_SURVEYS_URL=f"http://127.0.0.1:{free_port()}",  # nobody listens: surveys is down
-            WEB_API_TIMEOUT="5",
-        ),
-    )
-    web.start()
-    yield Stack(f"http://127.0.0.1:{concerns_port}", f"http://127.0.0.1:{web_port}")
-    # The outbox relay must stop before the test database is dropped under it.
-    for dependency in concerns.dependencies:
-        if isinstance(dependency, Outbox):
-            dependency.relay.stop()
+def start_web(container_factory, beat_config):
+    """Starts the web service with config overrides; returns its base URL."""
+
+    def start(**overrides) -> str:
+        port = free_port()
+        web = container_factory(WebService, beat_config("web", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", **overrides))
+        web.start()
+        return f"http://127.0.0.1:{port}"
+
+    return start
 
 
 @pytest.fixture
-def proxied_stack(concerns_db, container_factory, beat_config) -> Stack:
-    """Like `stack`, with web behind a trusted proxy and concerns trusting web (as in production),
-    and a submission limit of one per client address."""
-    concerns_port, web_port = free_port(), free_port()
-    concerns = container_factory(
-        ConcernsService,
-        beat_config(
-            "concerns",
-            CONCERNS_DATABASE_URL=concerns_db,
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{concerns_port}",
-            CONCERNS_RATE_PER_ADDRESS="1/3600",
-            BEAT_TRUSTED_PROXIES="127.0.0.1/32",
-        ),
-    )
-    concerns.start()
-    web = container_factory(
-        WebService,
-        beat_config(
-            "web",
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
-            WEB_CONCERNS_URL=f"http://127.0.0.1:{concerns_port}",
-            BEAT_TRUSTED_PROXIES="127.0.0.1/32",
-        ),
-    )
-    web.start()
-    yield Stack(f"http://127.0.0.1:{concerns_port}", f"http://127.0.0.1:{web_port}")
-    for dependency in concerns.dependencies:
-        if isinstance(dependency, Outbox):
-            dependency.relay.stop()
+def start_stack(concerns_db, container_factory, beat_config, start_web):
+    """Starts concerns (on the test's backend) and web in front of it, each with its overrides.
+    No surveys: the beat page shows its report card as unavailable."""
+    relays = []
+
+    def start(concerns: dict | None = None, web: dict | None = None) -> Stack:
+        port = free_port()
+        config = {"CONCERNS_DATABASE_URL": concerns_db, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", **(concerns or {})}
+        container = container_factory(ConcernsService, beat_config("concerns", **config))
+        container.start()
+        relays.extend(d.relay for d in container.dependencies if isinstance(d, Outbox))
+        concerns_url = f"http://127.0.0.1:{port}"
+        nobody = f"http://127.0.0.1:{free_port()}"  # nobody listens: surveys is down
+        web_url = start_web(WEB_CONCERNS_URL=concerns_url, WEB_SURVEYS_URL=nobody, **(web or {}))
+        return Stack(concerns_url, web_url)
+
+    yield start
+    for relay in relays:  # the outbox relay must stop before the test database is dropped under it
+        relay.stop()
 
 
 @pytest.fixture
-def web_alone(container_factory, beat_config) -> str:
+def stack(start_stack) -> Stack:
+    return start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={"WEB_API_TIMEOUT": "5"})
+
+
+@pytest.fixture
+def proxied_stack(start_stack) -> Stack:
+    """Web behind a trusted proxy and concerns trusting web (as in production), and a submission
+    limit of one per client address."""
+    trusted = {"BEAT_TRUSTED_PROXIES": "127.0.0.1/32"}
+    return start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1/3600", **trusted}, web=trusted)
+
+
+@pytest.fixture
+def web_alone(start_web) -> str:
     """The web service with no service behind it (every API unreachable); its base URL."""
-    web_port = free_port()
     unreachable = f"http://127.0.0.1:{free_port()}"
-    web = container_factory(
-        WebService,
-        beat_config(
-            "web",
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
-            WEB_CONCERNS_URL=unreachable,
-            WEB_SURVEYS_URL=unreachable,
-            WEB_API_TIMEOUT="2",
-        ),
-    )
-    web.start()
-    return f"http://127.0.0.1:{web_port}"
+    return start_web(WEB_CONCERNS_URL=unreachable, WEB_SURVEYS_URL=unreachable, WEB_API_TIMEOUT="2")
 
 
 @pytest.fixture
-def production_web(container_factory, beat_config) -> str:
+def production_web(start_web) -> str:
     """The web service configured for production (every development secret and switch replaced)."""
-    from beat_shared.config import DEVELOPMENT_SECRETS, DEVELOPMENT_SWITCHES
-
-    web_port = free_port()
     safe = {name: f"a-city-secret-for-{name.lower()}" for name in DEVELOPMENT_SECRETS}
     safe |= {name: "false" if risky else "true" for name, risky in DEVELOPMENT_SWITCHES.items()}
-    web = container_factory(
-        WebService,
-        beat_config(
-            "web",
-            WEB_SERVER_ADDRESS=f"127.0.0.1:{web_port}",
-            BEAT_ENVIRONMENT="production",
-            WEB_SESSION_SECRET="a-city-session-secret",
-            **safe,
-        ),
-    )
-    web.start()
-    return f"http://127.0.0.1:{web_port}"
+    return start_web(BEAT_ENVIRONMENT="production", WEB_SESSION_SECRET="a-city-session-secret", **safe)

@@ -31,3 +31,27 @@ def open_receipt(browser: requests.Session, base: str) -> str:
     )
     assert opened.status_code == 303
     return opened.headers["Location"].rsplit("/", 1)[1]
+
+
+def staff_headers(role: str = "supervisor", subject: str = "supervisor-1") -> dict[str, str]:
+    from beat_shared.auth import mint_token
+    from beat_shared.config import env
+
+    return {"Authorization": f"Bearer {mint_token(role, subject, env('BEAT_JWT_SECRET'))}"}
+
+
+def schedule_meeting(concerns_url: str, beat: str = "RV-02") -> dict:
+    """A community meeting next week, scheduled by the supervisor through the concerns API."""
+    from datetime import UTC, datetime, timedelta
+
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
+    body = {
+        "kind": "community_meeting",
+        "title": "Downtown beat meeting",
+        "venue": "Riverton Public Library",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+    }
+    answer = requests.post(f"{concerns_url}/beats/{beat}/meetings", json=body, headers=staff_headers(), timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()

@@ -72,6 +72,8 @@ class Renderer:
             return ""
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(self.timezone)
         zone = get_timezone_name(moment, width="short", locale=language)
+        if not any(character.isalpha() for character in zone):  # no abbreviation in this language ("-0600")
+            zone = get_timezone_name(moment, width="long", locale=language)
         return f"{format_datetime(moment, 'medium', locale=language)} {zone}"
 
     def day(self, value: str | None, language: str) -> str:

@@ -76,6 +76,11 @@ class WebService(PlatformEndpoints):
         card = found["report_card"]
         return view.render("beat.html", page=found["beat"], report_card=None if isinstance(card, ApiError) else card)
 
+    @http("GET", "/meetings/<meeting_id>", auth="none", summary="A meeting or activity (HTML)", tags=["pages"])
+    @page
+    def meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        return view.render("meeting.html", meeting=api.call(Call("concerns", "GET", f"/meetings/{meeting_id}")))
+
     # --- voicing a concern ------------------------------------------------------------------
 
     @http("GET", "/voice", auth="none", summary="Voice a concern: choose its category (HTML)", tags=["pages"])
@@ -124,7 +129,7 @@ class WebService(PlatformEndpoints):
     @page
     def voice_sent(self, view: Page, api: ApiClient) -> Response:
         sent = view.session.pop("just_submitted")
-        token = (view.session.get("receipts") or {}).get(sent["id"]) if isinstance(sent, dict) else None
+        token = _receipt_token(view, sent["id"]) if isinstance(sent, dict) else None
         if token is None:
             return view.redirect("/follow")  # shown once: a reload goes to the follow page
         concern = api.call(Call("concerns", "GET", f"/concerns/{sent['id']}", headers={RECEIPT_HEADER: token}))
@@ -184,7 +189,7 @@ class WebService(PlatformEndpoints):
     @http("GET", "/follow/<concern_id>", auth="none", summary="Follow a concern (HTML)", tags=["pages"])
     @page
     def follow(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        token = (view.session.get("receipts") or {}).get(concern_id)
+        token = _receipt_token(view, concern_id)
         if token is None:
             return view.redirect("/follow")
         concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}", headers={RECEIPT_HEADER: token}))
@@ -193,7 +198,7 @@ class WebService(PlatformEndpoints):
     @http("POST", "/follow/<concern_id>/withdraw", auth="none", summary="Withdraw my concern", tags=["pages"])
     @page
     def withdraw(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        token = (view.session.get("receipts") or {}).get(concern_id)
+        token = _receipt_token(view, concern_id)
         if token is None:
             return view.redirect("/follow")
         api.call(Call("concerns", "POST", f"/concerns/{concern_id}/withdraw", json={}, headers={RECEIPT_HEADER: token}))
@@ -301,6 +306,11 @@ def _marker(request: Request) -> tuple[float, float] | None:
         return float(request.args["long"]), float(request.args["lat"])
     except (KeyError, ValueError):
         return None
+
+
+def _receipt_token(view: Page, concern_id: str) -> str | None:
+    """The receipt token this browser holds for the concern (kept when it posted the receipt link)."""
+    return (view.session.get("receipts") or {}).get(concern_id)
 
 
 def _remember(view: Page, bucket: str, key: str, token: str) -> None:

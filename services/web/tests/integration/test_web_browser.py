@@ -18,6 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
+from web_testkit import schedule_meeting
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
@@ -159,6 +160,7 @@ def click_map_at(resident: Resident, stack, long: float, lat: float) -> None:
 
 def journey(resident: Resident, stack, words: dict[str, str], shots: str | None) -> None:
     other = a_neighbours_concern(stack)
+    meeting = schedule_meeting(stack.concerns_url)
 
     # Home: the map of beats; the resident clicks theirs.
     resident.open("/")
@@ -171,6 +173,8 @@ def journey(resident: Resident, stack, words: dict[str, str], shots: str | None)
     resident.follow(resident.find('svg.beat-map a[data-beat="RV-02"]'))
     assert "RV-02" in resident.find("h1").text
     assert words["report_card_down"] in resident.text()
+    resident.follow(resident.find(f'a[href="/meetings/{meeting["id"]}"]'))
+    assert resident.find("h1").text == "Downtown beat meeting"
 
     # Voice a concern: category, its questions, the map, the description.
     resident.follow(resident.find('nav a[href="/voice"]'))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import requests
-from web_testkit import RV02, csrf, open_receipt, voice
+from web_testkit import RV02, csrf, open_receipt, schedule_meeting, voice
 
 
 def test_home_draws_every_beat_and_sends_security_headers(stack):
@@ -166,3 +166,21 @@ def test_with_the_services_down_every_page_says_so_and_none_is_a_500(web_alone):
     picker = requests.get(web_alone + "/map/picker.svg", timeout=10)
     assert picker.status_code == 503
     assert requests.get(web_alone + "/follow", timeout=10).status_code == 200  # needs no service
+
+
+def test_a_meeting_page_shows_when_where_and_its_agenda(stack):
+    requests.post(
+        stack.concerns_url + "/concerns",
+        json={"category": "noise", "description": "Parties", "location": {"lat": 43.045, "long": -108.38}},
+        timeout=10,
+    )
+    meeting = schedule_meeting(stack.concerns_url)
+    beat = requests.get(stack.web_url + "/beats/RV-02", timeout=10).text
+    assert f'href="/meetings/{meeting["id"]}"' in beat
+    page = requests.get(f"{stack.web_url}/meetings/{meeting['id']}", headers={"Accept-Language": "es"}, timeout=10)
+    assert page.status_code == 200
+    assert "Downtown beat meeting" in page.text and "Reunión vecinal" in page.text
+    assert "Inquietud 1" in page.text, meeting  # the agenda
+    assert re.search(r"hora (estándar|de verano) central", page.text)  # the city's zone, named in Spanish
+    missing = requests.get(stack.web_url + "/meetings/no-such-meeting", timeout=10)
+    assert missing.status_code == 404 and "We cannot find that page" in missing.text
