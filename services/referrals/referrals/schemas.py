@@ -29,7 +29,8 @@ PHONE_TYPES = ("text", "voice", "fax", "cell", "video", "pager", "textphone")
 BYDAY = r"^(MO|TU|WE|TH|FR|SA|SU)(,(MO|TU|WE|TH|FR|SA|SU))*$"
 CLOCK_TIME = r"^([01]\d|2[0-4]):[0-5]\d$"
 DATE = r"^\d{4}-\d{2}-\d{2}$"
-BEAT_CODE = r"^[A-Z]{2}-\d{2}$"
+# Any code concerns (the single source of beats) takes for a beat: up to 64 characters, not blank.
+BEAT_CODE = r"^(?=.*\S).{1,64}$"
 
 
 def _text(max_length: int, required: bool = False) -> fields.String:
