@@ -11,15 +11,13 @@ from typing import Any
 import pytest
 import requests
 from nameko.testing.services import entrypoint_hook
-from nameko.testing.utils import find_free_port
 from sqlalchemy import text
 
 from beat_shared.auth import mint_token
 from beat_shared.clock import FrozenClock
-from beat_shared.config import env, service_config
-from beat_shared.db import make_engine, unit_of_work
+from beat_shared.config import env
+from beat_shared.db import make_engine
 from beat_shared.geo import boundary, distance_metres
-from beat_shared.migrations import upgrade
 from concerns import demo as concerns_demo
 from concerns.service import ConcernsService
 from referrals import demo as referrals_demo
@@ -78,30 +76,15 @@ class Map:
 
 
 @pytest.fixture
-def city_map(database, container_factory, rabbit_config) -> Map:
-    databases = {"concerns": database("concerns"), "referrals": database("referrals")}
-    for name, seed in (("concerns", concerns_demo.seed), ("referrals", referrals_demo.seed_directory)):
-        upgrade(name, databases[name])
-        engine = make_engine(databases[name], pool_size=1)
-        with unit_of_work(engine) as session:
-            seed(session)
-        engine.dispose()
-    urls = {name: f"http://127.0.0.1:{find_free_port()}" for name in databases}
-    containers = {}
-    for name, cls in (("concerns", ConcernsService), ("referrals", ReferralsService)):
-        config = service_config(
-            name,
-            {
-                "AMQP_URI": rabbit_config["AMQP_URI"],
-                "WEB_SERVER_ADDRESS": urls[name].removeprefix("http://"),
-                f"{name.upper()}_DATABASE_URL": databases[name],
-                "BEAT_OUTBOX_POLL_SECONDS": "0.2",
-            },
-        )
-        config["BEAT_CLOCK"] = FrozenClock(START)
-        containers[name] = container_factory(cls, config)
-        containers[name].start()
-    return Map(urls, containers["referrals"], databases["referrals"])
+def city_map(running_services) -> Map:
+    started = running_services(
+        {
+            "concerns": (ConcernsService, concerns_demo.seed, FrozenClock(START)),
+            "referrals": (ReferralsService, referrals_demo.seed_directory, FrozenClock(START)),
+        }
+    )
+    referrals = started["referrals"]
+    return Map({name: service.url for name, service in started.items()}, referrals.container, referrals.database_url)
 
 
 def names(matches: list[dict[str, Any]]) -> set[str]:

@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 import requests
 from kombu import Connection, Producer, Queue
-from nameko.testing.utils import find_free_port
 
 from beat_shared.amqp import event_exchange
 from beat_shared.auth import mint_token
 from beat_shared.clock import FrozenClock, utc_iso
-from beat_shared.config import env, service_config
+from beat_shared.config import env
 from beat_shared.contracts import new_event
-from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
+from beat_shared.db import make_engine
 from beat_shared.testing import wait_for
 from concerns import demo as concerns_demo
 from concerns.service import ConcernsService
@@ -68,30 +66,17 @@ class Pair:
 
 
 @pytest.fixture
-def pair(database, container_factory, rabbit_config) -> Pair:
-    databases = {"concerns": database("concerns"), "referrals": database("referrals")}
-    for name, seed in (("concerns", concerns_demo.seed), ("referrals", referrals_demo.seed_directory)):
-        upgrade(name, databases[name])
-        engine = make_engine(databases[name], pool_size=1)
-        with unit_of_work(engine) as session:
-            seed(session)
-        engine.dispose()
-    urls = {name: f"http://127.0.0.1:{find_free_port()}" for name in databases}
-    clocks = {"concerns": FrozenClock(START), "referrals": FrozenClock(START + REFERRALS_LATE_BY)}
-    for name, cls in (("concerns", ConcernsService), ("referrals", ReferralsService)):
-        config = service_config(
-            name,
-            {
-                "AMQP_URI": rabbit_config["AMQP_URI"],
-                "WEB_SERVER_ADDRESS": urls[name].removeprefix("http://"),
-                f"{name.upper()}_DATABASE_URL": databases[name],
-                "BEAT_RETRY_DELAYS": "0.05,0.1",
-                "BEAT_OUTBOX_POLL_SECONDS": "0.2",
-            },
-        )
-        config["BEAT_CLOCK"] = clocks[name]
-        container_factory(cls, config).start()
-    return Pair(urls, databases)
+def pair(running_services) -> Pair:
+    started = running_services(
+        {
+            "concerns": (ConcernsService, concerns_demo.seed, FrozenClock(START)),
+            "referrals": (ReferralsService, referrals_demo.seed_directory, FrozenClock(START + REFERRALS_LATE_BY)),
+        }
+    )
+    return Pair(
+        {name: service.url for name, service in started.items()},
+        {name: service.database_url for name, service in started.items()},
+    )
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,8 @@ import pytest
 import requests
 
 from beat_shared.config import service_config
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.migrations import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("BEAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -208,6 +210,54 @@ def beat_config(rabbit_config: dict[str, Any], web_config: dict[str, Any]) -> Ca
         )
 
     return build
+
+
+@dataclass(frozen=True)
+class RunningService:
+    url: str  # http://127.0.0.1:<port>
+    database_url: str
+    container: Any
+
+
+# name -> (service class, seed(session), clock or None for the system clock)
+ServiceSpecs = dict[str, tuple[type, Callable[[Any], Any], Any]]
+
+
+@pytest.fixture
+def running_services(
+    database: Callable[[str], str], container_factory: Any, rabbit_config: dict[str, Any]
+) -> Callable[[ServiceSpecs], dict[str, RunningService]]:
+    """Real services side by side on one throw-away vhost, each with its own port and a migrated,
+    seeded database on the test's backend: `running_services({"concerns": (ConcernsService, seed, clock)})`."""
+
+    def start(specs: ServiceSpecs) -> dict[str, RunningService]:
+        started = {}
+        for name, (service_class, seed, clock) in specs.items():
+            url = database(name)
+            upgrade(name, url)
+            engine = make_engine(url, pool_size=1)
+            with unit_of_work(engine) as session:
+                seed(session)
+            engine.dispose()
+            address = f"127.0.0.1:{free_port()}"
+            config = service_config(
+                name,
+                {
+                    "AMQP_URI": rabbit_config["AMQP_URI"],
+                    "WEB_SERVER_ADDRESS": address,
+                    f"{name.upper()}_DATABASE_URL": url,
+                    "BEAT_RETRY_DELAYS": "0.05,0.1",
+                    "BEAT_OUTBOX_POLL_SECONDS": "0.2",
+                },
+            )
+            if clock is not None:
+                config["BEAT_CLOCK"] = clock
+            container = container_factory(service_class, config)
+            container.start()
+            started[name] = RunningService(f"http://{address}", url, container)
+        return started
+
+    return start
 
 
 @pytest.fixture
