@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
+from beat_shared.http import HttpEndpoint
 from web.api import ApiClient, ApiError
 from web.domain.language import LANGUAGE_NAMES, negotiate
 from web.rendering import Renderer
@@ -29,6 +30,7 @@ ERROR_PAGES = {
     403: "forbidden",
     404: "not_found",
     409: "conflict",
+    413: "bad_request",
     422: "unprocessable",
     429: "too_many",
     503: "unavailable",
@@ -115,6 +117,24 @@ class Pages(DependencyProvider):
 
     def open(self, request: Request) -> Page:
         return Page(request, self.codec.loads(request.cookies.get(SESSION_COOKIE)), self.renderer, self.settings)
+
+
+class PageEndpoint(HttpEndpoint):
+    """An HTTP entrypoint for pages: what the platform refuses before a page handler runs (a NUL
+    character in a form, a body over BEAT_MAX_BODY_BYTES) answers as a page too, not as JSON."""
+
+    def handle_request(self, request: Request) -> Response:
+        response = super().handle_request(request)
+        if response.status_code < 400 or response.mimetype != "application/json":
+            return response
+        pages = next(d for d in self.container.dependencies if isinstance(d, Pages))
+        refused = pages.open(request)
+        return refused.render(
+            "error.html", status=response.status_code, kind=ERROR_PAGES.get(response.status_code, "bad_request")
+        )
+
+
+page_http = PageEndpoint.decorator
 
 
 def page(method: Callable[..., Response]) -> Callable[..., Response]:

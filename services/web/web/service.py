@@ -18,7 +18,7 @@ from web.domain.language import LANGUAGES
 from web.domain.people import DEMO_PEOPLE, demo_person
 from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
-from web.page import Page, Pages, local_path, page
+from web.page import Page, Pages, local_path, page, page_http
 
 STATIC = Path(__file__).parent / "static"
 RECENT_CONCERNS = 8
@@ -37,7 +37,7 @@ class WebService(PlatformEndpoints):
 
     # --- home and beats ----------------------------------------------------------------------
 
-    @http("GET", "/", auth="none", summary="Home: the beats map and recent concerns (HTML)", tags=["pages"])
+    @page_http("GET", "/", auth="none", summary="Home: the beats map and recent concerns (HTML)", tags=["pages"])
     @page
     def index(self, view: Page, api: ApiClient) -> Response:
         """The home page; it replaces the platform's service index (same name), as the front door."""
@@ -49,7 +49,7 @@ class WebService(PlatformEndpoints):
         )
         return view.render("home.html", map=beat_map(found["beats"]), recent=found["recent"]["contents"])
 
-    @http("POST", "/beats/find", auth="none", summary="The beat at a location (HTML redirect)", tags=["pages"])
+    @page_http("POST", "/beats/find", auth="none", summary="The beat at a location (HTML redirect)", tags=["pages"])
     @page
     def find_beat(self, view: Page, api: ApiClient) -> Response:
         """The browser's location arrives in a POST body, never in a URL."""
@@ -62,7 +62,7 @@ class WebService(PlatformEndpoints):
             return view.redirect("/", flash="outside_beats")
         return view.redirect(f"/beats/{code}")
 
-    @http("GET", "/beats/<code>", auth="none", summary="A beat's page (HTML)", tags=["pages"])
+    @page_http("GET", "/beats/<code>", auth="none", summary="A beat's page (HTML)", tags=["pages"])
     @page
     def beat(self, view: Page, api: ApiClient, code: str) -> Response:
         found = api.gather_outcomes(
@@ -76,27 +76,27 @@ class WebService(PlatformEndpoints):
         card = found["report_card"]
         return view.render("beat.html", page=found["beat"], report_card=None if isinstance(card, ApiError) else card)
 
-    @http("GET", "/meetings/<meeting_id>", auth="none", summary="A meeting or activity (HTML)", tags=["pages"])
+    @page_http("GET", "/meetings/<meeting_id>", auth="none", summary="A meeting or activity (HTML)", tags=["pages"])
     @page
     def meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
         return view.render("meeting.html", meeting=api.call(Call("concerns", "GET", f"/meetings/{meeting_id}")))
 
     # --- voicing a concern ------------------------------------------------------------------
 
-    @http("GET", "/voice", auth="none", summary="Voice a concern: choose its category (HTML)", tags=["pages"])
+    @page_http("GET", "/voice", auth="none", summary="Voice a concern: choose its category (HTML)", tags=["pages"])
     @page
     def choose_category(self, view: Page, api: ApiClient) -> Response:
         categories = api.call(Call("concerns", "GET", "/categories"))["categories"]
         return view.render("voice_category.html", categories=categories)
 
-    @http("GET", "/voice/<category>", auth="none", summary="Voice a concern: the form (HTML)", tags=["pages"])
+    @page_http("GET", "/voice/<category>", auth="none", summary="Voice a concern: the form (HTML)", tags=["pages"])
     @page
     def voice_form(self, view: Page, api: ApiClient, category: str) -> Response:
         found = api.call(Call("concerns", "GET", f"/categories/{category}"))
         voice = forms.read_voice_form(found, MultiDict({"language": view.language}))
         return self._voice_page(view, api, found, voice)
 
-    @http("POST", "/voice/<category>", auth="none", summary="Voice a concern: send it (HTML)", tags=["pages"])
+    @page_http("POST", "/voice/<category>", auth="none", summary="Voice a concern: send it (HTML)", tags=["pages"])
     @page
     def voice_submit(self, view: Page, api: ApiClient, category: str) -> Response:
         found = api.call(Call("concerns", "GET", f"/categories/{category}"))
@@ -125,7 +125,9 @@ class WebService(PlatformEndpoints):
         view.session.set("just_submitted", {"id": receipt.concern_id, "notice": answer["service_notice"]})
         return view.redirect("/voice/sent")
 
-    @http("GET", "/voice/sent", auth="none", summary="Voice a concern: the receipt, shown once (HTML)", tags=["pages"])
+    @page_http(
+        "GET", "/voice/sent", auth="none", summary="Voice a concern: the receipt, shown once (HTML)", tags=["pages"]
+    )
     @page
     def voice_sent(self, view: Page, api: ApiClient) -> Response:
         sent = view.session.pop("just_submitted")
@@ -172,12 +174,14 @@ class WebService(PlatformEndpoints):
 
     # --- following a concern ---------------------------------------------------------------
 
-    @http("GET", "/follow", auth="none", summary="Follow a concern: paste the receipt link (HTML)", tags=["pages"])
+    @page_http("GET", "/follow", auth="none", summary="Follow a concern: paste the receipt link (HTML)", tags=["pages"])
     @page
     def follow_start(self, view: Page, api: ApiClient) -> Response:
         return view.render("follow_start.html")
 
-    @http("POST", "/follow", auth="none", summary="Follow a concern: open the receipt (HTML redirect)", tags=["pages"])
+    @page_http(
+        "POST", "/follow", auth="none", summary="Follow a concern: open the receipt (HTML redirect)", tags=["pages"]
+    )
     @page
     def follow_open(self, view: Page, api: ApiClient) -> Response:
         receipt = parse_receipt(view.request.form.get("receipt", ""))
@@ -186,7 +190,7 @@ class WebService(PlatformEndpoints):
         _remember(view, "receipts", receipt.concern_id, receipt.token)
         return view.redirect(f"/follow/{receipt.concern_id}")
 
-    @http("GET", "/follow/<concern_id>", auth="none", summary="Follow a concern (HTML)", tags=["pages"])
+    @page_http("GET", "/follow/<concern_id>", auth="none", summary="Follow a concern (HTML)", tags=["pages"])
     @page
     def follow(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         token = _receipt_token(view, concern_id)
@@ -195,7 +199,7 @@ class WebService(PlatformEndpoints):
         concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}", headers={RECEIPT_HEADER: token}))
         return view.render("follow.html", concern=concern)
 
-    @http("POST", "/follow/<concern_id>/withdraw", auth="none", summary="Withdraw my concern", tags=["pages"])
+    @page_http("POST", "/follow/<concern_id>/withdraw", auth="none", summary="Withdraw my concern", tags=["pages"])
     @page
     def withdraw(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         token = _receipt_token(view, concern_id)
@@ -206,7 +210,7 @@ class WebService(PlatformEndpoints):
 
     # --- public concerns and "me too" -------------------------------------------------------
 
-    @http(
+    @page_http(
         "GET", "/concerns/<concern_id>", auth="none", summary="A concern as the public sees it (HTML)", tags=["pages"]
     )
     @page
@@ -214,7 +218,9 @@ class WebService(PlatformEndpoints):
         concern = api.call(Call("concerns", "GET", f"/public/concerns/{concern_id}"))
         return view.render("concern.html", concern=concern)
 
-    @http("POST", "/concerns/<concern_id>/support", auth="none", summary='"Me too" (HTML redirect)', tags=["pages"])
+    @page_http(
+        "POST", "/concerns/<concern_id>/support", auth="none", summary='"Me too" (HTML redirect)', tags=["pages"]
+    )
     @page
     def support(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         """Counted once per person: the supporter token concerns gave this browser the first time
@@ -230,14 +236,16 @@ class WebService(PlatformEndpoints):
 
     # --- signing in (development: the demo people) --------------------------------------------
 
-    @http("GET", "/sign-in", auth="none", summary="Sign in as one of the demo people (development)", tags=["pages"])
+    @page_http(
+        "GET", "/sign-in", auth="none", summary="Sign in as one of the demo people (development)", tags=["pages"]
+    )
     @page
     def sign_in_page(self, view: Page, api: ApiClient) -> Response:
         if not view.settings.development_sign_in:
             return view.render("error.html", status=404, kind="not_found")
         return view.render("sign_in.html", people=DEMO_PEOPLE)
 
-    @http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
+    @page_http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
     @page
     def sign_in(self, view: Page, api: ApiClient) -> Response:
         """Refused in production and with RS256 (there the city's identity provider signs people in)."""
@@ -261,13 +269,13 @@ class WebService(PlatformEndpoints):
         )
         return view.redirect("/me")
 
-    @http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
+    @page_http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
     @page
     def sign_out(self, view: Page, api: ApiClient) -> Response:
         view.session.pop("person")
         return view.redirect("/")
 
-    @http("GET", "/me", auth="none", summary="My concerns, or my beats' concerns (HTML)", tags=["pages"])
+    @page_http("GET", "/me", auth="none", summary="My concerns, or my beats' concerns (HTML)", tags=["pages"])
     @page
     def me(self, view: Page, api: ApiClient) -> Response:
         person = view.person
@@ -279,7 +287,7 @@ class WebService(PlatformEndpoints):
 
     # --- language and files ------------------------------------------------------------------
 
-    @http("GET", "/language/<code>", auth="none", summary="Choose the pages' language", tags=["pages"])
+    @page_http("GET", "/language/<code>", auth="none", summary="Choose the pages' language", tags=["pages"])
     @page
     def choose_language(self, view: Page, api: ApiClient, code: str) -> Response:
         if code in LANGUAGES:
@@ -294,7 +302,7 @@ class WebService(PlatformEndpoints):
         mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), mimetype=mimetype, headers=_static_headers())
 
-    @http("GET", "/<path:unknown>", auth="none", summary="Any other address: a page saying so", tags=["pages"])
+    @page_http("GET", "/<path:unknown>", auth="none", summary="Any other address: a page saying so", tags=["pages"])
     @page
     def not_found(self, view: Page, api: ApiClient, unknown: str) -> Response:
         return view.render("error.html", status=404, kind="not_found")

@@ -184,3 +184,12 @@ def test_a_meeting_page_shows_when_where_and_its_agenda(stack):
     assert re.search(r"hora (estándar|de verano) central", page.text)  # the city's zone, named in Spanish
     missing = requests.get(stack.web_url + "/meetings/no-such-meeting", timeout=10)
     assert missing.status_code == 404 and "We cannot find that page" in missing.text
+
+
+def test_what_the_platform_refuses_before_a_page_runs_is_a_page_too(web_alone):
+    with_nul = requests.post(web_alone + "/follow", data={"receipt": "abc\x00def"}, timeout=10)
+    assert with_nul.status_code == 400 and "text/html" in with_nul.headers["Content-Type"]
+    assert "Some of what was sent was not accepted." in with_nul.text
+    too_large = requests.post(web_alone + "/follow", data={"receipt": "x" * 1_100_000}, timeout=10)
+    assert too_large.status_code == 413 and "text/html" in too_large.headers["Content-Type"]
+    assert "Content-Security-Policy" in too_large.headers
