@@ -167,7 +167,10 @@ def local_path(candidate: str | None) -> str:
     if not candidate:
         return "/"
     parts = urlsplit(candidate)
+    # Browsers read "/\host" as "//host": a backslash or a control character is never a local path.
     if parts.scheme or parts.netloc or not candidate.startswith("/") or candidate.startswith("//"):
+        return "/"
+    if "\\" in candidate or any(ord(character) < 0x20 for character in candidate):
         return "/"
     return candidate
 

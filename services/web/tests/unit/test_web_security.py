@@ -52,3 +52,20 @@ def test_the_session_cookie_is_secure_outside_development():
     assert cookie_options(production=True) == {"httponly": True, "samesite": "Lax", "secure": True, "path": "/"}
     assert cookie_options(production=False)["secure"] is False
     assert cookie_options(production=False)["httponly"] is True
+
+
+def test_the_language_switch_returns_only_to_a_page_of_this_site():
+    from web.page import local_path
+
+    assert local_path("/beats/RV-01?x=1") == "/beats/RV-01?x=1"
+    for elsewhere in (
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "evil",
+        "",
+        None,
+    ):
+        assert local_path(elsewhere) == "/", elsewhere
+    assert local_path("/\tjavascript:alert(1)") == "/"
