@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import eventlet
 import requests
@@ -84,7 +85,9 @@ class ApiClient:
             headers["X-Forwarded-For"] = self.client_address
         if self.request_id:
             headers["X-Request-ID"] = self.request_id
-        url = self.settings.base_url(request.service) + request.path
+        # Path values come from the page's own URL, decoded: quoted again, a "?" or "#" in one stays
+        # part of its segment instead of starting a query the service would read.
+        url = self.settings.base_url(request.service) + quote(request.path, safe="/")
         try:
             response = self.http.request(
                 request.method,

@@ -193,3 +193,9 @@ def test_what_the_platform_refuses_before_a_page_runs_is_a_page_too(web_alone):
     too_large = requests.post(web_alone + "/follow", data={"receipt": "x" * 1_100_000}, timeout=10)
     assert too_large.status_code == 413 and "text/html" in too_large.headers["Content-Type"]
     assert "Content-Security-Policy" in too_large.headers
+
+
+def test_a_value_in_a_page_address_cannot_smuggle_a_query_to_a_service(stack):
+    assert requests.get(stack.web_url + "/beats/RV-01", timeout=10).status_code == 200
+    smuggled = requests.get(stack.web_url + "/beats/RV-01%3Fx=1", timeout=10)  # "RV-01?x=1" once decoded
+    assert smuggled.status_code == 404
