@@ -372,6 +372,8 @@ class ReferralOutput(Schema):
     need_category = fields.String()
     urgency = fields.String()
     beat_code = fields.String(allow_none=True)
+    concern_id = fields.String(allow_none=True, metadata={"description": "the concern the referral was made for"})
+    request_id = fields.String(allow_none=True, metadata={"description": "the officer's referral request"})
     respond_by = fields.DateTime(allow_none=True)
     outcome = fields.String(allow_none=True)
     client = fields.Nested(ClientOutput, allow_none=True, metadata={"description": "only under valid consent"})

@@ -869,6 +869,8 @@ def _summary(referral: Referral) -> dict[str, Any]:
         "need_category": referral.need_category,
         "urgency": referral.urgency,
         "beat_code": referral.beat_code,
+        "concern_id": referral.concern_id,
+        "request_id": referral.request_id,
         "created_at": referral.created_at,
         "sent_at": referral.sent_at,
         "respond_by": referral.respond_by,
