@@ -200,6 +200,11 @@ def test_the_first_hour_on_the_embedded_default(beat: Beat) -> None:
     for link in {link for text in texts for link in links_in(text) if "/respond" not in link}:
         opened = requests.get(link, timeout=15)
         assert opened.status_code == 200, f"{link} answered {opened.status_code}"
+    # The concern's link opens its page on the web pages, with the officer's notes, no token needed.
+    [page] = {link for text in texts for link in links_in(text) if link.endswith(f"/concerns/{concern_id}")}
+    assert page.startswith(beat.urls["web"])
+    shown = requests.get(page, timeout=15).text
+    assert resolution in shown and acknowledgement in shown
     # The development outbox page shows the same mail, readable in full.
     outbox = call("GET", beat.url("notifications", "/dev/outbox"))
     assert RESIDENT_EMAIL in outbox.text and resolution in outbox.text
