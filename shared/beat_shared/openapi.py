@@ -45,6 +45,8 @@ def _errors_for(endpoint: HttpEndpoint) -> dict[str, Any]:
     statuses = {400: "invalid input", 404: "not found", 413: "body too large"}
     if endpoint.auth != "none":
         statuses |= {401: "missing or invalid bearer token", 403: "role not allowed"}
+    if endpoint.doc.request_schema is not None:  # read_json refuses other media types
+        statuses[415] = "the body is not declared as JSON (send Content-Type: application/json)"
     return {str(status): {"description": text, **reference} for status, text in statuses.items()}
 
 

@@ -481,6 +481,7 @@ class ConcernsService(PlatformEndpoints):
         roles=ADMIN,
         summary="Import beat boundaries from a GeoJSON FeatureCollection (properties code, name)",
         tags=["beats"],
+        responses={"415": {"description": "the body is not declared as JSON (send Content-Type: application/json)"}},
     )
     def import_beats(self, request: Request) -> Response:
         return json_response(commands.import_beats(self.db, self.clock.now(), read_json_object(request)))
