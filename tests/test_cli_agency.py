@@ -10,7 +10,7 @@ import requests
 def beat(*args, amqp_uri):
     return subprocess.run(
         [sys.executable, "-m", "beat_shared.cli", *args],
-        env={**os.environ, "AMQP_URI": amqp_uri},
+        env={**os.environ, "AMQP_URI": amqp_uri, "BEAT_QUEUE_TYPE": "quorum"},
         capture_output=True,
         text=True,
         timeout=60,
@@ -23,9 +23,13 @@ def test_agency_provision_and_remove(rabbit_config, rabbit_manager):
     assert provisioned.returncode == 0, provisioned.stderr
     assert "queue:    agency.agency-cli-test" in provisioned.stdout
     vhost = rabbit_config["vhost"]
-    assert requests.get(f"{api}/users/agency-cli-test", timeout=10).status_code == 200
-    assert requests.get(f"{api}/queues/{vhost}/agency.agency-cli-test", timeout=10).status_code == 200
+    user = f"{vhost}.agency-cli-test"  # namespaced by the deployment's vhost: users are broker-wide
+    assert f"user:     {user}" in provisioned.stdout
+    assert requests.get(f"{api}/users/{user}", timeout=10).status_code == 200
+    queue = requests.get(f"{api}/queues/{vhost}/agency.agency-cli-test", timeout=10)
+    assert queue.status_code == 200
+    assert queue.json()["type"] == "quorum"  # BEAT_QUEUE_TYPE, so the production policy applies
 
     removed = beat("agency", "remove", "agency-cli-test", amqp_uri=rabbit_config["AMQP_URI"])
     assert removed.returncode == 0, removed.stderr
-    assert requests.get(f"{api}/users/agency-cli-test", timeout=10).status_code == 404
+    assert requests.get(f"{api}/users/{user}", timeout=10).status_code == 404

@@ -17,6 +17,7 @@ from kombu import Connection, Producer
 
 from beat_shared.amqp import ConsumerTopology, event_exchange
 from beat_shared.testing import wait_for
+from referrals import provisioning
 
 REPO = Path(__file__).resolve().parents[2]
 RABBITMQ = REPO / "deploy" / "k8s" / "rabbitmq"
@@ -105,16 +106,19 @@ def agencies(rabbit_config, api):
         agency_id = f"agency-{label}{uuid.uuid4().hex[:8]}"
         password = secrets.token_hex(16)
         importer.Management(api).call("POST", "definitions", importer.agency_definitions(agency_id, "quorum", vhost))
-        importer.Management(api).call("PUT", f"users/{agency_id}", {"password": password, "tags": ""})
+        user = importer.agency_user(vhost, agency_id)
+        assert user == provisioning.username_for(vhost, agency_id)  # the template names users as the CLI does
+        importer.Management(api).call("PUT", f"users/{user}", {"password": password, "tags": ""})
         made[label] = (agency_id, password)
     yield made
     for agency_id, _ in made.values():
-        requests.delete(f"{api}/api/users/{agency_id}", timeout=5)
+        requests.delete(f"{api}/api/users/{importer.agency_user(vhost, agency_id)}", timeout=5)
 
 
 def agency_channel(rabbit_config, agency_id: str, password: str) -> tuple[amqp.Connection, Any]:
+    vhost = rabbit_config["vhost"]
     connection = amqp.Connection(
-        "127.0.0.1:5672", userid=agency_id, password=password, virtual_host=rabbit_config["vhost"]
+        "127.0.0.1:5672", userid=importer.agency_user(vhost, agency_id), password=password, virtual_host=vhost
     )
     connection.connect()
     return connection, connection.channel()
@@ -170,3 +174,76 @@ def test_agency_ids_that_could_widen_the_permission_pattern_are_refused():
     for bad in ("agency-a.*", "agency-x|y", "", "agency-" + "a" * 60, "agency-a$", "other-1"):
         with pytest.raises(ValueError):
             importer.agency_definitions(bad, "quorum")
+
+
+def test_a_provisioned_agency_queue_is_covered_by_the_production_policy(rabbit_config, api):
+    """`beat agency provision` with BEAT_QUEUE_TYPE=quorum: the policy applies and a rejection is dead-lettered."""
+    vhost, amqp_uri = rabbit_config["vhost"], rabbit_config["AMQP_URI"]
+    importer.load(api, vhost, definitions("definitions-production.json"))
+    agency_id = f"agency-p{uuid.uuid4().hex[:8]}"
+    credentials = provisioning.provision_agency(api, vhost, agency_id, queue_type="quorum")
+    try:
+        wait_for(
+            lambda: queue_info(api, vhost, credentials.queue).get("policy") == "beat-agency-queues",
+            timeout=10,
+            message=f"policy on the agency queue: {queue_info(api, vhost, credentials.queue).get('policy')}",
+        )
+        assert queue_info(api, vhost, credentials.queue)["type"] == "quorum"
+        with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+            Producer(connection).publish(
+                {"refused": "by the agency"},
+                exchange=event_exchange("referrals"),
+                routing_key="beat.referral.sent",
+                headers={"x-agency-id": agency_id},
+            )
+        wait_for(lambda: depth(amqp_uri, credentials.queue) == 1, timeout=10, message="event in the agency queue")
+        connection, channel = agency_channel(rabbit_config, agency_id, credentials.password)
+        try:
+            message = channel.basic_get(credentials.queue)
+            channel.basic_reject(message.delivery_tag, requeue=False)
+        finally:
+            connection.close()
+        wait_for(
+            lambda: depth(amqp_uri, "beat.dead-letters") == 1,
+            timeout=10,
+            message="the rejected event kept in beat.dead-letters",
+        )
+        assert depth(amqp_uri, credentials.queue) == 0
+    finally:
+        provisioning.deprovision_agency(api, vhost, agency_id)
+
+
+def test_provisioning_refuses_an_unknown_queue_type(rabbit_config, api):
+    with pytest.raises(provisioning.ProvisioningFailed, match="classic or quorum"):
+        provisioning.provision_agency(api, rabbit_config["vhost"], "agency-typo", queue_type="quorom")
+
+
+def test_two_deployments_on_one_broker_keep_their_own_agency_users(rabbit_config, api):
+    """RabbitMQ users are broker-wide: the same agency on two vhosts gets two users, both working."""
+    first_vhost = rabbit_config["vhost"]
+    second_vhost = f"beat-second-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{api}/api/vhosts/{second_vhost}", timeout=5).raise_for_status()
+    requests.put(
+        f"{api}/api/permissions/{second_vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=5
+    ).raise_for_status()
+    agency_id = f"agency-d{uuid.uuid4().hex[:8]}"
+    try:
+        first = provisioning.provision_agency(api, first_vhost, agency_id)
+        second = provisioning.provision_agency(api, second_vhost, agency_id)
+        assert first.username != second.username
+        for credentials in (first, second):
+            connection = amqp.Connection(
+                "127.0.0.1:5672",
+                userid=credentials.username,
+                password=credentials.password,
+                virtual_host=credentials.vhost,
+            )
+            connection.connect()  # the second provisioning did not re-key the first deployment's agency
+            try:
+                assert connection.channel().basic_get(credentials.queue) is None
+            finally:
+                connection.close()
+    finally:
+        provisioning.deprovision_agency(api, first_vhost, agency_id)
+        provisioning.deprovision_agency(api, second_vhost, agency_id)
+        requests.delete(f"{api}/api/vhosts/{second_vhost}", timeout=5)

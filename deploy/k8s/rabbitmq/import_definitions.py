@@ -86,8 +86,14 @@ def agency_definitions(agency_id: str, queue_type: str, vhost: str = "beat") -> 
     if queue_type not in ("classic", "quorum"):
         raise ValueError("queue type must be classic or quorum")
     text = (HERE / "agency-template.json").read_text()
+    text = text.replace("{{AGENCY_USER}}", agency_user(vhost, agency_id))
     text = text.replace("{{AGENCY_ID}}", agency_id).replace("{{QUEUE_TYPE}}", queue_type)
     return for_vhost(json.loads(text), vhost)
+
+
+def agency_user(vhost: str, agency_id: str) -> str:
+    """Users are broker-wide, so the name carries the vhost (as referrals/provisioning.py names it)."""
+    return agency_id if vhost == "/" else f"{vhost}.{agency_id}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,14 @@ Topology (declared through the RabbitMQ management HTTP API):
     referrals.events (topic) --beat.referral.#, beat.consent.#--> beat.agency-feed (headers)
     beat.agency-feed --{x-match: all-with-x, x-agency-id: <agency>}--> agency.<agency> (durable queue)
 
+The queue is declared with the deployment's queue type (`BEAT_QUEUE_TYPE`): in production that is
+quorum, which the broker policy `beat-agency-queues` (dead-lettering, delivery limit, reject-publish)
+requires; a classic queue would match its pattern but ignore its quorum-only keys.
+
+RabbitMQ users are broker-wide while everything else is per vhost, so the agency's user name carries
+the deployment's vhost (`beat.agency-x` on vhost `beat`): two Beats on one broker, each on its own
+vhost, never overwrite each other's agency users. On the default vhost "/" the name is the agency id.
+
 The agency's user may read its own queue and nothing else (configure "^$", write "^$",
 read "^agency\\.<agency>$"), so the broker itself enforces isolation: it cannot read
 another agency's queue, declare or bind anything, or publish to our exchanges.
@@ -24,6 +32,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
+from beat_shared.amqp import queue_arguments
 from beat_shared.config import env
 
 EVENTS_EXCHANGE = "referrals.events"
@@ -61,8 +70,9 @@ def queue_name(agency_id: str) -> str:
     return f"agency.{agency_id}"
 
 
-def username_for(agency_id: str) -> str:
-    return agency_id  # already prefixed "agency-", unique per agency
+def username_for(vhost: str, agency_id: str) -> str:
+    """The agency's broker-wide user name, namespaced by the deployment's vhost."""
+    return agency_id if vhost == "/" else f"{vhost}.{agency_id}"
 
 
 class ManagementApi:
@@ -108,7 +118,12 @@ def ensure_feed(api: ManagementApi, vhost: str) -> None:
 
 
 def provision_agency(
-    rabbit_api_uri: str, vhost: str, agency_id: str, amqp_host: str = "127.0.0.1", amqp_port: int = 5672
+    rabbit_api_uri: str,
+    vhost: str,
+    agency_id: str,
+    amqp_host: str = "127.0.0.1",
+    amqp_port: int = 5672,
+    queue_type: str = "classic",
 ) -> AgencyCredentials:
     """Create (or re-key) the agency's user, queue, binding and permissions; returns its credentials.
 
@@ -116,10 +131,14 @@ def provision_agency(
     """
     if not AGENCY_ID.match(agency_id):
         raise ProvisioningFailed(f"{agency_id!r} is not an agency id (agency-<slug>)")
+    try:
+        arguments = queue_arguments(queue_type)
+    except ValueError as error:
+        raise ProvisioningFailed(str(error)) from error
     api = ManagementApi(rabbit_api_uri)
-    v, queue, username = _q(vhost), queue_name(agency_id), username_for(agency_id)
+    v, queue, username = _q(vhost), queue_name(agency_id), username_for(vhost, agency_id)
     ensure_feed(api, vhost)
-    api.call("PUT", f"queues/{v}/{_q(queue)}", {"durable": True, "auto_delete": False, "arguments": {}})
+    api.call("PUT", f"queues/{v}/{_q(queue)}", {"durable": True, "auto_delete": False, "arguments": arguments})
     bindings = api.call("GET", f"bindings/{v}/e/{_q(FEED_EXCHANGE)}/q/{_q(queue)}").json()
     if not any(binding.get("arguments", {}).get("x-agency-id") == agency_id for binding in bindings):
         api.call(
@@ -143,7 +162,7 @@ def provision_agency(
 def deprovision_agency(rabbit_api_uri: str, vhost: str, agency_id: str, delete_queue: bool = True) -> None:
     """Remove the agency's user (and its queue): its access ends at once."""
     api = ManagementApi(rabbit_api_uri)
-    api.call("DELETE", f"users/{_q(username_for(agency_id))}", ok_missing=True)
+    api.call("DELETE", f"users/{_q(username_for(vhost, agency_id))}", ok_missing=True)
     if delete_queue:
         api.call("DELETE", f"queues/{_q(vhost)}/{_q(queue_name(agency_id))}", ok_missing=True)
 
@@ -154,7 +173,10 @@ def _vhost_of(amqp_uri: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`beat agency provision <agency-id> [--vhost V] [--remove]` (RABBIT_API_URI, AMQP_URI from the environment)."""
+    """`beat agency provision <agency-id> [--vhost V] [--remove]`.
+
+    RABBIT_API_URI, AMQP_URI and BEAT_QUEUE_TYPE come from the environment.
+    """
     parser = argparse.ArgumentParser(prog="beat agency provision", description=__doc__.splitlines()[0])
     parser.add_argument("agency_id", help="e.g. agency-riverton-food-bank")
     parser.add_argument("--vhost", help="default: the vhost of AMQP_URI")
@@ -171,7 +193,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         parts = urlsplit(amqp_uri)
         credentials = provision_agency(
-            rabbit_api_uri, vhost, args.agency_id, args.amqp_host or parts.hostname or "127.0.0.1", parts.port or 5672
+            rabbit_api_uri,
+            vhost,
+            args.agency_id,
+            args.amqp_host or parts.hostname or "127.0.0.1",
+            parts.port or 5672,
+            queue_type=env("BEAT_QUEUE_TYPE"),
         )
     except (ProvisioningFailed, requests.RequestException) as error:
         print(f"beat: provisioning {args.agency_id} failed: {error}", file=sys.stderr)

@@ -153,7 +153,7 @@ def test_provisioning_twice_issues_a_new_password_and_keeps_one_binding(rabbit_c
         api = provisioning.ManagementApi(RABBIT_API)
         bindings = api.call("GET", f"bindings/{provisioning._q(vhost)}/e/{FEED_EXCHANGE}/q/agency.{agency_id}").json()
         assert len(bindings) == 1 and bindings[0]["arguments"]["x-agency-id"] == agency_id
-        permissions = api.call("GET", f"permissions/{provisioning._q(vhost)}/{agency_id}").json()
+        permissions = api.call("GET", f"permissions/{provisioning._q(vhost)}/{provisioning._q(second.username)}").json()
         assert (permissions["configure"], permissions["write"]) == ("^$", "^$")
         with pytest.raises(amqp.exceptions.AccessRefused):
             connect(first)  # the old password no longer works
