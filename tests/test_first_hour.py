@@ -19,11 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,92 +29,38 @@ import pytest
 import requests
 from kombu import Connection, Queue
 
+from beat_shared.config import SERVICE_NAMES
 from beat_shared.dev_mail import caught_mail
-from beat_shared.testing import free_port, wait_for
+from beat_shared.testing import BeatRun, beat_running, isolated_addresses, wait_for
 
-SERVICES = ("concerns", "referrals", "notifications", "surveys")
+SETTING_PREFIXES = {"BEAT", "CONCERNS", "REFERRALS", "NOTIFICATIONS", "SURVEYS", "WEB"}
 RESIDENT_EMAIL = "dana.first-hour@example.org"
 NEIGHBOUR_EMAIL = "lee.first-hour@example.org"
 IN_RV01 = {"lat": 43.045, "long": -108.405}  # inside beat RV-01 of the demo city
 OFFICER_RV01 = "officer-rv01"
 
 
-@dataclass
-class Beat:
-    """A running Beat: where each service answers, where its files are, how to call the CLI."""
-
-    urls: dict[str, str]
-    workdir: Path
-    env: dict[str, str]
-    log: Path
-
-    def url(self, service: str, path: str) -> str:
-        return self.urls[service] + path
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "beat_shared.cli", *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"beat {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    def bearer(self, role: str, subject: str, *extra: str) -> dict[str, str]:
-        token = self.cli("token", "--role", role, "--subject", subject, *extra).strip()
-        return {"Authorization": f"Bearer {token}"}
-
-
-def run_environment(vhost_uri: str, workdir: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """The machine's environment with Beat's own settings removed, plus this run's isolation."""
-    kept = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("BEAT_", "CONCERNS_", "REFERRALS_", "NOTIFICATIONS_", "SURVEYS_", "WEB_"))
-    }
-    urls = {service: f"http://127.0.0.1:{free_port()}" for service in (*SERVICES, "web")}
-    isolation = {"AMQP_URI": vhost_uri, "BEAT_DEV_MAIL_PORT": str(free_port())}
-    for service, url in urls.items():
-        isolation[f"{service.upper()}_HTTP_ADDRESS"] = url.removeprefix("http://")
-        if service != "web":
-            isolation[f"{service.upper()}_PUBLIC_URL"] = url
-            isolation[f"WEB_{service.upper()}_URL"] = url
-    isolation["WEB_SURVEYS_PUBLIC_URL"] = urls["surveys"]
-    isolation["NOTIFICATIONS_PORTAL_URL"] = urls["web"]
-    return {**kept, **isolation, "HOME": str(workdir)}, urls
-
-
 @pytest.fixture
-def beat(rabbit_config: dict[str, Any], tmp_path: Path) -> Iterator[Beat]:
-    env, urls = run_environment(rabbit_config["AMQP_URI"], tmp_path)
-    log = tmp_path / "beat-run.log"
-    running = Beat(urls, tmp_path, env, log)
-    running.cli("migrate")
-    running.cli("seed-demo")
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "beat_shared.cli", "run"], cwd=tmp_path, env=env, stdout=output, stderr=output
-        )
-        try:
-            wait_for(lambda: "Beat is running" in log.read_text(errors="replace"), timeout=90, message="the banner")
-            yield running
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+def beat(rabbit_config: dict[str, Any], tmp_path: Path) -> Iterator[BeatRun]:
+    """The machine's environment less every Beat setting, plus what keeps this run apart."""
+    urls, isolation = isolated_addresses((*SERVICE_NAMES, "web"))
+    environ = {key: value for key, value in os.environ.items() if key.split("_", 1)[0] not in SETTING_PREFIXES}
+    environ.update(isolation, AMQP_URI=rabbit_config["AMQP_URI"])
+    with beat_running(tmp_path, environ, urls) as running:
+        yield running
     assert (tmp_path / "var" / "concerns.db").exists()  # the embedded default, not a server
+
+
+def bearer(beat: BeatRun, role: str, subject: str, *extra: str) -> dict[str, str]:
+    """A development token as a person gets one: `beat token`."""
+    token = beat.cli("token", "--role", role, "--subject", subject, *extra).strip()
+    return {"Authorization": f"Bearer {token}"}
 
 
 # --- what a person sees -------------------------------------------------------------------------
 
 
-def mails_to(beat: Beat, address: str) -> list[EmailMessage]:
+def mails_to(beat: BeatRun, address: str) -> list[EmailMessage]:
     """The mail that reached the local mail catcher for this address, oldest first."""
     caught = caught_mail(beat.workdir / "var" / "mail", limit=1000)
     return [mail.message for mail in reversed(caught) if address in str(mail.message["To"])]
@@ -148,8 +90,8 @@ def current_period() -> str:
 # --- the story ----------------------------------------------------------------------------------
 
 
-def test_the_first_hour_on_the_embedded_default(beat: Beat) -> None:
-    officer = beat.bearer("officer", OFFICER_RV01)
+def test_the_first_hour_on_the_embedded_default(beat: BeatRun) -> None:
+    officer = bearer(beat, "officer", OFFICER_RV01)
 
     # A resident voices a concern through Beat's own API ...
     voiced = call(
@@ -250,7 +192,7 @@ def test_the_first_hour_on_the_embedded_default(beat: Beat) -> None:
     assert "Dana" not in json.dumps(heard) and RESIDENT_EMAIL not in json.dumps(heard)  # no personal data
 
     # The agency accepts and completes it through the API; the officer sees the outcome.
-    agency = beat.bearer("agency", "intake-staff", "--agency-id", agency_id)
+    agency = bearer(beat, "agency", "intake-staff", "--agency-id", agency_id)
     details = call("GET", beat.url("referrals", f"/referrals/{referral['id']}"), headers=agency)
     assert details["client"]["name"] == "Dana"  # consent given: the agency may see who to contact
     call("POST", beat.url("referrals", f"/referrals/{referral['id']}/accept"), headers=agency)
@@ -291,7 +233,7 @@ def test_the_first_hour_on_the_embedded_default(beat: Beat) -> None:
     assert call("GET", beat.url("surveys", "/dashboard")).status_code == 200
 
 
-def post_contact_respondents(beat: Beat) -> int:
+def post_contact_respondents(beat: BeatRun) -> int:
     """What the dashboard shows for RV-01 this quarter: respondents of the post-contact survey."""
     results = call(
         "GET",
@@ -301,7 +243,7 @@ def post_contact_respondents(beat: Beat) -> int:
     return max((cell["n"] or 0 for cell in results["contents"]), default=0)
 
 
-def move(beat: Beat, officer: dict[str, str], concern_id: str, status: str, note: str) -> None:
+def move(beat: BeatRun, officer: dict[str, str], concern_id: str, status: str, note: str) -> None:
     concern = call("GET", beat.url("concerns", f"/concerns/{concern_id}"), headers=officer)
     call(
         "POST",
@@ -311,7 +253,7 @@ def move(beat: Beat, officer: dict[str, str], concern_id: str, status: str, note
     )
 
 
-def provision(beat: Beat, agency_id: str) -> dict[str, str]:
+def provision(beat: BeatRun, agency_id: str) -> dict[str, str]:
     """`beat agency provision` as city IT runs it; its printed credentials as the agency keeps them."""
     printed = beat.cli("agency", "provision", agency_id)
     fields = dict(line.split(":", 1) for line in printed.splitlines() if ":" in line)

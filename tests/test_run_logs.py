@@ -12,11 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,9 +24,8 @@ from beat_shared.auth import mint_token
 from beat_shared.config import SERVICE_NAMES, env
 from beat_shared.dev_mail import caught_mail
 from beat_shared.logs import redact_secrets
-from beat_shared.testing import free_port, wait_for
+from beat_shared.testing import BANNER_END, BeatRun, beat_running, isolated_addresses, wait_for
 
-BANNER_END = "Press Ctrl-C to stop."
 RESIDENT_EMAIL = "dana.resident@example.org"
 IN_RV01 = {"lat": 43.045, "long": -108.405}
 
@@ -39,76 +34,36 @@ def bearer(role: str, subject: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(role, subject, env('BEAT_JWT_SECRET'))}"}
 
 
-@dataclass
-class Run:
-    urls: dict[str, str]
-    output: Path
-    mail_dir: Path
-
-    def url(self, service: str, path: str) -> str:
-        return self.urls[service] + path
-
-    def text(self) -> str:
-        return self.output.read_text(errors="replace")
-
-
 @pytest.fixture
-def beat_run(tmp_path: Path, rabbit_config: dict[str, Any], database: Callable[[str], str]) -> Iterator[Run]:
-    urls = {service: f"http://127.0.0.1:{free_port()}" for service in SERVICE_NAMES}
+def beat_run(tmp_path: Path, rabbit_config: dict[str, Any], database: Callable[[str], str]) -> Iterator[BeatRun]:
+    urls, isolation = isolated_addresses(SERVICE_NAMES)
     environ = {
         **os.environ,
+        **isolation,
         "AMQP_URI": rabbit_config["AMQP_URI"],
         "BEAT_LOG_FORMAT": "json",
-        "BEAT_DEV_MAIL_PORT": str(free_port()),
         "BEAT_DEV_MAIL_DIR": str(tmp_path / "mail"),
         "BEAT_OUTBOX_POLL_SECONDS": "0.2",
         "BEAT_RETRY_DELAYS": "0.2,0.5",
         "NOTIFICATIONS_DISPATCH_SECONDS": "0.2",
-        "NOTIFICATIONS_PUBLIC_URL": urls["notifications"],
         "NOTIFICATIONS_PORTAL_URL": urls["concerns"],
-        "SURVEYS_PUBLIC_URL": urls["surveys"],
-        "REFERRALS_PUBLIC_URL": urls["referrals"],
-        "CONCERNS_PUBLIC_URL": urls["concerns"],
     }
     environ.pop("NOTIFICATIONS_SMTP_HOST", None)  # the catcher is what this run is about
     for service in SERVICE_NAMES:
-        environ[f"{service.upper()}_HTTP_ADDRESS"] = urls[service].removeprefix("http://")
         environ[f"{service.upper()}_DATABASE_URL"] = database(service)
-    beat = [sys.executable, "-m", "beat_shared.cli"]
-    for command in ("migrate", "seed-demo"):
-        subprocess.run([*beat, command], env=environ, cwd=tmp_path, check=True, capture_output=True, timeout=300)
-    output = tmp_path / "run.log"
-    with output.open("wb") as sink:  # stdout and stderr together, as a terminal shows them
-        process = subprocess.Popen(
-            [*beat, "run", "--services", ",".join(SERVICE_NAMES)],
-            env=environ,
-            cwd=tmp_path,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    run = Run(urls, output, tmp_path / "mail")
-    try:
-        wait_for(lambda: BANNER_END in run.text() or process.poll() is not None, timeout=120, interval=0.3)
-        assert process.poll() is None, run.text()[-3000:]
+    with beat_running(tmp_path, environ, urls) as run:
         yield run
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
-def mails(run: Run) -> list[Any]:
-    return [mail.message for mail in caught_mail(run.mail_dir) if RESIDENT_EMAIL in mail.message["To"]]
+def mails(run: BeatRun) -> list[Any]:
+    return [mail.message for mail in caught_mail(run.workdir / "mail") if RESIDENT_EMAIL in mail.message["To"]]
 
 
 def text_of(message: Any) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
-def transition(run: Run, concern_id: str, status: str) -> None:
+def transition(run: BeatRun, concern_id: str, status: str) -> None:
     officer = bearer("officer", "officer-rv01")
     concern = requests.get(run.url("concerns", f"/concerns/{concern_id}"), headers=officer, timeout=10).json()
     answer = requests.post(
@@ -120,7 +75,7 @@ def transition(run: Run, concern_id: str, status: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def issue_every_token(run: Run) -> dict[str, str]:
+def issue_every_token(run: BeatRun) -> dict[str, str]:
     """Walk a resident's concern to its survey and open an open-link wave; use each token in a URL."""
     submitted = requests.post(
         run.url("concerns", "/concerns"),
@@ -174,7 +129,7 @@ def issue_every_token(run: Run) -> dict[str, str]:
     return {"receipt": receipt, "unsubscribe": unsubscribe, "survey": survey_token, "open link": slug}
 
 
-def make_client_errors(run: Run) -> dict[str, tuple[str, int]]:
+def make_client_errors(run: BeatRun) -> dict[str, tuple[str, int]]:
     """Requests that are wrong on purpose, each answered with its 4xx: request id -> (path, status)."""
     officer = bearer("officer", "officer-rv01")
     wrong = {
@@ -192,7 +147,7 @@ def make_client_errors(run: Run) -> dict[str, tuple[str, int]]:
     return made
 
 
-def test_a_run_is_readable_and_its_logs_hold_no_token(beat_run: Run):
+def test_a_run_is_readable_and_its_logs_hold_no_token(beat_run: BeatRun):
     # The banner is the last thing printed once the services are up, and every URL in it answers.
     at_start = beat_run.text()
     assert at_start.rstrip().endswith(BANNER_END), at_start[-2000:]

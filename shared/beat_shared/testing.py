@@ -7,12 +7,14 @@ Loaded by the root conftest (`pytest_plugins`). nameko's own plugin provides
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -258,6 +260,85 @@ def running_services(
         return started
 
     return start
+
+
+# --- Beat as `make run` starts it ------------------------------------------------------------
+
+BANNER_END = "Press Ctrl-C to stop."
+
+
+@dataclass
+class BeatRun:
+    """A `beat run` in its own working directory: where each service answers and what it printed."""
+
+    urls: dict[str, str]
+    workdir: Path
+    environ: dict[str, str]
+    output: Path
+
+    def url(self, service: str, path: str) -> str:
+        return self.urls[service] + path
+
+    def text(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def cli(self, *args: str) -> str:
+        """Run a `beat` command as the person at this run's terminal would; its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "beat_shared.cli", *args],
+            cwd=self.workdir,
+            env=self.environ,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"beat {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+
+def isolated_addresses(services: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Free ports for a run beside others on this machine: (service URLs, the settings that place them)."""
+    urls = {service: f"http://127.0.0.1:{free_port()}" for service in services}
+    settings = {f"{service.upper()}_HTTP_ADDRESS": url.removeprefix("http://") for service, url in urls.items()}
+    settings["BEAT_DEV_MAIL_PORT"] = str(free_port())
+    for service, url in urls.items():
+        if service == "web":
+            settings["NOTIFICATIONS_PORTAL_URL"] = url
+        else:
+            settings[f"{service.upper()}_PUBLIC_URL"] = url
+            settings[f"WEB_{service.upper()}_URL"] = url
+    if "surveys" in urls:
+        settings["WEB_SURVEYS_PUBLIC_URL"] = urls["surveys"]
+    return urls, settings
+
+
+@contextmanager
+def beat_running(workdir: Path, environ: dict[str, str], urls: dict[str, str]) -> Iterator[BeatRun]:
+    """`beat migrate`, `beat seed-demo` and `beat run` (the services named in `urls`) in `workdir`, as
+    `make run` runs them; yields once the banner is printed, stops the run with Ctrl-C afterwards."""
+    output = workdir / "beat-run.log"
+    run = BeatRun(urls, workdir, environ, output)
+    run.cli("migrate")
+    run.cli("seed-demo")
+    with output.open("wb") as sink:  # stdout and stderr together, as a terminal shows them
+        process = subprocess.Popen(
+            [sys.executable, "-m", "beat_shared.cli", "run", "--services", ",".join(urls)],
+            cwd=workdir,
+            env=environ,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: BANNER_END in run.text() or process.poll() is not None, timeout=120, interval=0.3)
+        assert process.poll() is None, run.text()[-3000:]
+        yield run
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
