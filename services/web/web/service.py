@@ -19,6 +19,7 @@ from web.domain.people import DEMO_PEOPLE, demo_person
 from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
+from web.staff import OfficerConsole
 
 STATIC = Path(__file__).parent / "static"
 RECENT_CONCERNS = 8
@@ -26,7 +27,7 @@ SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(PlatformEndpoints):
+class WebService(OfficerConsole, PlatformEndpoints):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 import re
 
 import requests
-from web_testkit import csrf, voice
+from web_testkit import csrf, sign_in, voice
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
-
-
-def sign_in(browser: requests.Session, base: str, subject: str) -> requests.Response:
-    page = browser.get(base + "/sign-in", timeout=10).text
-    return browser.post(base + "/sign-in", data={"csrf_token": csrf(page), "subject": subject}, timeout=10)
 
 
 def test_a_signed_in_resident_voices_a_concern_that_is_theirs(stack):

@@ -1,0 +1,140 @@
+"""The officer's console: my beat's queue and a concern's page, where officers act on concerns.
+
+An endpoint group of the web service (mixed into `WebService`). Every page calls the concerns API
+with the signed-in person's own token: concerns decides who may see and change what (an officer of
+another beat, a resident or an agency gets its 403/404, shown as a page). Only an anonymous visitor
+is turned away here, as there is no one to ask on their behalf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from web import forms
+from web.api import ApiClient, ApiError, Call
+from web.domain import queue
+from web.page import Page, page, page_http
+
+QUEUE_PAGE_SIZE = 100  # the concerns API's largest page; a beat's open concerns fit in it
+NOTE_FIELDS = ("public_note", "internal_note")
+
+
+class OfficerConsole:
+    """Officers' pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http("GET", "/staff/queue", auth="none", summary="My beat's queue (HTML, staff)", tags=["staff pages"])
+    @page
+    def staff_queue(self, view: Page, api: ApiClient) -> Response:
+        if view.person is None:
+            return refusal(view)
+        sort = queue.chosen_sort(view.request.args.get("sort"))
+        calls = {
+            part: Call("concerns", "GET", "/concerns", params={**filters, "per_page": QUEUE_PAGE_SIZE})
+            for part, filters in queue.QUEUE_PARTS.items()
+        }
+        found = api.gather(calls)
+        parts = {part: queue.sorted_concerns(answer["contents"], sort) for part, answer in found.items()}
+        counts = {part: answer["total_items"] for part, answer in found.items()}
+        return view.render("staff/queue.html", parts=parts, counts=counts, sort=sort, sorts=queue.SORTS)
+
+    @page_http(
+        "GET",
+        "/staff/concerns/<concern_id>",
+        auth="none",
+        summary="A concern, for officers (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    def staff_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        if view.person is None:
+            return refusal(view)
+        return self._concern_page(view, api, concern_id)
+
+    @page_http(
+        "POST",
+        "/staff/concerns/<concern_id>/step",
+        auth="none",
+        summary="Move a concern to its next step, with notes (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    def staff_step(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        if view.person is None:
+            return refusal(view)
+        form = view.request.form
+        body = {"status": form.get("status", ""), "version": _version(form), **_notes(form)}
+        return self._send(
+            view, api, concern_id, Call("concerns", "POST", f"/concerns/{concern_id}/transitions", json=body), "step"
+        )
+
+    @page_http(
+        "POST",
+        "/staff/concerns/<concern_id>/note",
+        auth="none",
+        summary="Add a note without changing the status (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    def staff_note(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        if view.person is None:
+            return refusal(view)
+        notes = _notes(view.request.form)
+        if not any(notes.values()):
+            errors = {name: "required" for name in NOTE_FIELDS}
+            return self._concern_page(view, api, concern_id, form="note", typed=notes, errors=errors, status=400)
+        body = {"version": _version(view.request.form), **notes}
+        return self._send(
+            view, api, concern_id, Call("concerns", "POST", f"/concerns/{concern_id}/notes", json=body), "note"
+        )
+
+    def _send(self, view: Page, api: ApiClient, concern_id: str, request: Call, form: str) -> Response:
+        """Send a step or a note; a refusal of what was typed shows the page again with it."""
+        try:
+            api.call(request)
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            errors = forms.api_errors(error.details) or {"status": "invalid"}
+            typed = {name: request.json.get(name) or "" for name in NOTE_FIELDS}
+            return self._concern_page(view, api, concern_id, form=form, typed=typed, errors=errors, status=400)
+        return view.redirect(f"/staff/concerns/{concern_id}", flash="step_recorded" if form == "step" else "note_added")
+
+    def _concern_page(
+        self,
+        view: Page,
+        api: ApiClient,
+        concern_id: str,
+        form: str | None = None,
+        typed: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}"))
+        return view.render(
+            "staff/concern.html",
+            status=status,
+            concern=concern,
+            contact=queue.reporter_contact(concern),
+            steps=queue.steps_offered(concern["status"]),
+            form_with_errors=form,
+            typed=typed or {},
+            errors=errors or {},
+        )
+
+
+def refusal(view: Page) -> Response:
+    """The page an anonymous visitor gets for a staff or agency page: 403, in their language."""
+    return view.render("error.html", status=403, kind="staff_only")
+
+
+def _notes(form: Any) -> dict[str, str | None]:
+    return {name: (form.get(name) or "").strip() or None for name in NOTE_FIELDS}
+
+
+def _version(form: Any) -> int | None:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return None
