@@ -11,7 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 
-DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004}
+DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004, "web": 8000}
 
 
 def healthz_url(environ: dict[str, str]) -> str:

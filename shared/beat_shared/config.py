@@ -25,7 +25,7 @@ SETTINGS: dict[str, Setting] = {}
 
 SERVICE_NAMES = ("concerns", "referrals", "notifications", "surveys")
 # Services that own no database and consume no events: `beat run`/`serve` start them, migrate and
-# seed-demo skip them. `web` (the pages) reads its own settings (services/web/web/settings.py).
+# seed-demo skip them. `web` (the pages) has its WEB_* settings below.
 PAGE_SERVICES = ("web",)
 RUNNABLE_SERVICES = (*SERVICE_NAMES, *PAGE_SERVICES)
 DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004, "web": 8000}
@@ -204,7 +204,8 @@ _setting("NOTIFICATIONS_PUBLIC_URL", "http://localhost:8003", "Public base URL o
 _setting(
     "NOTIFICATIONS_PORTAL_URL",
     "http://localhost:8000",
-    "Public base URL of the pages residents follow for their concerns (the web service: /concerns/{id} needs no token).",
+    "Public base URL of the pages residents follow for their concerns "
+    "(the web service: /concerns/{id} needs no token).",
 )
 _setting(
     "NOTIFICATIONS_SIGNING_SECRET",
@@ -251,6 +252,29 @@ _setting(
 _setting("NOTIFICATIONS_RPC_TIMEOUT", "10", "Seconds to wait for another service's RPC answer.")
 _setting("NOTIFICATIONS_TIMEZONE", "America/Chicago", "Default time zone for quiet hours and digests.")
 _setting("NOTIFICATIONS_DIGEST_HOUR", "7", "Local hour at which daily digests are sent.")
+
+# The web service (pages): where it reaches the four services' APIs, the city's time zone, the
+# key that signs its session cookie.
+_setting("WEB_HTTP_ADDRESS", "0.0.0.0:8000", "Address the web pages listen on.")
+for _service in SERVICE_NAMES:
+    _setting(
+        f"WEB_{_service.upper()}_URL",
+        f"http://127.0.0.1:{DEFAULT_PORTS[_service]}",
+        f"Base URL of the {_service} API, as the web service calls it.",
+    )
+_setting(
+    "WEB_SURVEYS_PUBLIC_URL",
+    "http://127.0.0.1:8004",
+    "Base URL of the surveys pages (dashboard) as a person's browser reaches them.",
+)
+_setting("WEB_TIMEZONE", "America/Chicago", "The city's time zone: every date and time on a page is shown in it.")
+_setting(
+    "WEB_SESSION_SECRET",
+    "beat-web-development-session-secret",
+    "Signs the session cookie (CSRF token, language, receipts being followed). Set your own.",
+    secret=True,
+)
+_setting("WEB_API_TIMEOUT", "10", "Seconds a page waits for a service's API answer.")
 
 DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET", "NOTIFICATIONS_SIGNING_SECRET")
 # Switches that let webhooks reach private or plain-http addresses (local testing only), with the

@@ -15,6 +15,7 @@ from beat_shared.config import SETTINGS
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "compose"
 SERVICES = ("concerns", "referrals", "notifications", "surveys")
+DEPLOYED = (*SERVICES, "web")  # web: the pages, no database and no migration
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,15 @@ def k8s_variables(objects: list[dict[str, Any]], kind: str, name: str) -> set[st
     return names
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", DEPLOYED)
 def test_each_service_gets_the_same_variable_names_as_on_kubernetes(compose, rendered, service):
     for overlay in ("dev", "prod"):
         assert set(compose["services"][service]["environment"]) == k8s_variables(
             rendered[overlay], "Deployment", service
         ), overlay
+        if service == "web":
+            assert "web-migrate" not in compose["services"]
+            continue
         assert set(compose["services"][f"{service}-migrate"]["environment"]) == k8s_variables(
             rendered[overlay], "Job", f"{service}-migrate"
         ), overlay
@@ -72,6 +76,18 @@ def test_the_single_host_install_has_every_part(compose):
         assert [p.split(":")[0] for p in server["ports"]] == ["127.0.0.1"]
 
 
+def test_the_web_pages_start_after_the_apis_hardened_like_them(compose):
+    web = compose["services"]["web"]
+    assert web["build"]["target"] == "web" and web["image"].startswith("beat/web:")
+    for service in SERVICES:
+        assert web["depends_on"][service]["condition"] == "service_started"
+    assert web["user"] == "10001:10001" and web["read_only"] is True and web["cap_drop"] == ["ALL"]
+    assert web["ports"] == ["127.0.0.1:8000:8000"]
+    assert not any(name.endswith("_DATABASE_URL") for name in web["environment"])
+    for service in SERVICES:  # the APIs by their compose names, not the host's loopback
+        assert f"http://{service}:" in web["environment"][f"WEB_{service.upper()}_URL"]
+
+
 def test_images_are_pinned_and_no_secret_is_written_in_the_file(compose):
     for name, service in compose["services"].items():
         image = service["image"]
@@ -82,7 +98,7 @@ def test_images_are_pinned_and_no_secret_is_written_in_the_file(compose):
     # every credential comes from .env: in a URL the password part is always a ${...} reference
     for match in re.finditer(r"://([^:/\s\"]+):([^@\s\"]+)@", text):
         assert match.group(2).startswith("${"), match.group(0)
-    for key in ("RABBITMQ_DEFAULT_PASS", "POSTGRES_PASSWORD", "BEAT_JWT_SECRET"):
+    for key in ("RABBITMQ_DEFAULT_PASS", "POSTGRES_PASSWORD", "BEAT_JWT_SECRET", "WEB_SESSION_SECRET"):
         for value in re.findall(rf"{key}: \"?([^\"\n]*)", text):
             assert value.startswith("${"), key
 

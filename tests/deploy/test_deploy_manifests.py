@@ -20,6 +20,8 @@ from beat_shared.config import SETTINGS
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 SERVICES = ("concerns", "referrals", "notifications", "surveys")
+# The web service (the site's pages) is deployed like them, without a database or a migration.
+DEPLOYED = (*SERVICES, "web")
 CONSUMERS = ("referrals", "notifications", "surveys")
 OVERLAYS = ("dev", "prod")
 # The oldest Kubernetes KEDA supports, and the newest kubernetes-validate knows.
@@ -27,7 +29,10 @@ KUBERNETES_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
 # docs/operations.md: event handlers and HTTP requests must finish within this many seconds.
 LONGEST_HANDLER_SECONDS = 60
 SECRET_SETTINGS = {setting.name for setting in SETTINGS.values() if setting.secret}
-PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json"}
+PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.html"}
+# Settings of `beat run`'s development mail catcher: a deployment never sets them (`beat run`
+# refuses BEAT_DEV_MAIL_PORT in production; notifications' /dev/outbox is a 404 there).
+DEVELOPMENT_ONLY_SETTINGS = {"BEAT_DEV_MAIL_PORT", "BEAT_DEV_MAIL_DIR"}
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -110,7 +115,7 @@ def test_keda_counts_the_consumer_queues_only(rendered, service):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_deployment_is_probed_limited_unprivileged_and_pinned(rendered, overlay):
     deployments = of_kind(rendered[overlay], "Deployment")
-    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(SERVICES)
+    assert sorted(d["metadata"]["name"] for d in deployments) == sorted(DEPLOYED)
     for deployment in deployments:
         name = deployment["metadata"]["name"]
         pod = deployment["spec"]["template"]["spec"]
@@ -164,6 +169,29 @@ def test_one_migration_job_per_service_not_at_container_start(rendered, overlay)
             assert "migrate" not in " ".join(container.get("command", []) + container.get("args", []))
 
 
+def policy_of(policies: list[dict[str, Any]], app: str) -> dict[str, Any]:
+    [policy] = [p for p in policies if p["spec"]["podSelector"].get("matchLabels", {}).get(NAME_LABEL) == app]
+    return policy
+
+
+NAME_LABEL = "app.kubernetes.io/name"
+
+
+def peers(rule: dict[str, Any], key: str) -> set[str]:
+    """The namespaces (key namespaceSelector) or pod names (podSelector, same namespace) of a rule."""
+    label = "kubernetes.io/metadata.name" if key == "namespaceSelector" else NAME_LABEL
+    return {p[key]["matchLabels"][label] for p in rule.get("from", rule.get("to", [])) if list(p) == [key]}
+
+
+def databases_reached(policy: dict[str, Any]) -> list[str]:
+    return [
+        peer["podSelector"]["matchLabels"]["cnpg.io/cluster"]
+        for rule in policy["spec"]["egress"]
+        for peer in rule["to"]
+        if "cnpg.io/cluster" in peer.get("podSelector", {}).get("matchLabels", {})
+    ]
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_default_deny_and_one_network_policy_per_service(rendered, overlay):
     policies = of_kind(rendered[overlay], "NetworkPolicy")
@@ -171,36 +199,44 @@ def test_default_deny_and_one_network_policy_per_service(rendered, overlay):
     assert set(deny["spec"]["policyTypes"]) == {"Ingress", "Egress"}
     assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
     per_app = [p for p in policies if p is not deny]
-    apps = [p["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in per_app]
-    assert sorted(apps) == sorted(SERVICES)
-    for policy in per_app:
-        app = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+    apps = [p["spec"]["podSelector"]["matchLabels"][NAME_LABEL] for p in per_app]
+    assert sorted(apps) == sorted(DEPLOYED)
+    for app in DEPLOYED:
+        policy = policy_of(per_app, app)
         [rule] = policy["spec"]["ingress"]
-        sources = {s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in rule["from"]}
-        assert sources == {"ingress-nginx", "monitoring"}
         assert [p["port"] for p in rule["ports"]] == ["http"]
         egress = policy["spec"]["egress"]
         ports = [{p["port"] for p in rule["ports"]} for rule in egress]
         assert {53} in ports  # DNS
         assert any(5672 in p for p in ports)  # RabbitMQ
-        databases = [
-            peer["podSelector"]["matchLabels"].get("cnpg.io/cluster")
-            for rule in egress
-            for peer in rule["to"]
-            if "podSelector" in peer
-        ]
-        assert f"{app}-db" in databases
-        assert not [db for db in databases if db and db != f"{app}-db"], "only its own database"
+        if app == "web":
+            continue  # its own rules: the next test
+        # the ingress controller, monitoring, and the web service's pages calling the API
+        assert peers(rule, "namespaceSelector") == {"ingress-nginx", "monitoring"}
+        assert peers(rule, "podSelector") == {"web"}
+        assert databases_reached(policy) == [f"{app}-db"], "only its own database"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_only_the_ingress_calls_web_and_web_calls_only_the_four_apis(rendered, overlay):
+    policy = policy_of(of_kind(rendered[overlay], "NetworkPolicy"), "web")
+    [rule] = policy["spec"]["ingress"]
+    assert peers(rule, "namespaceSelector") == {"ingress-nginx"} and peers(rule, "podSelector") == set()
+    assert len(rule["from"]) == 1
+    assert databases_reached(policy) == [], "web owns no database"
+    [to_apis] = [r for r in policy["spec"]["egress"] if peers(r, "podSelector")]
+    assert peers(to_apis, "podSelector") == set(SERVICES)
+    assert [p["port"] for p in to_apis["ports"]] == ["http"]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_deployment_has_a_pdb_and_a_service(rendered, overlay):
     objects = rendered[overlay]
     for kind in ("PodDisruptionBudget", "Service"):
-        assert sorted(o["metadata"]["name"] for o in of_kind(objects, kind)) == sorted(SERVICES)
+        assert sorted(o["metadata"]["name"] for o in of_kind(objects, kind)) == sorted(DEPLOYED)
     autoscaled = {o["spec"]["scaleTargetRef"]["name"] for o in of_kind(objects, "ScaledObject")}
     autoscaled |= {o["spec"]["scaleTargetRef"]["name"] for o in of_kind(objects, "HorizontalPodAutoscaler")}
-    assert autoscaled == set(SERVICES)
+    assert autoscaled == set(DEPLOYED)
 
 
 def test_production_uses_quorum_queues_and_two_replicas_at_least(rendered):
@@ -223,7 +259,10 @@ def test_config_names_exactly_the_settings_beat_reads(rendered, overlay):
         names = {e["name"] for e in container["env"]}
         assert names <= set(SETTINGS)
         provided |= names
-    assert provided == set(SETTINGS), "every setting has a value in the ConfigMap or a Secret reference"
+    assert not provided & DEVELOPMENT_ONLY_SETTINGS
+    assert provided == set(SETTINGS) - DEVELOPMENT_ONLY_SETTINGS, (
+        "every setting has a value in the ConfigMap or a Secret"
+    )
 
 
 # --- no secret values ---------------------------------------------------------------------
@@ -300,6 +339,19 @@ def test_the_secret_scan_finds_what_it_should():
 # first segment (e.g. /broadcasts/{beat_code}, /report-cards/{beat_code}); until then they are
 # listed here, exactly, so that a new conflict fails and a fixed one must be struck off.
 KNOWN_UNROUTABLE: set[str] = set()
+# The host's / is the site's home page (web). Each API service's / is its index (PlatformEndpoints),
+# reached on the pod like /openapi.json; referrals' HSDS version document there included.
+SERVICE_INDEX = "/"
+# Pages of the web service whose path an API claims first on the shared host: through the ingress
+# they reach the API, not the page. They need a path of their own (or the site its own host);
+# listed exactly, so that a new clash fails and a resolved one must be struck off.
+KNOWN_SHADOWED_PAGES = {
+    "/beats/{code}": "concerns",
+    "/concerns/{concern_id}": "concerns",
+    "/concerns/{concern_id}/support": "concerns",
+    "/meetings/{meeting_id}": "concerns",
+}
+WEB_CATCH_ALL = "/{unknown}"  # the web service's "no such page": any path nothing else routes
 
 
 def ingress_paths(objects: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -337,7 +389,8 @@ def test_ingress_matching_follows_the_kubernetes_rules():
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_ingress_routes_public_paths_only(rendered, overlay):
     paths = ingress_paths(rendered[overlay])
-    assert {service for _, _, service in paths} == set(SERVICES)
+    assert {service for _, _, service in paths} == set(DEPLOYED)
+    assert routed_to(paths, "/") == "web"
     for platform in PLATFORM_PATHS:
         assert routed_to(paths, platform) is None, platform
     assert routed_to(paths, "/anything-else") is None
@@ -353,8 +406,8 @@ def test_every_public_route_a_service_declares_is_routed_to_it(rendered):
     declared = 0
     for service in SERVICES:
         for path in build_openapi(service_class(service))["paths"]:
-            if path in PLATFORM_PATHS:
-                continue
+            if path in PLATFORM_PATHS or path == SERVICE_INDEX or path.startswith("/dev/"):
+                continue  # /dev/: development-only pages, a 404 in production
             declared += 1
             # A templated segment stands for any value; "x" is as good as any for matching.
             concrete = re.sub(r"\{[^}]+\}", "x", path)
@@ -362,3 +415,15 @@ def test_every_public_route_a_service_declares_is_routed_to_it(rendered):
                 unrouted.add(f"{service} {path}")
     assert declared > 0
     assert unrouted == KNOWN_UNROUTABLE, "add the path to deploy/k8s/base/ingress.yaml (or rename the route)"
+
+
+def test_every_page_of_the_web_service_is_routed_to_it(rendered):
+    from beat_shared.cli import service_class
+    from beat_shared.openapi import build_openapi
+
+    paths = ingress_paths(rendered["prod"])
+    pages = [p for p in build_openapi(service_class("web"))["paths"] if p not in PLATFORM_PATHS | {WEB_CATCH_ALL}]
+    assert "/" in pages and "/voice/{category}" in pages
+    routed = {page: routed_to(paths, re.sub(r"\{[^}]+\}", "x", page)) for page in pages}
+    elsewhere = {page: service for page, service in routed.items() if service != "web"}
+    assert elsewhere == KNOWN_SHADOWED_PAGES, "add the page's path to deploy/k8s/base/ingress.yaml (web)"

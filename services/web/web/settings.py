@@ -1,64 +1,20 @@
 """The settings the web service reads (container config, then environment, then default).
 
-The web service owns no database, so its settings are its own: where the four services' APIs
-are, the city's time zone and the key that signs the session cookie. They are registered here
-rather than in `beat_shared.config.SETTINGS` until the deployment manifests carry the web service
-(the deploy tests require every registered setting to be provided there).
+The web service owns no database; its settings (WEB_*, registered with every other setting in
+`beat_shared.config.SETTINGS`) say where the four services' APIs are, the city's time zone and the
+key that signs the session cookie.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from beat_shared.config import Setting, UnsafeConfiguration, is_production, setting_from
+from beat_shared.config import SETTINGS, UnsafeConfiguration, is_production, setting_from
 
-WEB_SETTINGS: dict[str, Setting] = {
-    entry.name: entry
-    for entry in (
-        Setting("WEB_HTTP_ADDRESS", "0.0.0.0:8000", "Address the web pages listen on."),
-        Setting(
-            "WEB_CONCERNS_URL", "http://127.0.0.1:8001", "Base URL of the concerns API, as the web service calls it."
-        ),
-        Setting(
-            "WEB_REFERRALS_URL", "http://127.0.0.1:8002", "Base URL of the referrals API, as the web service calls it."
-        ),
-        Setting(
-            "WEB_NOTIFICATIONS_URL",
-            "http://127.0.0.1:8003",
-            "Base URL of the notifications API, as the web service calls it.",
-        ),
-        Setting(
-            "WEB_SURVEYS_URL", "http://127.0.0.1:8004", "Base URL of the surveys API, as the web service calls it."
-        ),
-        Setting(
-            "WEB_SURVEYS_PUBLIC_URL",
-            "http://127.0.0.1:8004",
-            "Base URL of the surveys pages (dashboard) as a person's browser reaches them.",
-        ),
-        Setting(
-            "WEB_TIMEZONE", "America/Chicago", "The city's time zone: every date and time on a page is shown in it."
-        ),
-        Setting(
-            "WEB_SESSION_SECRET",
-            "beat-web-development-session-secret",
-            "Signs the session cookie (CSRF token, language, receipts being followed). Set your own.",
-            secret=True,
-        ),
-        Setting("WEB_API_TIMEOUT", "10", "Seconds a page waits for a service's API answer."),
-    )
-}
 DEVELOPMENT_SECRET = "WEB_SESSION_SECRET"
-
-
-def web_setting(config: Mapping[str, Any], name: str) -> str:
-    value = config.get(name)
-    if value not in (None, ""):
-        return str(value)
-    return os.environ.get(name) or WEB_SETTINGS[name].default
 
 
 @dataclass(frozen=True)
@@ -87,10 +43,10 @@ class Settings:
         """Raises UnsafeConfiguration in production with the development session secret."""
 
         def get(name: str) -> str:
-            return web_setting(config, name)
+            return setting_from(config, name)
 
         production = is_production(config)
-        if production and get(DEVELOPMENT_SECRET) == WEB_SETTINGS[DEVELOPMENT_SECRET].default:
+        if production and get(DEVELOPMENT_SECRET) == SETTINGS[DEVELOPMENT_SECRET].default:
             raise UnsafeConfiguration(f"BEAT_ENVIRONMENT=production but {DEVELOPMENT_SECRET} has its development value")
         return cls(
             concerns_url=get("WEB_CONCERNS_URL").rstrip("/"),
