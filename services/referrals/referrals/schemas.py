@@ -338,6 +338,7 @@ class ReferralsQuery(Query):
     status = fields.String(validate=validate.OneOf(STATUSES))
     agency_id = fields.String()
     need_category = fields.String()
+    concern_id = fields.String(metadata={"description": "the referrals made for one concern (the officer's page)"})
 
 
 class AuditQuery(Query):

@@ -495,7 +495,7 @@ class ReferralsService(PlatformEndpoints):
         criteria = ReferralsQuery().load(request.args.to_dict())
         page = page_request(request.args)
         query = domain.visible_referrals(_actor(request.principal))
-        for field in ("status", "agency_id", "need_category"):
+        for field in ("status", "agency_id", "need_category", "concern_id"):
             if criteria.get(field):
                 query = query.where(getattr(Referral, field) == criteria[field])
         rows, total = directory.page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)

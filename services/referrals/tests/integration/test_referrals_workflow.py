@@ -290,6 +290,13 @@ def test_officer_edits_draft_and_lists_referrals(referrals, web_session):
     assert web_session.get("/referrals?status=nonsense", headers=OFFICER).status_code == 400
 
 
+def test_an_officer_lists_the_referrals_made_for_one_concern(referrals, web_session):
+    made = draft(web_session, concern_id="concern-7")
+    draft(web_session, concern_id="concern-8")
+    listing = web_session.get("/referrals?concern_id=concern-7", headers=OFFICER).json()
+    assert [row["id"] for row in listing["contents"]] == [made["id"]]
+
+
 def test_a_retried_draft_is_the_same_referral(referrals, web_session, db_session):
     body = {"service_id": PANTRY, "need_category": "food", "urgency": "soon", "beat_code": "RV-01", "client": CLIENT}
     keyed = {**OFFICER, "Idempotency-Key": "referral-draft-0001"}
