@@ -44,9 +44,9 @@ def service_class(service: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def prepare_database(postgres_database: Any, service: str) -> str:
-    """A fresh PostgreSQL database, migrated and seeded with the service's demo data."""
-    url = postgres_database(service)
+def prepare_database(database: Any, service: str) -> str:
+    """A fresh database on the test's backend, migrated and seeded with the service's demo data."""
+    url = database(service)
     upgrade(service, url)
     demo = importlib.import_module(f"{service}.demo")
     engine = make_engine(url, pool_size=1)
@@ -57,15 +57,16 @@ def prepare_database(postgres_database: Any, service: str) -> str:
 
 
 @pytest.fixture
-def start_world(postgres_database, container_factory, beat_config, rabbit_config):
-    """`start_world(services=..., settings={"concerns": {...}})` → a running World."""
+def start_world(database, container_factory, beat_config, rabbit_config):
+    """`start_world(services=..., settings={"concerns": {...}})` → a running World, its databases
+    on the test's backend (every security test runs on SQLite and on PostgreSQL)."""
     worlds: list[World] = []
 
     def start(services: tuple[str, ...] = SERVICES, settings: dict[str, dict[str, str]] | None = None) -> World:
         started = time.monotonic()
         urls, databases, containers = {}, {}, {}
         for service in services:
-            databases[service] = prepare_database(postgres_database, service)
+            databases[service] = prepare_database(database, service)
         for service in services:
             port = free_port()
             overrides = {

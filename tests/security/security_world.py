@@ -1,5 +1,6 @@
 """The Riverton world the security tests run against: all four services in-process on one
-throw-away vhost, each on its own fresh PostgreSQL database with the demo data, real HTTP.
+throw-away vhost, each on its own fresh database on the test's backend (SQLite and PostgreSQL
+in turn) with the demo data, real HTTP.
 
 Imported by this folder's conftest.py (pytest runs with --import-mode=importlib, so the
 helpers live in a module with a repository-wide unique name).

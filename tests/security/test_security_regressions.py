@@ -10,6 +10,15 @@ SUPERVISOR = bearer("supervisor", "supervisor-1")
 RESIDENT = bearer("resident", "resident-demo-2")
 
 NUL_ALERT = {"title": "\u0000", "kind": "alert"}
+BEYOND_64_BITS = 13848968913678185267200  # larger than SQLite's INTEGER and PostgreSQL's bigint
+WAVE = {
+    "survey_code": "safety",
+    "name": "Spring",
+    "period": "2026-Q2",
+    "beat_codes": [BEAT],
+    "opens_at": "2026-04-01T00:00:00Z",
+    "closes_at": "2026-06-30T00:00:00Z",
+}
 
 # (service, method, path, request kwargs, expected status)
 ONCE_500 = [
@@ -36,6 +45,10 @@ ONCE_500 = [
     ("concerns", "GET", "/open311/v2/requests.json?start_date=2026-01-01T00:00:00%2B20:00", {}, 200),
     ("concerns", "GET", "/open311/v2/requests.json?end_date=0001-01-02T00:00:00Z", {}, 200),
     ("concerns", "GET", "/open311/v2/servicerequestupdates.json?start_date=0001-01-01T00:00:00%2B05:00", {}, 400),
+    # Integers beyond 64 bits, in a path or a body of any service (the shared int converter and body check).
+    ("surveys", "GET", f"/surveys/safety/versions/{BEYOND_64_BITS}", {}, 404),
+    ("surveys", "POST", "/waves", {"json": {**WAVE, "survey_version": BEYOND_64_BITS}, "headers": ADMIN}, 400),
+    ("surveys", "POST", "/waves", {"json": {**WAVE, "survey_version": 1e30}, "headers": ADMIN}, 400),
     # Integers beyond the database's integer columns.
     ("surveys", "PUT", f"/populations/{BEAT}", {"json": {"population": 25254411803683824}, "headers": ADMIN}, 400),
     (

@@ -1,15 +1,16 @@
 """schemathesis against every service's OpenAPI document, over real HTTP.
 
-Each service runs in-process on a fresh PostgreSQL database with its demo data (with the
-other three beside it, as in production). For every operation, schemathesis generates
-requests that fit the document (positive) and requests that break it (negative), sent
-with a token of a role the endpoint lets in (and anonymously where auth is optional).
-Path parameters are sometimes replaced with identifiers that exist, so generated requests
-reach real rows and not only 404s.
+Each service runs in-process on a fresh database with its demo data, once on SQLite and once
+on PostgreSQL (with the other three beside it, as in production). For every operation,
+schemathesis generates requests that fit the document (positive) and requests that break it
+(negative), sent with a token of a role the endpoint lets in (and anonymously where auth is
+optional). Path parameters are sometimes replaced with identifiers that exist, so generated
+requests reach real rows and not only 404s.
 
 Requirements: no 5xx, every status documented, every response body matching its schema
-and its documented content type. Failures are collected across all operations and
-reported together, each with a curl command to reproduce it.
+(formats too) and its documented content type, and no timestamp anywhere in a JSON answer
+without its offset (SQLite hands back naive datetimes unless a column says UTC). Failures are
+collected across all operations and reported together, each with a curl command to reproduce it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,39 @@ from schemathesis.specs.openapi.checks import (
 )
 from security_world import AGENCY_A, SERVICES, bearer, known_values
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# A date-time without an offset ("2026-01-05T09:00:00"): what SQLite's naive datetimes serialise to.
+NAIVE_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def strings_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    return []
+
+
+@schemathesis.check
+def timestamps_carry_their_offset(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Also where an answer is not described field by field (a free-form object, an undocumented body)."""
+    media_type = " ".join(response.headers.get("content-type", [])).split(";")[0].strip()
+    if not (media_type == "application/json" or media_type.endswith("+json")) or not response.content:
+        return None  # only whole JSON documents (an NDJSON body is one per line)
+    naive = [text for text in strings_in(response.json()) if NAIVE_TIMESTAMP.match(text)]
+    if naive:
+        raise AssertionError(f"timestamps without an offset: {naive[:3]}")
+    return None
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    timestamps_carry_their_offset,
+]
 
 # Examples per operation: bounded so that the whole security suite stays within ~3 minutes.
 EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
