@@ -20,6 +20,11 @@ EVENTS_CONSUMED = Counter(
     ["service", "handler", "outcome"],
 )
 OUTBOX_BACKLOG = Gauge("beat_outbox_backlog", "Outbox rows not yet published.", ["service"])
+BROKER_UP = Gauge(
+    "beat_broker_up",
+    "1 if the service reached RabbitMQ at its last check, else 0 (events wait in the outbox meanwhile).",
+    ["service"],
+)
 RELAY_FAILURES = Counter("beat_outbox_relay_failures_total", "Relay rounds that failed.", ["service"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kombu import Connection
@@ -18,23 +19,29 @@ from beat_shared.db import find_database
 from beat_shared.docs import reference_page
 from beat_shared.http import http, json_response, quiet_client_errors
 from beat_shared.logs import request_id_var
-from beat_shared.metrics import OUTBOX_BACKLOG, exposition
+from beat_shared.metrics import BROKER_UP, OUTBOX_BACKLOG, exposition
 from beat_shared.openapi import build_openapi
 from beat_shared.outbox import Outbox, backlog
 from beat_shared.service_index import Page, index_document, index_response
 
 log = logging.getLogger(__name__)
 
-READINESS_CACHE_SECONDS = 2.0
+CHECK_CACHE_SECONDS = 2.0
 
 
 class Platform(DependencyProvider):
-    """Readiness checks for the service's database and broker; sets the log context per worker."""
+    """Health checks for the service's database and broker; sets the log context per worker.
+
+    Readiness is what a request needs: the database. The broker is not part of it, because writes
+    go to the outbox (published when the broker returns) and reads need no broker; making pods
+    unready during a broker outage would turn it into a whole-site 503. The broker's state is
+    reported in `/healthz` details and the `beat_broker_up` gauge, which alerts watch.
+    """
 
     def setup(self) -> None:
         check_production_settings(self.container.config)  # a service must not start unsafe
         quiet_client_errors()
-        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._cached: dict[str, tuple[float, bool]] = {}
 
     def worker_setup(self, worker_ctx: WorkerContext) -> None:
         request_id_var.set(worker_ctx.context_data.get("request_id") or worker_ctx.call_id)
@@ -55,14 +62,24 @@ class Platform(DependencyProvider):
         pages: tuple[Page, ...] = getattr(service_cls, "index_pages", ())
         return index_response(request, index_document(service_cls, pages, self.production, extra))
 
-    def readiness(self) -> dict[str, Any]:
-        """{"database": bool, "broker": bool, ...}; cached briefly so probes stay cheap."""
+    def readiness(self) -> dict[str, bool]:
+        """{"database": bool}: what answering a request needs."""
+        return {"database": self._checked("database", self._database_ok)}
+
+    def broker_up(self) -> bool:
+        up = self._checked("broker", self._broker_ok)
+        BROKER_UP.labels(self.service_name).set(1 if up else 0)
+        return up
+
+    def _checked(self, name: str, check: Callable[[], bool]) -> bool:
+        """The check's result, cached briefly so frequent probes stay cheap."""
         now = time.monotonic()
-        if self._cached and now - self._cached[0] < READINESS_CACHE_SECONDS:
-            return self._cached[1]
-        checks = {"database": self._database_ok(), "broker": self._broker_ok()}
-        self._cached = (now, checks)
-        return checks
+        cached = self._cached.get(name)
+        if cached and now - cached[0] < CHECK_CACHE_SECONDS:
+            return cached[1]
+        result = check()
+        self._cached[name] = (now, result)
+        return result
 
     def _database_ok(self) -> bool:
         database = find_database(self.container)
@@ -83,10 +100,11 @@ class Platform(DependencyProvider):
                 connection.ensure_connection(max_retries=1, timeout=2)
             return True
         except Exception as error:  # noqa: BLE001
-            log.warning("readiness: broker unreachable: %s", error)
+            log.warning("health: broker unreachable (events wait in the outbox): %s", error)
             return False
 
     def refresh_gauges(self) -> None:
+        self.broker_up()
         database = find_database(self.container)
         outbox = next((d for d in self.container.dependencies if isinstance(d, Outbox)), None)
         if database is not None and outbox is not None:
@@ -106,12 +124,17 @@ class PlatformEndpoints:
 
     @http("GET", "/healthz", auth="none", tags=["platform"])
     def healthz(self, request: Request) -> Response:
-        """Liveness: the process answers."""
-        return json_response({"status": "ok", "service": self.platform.service_name})
+        """Liveness: the process answers; `checks.broker` says whether RabbitMQ is reachable.
+
+        While it is not, events wait in the outbox and the service keeps answering (still 200)."""
+        checks = {"broker": self.platform.broker_up()}
+        return json_response({"status": "ok", "service": self.platform.service_name, "checks": checks})
 
     @http("GET", "/readyz", auth="none", tags=["platform"])
     def readyz(self, request: Request) -> Response:
-        """Readiness: the database and the broker are reachable (503 otherwise)."""
+        """Readiness: the database is reachable (503 otherwise); the broker is not needed.
+
+        A broker outage leaves the service ready: writes go to the outbox and are published when it returns."""
         checks = self.platform.readiness()
         ready = all(checks.values())
         return json_response({"ready": ready, "checks": checks}, status=200 if ready else 503)

@@ -147,25 +147,31 @@ def test_request_id_is_echoed_or_created(ledger, web_session):
 
 
 def test_health_readiness_and_metrics(ledger, web_session):
-    assert web_session.get("/healthz").json() == {"status": "ok", "service": "ledger"}
+    assert web_session.get("/healthz").json() == {"status": "ok", "service": "ledger", "checks": {"broker": True}}
     ready = web_session.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True}
     web_session.post("/entries", json={"subject": "m", "sequence": 1})
     metrics = web_session.get("/metrics").text
     assert 'beat_http_requests_total{method="POST",route="/entries",service="ledger",status="201"}' in metrics
     assert "beat_outbox_backlog" in metrics
+    assert 'beat_broker_up{service="ledger"} 1.0' in metrics
 
 
-def test_readiness_is_503_when_the_broker_is_unreachable(container_factory, beat_config, ledger_db, web_session):
+def test_an_unreachable_broker_shows_in_health_and_metrics_but_keeps_the_service_ready(
+    container_factory, beat_config, ledger_db, web_session
+):
+    """Writes go to the outbox and reads need no broker: a broker outage must not make the site answer 503."""
     from shared_sample import LedgerService
 
     config = beat_config("ledger", LEDGER_DATABASE_URL=ledger_db)
     container = container_factory(LedgerService, config)
     container.start()
     container.config["AMQP_URI"] = "amqp://guest:guest@127.0.0.1:1/"  # nothing listens on port 1
-    response = web_session.get("/readyz")
-    assert response.status_code == 503
-    assert response.json()["checks"]["broker"] is False
+    ready = web_session.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"ready": True, "checks": {"database": True}}
+    health = web_session.get("/healthz")
+    assert health.status_code == 200 and health.json()["checks"] == {"broker": False}
+    assert 'beat_broker_up{service="ledger"} 0.0' in web_session.get("/metrics").text
 
 
 # --- the verifier alone -----------------------------------------------------------------
