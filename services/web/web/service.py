@@ -20,6 +20,7 @@ from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
 from web.staff import OfficerConsole
+from web.staff_referrals import ReferralConsole
 
 STATIC = Path(__file__).parent / "static"
 RECENT_CONCERNS = 8
@@ -27,7 +28,7 @@ SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(OfficerConsole, PlatformEndpoints):
+class WebService(OfficerConsole, ReferralConsole, PlatformEndpoints):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 

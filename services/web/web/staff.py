@@ -19,6 +19,7 @@ from web.page import Page, page, page_http
 
 QUEUE_PAGE_SIZE = 100  # the concerns API's largest page; a beat's open concerns fit in it
 NOTE_FIELDS = ("public_note", "internal_note")
+REFERRALS_SHOWN = 20
 
 
 class OfficerConsole:
@@ -111,11 +112,22 @@ class OfficerConsole:
         errors: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
-        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}"))
+        found = api.gather_outcomes(
+            {
+                "concern": Call("concerns", "GET", f"/concerns/{concern_id}"),
+                "referrals": Call(
+                    "referrals", "GET", "/referrals", params={"concern_id": concern_id, "per_page": REFERRALS_SHOWN}
+                ),
+            }
+        )
+        concern = found["concern"]
+        if isinstance(concern, ApiError):
+            raise concern
         return view.render(
             "staff/concern.html",
             status=status,
             concern=concern,
+            referrals=_with_service_names(api, found["referrals"]),
             contact=queue.reporter_contact(concern),
             steps=queue.steps_offered(concern["status"]),
             form_with_errors=form,
@@ -127,6 +139,20 @@ class OfficerConsole:
 def refusal(view: Page) -> Response:
     """The page an anonymous visitor gets for a staff or agency page: 403, in their language."""
     return view.render("error.html", status=403, kind="staff_only")
+
+
+def _with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
+    """The concern's referrals, each with its service's name; None when referrals could not be asked
+    (the concern's page still shows the concern and says so)."""
+    if isinstance(found, ApiError):
+        return None
+    service_ids = sorted({row["service_id"] for row in found["contents"] if row.get("service_id")})
+    services = api.gather_outcomes({sid: Call("referrals", "GET", f"/services/{sid}") for sid in service_ids})
+    return [{**row, "service_name": _name(services.get(row.get("service_id")))} for row in found["contents"]]
+
+
+def _name(service: Any) -> str | None:
+    return service.get("name") if isinstance(service, dict) else None
 
 
 def _notes(form: Any) -> dict[str, str | None]:

@@ -1,0 +1,154 @@
+"""Referring someone from a concern's page: the directory search, the consent form and its errors,
+the request (concerns) that referrals drafts, sending the draft, and the outcome seen afterwards.
+concerns, referrals (both on the test's backend) and web are real containers on one vhost."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from web_testkit import csrf, open_receipt, sign_in, staff_headers, voice
+
+from beat_shared.auth import mint_token
+from beat_shared.config import env
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.migrations import upgrade
+from beat_shared.testing import free_port, wait_for
+from referrals import demo
+from referrals.service import ReferralsService
+
+FOOD_BANK = "agency-riverton-food-bank"
+
+
+@pytest.fixture
+def referrals_url(database, container_factory, beat_config) -> str:
+    url = database("referrals")
+    upgrade("referrals", url)
+    engine = make_engine(url, pool_size=1)
+    with unit_of_work(engine) as session:
+        demo.seed_directory(session)
+    engine.dispose()
+    port = free_port()
+    config = beat_config("referrals", REFERRALS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
+    container_factory(ReferralsService, config).start()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def partners(start_stack, referrals_url):
+    stack = start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={"WEB_REFERRALS_URL": referrals_url})
+    return stack, referrals_url
+
+
+def acknowledged_concern(base: str, officer: requests.Session) -> str:
+    resident = requests.Session()
+    assert voice(resident, base, confirmed="yes", name="Rosa Díaz", email="rosa@example.org").status_code == 303
+    concern_id = open_receipt(resident, base)
+    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
+    data = {"csrf_token": csrf(page), "version": "1", "status": "acknowledged"}
+    assert officer.post(f"{base}/staff/concerns/{concern_id}/step", data=data, timeout=10).ok
+    return concern_id
+
+
+def drafted(officer: requests.Session, base: str, concern_id: str) -> str | None:
+    """The concern's page once referrals has drafted the referral (it offers to send it), else None."""
+    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
+    return page if "Send to the agency" in page else None
+
+
+CONSENT = {
+    "need": "food",
+    "urgency": "soon",
+    "name": "Rosa Díaz",
+    "email": "rosa@example.org",
+    "client_language": "es",
+    "given_by": "Rosa Díaz",
+    "given_at": "2026-01-05T10:30",
+    "method": "verbal",
+    "scope": "Share my name and e-mail with a food bank",
+}
+
+
+def agency(referrals_url: str, referral_id: str, action: str, body: dict | None = None) -> None:
+    token = mint_token("agency", "worker@foodbank", env("BEAT_JWT_SECRET"), agency_id=FOOD_BANK)
+    answer = requests.post(
+        f"{referrals_url}/referrals/{referral_id}/{action}",
+        json=body or {},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_officer_refers_the_reporter_and_sees_the_outcome(partners):
+    stack, referrals_url = partners
+    with requests.Session() as officer:
+        sign_in(officer, stack.web_url, "officer-rv02")
+        concern_id = acknowledged_concern(stack.web_url, officer)
+        search = officer.get(
+            f"{stack.web_url}/staff/concerns/{concern_id}/refer", params={"need": "food", "language": "es"}, timeout=10
+        )
+        assert search.status_code == 200 and "km away" in search.text
+        assert 'value="rosa@example.org"' in search.text  # the reporter agreed to e-mail: offered in the form
+        sent = officer.post(
+            f"{stack.web_url}/staff/concerns/{concern_id}/refer",
+            data={"csrf_token": csrf(search.text), **CONSENT},
+            timeout=10,
+        )
+        assert sent.status_code == 200 and "The referral was asked for." in sent.text
+        page = wait_for(lambda: drafted(officer, stack.web_url, concern_id), message="the draft on the concern's page")
+        [referral_id] = re.findall(r'action="/staff/referrals/([0-9a-f-]{36})/send"', page)
+        delivered = officer.post(
+            f"{stack.web_url}/staff/referrals/{referral_id}/send", data={"csrf_token": csrf(page)}, timeout=10
+        )
+        assert delivered.status_code == 200 and "Sent, waiting for the agency" in delivered.text
+        assert "Answer due by" in delivered.text
+        agency(referrals_url, referral_id, "accept")
+        agency(referrals_url, referral_id, "outcome", {"outcome": "got_help"})
+        finally_ = officer.get(f"{stack.web_url}/staff/concerns/{concern_id}", timeout=10).text
+    assert "Completed" in finally_ and "Outcome: Got help" in finally_
+
+
+def test_a_referral_without_consent_is_shown_again_with_its_errors_and_nothing_is_asked(partners):
+    stack, _ = partners
+    with requests.Session() as officer:
+        sign_in(officer, stack.web_url, "officer-rv02")
+        concern_id = acknowledged_concern(stack.web_url, officer)
+        form = officer.get(f"{stack.web_url}/staff/concerns/{concern_id}/refer", timeout=10).text
+        missing = {**CONSENT, "given_by": "", "method": ""}
+        refused = officer.post(
+            f"{stack.web_url}/staff/concerns/{concern_id}/refer", data={"csrf_token": csrf(form), **missing}, timeout=10
+        )
+        assert refused.status_code == 400
+        assert 'id="given_by-error"' in refused.text and 'id="method-error"' in refused.text
+        assert "Share my name and e-mail with a food bank" in refused.text  # what was typed is kept
+        future = {**CONSENT, "given_at": "2099-01-01T09:00"}  # concerns refuses consent given in the future
+        refused = officer.post(
+            f"{stack.web_url}/staff/concerns/{concern_id}/refer", data={"csrf_token": csrf(form), **future}, timeout=10
+        )
+    assert refused.status_code == 400 and 'id="given_at-error"' in refused.text
+    stored = requests.get(f"{stack.concerns_url}/concerns/{concern_id}", headers=staff_headers(), timeout=10).json()
+    assert stored["referral_requests"] == []
+
+
+def test_the_referral_pages_refuse_everyone_else(partners):
+    stack, _ = partners
+    with requests.Session() as officer:
+        sign_in(officer, stack.web_url, "officer-rv02")
+        concern_id = acknowledged_concern(stack.web_url, officer)
+    for subject in (None, "resident-demo-1", "officer-rv05"):
+        with requests.Session() as browser:
+            browser.headers["Accept-Language"] = "es"
+            if subject:
+                sign_in(browser, stack.web_url, subject)
+            token = csrf(browser.get(stack.web_url + "/follow", timeout=10).text)
+            page = browser.get(f"{stack.web_url}/staff/concerns/{concern_id}/refer", timeout=10)
+            post = browser.post(
+                f"{stack.web_url}/staff/concerns/{concern_id}/refer", data={"csrf_token": token, **CONSENT}, timeout=10
+            )
+        for answer in (page, post):
+            assert answer.status_code in (403, 404), (subject, answer.status_code)
+            assert answer.headers["Content-Type"].startswith("text/html") and '<html lang="es">' in answer.text
+    stored = requests.get(f"{stack.concerns_url}/concerns/{concern_id}", headers=staff_headers(), timeout=10).json()
+    assert stored["referral_requests"] == []
