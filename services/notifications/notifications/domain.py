@@ -25,6 +25,7 @@ from notifications.models import (
     Recipient,
     Subscription,
     Suppression,
+    new_id,
 )
 from notifications.preferences import language_of, normalise_phone, valid_clock_time, valid_email, valid_timezone
 from notifications.rules import TOPICS, NotificationSpec, broadcast_notification, notifications_for
@@ -72,12 +73,14 @@ def add_notification(
 
 
 def recipient_for(session: Session, subject: str, role: str, now: datetime, create: bool = True) -> Recipient | None:
-    recipient = session.scalar(select(Recipient).where(Recipient.subject == subject))
+    by_subject = select(Recipient).where(Recipient.subject == subject)
+    recipient = session.scalar(by_subject)
     if recipient is None and create:
-        recipient = Recipient(subject=subject, role=role, language="en", digest=False, opted_out=False)
-        recipient.created_at = recipient.updated_at = now
-        session.add(recipient)
-        session.flush()
+        # A page's calls made at once (contact, preferences, subscriptions) each make a new person's
+        # entry: ON CONFLICT keeps one and every call reads it, none fails on the unique subject.
+        entry = {"ref": new_id(), "subject": subject, "role": role, "language": "en", "digest": False}
+        insert_unless_exists(session, Recipient, {**entry, "opted_out": False, "created_at": now, "updated_at": now})
+        recipient = session.scalar(by_subject)
     return recipient
 
 

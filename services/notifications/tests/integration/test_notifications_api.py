@@ -94,3 +94,18 @@ def test_openapi_document_lists_the_api(service, web_session):
         assert path in document["paths"], path
     metrics = web_session.get("/metrics").text
     assert "beat_notifications_messages_current" in metrics
+
+
+def test_a_new_persons_first_calls_made_at_once_all_answer(service, web_session, notifications_db, kit):
+    """A page asks for contact, preferences and subscriptions at once (the web service's alerts
+    page): each first call makes the person's directory entry, and none may fail on the others'."""
+    import eventlet
+
+    for attempt in range(5):
+        headers = kit.token("resident", f"resident-at-once-{attempt}")
+        calls = [
+            eventlet.spawn(web_session.get, path, headers=headers)
+            for path in ("/me/contact", "/me/preferences", "/me/subscriptions", "/me/contact")
+        ]
+        assert [call.wait().status_code for call in calls] == [200, 200, 200, 200], attempt
+        assert len(kit.rows(notifications_db, Recipient, Recipient.subject == f"resident-at-once-{attempt}")) == 1
