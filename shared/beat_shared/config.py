@@ -177,7 +177,12 @@ _setting("CONCERNS_RATE_PER_ADDRESS", "30/3600", "Submissions and 'me too's per 
 _setting(
     "CONCERNS_RATE_PER_TOKEN", "10/3600", "Submissions and 'me too's per bearer subject, receipt token or API key."
 )
-_setting("CONCERNS_OPEN311_API_KEYS", "riverton-demo-key", "Comma-separated API keys accepted by Open311 POST.")
+_setting(
+    "CONCERNS_OPEN311_API_KEYS",
+    "riverton-demo-key",
+    "Comma-separated API keys accepted by Open311 POST (the default is the demo city's: set your own).",
+    secret=True,
+)
 _setting("CONCERNS_OPEN311_JURISDICTION", "riverton.example", "Open311 jurisdiction_id this endpoint serves.")
 _setting("CONCERNS_PUBLIC_URL", "http://127.0.0.1:8001", "Public base URL (Open311 discovery).")
 _setting("CONCERNS_AGENCY_NAME", "Riverton Police Department", "Open311 agency_responsible.")

@@ -265,6 +265,74 @@ def test_config_names_exactly_the_settings_beat_reads(rendered, overlay):
     )
 
 
+# --- a city's own settings -------------------------------------------------------------------
+
+# What the demo city (Riverton, example.city) brings: none of it may reach a production render.
+DEMO_VALUE = re.compile(r"riverton|example\.(city|com|org|net)|\.example\b|demo-key|demo", re.IGNORECASE)
+
+
+def env_file(path: Path) -> dict[str, str]:
+    entries = [line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    return {key: value for key, value in entries}
+
+
+def demo_values(objects: list[dict[str, Any]]) -> list[str]:
+    """Every string in the rendered objects that names the demo city, with where it is."""
+    found = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(key, where)
+                walk(item, f"{where}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{where}[{index}]")
+        elif isinstance(value, str) and DEMO_VALUE.search(value):
+            found.append(f"{where}: {value[:80]}")
+
+    for obj in objects:
+        walk(obj, f"{obj['kind']}/{obj['metadata']['name']}")
+    return found
+
+
+def test_the_production_render_carries_no_demo_value(rendered):
+    assert demo_values(rendered["prod"]) == []
+
+
+def test_the_demo_value_scan_finds_what_it_should(rendered):
+    found = demo_values(rendered["dev"])
+    for setting in ("CONCERNS_AGENCY_NAME", "CONCERNS_OPEN311_JURISDICTION", "NOTIFICATIONS_SMS_SENDER"):
+        assert any(f".data.{setting}:" in entry for entry in found), setting
+    assert any(".image:" in entry for entry in found) and any("Ingress/beat" in entry for entry in found)
+
+
+def test_a_city_sets_the_same_settings_in_one_file_per_overlay():
+    dev, prod = (env_file(K8S / "overlays" / overlay / "city.env") for overlay in ("dev", "prod"))
+    assert set(dev) == set(prod)
+    base = env_file(K8S / "base" / "config.env")
+    assert not set(prod) & set(base), "a city setting is set in one place: city.env, not the base"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_configmap_name_carries_a_content_hash_that_the_pods_use(rendered, overlay):
+    [config] = of_kind(rendered[overlay], "ConfigMap")
+    assert re.fullmatch(r"beat-config-[a-z0-9]{10}", config["metadata"]["name"])
+    for obj in of_kind(rendered[overlay], "Deployment") + of_kind(rendered[overlay], "Job"):
+        [container] = obj["spec"]["template"]["spec"]["containers"]
+        assert [s["configMapRef"]["name"] for s in container["envFrom"]] == [config["metadata"]["name"]]
+
+
+def test_the_prod_ingress_serves_the_host_of_the_public_urls(rendered):
+    [config] = of_kind(rendered["prod"], "ConfigMap")
+    [ingress] = of_kind(rendered["prod"], "Ingress")
+    host = ingress["spec"]["rules"][0]["host"]
+    assert ingress["spec"]["tls"][0]["hosts"] == [host]
+    for key, value in config["data"].items():
+        if key.endswith("_PUBLIC_URL") or key == "NOTIFICATIONS_PORTAL_URL":
+            assert value == f"https://{host}", key
+
+
 # --- no secret values ---------------------------------------------------------------------
 
 CREDENTIAL_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^@\s/]+@", re.IGNORECASE)
@@ -290,7 +358,8 @@ def secret_values(objects: list[dict[str, Any]]) -> list[str]:
                 continue
             declared_public = key in SETTINGS and not SETTINGS[key].secret  # e.g. CONCERNS_RATE_PER_TOKEN
             if (
-                CREDENTIAL_URL.search(value)
+                key in SECRET_SETTINGS  # a setting marked secret, whatever its name looks like
+                or CREDENTIAL_URL.search(value)
                 or HIGH_ENTROPY.match(value)
                 or (SECRETISH_KEY.search(key) and not declared_public)
             ):
@@ -311,12 +380,37 @@ def test_nothing_in_the_overlays_is_a_secret_value(rendered, overlay):
                 assert "value" not in entry and "secretKeyRef" in entry["valueFrom"], entry["name"]
 
 
+def secret_references(objects: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Each Secret the pods read, with the keys they read from it."""
+    wanted: dict[str, set[str]] = {}
+    for obj in objects:
+        pod = obj.get("spec", {}).get("template", {}).get("spec")
+        for container in containers(pod) if pod else []:
+            for entry in container.get("env", []):
+                ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    wanted.setdefault(ref["name"], set()).add(ref["key"])
+    return wanted
+
+
+def test_the_secret_table_lists_every_secret_and_key_the_pods_read(rendered):
+    rows = [line for line in (K8S / "README.md").read_text().splitlines() if line.startswith("| `beat-")]
+    table = {row.split("`")[1]: row.split("|")[2] for row in rows}
+    for overlay in OVERLAYS:
+        for name, keys in secret_references(rendered[overlay]).items():
+            listed = re.sub(r"^beat-[a-z]+-database$", "beat-<service>-database", name)
+            assert listed in table, f"Secret {name} missing from the table in deploy/k8s/README.md"
+            for key in keys:
+                assert f"`{key}`" in table[listed], f"key {key} of Secret {name} missing from the table"
+
+
 def test_the_secret_scan_finds_what_it_should():
     leaky = [
         {"kind": "Secret", "metadata": {"name": "s"}, "stringData": {"url": "x"}},
         {"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"AMQP_URI": "amqp://beat:hunter2@rabbit/beat"}},
         {"kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"BEAT_JWT_SECRET": "short"}},
         {"kind": "ConfigMap", "metadata": {"name": "e"}, "data": {"X": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNl=="}},
+        {"kind": "ConfigMap", "metadata": {"name": "k"}, "data": {"CONCERNS_OPEN311_API_KEYS": "riverton-demo-key"}},
         {
             "kind": "Deployment",
             "metadata": {"name": "f"},
@@ -324,7 +418,7 @@ def test_the_secret_scan_finds_what_it_should():
         },
     ]
     found = secret_values(leaky)
-    for name in ("Secret/s", "ConfigMap/c", "ConfigMap/d", "ConfigMap/e", "Deployment/f"):
+    for name in ("Secret/s", "ConfigMap/c", "ConfigMap/d", "ConfigMap/e", "ConfigMap/k", "Deployment/f"):
         assert any(item.startswith(name) for item in found), name
     clean = [
         {"kind": "ConfigMap", "metadata": {"name": "ok"}, "data": {"BEAT_LOG_LEVEL": "INFO", "URL": "https://x/y"}}
