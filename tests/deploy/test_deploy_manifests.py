@@ -265,6 +265,35 @@ def test_config_names_exactly_the_settings_beat_reads(rendered, overlay):
     )
 
 
+# --- GitOps order ----------------------------------------------------------------------------
+
+WAVE = "argocd.argoproj.io/sync-wave"
+
+
+def annotations(obj: dict[str, Any]) -> dict[str, str]:
+    return obj["metadata"].get("annotations") or {}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_first_gitops_sync_applies_config_then_migrations_then_deployments(rendered, overlay):
+    """Argo CD applies by wave within a phase: the Jobs must not run before the ConfigMap they read
+    (a PreSync hook would) nor before the NetworkPolicies that let them reach their database."""
+    objects = rendered[overlay]
+    waves = {
+        kind: {int(annotations(obj).get(WAVE, "0")) for obj in of_kind(objects, kind)}
+        for kind in ("ConfigMap", "NetworkPolicy", "Job", "Deployment")
+    }
+    assert max(waves["ConfigMap"] | waves["NetworkPolicy"]) < min(waves["Job"])
+    assert max(waves["Job"]) < min(waves["Deployment"])
+    for job in of_kind(objects, "Job"):
+        notes = annotations(job)
+        assert notes["argocd.argoproj.io/hook"] == "Sync", "a PreSync hook runs before the ConfigMap exists"
+        assert notes["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"  # Jobs are immutable
+        assert notes["kustomize.toolkit.fluxcd.io/force"] == "enabled"  # Flux recreates it on a new release
+    [config] = of_kind(objects, "ConfigMap")
+    assert "PruneLast=true" in annotations(config)["argocd.argoproj.io/sync-options"]
+
+
 # --- a city's own settings -------------------------------------------------------------------
 
 # What the demo city (Riverton, example.city) brings: none of it may reach a production render.
