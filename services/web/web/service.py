@@ -13,6 +13,7 @@ from beat_shared.auth import mint_token
 from beat_shared.http import http
 from beat_shared.platform import PlatformEndpoints
 from web import forms
+from web.alerts import BeatAlerts
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
 from web.domain.people import DEMO_PEOPLE, demo_person
@@ -28,7 +29,7 @@ SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(OfficerConsole, ReferralConsole, PlatformEndpoints):
+class WebService(BeatAlerts, OfficerConsole, ReferralConsole, PlatformEndpoints):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 
