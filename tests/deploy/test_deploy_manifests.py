@@ -33,6 +33,8 @@ PLATFORM_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/openapi.
 # Settings of `beat run`'s development mail catcher: a deployment never sets them (`beat run`
 # refuses BEAT_DEV_MAIL_PORT in production; notifications' /dev/outbox is a 404 there).
 DEVELOPMENT_ONLY_SETTINGS = {"BEAT_DEV_MAIL_PORT", "BEAT_DEV_MAIL_DIR"}
+# Custom resources, validated against their operators' CRD schemas (deploy/k8s/crds), not kubernetes-validate.
+CUSTOM_API_GROUPS = ("keda.sh/", "monitoring.coreos.com/")
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
@@ -47,8 +49,8 @@ def containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
 def test_every_kubernetes_object_is_valid_in_strict_mode(rendered, overlay):
     checked = 0
     for obj in rendered[overlay]:
-        if obj["apiVersion"].startswith("keda.sh/"):
-            continue  # custom resource: checked against KEDA's CRD schema below
+        if obj["apiVersion"].startswith(CUSTOM_API_GROUPS):
+            continue  # custom resource: checked against its operator's CRD schema below
         for version in KUBERNETES_VERSIONS:
             kubernetes_validate.validate(obj, version, strict=True)
         checked += 1
@@ -59,7 +61,7 @@ def test_the_kubernetes_validate_command_passes_on_both_overlays(rendered, tmp_p
     files = []
     for overlay in OVERLAYS:
         path = tmp_path / f"{overlay}.yaml"
-        kubernetes_objects = [o for o in rendered[overlay] if not o["apiVersion"].startswith("keda.sh/")]
+        kubernetes_objects = [o for o in rendered[overlay] if not o["apiVersion"].startswith(CUSTOM_API_GROUPS)]
         path.write_text(yaml.safe_dump_all(kubernetes_objects))
         files.append(str(path))
     done = subprocess.run(
@@ -98,6 +100,64 @@ def test_the_keda_schema_rejects_a_broken_scaled_object(rendered, keda_schema):
     assert "'metadata' is a required property" in messages
     assert "metadta" in messages
     assert "ten" in messages
+
+
+def crd_schema(name: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((K8S / "crds" / name).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+PROMETHEUS_SCHEMAS = {
+    "PrometheusRule": "prometheus-prometheusrule-v1.schema.json",
+    "PodMonitor": "prometheus-podmonitor-v1.schema.json",
+}
+
+
+def schema_errors(validator: jsonschema.protocols.Validator, obj: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
+
+
+def test_monitoring_objects_match_the_prometheus_operator_crd_schemas(rendered):
+    for kind, name in PROMETHEUS_SCHEMAS.items():
+        objects = of_kind(rendered["prod"], kind)
+        assert objects, f"the prod overlay has no {kind}"
+        validator = crd_schema(name)
+        for obj in objects:
+            assert schema_errors(validator, obj) == [], obj["metadata"]["name"]
+    broken = json.loads(json.dumps(of_kind(rendered["prod"], "PrometheusRule")[0]))
+    broken["spec"]["groups"][0]["rules"][0]["exp"] = broken["spec"]["groups"][0]["rules"][0].pop("expr")
+    assert any("exp" in error for error in schema_errors(crd_schema(PROMETHEUS_SCHEMAS["PrometheusRule"]), broken))
+
+
+def alerts_table() -> dict[str, str]:
+    """The alerts docs/operations.md lists: name -> PromQL expression."""
+    text = (REPO / "docs" / "operations.md").read_text()
+    rows = re.findall(r"^\| (Beat[A-Za-z]+) \| `(.+?)`", text, re.MULTILINE)
+    return {name: expr.replace("\\|", "|") for name, expr in rows}
+
+
+def test_the_prometheus_rule_has_every_alert_of_the_runbook(rendered):
+    [rule] = of_kind(rendered["prod"], "PrometheusRule")
+    alerts = {r["alert"]: r["expr"] for group in rule["spec"]["groups"] for r in group["rules"]}
+    documented = alerts_table()
+    assert len(documented) >= 10 and "BeatBrokerDown" in documented
+    assert alerts == documented
+
+
+def test_the_pod_monitor_scrapes_the_four_services_on_their_metrics_port(rendered):
+    [monitor] = of_kind(rendered["prod"], "PodMonitor")
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    selector = monitor["spec"]["selector"]
+    for deployment in of_kind(rendered["prod"], "Deployment"):
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        chosen = all(labels.get(k) == v for k, v in selector["matchLabels"].items()) and all(
+            labels.get(e["key"]) in e["values"] for e in selector["matchExpressions"]
+        )
+        assert chosen == (deployment["metadata"]["name"] in SERVICES), deployment["metadata"]["name"]
+        ports = [p["name"] for p in deployment["spec"]["template"]["spec"]["containers"][0]["ports"]]
+        assert "http" in ports
 
 
 @pytest.mark.parametrize("service", CONSUMERS)
