@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from beat_shared.contracts.catalogue import REFERRAL_OUTCOMES, URGENCIES
+from beat_shared.contracts.catalogue import REFERRAL_DECLINE_REASONS, REFERRAL_OUTCOMES, URGENCIES
 from beat_shared.errors import Conflict
 
 DRAFT, SENT, ACCEPTED, DECLINED = "draft", "sent", "accepted", "declined"
@@ -24,7 +24,7 @@ CLOSED = frozenset({DECLINED, COMPLETED, CANCELLED, EXPIRED})
 OUTCOMES = REFERRAL_OUTCOMES
 URGENCY_LEVELS = URGENCIES
 # Coded, so that events and reports never carry free text that may name a person.
-DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "service_unavailable", "duplicate", "other")
+DECLINE_REASONS = REFERRAL_DECLINE_REASONS
 CANCEL_REASONS = ("client_request", "no_longer_needed", "wrong_agency", "duplicate", "consent_withdrawn", "other")
 CONSENT_METHODS = ("verbal", "written", "electronic", "guardian")
 

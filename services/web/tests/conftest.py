@@ -17,6 +17,8 @@ from beat_shared.outbox import Outbox
 from beat_shared.testing import free_port
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
+from referrals import demo as referrals_demo
+from referrals.service import ReferralsService
 from web.service import WebService
 
 # The helpers module beside this file (pytest runs with --import-mode=importlib).
@@ -103,3 +105,28 @@ def production_web(start_web) -> str:
     safe = {name: f"a-city-secret-for-{name.lower()}" for name in DEVELOPMENT_SECRETS}
     safe |= {name: "false" if risky else "true" for name, risky in DEVELOPMENT_SWITCHES.items()}
     return start_web(BEAT_ENVIRONMENT="production", WEB_SESSION_SECRET="a-city-session-secret", **safe)
+
+
+@pytest.fixture
+def referrals_url(database, container_factory, beat_config):
+    """The referrals service (demo directory, on the test's backend) on the test's vhost; its base URL."""
+    url = database("referrals")
+    upgrade("referrals", url)
+    engine = make_engine(url, pool_size=1)
+    with unit_of_work(engine) as session:
+        referrals_demo.seed_directory(session)
+    engine.dispose()
+    port = free_port()
+    config = beat_config("referrals", REFERRALS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
+    container = container_factory(ReferralsService, config)
+    container.start()
+    yield f"http://127.0.0.1:{port}"
+    for relay in (d.relay for d in container.dependencies if isinstance(d, Outbox)):
+        relay.stop()  # before the test database is dropped under it
+
+
+@pytest.fixture
+def partners(start_stack, referrals_url) -> tuple[Stack, str]:
+    """concerns, referrals and web together (an officer refers, an agency answers); the stack and referrals' URL."""
+    stack = start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={"WEB_REFERRALS_URL": referrals_url})
+    return stack, referrals_url

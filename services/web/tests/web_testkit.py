@@ -61,3 +61,49 @@ def sign_in(browser: requests.Session, base: str, subject: str) -> requests.Resp
     """Development sign-in as one of the demo people, as the sign-in form does it."""
     page = browser.get(base + "/sign-in", timeout=10).text
     return browser.post(base + "/sign-in", data={"csrf_token": csrf(page), "subject": subject}, timeout=10)
+
+
+def acknowledged_concern(base: str, officer: requests.Session) -> str:
+    resident = requests.Session()
+    assert voice(resident, base, confirmed="yes", name="Rosa Díaz", email="rosa@example.org").status_code == 303
+    concern_id = open_receipt(resident, base)
+    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
+    data = {"csrf_token": csrf(page), "version": "1", "status": "acknowledged"}
+    assert officer.post(f"{base}/staff/concerns/{concern_id}/step", data=data, timeout=10).ok
+    return concern_id
+
+
+def drafted(officer: requests.Session, base: str, concern_id: str) -> str | None:
+    """The concern's page once referrals has drafted the referral (it offers to send it), else None."""
+    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
+    return page if "Send to the agency" in page else None
+
+
+CONSENT = {
+    "need": "food",
+    "urgency": "soon",
+    "name": "Rosa Díaz",
+    "email": "rosa@example.org",
+    "client_language": "es",
+    "given_by": "Rosa Díaz",
+    "given_at": "2026-01-05T10:30",
+    "method": "verbal",
+    "scope": "Share my name and e-mail with a food bank",
+}
+
+
+def sent_referral(base: str, officer: requests.Session) -> tuple[str, str]:
+    """An officer (signed in) refers a resident's concern with consent and sends the draft:
+    (concern id, referral id). Needs the `partners` stack (referrals drafts it asynchronously)."""
+    from beat_shared.testing import wait_for
+
+    concern_id = acknowledged_concern(base, officer)
+    form = officer.get(f"{base}/staff/concerns/{concern_id}/refer", timeout=10).text
+    data = {"csrf_token": csrf(form), **CONSENT}
+    asked = officer.post(f"{base}/staff/concerns/{concern_id}/refer", data=data, timeout=10)
+    assert asked.status_code == 200, asked.text
+    page = wait_for(lambda: drafted(officer, base, concern_id), message="the draft on the concern's page")
+    [referral_id] = re.findall(r'action="/staff/referrals/([0-9a-f-]{36})/send"', page)
+    delivered = officer.post(f"{base}/staff/referrals/{referral_id}/send", data={"csrf_token": csrf(page)}, timeout=10)
+    assert delivered.status_code == 200 and "Sent, waiting for the agency" in delivered.text
+    return concern_id, referral_id

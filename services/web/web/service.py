@@ -13,10 +13,11 @@ from beat_shared.auth import mint_token
 from beat_shared.http import http
 from beat_shared.platform import PlatformEndpoints
 from web import forms
+from web.agency import AgencyInbox
 from web.alerts import BeatAlerts
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
-from web.domain.people import DEMO_PEOPLE, demo_person
+from web.domain.people import DEMO_PEOPLE, HOME_OF_ROLE, demo_person
 from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
@@ -29,7 +30,7 @@ SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(BeatAlerts, OfficerConsole, ReferralConsole, PlatformEndpoints):
+class WebService(BeatAlerts, OfficerConsole, ReferralConsole, AgencyInbox, PlatformEndpoints):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 
@@ -262,6 +263,7 @@ class WebService(BeatAlerts, OfficerConsole, ReferralConsole, PlatformEndpoints)
             person.role,
             person.subject,
             settings.jwt_secret,
+            agency_id=person.agency_id,
             name=person.name,
             ttl_seconds=SIGNED_IN_SECONDS,
             issuer=settings.jwt_issuer,
@@ -270,7 +272,7 @@ class WebService(BeatAlerts, OfficerConsole, ReferralConsole, PlatformEndpoints)
         view.session.set(
             "person", {"subject": person.subject, "role": person.role, "name": person.name, "token": token}
         )
-        return view.redirect("/me")
+        return view.redirect(HOME_OF_ROLE.get(person.role, "/me"))
 
     @page_http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
     @page
@@ -284,6 +286,8 @@ class WebService(BeatAlerts, OfficerConsole, ReferralConsole, PlatformEndpoints)
         person = view.person
         if person is None:
             return view.redirect("/sign-in" if view.settings.development_sign_in else "/follow")
+        if person["role"] in HOME_OF_ROLE:  # agencies and analysts have no concerns of their own
+            return view.redirect(HOME_OF_ROLE[person["role"]])
         path = "/me/concerns" if person["role"] == "resident" else "/concerns"
         found = api.call(Call("concerns", "GET", path, params={"per_page": 50}))
         return view.render("me.html", concerns=found["contents"], total=found["total_items"])

@@ -127,7 +127,7 @@ class OfficerConsole:
             "staff/concern.html",
             status=status,
             concern=concern,
-            referrals=_with_service_names(api, found["referrals"]),
+            referrals=with_service_names(api, found["referrals"]),
             contact=queue.reporter_contact(concern),
             steps=queue.steps_offered(concern["status"]),
             form_with_errors=form,
@@ -141,7 +141,7 @@ def refusal(view: Page) -> Response:
     return view.render("error.html", status=403, kind="staff_only")
 
 
-def _with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
+def with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
     """The concern's referrals, each with its service's name; None when referrals could not be asked
     (the concern's page still shows the concern and says so)."""
     if isinstance(found, ApiError):

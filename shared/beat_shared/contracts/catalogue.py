@@ -23,6 +23,8 @@ REFERRAL_OUTCOMES = (
     "no_longer_interested",
     "referred_elsewhere",
 )
+# Why an agency declines a referral (a code: no free text travels in events or reports).
+REFERRAL_DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "service_unavailable", "duplicate", "other")
 # Why referrals could not turn an officer's request into a referral (retrying would not help).
 REFERRAL_REQUEST_FAILURES = (
     "request_not_found",  # concerns no longer has the request (nor the client's details)

@@ -6,68 +6,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
-from web_testkit import csrf, open_receipt, sign_in, staff_headers, voice
+from web_testkit import CONSENT, acknowledged_concern, csrf, drafted, sign_in, staff_headers
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
-from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
-from beat_shared.testing import free_port, wait_for
-from referrals import demo
-from referrals.service import ReferralsService
+from beat_shared.testing import wait_for
 
 FOOD_BANK = "agency-riverton-food-bank"
-
-
-@pytest.fixture
-def referrals_url(database, container_factory, beat_config) -> str:
-    url = database("referrals")
-    upgrade("referrals", url)
-    engine = make_engine(url, pool_size=1)
-    with unit_of_work(engine) as session:
-        demo.seed_directory(session)
-    engine.dispose()
-    port = free_port()
-    config = beat_config("referrals", REFERRALS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
-    container_factory(ReferralsService, config).start()
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def partners(start_stack, referrals_url):
-    stack = start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={"WEB_REFERRALS_URL": referrals_url})
-    return stack, referrals_url
-
-
-def acknowledged_concern(base: str, officer: requests.Session) -> str:
-    resident = requests.Session()
-    assert voice(resident, base, confirmed="yes", name="Rosa Díaz", email="rosa@example.org").status_code == 303
-    concern_id = open_receipt(resident, base)
-    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
-    data = {"csrf_token": csrf(page), "version": "1", "status": "acknowledged"}
-    assert officer.post(f"{base}/staff/concerns/{concern_id}/step", data=data, timeout=10).ok
-    return concern_id
-
-
-def drafted(officer: requests.Session, base: str, concern_id: str) -> str | None:
-    """The concern's page once referrals has drafted the referral (it offers to send it), else None."""
-    page = officer.get(f"{base}/staff/concerns/{concern_id}", timeout=10).text
-    return page if "Send to the agency" in page else None
-
-
-CONSENT = {
-    "need": "food",
-    "urgency": "soon",
-    "name": "Rosa Díaz",
-    "email": "rosa@example.org",
-    "client_language": "es",
-    "given_by": "Rosa Díaz",
-    "given_at": "2026-01-05T10:30",
-    "method": "verbal",
-    "scope": "Share my name and e-mail with a food bank",
-}
 
 
 def agency(referrals_url: str, referral_id: str, action: str, body: dict | None = None) -> None:

@@ -1,7 +1,8 @@
 """The demo city's people, for the development sign-in page (never offered in production).
 
 Their subjects are the ones the services' demo data uses (`beat seed-demo`): residents with
-notification preferences, the six beats' officers and the supervisor.
+notification preferences, the six beats' officers, the supervisor, the two agencies that have demo
+referrals (`agency_id` as referrals' demo directory names them) and an analyst.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ class DemoPerson:
     subject: str
     role: str
     name: str
+    agency_id: str | None = None  # agency staff only: the agency whose referrals they see
 
 
 DEMO_PEOPLE = (
@@ -22,7 +24,13 @@ DEMO_PEOPLE = (
     DemoPerson("resident-demo-3", "resident", "Chloe (resident, RV-04)"),
     *(DemoPerson(f"officer-rv0{n}", "officer", f"Officer of beat RV-0{n}") for n in range(1, 7)),
     DemoPerson("supervisor-1", "supervisor", "Sergeant Ruth Calloway (supervisor)"),
+    DemoPerson("worker@riverton-food-bank", "agency", "Riverton Food Bank (agency)", "agency-riverton-food-bank"),
+    DemoPerson("worker@safe-haven", "agency", "Safe Haven Riverton (agency)", "agency-safe-haven"),
+    DemoPerson("analyst-1", "analyst", "City analyst"),
 )
+
+# Where each role lands after signing in (the others land on /me).
+HOME_OF_ROLE = {"agency": "/agency/referrals", "analyst": "/"}
 
 
 def demo_person(subject: str) -> DemoPerson | None:
