@@ -29,9 +29,11 @@ class AlertsForm:
 
 
 def blank_form(contact: Mapping[str, Any], preferences: Mapping[str, Any], beat_code: str, language: str) -> AlertsForm:
-    """The form as the person last left their settings (or the page's language and e-mail)."""
+    """The form as the person last left their settings; a newcomer's in the page's language."""
     values = {name: str(contact.get(name) or "") for name in ("email", "phone", "quiet_start", "quiet_end")}
-    values["language"] = contact.get("language") if contact.get("ref") else language
+    # Until a person has given an address, notifications holds its default language, not a choice.
+    chose = contact.get("email") or contact.get("phone")
+    values["language"] = contact.get("language") if chose and contact.get("language") in LANGUAGES else language
     values["channel"] = chosen_channel(preferences)
     values["beat_code"] = beat_code
     return AlertsForm(values)
