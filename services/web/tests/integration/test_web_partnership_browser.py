@@ -1,0 +1,115 @@
+"""The partnership loop in Chromium: a resident voices a concern; the beat's officer signs in, finds
+it in the queue and acknowledges it with a public note; the resident's follow page shows the note;
+the officer refers the resident with consent and sends the referral; the food bank signs in, accepts
+and completes it with an outcome; the officer sees the outcome. axe-core on every page (the checks of
+`test_web_browser.Resident`); screenshots of the console, a concern, the referral form and the agency
+inbox at desktop and 360 px width into docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+from integration.test_web_browser import DESKTOP, PHONE, RV02, WAIT, Resident, click_map_at
+from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from beat_shared.testing import wait_for
+
+NOTE = "I will walk past tonight and talk to the bar's owner."
+
+
+def signed_in(driver, base: str, subject: str) -> Resident:
+    """A fresh browser session (no cookies) signed in as one of the demo people."""
+    person = Resident(driver, base, "en", scripts=True)
+    person.open("/sign-in")
+    person.find(f'input[value="{subject}"]').click()
+    person.follow(person.find('form[action="/sign-in"] button'))
+    return person
+
+
+def shots(person: Resident, name: str, take: bool) -> None:
+    if take:
+        person.screenshot(f"{name}-desktop", DESKTOP)
+        person.screenshot(f"{name}-phone", PHONE)
+
+
+def voice_a_concern(resident: Resident, stack) -> str:
+    """The resident's part (part 1's pages): the noise form, the map, contact by e-mail; the receipt link."""
+    resident.open("/voice/noise")
+    click_map_at(resident, stack, *RV02)
+    resident.find("#description").send_keys("Music from the bar until 3 am every night.")
+    resident.find("#name").send_keys("Rosa Díaz")
+    resident.find("#email").send_keys("rosa@example.org")
+    resident.find('input[name="preference"][value="email"]').click()
+    resident.follow(resident.find('button[name="send"]'))
+    return resident.find("#receipt-link").get_attribute("value")
+
+
+def test_the_partnership_loop(partners, chrome, backend):
+    stack, _ = partners
+    take = backend == "sqlite"
+    link = voice_a_concern(Resident(chrome, stack.web_url, "en", scripts=True), stack)
+    concern_id = re.search(r"#([0-9a-f-]{36})\.", link)[1]
+
+    # The beat's officer finds it in the queue and acknowledges it with a public note.
+    officer = signed_in(chrome, stack.web_url, "officer-rv02")
+    officer.follow(officer.find('a[href="/staff/queue"]'))
+    assert officer.find("#count-new").text == "1"
+    shots(officer, "web-staff-queue", take)
+    officer.follow(officer.find(f'#part-new ~ ul a[href="/staff/concerns/{concern_id}"]'))
+    assert "rosa@example.org" in officer.find("#reporter-contact").text
+    officer.find("#step-public-note").send_keys(NOTE)
+    officer.find("#step-internal-note").send_keys("Owner had a warning last summer.")
+    officer.follow(officer.find('button[name="status"][value="acknowledged"]'))
+    assert "The step was recorded." in officer.find(".flash").text
+    shots(officer, "web-staff-concern", take)
+
+    # The resident's follow page shows the public note, not the internal one.
+    resident = Resident(chrome, stack.web_url, "en", scripts=True)
+    chrome.get(link)
+    WebDriverWait(chrome, WAIT).until(lambda d: f"/follow/{concern_id}" in d.current_url)
+    resident._arrived()
+    assert NOTE in resident.text() and "warning last summer" not in resident.text()
+
+    # The officer refers the resident, with their consent, and sends the referral.
+    officer = signed_in(chrome, stack.web_url, "officer-rv02")
+    officer.open(f"/staff/concerns/{concern_id}")
+    officer.follow(officer.find(f'a[href="/staff/concerns/{concern_id}/refer"]'))
+    Select(officer.find("#search-need")).select_by_value("food")
+    officer.follow(officer.find('form[method="get"] button'))
+    assert officer.driver.find_elements(By.CSS_SELECTOR, ".matches li")
+    Select(officer.find("#need")).select_by_value("food")
+    Select(officer.find("#client_language")).select_by_value("es")  # Spanish: the best food match here is the food bank's
+    officer.find("#given_by").send_keys("Rosa Díaz")
+    # A datetime-local field's typed form follows the browser's locale: set it as its picker would.
+    officer.driver.execute_script("arguments[0].value = '2026-01-05T10:30'", officer.find("#given_at"))
+    officer.find('input[name="method"][value="verbal"]').click()
+    officer.find("#scope").send_keys("Share my name and e-mail with a food bank")
+    shots(officer, "web-staff-refer", take)
+    officer.follow(officer.find('form[method="post"][action$="/refer"] button'))
+
+    def drafted() -> bool:
+        officer.open(f"/staff/concerns/{concern_id}")
+        return bool(officer.driver.find_elements(By.CSS_SELECTOR, 'form[action^="/staff/referrals/"] button'))
+
+    wait_for(drafted, message="the drafted referral on the concern's page")
+    officer.follow(officer.find('form[action^="/staff/referrals/"] button'))
+    assert "Sent, waiting for the agency" in officer.text()
+
+    # The food bank accepts it and completes it with an outcome.
+    agency = signed_in(chrome, stack.web_url, "worker@riverton-food-bank")
+    assert agency.find("#count-sent").text == "1"
+    shots(agency, "web-agency-inbox", take)
+    agency.follow(agency.find('#part-sent ~ ul a[href^="/agency/referrals/"]'))
+    assert "Rosa Díaz" in agency.find("#client").text
+    agency.follow(agency.find('form[action$="/accept"] button'))
+    agency.find('input[name="outcome"][value="got_help"]').click()
+    agency.follow(agency.find('form[action$="/complete"] button'))
+    assert "Completed" in agency.find("#status").text
+
+    # The officer sees the outcome on the concern's page.
+    officer = signed_in(chrome, stack.web_url, "officer-rv02")
+    officer.open(f"/staff/concerns/{concern_id}")
+    assert "Outcome: Got help" in officer.text()
+    assert len(officer.pages_checked) >= 3
