@@ -18,34 +18,19 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 from cloudcoil.models.keda.v1alpha1 import ScaledObject
+from strict_schema import custom_resource_schema  # beside this script
 
 OUTPUT = Path(__file__).with_name("keda-scaledobject-v1alpha1.schema.json")
 
 
-def strict(node: Any) -> Any:
-    if isinstance(node, dict):
-        node = {key: strict(value) for key, value in node.items() if key not in ("title", "default")}
-        if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node:
-            node["additionalProperties"] = False
-        return node
-    if isinstance(node, list):
-        return [strict(item) for item in node]
-    return node
-
-
 def main() -> None:
-    schema = strict(ScaledObject.model_json_schema(by_alias=True, mode="validation"))
-    schema["properties"]["apiVersion"] = {"const": "keda.sh/v1alpha1"}
-    schema["properties"]["kind"] = {"const": "ScaledObject"}
-    schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$comment"] = (
+    comment = (
         f"KEDA ScaledObject (keda.sh/v1alpha1), from cloudcoil-models-keda {version('cloudcoil-models-keda')} "
         "(generated from KEDA's published CRD). Regenerate with generate_keda_schema.py."
     )
+    schema = custom_resource_schema(ScaledObject, "keda.sh/v1alpha1", "ScaledObject", comment)
     OUTPUT.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUTPUT}")
 

@@ -20,37 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from cloudcoil.models.prometheus_operator.v1 import PodMonitor, PrometheusRule
+from strict_schema import custom_resource_schema  # beside this script
 
 HERE = Path(__file__).parent
 API_VERSION = "monitoring.coreos.com/v1"
 
 
-def strict(node: Any) -> Any:
-    if isinstance(node, dict):
-        node = {key: strict(value) for key, value in node.items() if key not in ("title", "default")}
-        pattern = node.get("pattern")
-        if isinstance(pattern, str) and pattern.startswith("^(?i)"):
-            # Go's RE2 takes the flag after "^"; Python's re (jsonschema's) only at the start.
-            node["pattern"] = "(?i)^" + pattern[len("^(?i)") :]
-        if node.get("type") == "object" and "properties" in node and "additionalProperties" not in node:
-            node["additionalProperties"] = False
-        return node
-    if isinstance(node, list):
-        return [strict(item) for item in node]
-    return node
-
-
 def write(model: Any, kind: str) -> None:
-    schema = strict(model.model_json_schema(by_alias=True, mode="validation"))
-    schema["properties"]["apiVersion"] = {"const": API_VERSION}
-    schema["properties"]["kind"] = {"const": kind}
-    schema["required"] = ["apiVersion", "kind", "metadata", "spec"]
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     package = "cloudcoil-models-prometheus-operator"
-    schema["$comment"] = (
+    comment = (
         f"Prometheus Operator {kind} ({API_VERSION}), from {package} {version(package)} "
         "(generated from the operator's published CRD). Regenerate with generate_prometheus_schemas.py."
     )
+    schema = custom_resource_schema(model, API_VERSION, kind, comment)
     output = HERE / f"prometheus-{kind.lower()}-v1.schema.json"
     output.write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
     print(f"wrote {output}")
