@@ -32,6 +32,7 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ),
     ("surveys", "survey_results.py", [], ["--responses", "100000", "--repeat", "3"]),
     ("scaleout", "scaleout.py", [], ["--events", "300", "--repeat", "1"]),
+    ("web", "web_pages.py", [], ["--requests", "30", "--repeat", "1"]),
 ]
 
 
