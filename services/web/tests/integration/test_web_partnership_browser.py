@@ -3,7 +3,8 @@ it in the queue and acknowledges it with a public note; the resident's follow pa
 the officer refers the resident with consent and sends the referral; the food bank signs in, accepts
 and completes it with an outcome; the officer sees the outcome. axe-core on every page (the checks of
 `test_web_browser.Resident`); screenshots of the console, a concern, the referral form and the agency
-inbox at desktop and 360 px width into docs/screenshots/."""
+inbox at desktop and 360 px width into docs/screenshots/. And the officer's acknowledge-and-resolve
+journey with the keyboard alone, in Spanish, without scripts."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import re
 
 from integration.test_web_browser import DESKTOP, PHONE, RV02, WAIT, Resident, click_map_at
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from beat_shared.testing import wait_for
@@ -80,7 +84,8 @@ def test_the_partnership_loop(partners, chrome, backend):
     officer.follow(officer.find('form[method="get"] button'))
     assert officer.driver.find_elements(By.CSS_SELECTOR, ".matches li")
     Select(officer.find("#need")).select_by_value("food")
-    Select(officer.find("#client_language")).select_by_value("es")  # Spanish: the best food match here is the food bank's
+    # In Spanish: the best match for food here is then the food bank's (the agency signed in below).
+    Select(officer.find("#client_language")).select_by_value("es")
     officer.find("#given_by").send_keys("Rosa Díaz")
     # A datetime-local field's typed form follows the browser's locale: set it as its picker would.
     officer.driver.execute_script("arguments[0].value = '2026-01-05T10:30'", officer.find("#given_at"))
@@ -113,3 +118,44 @@ def test_the_partnership_loop(partners, chrome, backend):
     officer.open(f"/staff/concerns/{concern_id}")
     assert "Outcome: Got help" in officer.text()
     assert len(officer.pages_checked) >= 3
+
+
+def tab_to(person: Resident, selector: str, presses: int = 80) -> None:
+    """Press Tab until the element matching `selector` has the focus (as a keyboard user moves)."""
+    wanted = person.find(selector)
+    for _ in range(presses):
+        ActionChains(person.driver).send_keys(Keys.TAB).perform()
+        if person.driver.switch_to.active_element == wanted:
+            return
+    raise AssertionError(f"Tab never reached {selector} on {person.driver.current_url}")
+
+
+def press_enter(person: Resident) -> None:
+    """Enter on the focused link or button, and wait for the page it loads."""
+    page = person.driver.find_element(By.TAG_NAME, "html")
+    ActionChains(person.driver).send_keys(Keys.ENTER).perform()
+    WebDriverWait(person.driver, WAIT).until(expected_conditions.staleness_of(page))
+    person._arrived()
+
+
+def test_an_officer_acknowledges_and_resolves_with_the_keyboard_in_spanish_without_scripts(partners, chrome):
+    stack, _ = partners
+    voice_a_concern(Resident(chrome, stack.web_url, "en", scripts=True), stack)
+    officer = Resident(chrome, stack.web_url, "es", scripts=False)
+    officer.open("/sign-in")
+    officer.find('input[value="officer-rv02"]').click()
+    officer.follow(officer.find('form[action="/sign-in"] button'))
+    officer.open("/staff/queue")
+    tab_to(officer, '#part-new ~ ul a[href^="/staff/concerns/"]')
+    press_enter(officer)
+    tab_to(officer, "#step-public-note")
+    ActionChains(chrome).send_keys("Pasaré esta noche.").perform()
+    tab_to(officer, 'button[name="status"][value="acknowledged"]')
+    press_enter(officer)
+    assert "Se registró el paso." in officer.find(".flash").text
+    tab_to(officer, "#step-public-note")
+    ActionChains(chrome).send_keys("Hablé con el dueño del bar; la música termina a medianoche.").perform()
+    tab_to(officer, 'button[name="status"][value="resolved"]')
+    press_enter(officer)
+    assert officer.find("#status").text == "Resuelta"
+    assert "Pasaré esta noche." in officer.text() and "termina a medianoche" in officer.text()
