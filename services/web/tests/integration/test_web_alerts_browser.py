@@ -43,6 +43,8 @@ def alerts_site(running_services, start_web) -> tuple[str, str]:
 def test_a_resident_follows_their_beat_from_its_page_with_the_keyboard(alerts_site, chrome, language, scripts):
     web_url, notifications_url = alerts_site
     resident = Resident(chrome, web_url, language, scripts=scripts)
+    resident.open("/alerts")  # anonymous: asked to sign in first (checked by axe-core too)
+    assert resident.find('a.button[href="/sign-in"]').is_displayed()
     resident.open("/sign-in")
     resident.find(f'input[value="{RESIDENT}"]').click()
     resident.follow(resident.find('form[action="/sign-in"] button'))
@@ -71,4 +73,4 @@ def test_a_resident_follows_their_beat_from_its_page_with_the_keyboard(alerts_si
     contact = requests.get(notifications_url + "/me/contact", headers=mine, timeout=10).json()
     assert (contact["email"], contact["language"]) == ("ben@example.org", language)
     assert (contact["quiet_start"], contact["quiet_end"]) == ("22:00", "07:00")
-    assert len(resident.pages_checked) >= 4
+    assert len(resident.pages_checked) >= 5
