@@ -135,13 +135,27 @@ def serve(service_cls: type, config: dict[str, Any], grace_seconds: float) -> No
     signal.signal(signal.SIGINT, on_signal)
     runner.start()
     waiting = eventlet.spawn(runner.wait)
+    # The stop a signal schedules runs only when the hub wakes; a service with no timers (web)
+    # would otherwise sleep through it for up to a minute.
+    ticking = eventlet.spawn(_wake_hub_every, HUB_WAKE_SECONDS)
+    try:
+        while True:
+            try:
+                waiting.wait()
+                return
+            except OSError as error:  # a signal interrupting the hub's poll
+                if error.errno != errno.EINTR:
+                    raise
+    finally:
+        ticking.kill()
+
+
+HUB_WAKE_SECONDS = 0.5
+
+
+def _wake_hub_every(seconds: float) -> None:
     while True:
-        try:
-            waiting.wait()
-            return
-        except OSError as error:  # a signal interrupting the hub's poll
-            if error.errno != errno.EINTR:
-                raise
+        eventlet.sleep(seconds)
 
 
 def refuse_dev_mail_in_production() -> None:

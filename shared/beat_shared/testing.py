@@ -339,6 +339,8 @@ def beat_running(workdir: Path, environ: dict[str, str], urls: dict[str, str]) -
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    # Ctrl-C stops every service cleanly, as a person at the terminal expects.
+    assert process.returncode == 0 and "stopped unexpectedly" not in run.text(), run.text()[-2000:]
 
 
 @pytest.fixture

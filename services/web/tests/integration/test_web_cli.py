@@ -42,3 +42,36 @@ def test_migrate_and_seed_leave_web_out():
     assert cli.selected([]) == SERVICE_NAMES and "web" not in SERVICE_NAMES
     assert cli.main(["migrate", "web"]) == 2  # "unknown service": it has no database
     assert "web" in cli.selected([], cli.RUNNABLE_SERVICES)
+
+
+def test_ctrl_c_stops_the_pages_at_once_after_they_served_a_page(tmp_path):
+    """web has no timers of its own, so nothing woke its hub to act on a signal: `beat run` waited
+    for it, killed it after 30 s and said it had stopped unexpectedly."""
+    port = free_port()
+    environment = {**os.environ, "WEB_HTTP_ADDRESS": f"127.0.0.1:{port}", "BEAT_LOG_FORMAT": "text"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "beat_shared.cli", "run", "--services", "web"],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), timeout=60, message="web answering")
+        with requests.Session() as browser:  # a tab left open keeps its connection
+            browser.get(f"http://127.0.0.1:{port}/", timeout=30)  # a page (its services are down: a 503 page)
+            run.send_signal(signal.SIGINT)
+            output, _ = run.communicate(timeout=25)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0, output.decode(errors="replace")[-2000:]
+    assert b"stopped unexpectedly" not in output
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.RequestException:
+        return False
