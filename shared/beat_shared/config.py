@@ -303,11 +303,18 @@ def is_production(config: Mapping[str, Any]) -> bool:
     return setting_from(config, "BEAT_ENVIRONMENT") == "production"
 
 
-def check_production_settings(config: Mapping[str, Any]) -> None:
-    """In production, refuse the development defaults of secrets; raises UnsafeConfiguration."""
+def check_production_settings(config: Mapping[str, Any], service: str | None = None) -> None:
+    """In production, refuse the development defaults of secrets; raises UnsafeConfiguration.
+
+    With `service`, only the secrets that service reads count: the platform's (BEAT_*) and its own,
+    so a pod need not be given another service's secret to start."""
     if not is_production(config):
         return
-    unsafe = [name for name in DEVELOPMENT_SECRETS if setting_from(config, name) == SETTINGS[name].default]
+    unsafe = [
+        name
+        for name in DEVELOPMENT_SECRETS
+        if _read_by(name, service) and setting_from(config, name) == SETTINGS[name].default
+    ]
     if setting_from(config, "BEAT_JWT_ALGORITHM") == "RS256":
         unsafe = [name for name in unsafe if name != "BEAT_JWT_SECRET"]
     unsafe += [name for name, risky in DEVELOPMENT_SWITCHES.items() if _flag(setting_from(config, name)) == risky]
@@ -316,6 +323,11 @@ def check_production_settings(config: Mapping[str, Any]) -> None:
             f"BEAT_ENVIRONMENT=production but {', '.join(unsafe)} still has its development value"
             " (a development secret, or a switch that lets webhooks reach private or plain-http addresses)"
         )
+
+
+def _read_by(setting: str, service: str | None) -> bool:
+    owner = setting.split("_", 1)[0].lower()
+    return service is None or owner not in SERVICE_NAMES or owner == service
 
 
 def env(name: str, environ: Mapping[str, str] | None = None) -> str:

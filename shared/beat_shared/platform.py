@@ -39,7 +39,7 @@ class Platform(DependencyProvider):
     """
 
     def setup(self) -> None:
-        check_production_settings(self.container.config)  # a service must not start unsafe
+        check_production_settings(self.container.config, self.container.service_name)  # never start unsafe
         quiet_client_errors()
         self._cached: dict[str, tuple[float, bool]] = {}
 

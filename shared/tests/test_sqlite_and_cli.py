@@ -108,6 +108,17 @@ def test_production_refuses_development_secrets():
     )
 
 
+def test_a_service_in_production_needs_only_the_secrets_it_reads():
+    """concerns' pod is given no surveys or notifications secret (deploy/k8s): it must still start."""
+    platform_only = {"BEAT_ENVIRONMENT": "production", "BEAT_JWT_SECRET": "k" * 40}
+    check_production_settings(platform_only, "concerns")
+    check_production_settings(platform_only, "referrals")
+    with pytest.raises(UnsafeConfiguration, match="SURVEYS_TOKEN_SECRET"):
+        check_production_settings(platform_only, "surveys")
+    with pytest.raises(UnsafeConfiguration, match="NOTIFICATIONS_SIGNING_SECRET"):
+        check_production_settings(platform_only, "notifications")
+
+
 def test_a_service_will_not_start_in_production_with_development_secrets(container_factory, beat_config, tmp_path):
     config = beat_config("ledger", LEDGER_DATABASE_URL=f"sqlite:///{tmp_path}/l.db", BEAT_ENVIRONMENT="production")
     with pytest.raises(UnsafeConfiguration):
