@@ -10,6 +10,8 @@ read. These pages are the agency's view, so they turn away anyone signed in with
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -25,14 +27,25 @@ INBOX_PAGE_SIZE = 50
 AGENCY_MOVES = {"accept": "accept", "decline": "decline", "start": "start", "complete": "outcome"}
 
 
+def agency_only(method: Callable[..., Response]) -> Callable[..., Response]:
+    """An agency page method: anyone else (anonymous, or signed in without the agency role) gets `refusal`."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
+        if view.person is None or view.person["role"] != "agency":
+            return refusal(view)
+        return method(self, view, api, **kwargs)
+
+    return wrapper
+
+
 class AgencyInbox:
     """Agency pages (needs the service's `apis` and `pages` dependencies)."""
 
     @page_http("GET", "/agency/referrals", auth="none", summary="The agency's inbox (HTML)", tags=["agency pages"])
     @page
+    @agency_only
     def agency_inbox(self, view: Page, api: ApiClient) -> Response:
-        if not _is_agency(view):
-            return refusal(view)
         calls = {
             part: Call("referrals", "GET", "/referrals", params={"status": part, "per_page": INBOX_PAGE_SIZE})
             for part in INBOX_PARTS
@@ -52,9 +65,8 @@ class AgencyInbox:
         tags=["agency pages"],
     )
     @page
+    @agency_only
     def agency_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
-        if not _is_agency(view):
-            return refusal(view)
         referral = api.call(Call("referrals", "GET", f"/referrals/{referral_id}"))
         [named] = with_service_names(api, {"contents": [referral]}) or [referral]
         return view.render(
@@ -72,9 +84,8 @@ class AgencyInbox:
         tags=["agency pages"],
     )
     @page
+    @agency_only
     def agency_move(self, view: Page, api: ApiClient, referral_id: str, move: str) -> Response:
-        if not _is_agency(view):
-            return refusal(view)
         if move not in AGENCY_MOVES:
             return view.render("error.html", status=404, kind="not_found")
         body = _move_body(move, view.request.form)
@@ -87,15 +98,10 @@ class AgencyInbox:
         "GET", "/agency/report", auth="none", summary="The agency's outcome report (HTML)", tags=["agency pages"]
     )
     @page
+    @agency_only
     def agency_report(self, view: Page, api: ApiClient) -> Response:
-        if not _is_agency(view):
-            return refusal(view)
         report = api.call(Call("referrals", "GET", "/reports/outcomes", params={"group_by": "agency"}))
         return view.render("agency/report.html", rows=report["contents"], outcomes=REFERRAL_OUTCOMES)
-
-
-def _is_agency(view: Page) -> bool:
-    return view.person is not None and view.person["role"] == "agency"
 
 
 def _move_body(move: str, form: Any) -> dict[str, Any] | None:

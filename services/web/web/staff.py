@@ -8,6 +8,8 @@ is turned away here, as there is no one to ask on their behalf.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -22,14 +24,43 @@ NOTE_FIELDS = ("public_note", "internal_note")
 REFERRALS_SHOWN = 20
 
 
+def signed_in(method: Callable[..., Response]) -> Callable[..., Response]:
+    """A staff or agency page method that an anonymous visitor may not reach: they get `refusal`,
+    and no service is asked anything on their behalf."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
+        return refusal(view) if view.person is None else method(self, view, api, **kwargs)
+
+    return wrapper
+
+
+def refusal(view: Page) -> Response:
+    """The page an anonymous visitor gets for a staff or agency page: 403, in their language."""
+    return view.render("error.html", status=403, kind="staff_only")
+
+
+def with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
+    """Referrals (a `GET /referrals` answer), each with its service's name; None when the list could
+    not be had (a concern's page still shows the concern and says so)."""
+    if isinstance(found, ApiError):
+        return None
+    service_ids = sorted({row["service_id"] for row in found["contents"] if row.get("service_id")})
+    services = api.gather_outcomes({sid: Call("referrals", "GET", f"/services/{sid}") for sid in service_ids})
+    return [{**row, "service_name": _name(services.get(row.get("service_id")))} for row in found["contents"]]
+
+
+def _name(service: Any) -> str | None:
+    return service.get("name") if isinstance(service, dict) else None
+
+
 class OfficerConsole:
     """Officers' pages (needs the service's `apis` and `pages` dependencies)."""
 
     @page_http("GET", "/staff/queue", auth="none", summary="My beat's queue (HTML, staff)", tags=["staff pages"])
     @page
+    @signed_in
     def staff_queue(self, view: Page, api: ApiClient) -> Response:
-        if view.person is None:
-            return refusal(view)
         sort = queue.chosen_sort(view.request.args.get("sort"))
         calls = {
             part: Call("concerns", "GET", "/concerns", params={**filters, "per_page": QUEUE_PAGE_SIZE})
@@ -48,9 +79,8 @@ class OfficerConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def staff_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         return self._concern_page(view, api, concern_id)
 
     @page_http(
@@ -61,9 +91,8 @@ class OfficerConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def staff_step(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         form = view.request.form
         body = {"status": form.get("status", ""), "version": _version(form), **_notes(form)}
         return self._send(
@@ -78,9 +107,8 @@ class OfficerConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def staff_note(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         notes = _notes(view.request.form)
         if not any(notes.values()):
             errors = {name: "required" for name in NOTE_FIELDS}
@@ -134,25 +162,6 @@ class OfficerConsole:
             typed=typed or {},
             errors=errors or {},
         )
-
-
-def refusal(view: Page) -> Response:
-    """The page an anonymous visitor gets for a staff or agency page: 403, in their language."""
-    return view.render("error.html", status=403, kind="staff_only")
-
-
-def with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
-    """The concern's referrals, each with its service's name; None when referrals could not be asked
-    (the concern's page still shows the concern and says so)."""
-    if isinstance(found, ApiError):
-        return None
-    service_ids = sorted({row["service_id"] for row in found["contents"] if row.get("service_id")})
-    services = api.gather_outcomes({sid: Call("referrals", "GET", f"/services/{sid}") for sid in service_ids})
-    return [{**row, "service_name": _name(services.get(row.get("service_id")))} for row in found["contents"]]
-
-
-def _name(service: Any) -> str | None:
-    return service.get("name") if isinstance(service, dict) else None
 
 
 def _notes(form: Any) -> dict[str, str | None]:

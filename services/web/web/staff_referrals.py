@@ -25,7 +25,7 @@ from web.domain.referral_form import (
     request_body,
 )
 from web.page import Page, page, page_http
-from web.staff import refusal
+from web.staff import signed_in
 
 NEED_TERMS = 100  # the need categories' taxonomy terms fit in one page
 MATCHES_SHOWN = 10
@@ -42,9 +42,8 @@ class ReferralConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def refer_page(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}"))
         contact = queue.reporter_contact(concern) or {}
         typed = {
@@ -65,9 +64,8 @@ class ReferralConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def refer(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         referral = read_referral_form(view.request.form)
         body = None if referral.errors else request_body(concern_id, referral, view.settings.timezone)
         if body is not None:
@@ -89,9 +87,8 @@ class ReferralConsole:
         tags=["staff pages"],
     )
     @page
+    @signed_in
     def send_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
-        if view.person is None:
-            return refusal(view)
         sent = api.call(Call("referrals", "POST", f"/referrals/{referral_id}/send"))
         if not sent.get("concern_id"):
             return view.redirect("/staff/queue", flash="referral_sent")
