@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
+from beat_shared.db import insert_unless_exists
 from surveys.models import ConcernActivity, Invitation, Survey, Wave
 
 LANGUAGES = ("en", "es")
@@ -100,13 +101,12 @@ def issue_wave_invitations(
 
 def record_concern_activity(session: Session, data: dict[str, Any], **moments: datetime | None) -> ConcernActivity:
     """Upsert the report card's facts about a concern (events may arrive in any order)."""
-    # Locked: the resolved and closed handlers of one concern may run at the same time,
-    # and only one of them may invite the reporter. (A concurrent first insert fails on
-    # the primary key instead, and that handler is retried.)
-    activity = session.get(ConcernActivity, data["concern_id"], with_for_update=True)
-    if activity is None:
-        activity = ConcernActivity(concern_id=data["concern_id"], follow_up_invited=False)
-        session.add(activity)
+    # Locked: the handlers of one concern's events may run at the same time, and only one of them
+    # may invite the reporter. The row is made first if missing (one statement that a concurrent
+    # first insert cannot make fail), then read under the lock.
+    insert_unless_exists(session, ConcernActivity, {"concern_id": data["concern_id"], "follow_up_invited": False})
+    activity = session.get(ConcernActivity, data["concern_id"], with_for_update=True, populate_existing=True)
+    assert activity is not None
     activity.beat_code = data.get("beat_code") or activity.beat_code
     activity.category_code = data.get("category_code") or activity.category_code
     for name, moment in moments.items():
