@@ -79,7 +79,8 @@ def test_production_policies_reach_quorum_consumer_retry_and_agency_queues(rabbi
         topology.dead_letter_queue: None,
         "agency.test": "beat-agency-queues",
     }
-    wait_for(lambda: policies() == expected, timeout=10, message=f"policies applied: {policies()}")
+    # The broker applies policies asynchronously; on a loaded machine that takes seconds.
+    wait_for(lambda: policies() == expected, timeout=30, message="production policies applied to the four queues")
     consumer = queue_info(api, vhost, CONSUMER_QUEUE)["effective_policy_definition"]
     assert consumer["dead-letter-exchange"] == "beat.dead-letters"
     assert consumer["dead-letter-strategy"] == "at-least-once"
