@@ -39,6 +39,9 @@ LANES: list[tuple[str, list[str]]] = [
     ("notifications", ["services/notifications"]),
     ("shared", ["shared/tests"]),
     ("concerns", ["services/concerns"]),
+    # The web pages (browser journeys) and referrals with surveys made the rest lane take 25+ minutes.
+    ("web", ["services/web"]),
+    ("referrals-surveys", ["services/referrals", "services/surveys"]),
 ]
 REST = "the-rest"
 
