@@ -262,6 +262,37 @@ def running_services(
     return start
 
 
+# --- a real browser ------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium and chromium-driver (deploy/local/ensure-test-tools.sh)
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def headless_chromium(window: tuple[int, int], page_load_seconds: float, *extra_arguments: str) -> Any:
+    """Debian's Chromium driven by Selenium, headless, with nothing reaching beyond this machine."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--window-size={window[0]},{window[1]}",
+        *extra_arguments,
+    ):
+        options.add_argument(argument)
+    # An explicit driver path: Selenium Manager never tries to download anything.
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(page_load_seconds)
+    return driver
+
+
 # --- Beat as `make run` starts it ------------------------------------------------------------
 
 BANNER_END = "Press Ctrl-C to stop."

@@ -7,10 +7,10 @@ Screenshots are saved under test-artifacts/ at the repository root (gitignored).
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+from beat_shared.testing import headless_chromium
 
 WAVE = {
     "survey_code": "standard",
@@ -23,28 +23,11 @@ WAVE = {
 }
 
 ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture
 def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,1600",
-    ):
-        options.add_argument(argument)
-    # An explicit driver path: Selenium Manager never tries to download anything.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = headless_chromium((1280, 1600), 30)
     yield driver
     driver.quit()
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -22,13 +21,12 @@ from web_testkit import schedule_meeting
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
+from beat_shared.testing import headless_chromium
 from web.maps import PICKER_WIDTH, beat_map
 
 REPOSITORY = Path(__file__).resolve().parents[4]
 SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 DESKTOP = (1280, 1400)
 PHONE = (360, 1400)
 RV02 = (-108.380, 43.045)  # (long, lat) inside beat RV-02 of the demo boundaries
@@ -39,23 +37,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 @pytest.fixture(scope="module")
 def chrome():
     """One browser for the module; each test starts it with no cookies and scripts on."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-    ):
-        options.add_argument(argument)
-    # An explicit driver path: Selenium Manager never tries to download anything.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(WAIT)
+    driver = headless_chromium(DESKTOP, WAIT, "--hide-scrollbars")
     driver.execute_cdp_cmd("Network.enable", {})
     yield driver
     driver.quit()
