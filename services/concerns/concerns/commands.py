@@ -649,15 +649,50 @@ def generate_agenda(session: Session, beat_code: str, now: datetime, limit: int 
     ]
 
 
+def suggested_agenda(session: Session, now: datetime, actor: Actor, beat_code: str) -> list[dict[str, Any]]:
+    """What a community meeting of this beat would discuss today, for its officers to choose from."""
+    store.beat(session, beat_code)
+    if not actor.may_manage(beat_code):
+        raise PermissionDenied("only officers of this beat (or supervisors) may plan its meetings")
+    return generate_agenda(session, beat_code, now)
+
+
+def chosen_agenda(session: Session, beat_code: str, now: datetime, chosen: list[str]) -> list[dict[str, Any]]:
+    """The officer's choice of concerns, in the suggestion's order, renumbered; every one must be
+    an open concern of this beat (a closed one or another beat's is a mistake worth telling)."""
+    ranked = {item["concern_id"]: item for item in generate_agenda(session, beat_code, now, limit=len(chosen) + 10_000)}
+    unknown = [concern_id for concern_id in dict.fromkeys(chosen) if concern_id not in ranked]
+    if unknown:
+        raise InvalidInput(
+            "an agenda holds open concerns of the meeting's beat",
+            {"agenda_concern_ids": [f"not an open concern of {beat_code}: {', '.join(unknown)}"]},
+        )
+    kept = [item for item in ranked.values() if item["concern_id"] in set(chosen)]
+    return [{**item, "position": position} for position, item in enumerate(kept, start=1)]
+
+
+def _new_agenda(session: Session, beat_code: str, now: datetime, body: dict[str, Any]) -> list[dict[str, Any]]:
+    chosen = body.get("agenda_concern_ids")
+    if body["kind"] != "community_meeting":
+        if chosen:
+            raise InvalidInput("only a community meeting has an agenda", {"agenda_concern_ids": ["must be empty"]})
+        return []
+    if chosen is None:
+        return generate_agenda(session, beat_code, now)
+    return chosen_agenda(session, beat_code, now, chosen)
+
+
 def schedule_meeting(
     session: Session, now: datetime, emit: Emit, actor: Actor, beat_code: str, body: dict[str, Any]
 ) -> Meeting:
-    """Schedule a meeting or activity; a community meeting gets a generated agenda. Emits beat.meeting.scheduled."""
+    """Schedule a meeting or activity; a community meeting gets an agenda (the concerns the officer
+    chose, or the ranked suggestion). Emits beat.meeting.scheduled."""
     store.beat(session, beat_code)
     if not actor.may_manage(beat_code):
         raise PermissionDenied("only officers of this beat (or supervisors) may schedule its meetings")
     if body["ends_at"] <= body["starts_at"]:
         raise InvalidInput("a meeting ends after it starts", {"ends_at": ["must be after starts_at"]})
+    agenda = _new_agenda(session, beat_code, now, body)
     meeting = Meeting(
         id=new_id(),
         beat_code=beat_code,
@@ -668,7 +703,7 @@ def schedule_meeting(
         starts_at=body["starts_at"],
         ends_at=body["ends_at"],
         status="scheduled",
-        agenda=generate_agenda(session, beat_code, now) if body["kind"] == "community_meeting" else [],
+        agenda=agenda,
         organiser=actor.subject,
         summary="",
         created_at=now,

@@ -362,6 +362,11 @@ class MeetingInput(StrictSchema):
     venue = fields.String(required=True, validate=validate.Length(min=1, max=200))
     starts_at = UtcDateTime(required=True)
     ends_at = UtcDateTime(required=True)
+    # The concerns the officer chose from the suggested agenda (`GET /beats/{code}/agenda`);
+    # absent: the whole ranked suggestion becomes the agenda.
+    agenda_concern_ids = fields.List(
+        fields.String(validate=validate.Length(max=36)), load_default=None, validate=validate.Length(max=20)
+    )
 
 
 class ActionInput(StrictSchema):

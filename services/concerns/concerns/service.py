@@ -498,6 +498,18 @@ class ConcernsService(PlatformEndpoints):
         return json_response(queries.beat_page(self.db, self.settings, code, self.clock.now()))
 
     @http(
+        "GET",
+        "/me/beats",
+        roles=STAFF_ROLES,
+        summary="The beats I work: an officer's assigned beats; every beat for supervisors and admins",
+        tags=["beats"],
+    )
+    def my_beats(self, request: Request) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        mine = [views.beat_view(beat) for beat in queries.beats(self.db) if actor.may_manage(beat.code)]
+        return json_response({"beats": mine})
+
+    @http(
         "PUT",
         "/officers/<subject>",
         roles=MANAGERS,
@@ -550,6 +562,18 @@ class ConcernsService(PlatformEndpoints):
         actor = access.actor_for(self.db, request.principal)
         meeting = commands.schedule_meeting(self.db, self.clock.now(), self.outbox.add, actor, code, body)
         return json_response(views.meeting_view(meeting), status=201)
+
+    @http(
+        "GET",
+        "/beats/<code>/agenda",
+        roles=STAFF_ROLES,
+        summary="A suggested agenda: the beat's open concerns ranked by support and age (its officers choose from it)",
+        tags=["meetings"],
+    )
+    def suggested_agenda(self, request: Request, code: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        agenda = commands.suggested_agenda(self.db, self.clock.now(), actor, code)
+        return json_response({"beat_code": code, "agenda": agenda})
 
     @http(
         "GET",

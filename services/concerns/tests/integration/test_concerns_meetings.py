@@ -151,3 +151,40 @@ def test_priorities_set_directly_replace_the_period(submit, web_session):
         == 400
     )
     assert web_session.get("/beats/RV-02/priorities").json()["period"] == "2026-Q1"
+
+
+def test_officers_choose_the_agenda_from_the_suggestion(submit, web_session, db_count):
+    first = submit(category="speeding_traffic")["concern"]["id"]
+    second = submit(category="noise")["concern"]["id"]
+    elsewhere = submit(beat="RV-03")["concern"]["id"]
+    suggested = web_session.get("/beats/RV-02/agenda", headers=officer())
+    assert suggested.status_code == 200, suggested.text
+    assert [item["concern_id"] for item in suggested.json()["agenda"]] == [first, second]
+    assert web_session.get("/beats/RV-02/agenda", headers=officer("RV-03")).status_code == 403
+    assert web_session.get("/beats/RV-02/agenda", headers=resident()).status_code == 403
+    assert web_session.get("/beats/RV-02/agenda").status_code == 401
+    assert web_session.get("/beats/RV-99/agenda", headers=supervisor()).status_code == 404
+    chosen = web_session.post(
+        "/beats/RV-02/meetings", json={**MEETING, "agenda_concern_ids": [second]}, headers=officer()
+    )
+    assert chosen.status_code == 201, chosen.text
+    assert [(item["position"], item["concern_id"]) for item in chosen.json()["agenda"]] == [(1, second)]
+    nothing = web_session.post("/beats/RV-02/meetings", json={**MEETING, "agenda_concern_ids": []}, headers=officer())
+    assert nothing.status_code == 201 and nothing.json()["agenda"] == []
+    for wrong in ([elsewhere], ["no-such-concern"]):
+        refused = web_session.post(
+            "/beats/RV-02/meetings", json={**MEETING, "agenda_concern_ids": wrong}, headers=officer()
+        )
+        assert refused.status_code == 400 and "agenda_concern_ids" in refused.json()["error"]["details"]
+    activity = {**MEETING, "kind": "youth_activity", "agenda_concern_ids": [first]}
+    assert web_session.post("/beats/RV-02/meetings", json=activity, headers=officer()).status_code == 400
+    assert db_count("meetings") == 2
+
+
+def test_my_beats_are_the_beats_i_may_manage(service, web_session):
+    mine = web_session.get("/me/beats", headers=officer("RV-04"))
+    assert mine.status_code == 200 and [beat["code"] for beat in mine.json()["beats"]] == ["RV-04"]
+    everything = web_session.get("/me/beats", headers=supervisor()).json()["beats"]
+    assert [beat["code"] for beat in everything] == [f"RV-0{n}" for n in range(1, 7)]
+    assert web_session.get("/me/beats", headers=resident()).status_code == 403
+    assert web_session.get("/me/beats").status_code == 401
