@@ -412,14 +412,24 @@ def test_the_configmap_name_carries_a_content_hash_that_the_pods_use(rendered, o
         assert [s["configMapRef"]["name"] for s in container["envFrom"]] == [config["metadata"]["name"]]
 
 
-def test_the_prod_ingress_serves_the_host_of_the_public_urls(rendered):
-    [config] = of_kind(rendered["prod"], "ConfigMap")
-    [ingress] = of_kind(rendered["prod"], "Ingress")
-    host = ingress["spec"]["rules"][0]["host"]
-    assert ingress["spec"]["tls"][0]["hosts"] == [host]
+def hosts(objects: list[dict[str, Any]]) -> tuple[str, str]:
+    """The API host and the site host, as city.env names them (CONCERNS_PUBLIC_URL, NOTIFICATIONS_PORTAL_URL)."""
+    [config] = of_kind(objects, "ConfigMap")
+    return tuple(config["data"][key].split("/")[2] for key in ("CONCERNS_PUBLIC_URL", "NOTIFICATIONS_PORTAL_URL"))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ingress_serves_the_api_host_and_the_site_host_of_city_env(rendered, overlay):
+    [config] = of_kind(rendered[overlay], "ConfigMap")
+    [ingress] = of_kind(rendered[overlay], "Ingress")
+    api, site = hosts(rendered[overlay])
+    assert api != site, "the pages need a host of their own: their paths are also API paths"
+    assert [rule["host"] for rule in ingress["spec"]["rules"]] == [api, site]
+    assert ingress["spec"]["tls"][0]["hosts"] == [api, site]
     for key, value in config["data"].items():
-        if key.endswith("_PUBLIC_URL") or key == "NOTIFICATIONS_PORTAL_URL":
-            assert value == f"https://{host}", key
+        if key.endswith("_PUBLIC_URL"):
+            assert value == f"https://{api}", key  # the APIs and the services' own pages
+    assert config["data"]["NOTIFICATIONS_PORTAL_URL"] == f"https://{site}"  # mails link to the web pages
 
 
 # --- no secret values ---------------------------------------------------------------------
@@ -525,22 +535,13 @@ KNOWN_UNROUTABLE: set[str] = set()
 # The host's / is the site's home page (web). Each API service's / is its index (PlatformEndpoints),
 # reached on the pod like /openapi.json; referrals' HSDS version document there included.
 SERVICE_INDEX = "/"
-# Pages of the web service whose path an API claims first on the shared host: through the ingress
-# they reach the API, not the page. They need a path of their own (or the site its own host);
-# listed exactly, so that a new clash fails and a resolved one must be struck off.
-KNOWN_SHADOWED_PAGES = {
-    "/beats/{code}": "concerns",
-    "/concerns/{concern_id}": "concerns",
-    "/concerns/{concern_id}/support": "concerns",
-    "/meetings/{meeting_id}": "concerns",
-}
 WEB_CATCH_ALL = "/{unknown}"  # the web service's "no such page": any path nothing else routes
 
 
-def ingress_paths(objects: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(path, pathType, service) of the one Ingress rule."""
+def ingress_paths(objects: list[dict[str, Any]], host: str) -> list[tuple[str, str, str]]:
+    """(path, pathType, service) of the Ingress rule for `host`."""
     [ingress] = of_kind(objects, "Ingress")
-    [rule] = ingress["spec"]["rules"]
+    [rule] = [rule for rule in ingress["spec"]["rules"] if rule["host"] == host]
     return [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]]
 
 
@@ -571,20 +572,23 @@ def test_ingress_matching_follows_the_kubernetes_rules():
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_ingress_routes_public_paths_only(rendered, overlay):
-    paths = ingress_paths(rendered[overlay])
-    assert {service for _, _, service in paths} == set(DEPLOYED)
-    assert routed_to(paths, "/") == "web"
-    for platform in PLATFORM_PATHS:
-        assert routed_to(paths, platform) is None, platform
-    assert routed_to(paths, "/anything-else") is None
-    assert len({(path, kind) for path, kind, _ in paths}) == len(paths), "a path is listed twice"
+    api, site = hosts(rendered[overlay])
+    api_paths, site_paths = ingress_paths(rendered[overlay], api), ingress_paths(rendered[overlay], site)
+    assert {service for _, _, service in api_paths} == set(SERVICES)
+    assert {service for _, _, service in site_paths} == {"web"}
+    assert routed_to(site_paths, "/") == "web"
+    for paths in (api_paths, site_paths):
+        for platform in PLATFORM_PATHS:
+            assert routed_to(paths, platform) is None, platform
+        assert routed_to(paths, "/anything-else") is None
+        assert len({(path, kind) for path, kind, _ in paths}) == len(paths), "a path is listed twice"
 
 
 def test_every_public_route_a_service_declares_is_routed_to_it(rendered):
     from beat_shared.cli import service_class
     from beat_shared.openapi import build_openapi
 
-    paths = ingress_paths(rendered["prod"])
+    paths = ingress_paths(rendered["prod"], hosts(rendered["prod"])[0])
     unrouted = set()
     declared = 0
     for service in SERVICES:
@@ -600,13 +604,16 @@ def test_every_public_route_a_service_declares_is_routed_to_it(rendered):
     assert unrouted == KNOWN_UNROUTABLE, "add the path to deploy/k8s/base/ingress.yaml (or rename the route)"
 
 
-def test_every_page_of_the_web_service_is_routed_to_it(rendered):
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_page_of_the_web_service_is_routed_to_it_on_the_site_host(rendered, overlay):
+    """No page is shadowed: on the site host each one reaches web, even where an API has the same path
+    on the API host (/beats/{code}, /concerns/{id}, /meetings/{id}: the links in residents' mails)."""
     from beat_shared.cli import service_class
     from beat_shared.openapi import build_openapi
 
-    paths = ingress_paths(rendered["prod"])
+    paths = ingress_paths(rendered[overlay], hosts(rendered[overlay])[1])
     pages = [p for p in build_openapi(service_class("web"))["paths"] if p not in PLATFORM_PATHS | {WEB_CATCH_ALL}]
-    assert "/" in pages and "/voice/{category}" in pages
+    assert {"/", "/voice/{category}", "/concerns/{concern_id}", "/beats/{code}", "/meetings/{meeting_id}"} <= set(pages)
     routed = {page: routed_to(paths, re.sub(r"\{[^}]+\}", "x", page)) for page in pages}
-    elsewhere = {page: service for page, service in routed.items() if service != "web"}
-    assert elsewhere == KNOWN_SHADOWED_PAGES, "add the page's path to deploy/k8s/base/ingress.yaml (web)"
+    shadowed = {page: service for page, service in routed.items() if service != "web"}
+    assert shadowed == {}, "add the page's path to the site host's rule in deploy/k8s/base/ingress.yaml"
