@@ -22,6 +22,7 @@ from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
 from web.staff import OfficerConsole
+from web.staff_meetings import MeetingConsole
 from web.staff_referrals import ReferralConsole
 
 STATIC = Path(__file__).parent / "static"
@@ -30,7 +31,7 @@ SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(BeatAlerts, OfficerConsole, ReferralConsole, AgencyInbox, PlatformEndpoints):
+class WebService(BeatAlerts, OfficerConsole, ReferralConsole, MeetingConsole, AgencyInbox, PlatformEndpoints):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 

@@ -1,0 +1,211 @@
+"""Meetings in the officer's console: my beats' meetings and open actions, scheduling a meeting
+with an agenda chosen from the beat's top concerns, recording what it agreed (attendees, summary,
+actions with owners and due dates, the period's priorities), and marking actions done.
+
+An endpoint group of the web service (mixed into `WebService`), like `web/staff.py`. concerns
+decides who may plan and change a beat's meetings (its officers, supervisors and admins). Its
+meeting reads are public (residents see meetings on the beat page), so the staff view of a meeting
+is shown here only to staff who work its beat (`GET /me/beats`); anyone else gets a 403 page.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from beat_shared.contracts.catalogue import MEETING_KINDS
+from web.api import ApiClient, ApiError, Call
+from web.domain import meeting_form
+from web.domain.meeting_form import MeetingForm
+from web.page import Page, local_path, page, page_http
+from web.staff import signed_in
+
+ACTION_STATUSES = ("open", "done")
+
+
+def _categories(found: Any) -> dict[str, str]:
+    """Category names by code (`GET /categories`), or {} when they could not be had."""
+    if isinstance(found, ApiError):
+        return {}
+    return {category["code"]: category["name"] for category in found["categories"]}
+
+
+class MeetingConsole:
+    """Officers' meeting pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http(
+        "GET", "/staff/meetings", auth="none", summary="My beats' meetings and actions (HTML)", tags=["staff pages"]
+    )
+    @page
+    @signed_in
+    def staff_meetings(self, view: Page, api: ApiClient) -> Response:
+        beats = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
+        calls = {}
+        for beat in beats:
+            code = beat["code"]
+            calls[("meetings", code)] = Call("concerns", "GET", f"/beats/{code}/meetings", params={"when": "all"})
+            calls[("actions", code)] = Call("concerns", "GET", f"/beats/{code}/actions", params={"status": "open"})
+        found = api.gather(calls)
+        rows = [
+            {
+                **beat,
+                "meetings": _in_order(found[("meetings", beat["code"])]["meetings"]),
+                "actions": found[("actions", beat["code"])]["actions"],
+            }
+            for beat in beats
+        ]
+        return view.render("staff/meetings.html", beats=rows)
+
+    @page_http(
+        "GET",
+        "/staff/beats/<code>/meetings/new",
+        auth="none",
+        summary="Schedule a meeting: the form, with an agenda suggested from the beat's top concerns (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def new_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
+        return self._schedule_page(view, api, code, MeetingForm({"kind": "community_meeting"}), chosen_all=True)
+
+    @page_http(
+        "POST",
+        "/staff/beats/<code>/meetings",
+        auth="none",
+        summary="Schedule a meeting (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def schedule_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
+        meeting = meeting_form.read_schedule_form(view.request.form)
+        body = None if meeting.errors else meeting_form.schedule_body(meeting, view.settings.timezone)
+        if body is not None:
+            try:
+                made = api.call(Call("concerns", "POST", f"/beats/{code}/meetings", json=body))
+                return view.redirect(f"/staff/meetings/{made['id']}", flash="meeting_scheduled")
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                meeting.errors.update(meeting_form.api_errors(error.details) or {"title": "invalid"})
+        return self._schedule_page(view, api, code, meeting, status=400)
+
+    @page_http(
+        "GET",
+        "/staff/meetings/<meeting_id>",
+        auth="none",
+        summary="A meeting, for its beat's staff: agenda, what it agreed, the form to conclude it (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def staff_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        return self._meeting_page(view, api, meeting_id, MeetingForm({}))
+
+    @page_http(
+        "POST",
+        "/staff/meetings/<meeting_id>/conclusion",
+        auth="none",
+        summary="Record what a meeting agreed (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def conclude_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        conclusion = meeting_form.read_conclusion_form(view.request.form)
+        body = meeting_form.conclusion_body(conclusion)
+        if body is not None:
+            try:
+                api.call(Call("concerns", "POST", f"/meetings/{meeting_id}/conclusion", json=body))
+                return view.redirect(f"/staff/meetings/{meeting_id}", flash="meeting_concluded")
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                conclusion.errors.update(meeting_form.api_errors(error.details) or {"summary": "invalid"})
+        return self._meeting_page(view, api, meeting_id, conclusion, status=400)
+
+    @page_http(
+        "POST",
+        "/staff/actions/<action_id>",
+        auth="none",
+        summary="Mark an agreed action done, or open again (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def update_action(self, view: Page, api: ApiClient, action_id: str) -> Response:
+        status = view.request.form.get("status")
+        if status not in ACTION_STATUSES:
+            return view.render("error.html", status=400, kind="bad_request")
+        api.call(Call("concerns", "PATCH", f"/actions/{action_id}", json={"status": status}))
+        back = local_path(view.request.form.get("back") or "/staff/meetings")
+        return view.redirect(back, flash="action_done" if status == "done" else "action_reopened")
+
+    def _schedule_page(
+        self, view: Page, api: ApiClient, code: str, meeting: MeetingForm, status: int = 200, chosen_all: bool = False
+    ) -> Response:
+        found = api.gather_outcomes(
+            {
+                "agenda": Call("concerns", "GET", f"/beats/{code}/agenda"),
+                "categories": Call("concerns", "GET", "/categories"),
+            }
+        )
+        if isinstance(found["agenda"], ApiError):
+            raise found["agenda"]
+        suggested = found["agenda"]["agenda"]
+        chosen = [item["concern_id"] for item in suggested] if chosen_all else meeting.agenda
+        return view.render(
+            "staff/meeting_new.html",
+            status=status,
+            beat_code=code,
+            suggested=suggested,
+            chosen=set(chosen),
+            category_names=_categories(found["categories"]),
+            meeting=meeting,
+            kinds=MEETING_KINDS,
+        )
+
+    def _meeting_page(
+        self, view: Page, api: ApiClient, meeting_id: str, conclusion: MeetingForm, status: int = 200
+    ) -> Response:
+        found = api.gather_outcomes(
+            {
+                "meeting": Call("concerns", "GET", f"/meetings/{meeting_id}"),
+                "mine": Call("concerns", "GET", "/me/beats"),
+                "categories": Call("concerns", "GET", "/categories"),
+            }
+        )
+        for part in ("meeting", "mine"):
+            if isinstance(found[part], ApiError):
+                raise found[part]
+        meeting = found["meeting"]
+        if meeting["beat_code"] not in {beat["code"] for beat in found["mine"]["beats"]}:
+            return view.render("error.html", status=403, kind="forbidden")
+        period = conclusion.values.get("period") or meeting_form.current_period(_today())
+        agreed = api.call(
+            Call("concerns", "GET", f"/beats/{meeting['beat_code']}/priorities", params={"period": period})
+        )
+        return view.render(
+            "staff/meeting.html",
+            status=status,
+            meeting=meeting,
+            priorities=[item for item in agreed["items"] if item.get("meeting_id") == meeting_id],
+            period=period,
+            category_names=_categories(found["categories"]),
+            conclusion=conclusion,
+            action_rows=range(meeting_form.ACTION_ROWS),
+            priority_rows=range(meeting_form.PRIORITY_ROWS),
+        )
+
+
+def _in_order(meetings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scheduled meetings first, then the others, each newest first (RFC 3339 UTC sorts as time)."""
+    newest = sorted(meetings, key=lambda meeting: meeting["starts_at"], reverse=True)
+    return sorted(newest, key=lambda meeting: meeting["status"] != "scheduled")
+
+
+def _today() -> date:
+    """Today as concerns counts periods (UTC), so that the beat page shows the same quarter."""
+    return datetime.now(UTC).date()
