@@ -1,14 +1,18 @@
 """The partnership loop in Chromium: a resident voices a concern; the beat's officer signs in, finds
 it in the queue and acknowledges it with a public note; the resident's follow page shows the note;
 the officer refers the resident with consent and sends the referral; the food bank signs in, accepts
-and completes it with an outcome; the officer sees the outcome. axe-core on every page (the checks of
-`test_web_browser.Resident`); screenshots of the console, a concern, the referral form and the agency
-inbox at desktop and 360 px width into docs/screenshots/. And the officer's acknowledge-and-resolve
-journey with the keyboard alone, in Spanish, without scripts."""
+and completes it with an outcome; the officer sees the outcome; the officer schedules a meeting
+whose agenda holds the concern and records an agreed action and a priority, which the beat's page
+then shows. axe-core on every page (the checks of `test_web_browser.Resident`); screenshots of the
+console, a concern, the referral form, the agency inbox and the meeting pages at desktop and 360 px
+width into docs/screenshots/. And the officer's acknowledge-and-resolve journey with the keyboard
+alone, in Spanish, without scripts."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from integration.test_web_browser import DESKTOP, PHONE, RV02, WAIT, Resident, click_map_at
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
@@ -18,9 +22,15 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from beat_shared.config import env
 from beat_shared.testing import wait_for
 
 NOTE = "I will walk past tonight and talk to the bar's owner."
+
+
+def city_time(hours_from_now: float) -> str:
+    """A `datetime-local` value in the city's time zone, as its picker would set it."""
+    return (datetime.now(ZoneInfo(env("WEB_TIMEZONE"))) + timedelta(hours=hours_from_now)).strftime("%Y-%m-%dT%H:%M")
 
 
 def signed_in(driver, base: str, subject: str) -> Resident:
@@ -118,6 +128,37 @@ def test_the_partnership_loop(partners, chrome, backend):
     officer.open(f"/staff/concerns/{concern_id}")
     assert "Outcome: Got help" in officer.text()
     assert len(officer.pages_checked) >= 3
+
+    # The officer schedules a meeting whose agenda holds the concern, and records what it agreed.
+    officer.open("/staff/queue")
+    officer.follow(officer.find('a[href="/staff/meetings"]'))
+    officer.follow(officer.find('a[href="/staff/beats/RV-02/meetings/new"]'))
+    assert officer.find(f'input[name="agenda"][value="{concern_id}"]').is_selected()
+    officer.find("#title").send_keys("Downtown beat meeting")
+    officer.find("#venue").send_keys("Riverton Public Library")
+    for field, hours in (("starts_at", -2), ("ends_at", -1)):  # held this evening: it can be concluded now
+        officer.driver.execute_script(f"arguments[0].value = '{city_time(hours)}'", officer.find(f"#{field}"))
+    shots(officer, "web-staff-meeting-new", take)
+    officer.follow(officer.find('form[action="/staff/beats/RV-02/meetings"] button[type="submit"]'))
+    assert "The meeting was scheduled." in officer.find(".flash").text
+    assert officer.driver.find_elements(By.CSS_SELECTOR, f'#agenda-items a[href="/staff/concerns/{concern_id}"]')
+    officer.find("#attendees").send_keys("23")
+    officer.find("#summary").send_keys("The bar's music worried everyone.")
+    officer.find("#action_description_0").send_keys("Visit the bar with the licensing officer")
+    officer.find("#action_owner_0").send_keys("Officer of beat RV-02")
+    officer.driver.execute_script("arguments[0].value = '2026-12-31'", officer.find("#action_due_0"))
+    Select(officer.find("#action_concern_0")).select_by_value(concern_id)
+    officer.find("#priority_title_0").send_keys("Late-night noise downtown")
+    Select(officer.find("#priority_concern_0")).select_by_value(concern_id)
+    shots(officer, "web-staff-meeting", take)
+    officer.follow(officer.find('form[action$="/conclusion"] button[type="submit"]'))
+    assert "What the meeting agreed was recorded." in officer.find(".flash").text
+
+    # The beat's public page shows the priority and the action.
+    visitor = Resident(chrome, stack.web_url, "en", scripts=True)
+    visitor.open("/beats/RV-02")
+    assert "Late-night noise downtown" in visitor.text()
+    assert "Visit the bar with the licensing officer" in visitor.text()
 
 
 def tab_to(person: Resident, selector: str, presses: int = 80) -> None:
