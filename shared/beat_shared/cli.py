@@ -21,7 +21,6 @@ eventlet.monkey_patch()  # before anything opens sockets, as `nameko run` does
 
 import argparse  # noqa: E402
 import errno  # noqa: E402
-import importlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -36,6 +35,7 @@ import requests  # noqa: E402
 from kombu import Connection  # noqa: E402
 from sqlalchemy.exc import OperationalError as DatabaseUnreachable  # noqa: E402
 
+from beat_shared import registry  # noqa: E402
 from beat_shared.config import (  # noqa: E402
     PAGE_SERVICES,
     RUNNABLE_SERVICES,
@@ -65,8 +65,10 @@ def redact(url: str) -> str:
 def service_class(service: str) -> type:
     if service not in RUNNABLE_SERVICES:
         raise CommandFailed(f"unknown service {service!r}; choose from {', '.join(RUNNABLE_SERVICES)}")
-    module = importlib.import_module(f"{service}.service")
-    return getattr(module, f"{service.capitalize()}Service")
+    try:
+        return registry.service_class(service)
+    except registry.NotRegistered as missing:
+        raise CommandFailed(f"{missing}.\n  Install the service: pip install -e services/{service}") from missing
 
 
 def selected(services: Sequence[str], known: Sequence[str] = SERVICE_NAMES) -> Sequence[str]:
@@ -285,15 +287,15 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_seed_demo(args: argparse.Namespace) -> None:
     for service in selected(args.services):
         try:
-            demo = importlib.import_module(f"{service}.demo")
-        except ModuleNotFoundError:
+            seed = registry.demo_seed(service)
+        except registry.NotRegistered:
             print(f"{service}: no demo data defined")
             continue
         url = database_url(service, service_config(service))
         check_database(service, url)
         engine = make_engine(url, pool_size=1)
         with unit_of_work(engine) as session:
-            summary = demo.seed(session)
+            summary = seed(session)
         engine.dispose()
         print(f"{service}: {summary}")
 
@@ -361,9 +363,12 @@ def cmd_outbox_status(args: argparse.Namespace) -> None:
 
 
 def cmd_agency(args: argparse.Namespace) -> None:
-    """Agency subscriptions are the referrals service's; its provisioning module does the work."""
-    provisioning = importlib.import_module("referrals.provisioning")
-    status = provisioning.main([*args.arguments, *(["--remove"] if args.action == "remove" else [])])
+    """Agency subscriptions are the referrals service's; the command it declares does the work."""
+    try:
+        provision = registry.agency_command()
+    except registry.NotRegistered as missing:
+        raise CommandFailed(f"{missing}.\n  Install the referrals service (services/referrals).") from missing
+    status = provision([*args.arguments, *(["--remove"] if args.action == "remove" else [])])
     if status:
         raise CommandFailed(f"agency {args.action} failed")
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from beat_shared import registry
 from beat_shared.asyncapi import build_asyncapi
 from beat_shared.config import SERVICE_NAMES
 from beat_shared.openapi import build_openapi
 
 
 def service_classes() -> list[type]:
-    return [getattr(importlib.import_module(f"{s}.service"), f"{s.capitalize()}Service") for s in SERVICE_NAMES]
+    """The four services' classes, as they declare them (beat_shared.registry), in SERVICE_NAMES' order."""
+    return registry.service_classes(SERVICE_NAMES)
 
 
 def contract_documents() -> dict[str, dict[str, Any]]:

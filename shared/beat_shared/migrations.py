@@ -1,32 +1,29 @@
-"""Alembic, run per service: each service package ships its own `migrations/` folder."""
+"""Alembic, run per service: each service ships its own `migrations/` folder and names it in its
+`beat.migrations` entry point (beat_shared.registry)."""
 
 from __future__ import annotations
-
-import importlib
-from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
 
 from beat_shared.db import make_engine
+from beat_shared.registry import migrations_directory
 
 
-def alembic_config(service_package: str, url: str) -> Config:
-    package = importlib.import_module(service_package)
-    assert package.__file__ is not None
+def alembic_config(service: str, url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(Path(package.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(migrations_directory(service)))
     config.set_main_option("sqlalchemy.url", url)
     return config
 
 
-def upgrade(service_package: str, url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(service_package, url), revision)
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, url), revision)
 
 
-def downgrade(service_package: str, url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(service_package, url), revision)
+def downgrade(service: str, url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(service, url), revision)
 
 
 def run_migrations(target_metadata: MetaData) -> None:
