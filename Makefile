@@ -23,6 +23,7 @@ test: $(VENV)/.installed broker postgres test-tools lint
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 $(VENV)/.installed: $(INSTALL_INPUTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Beat needs Python 3.11 (apt-get install python3.11 python3.11-venv)")'
