@@ -280,6 +280,28 @@ _setting(
     secret=True,
 )
 _setting("WEB_API_TIMEOUT", "10", "Seconds a page waits for a service's API answer.")
+# Signing in with the city's OpenID Connect provider (authorization code with PKCE). Empty: no
+# provider (development offers its demo people instead; production then has no sign-in).
+_setting(
+    "WEB_OIDC_DISCOVERY_URL",
+    "",
+    "The city's OpenID Connect provider: its discovery document (`…/.well-known/openid-configuration`). Set, "
+    "people sign in there and the development sign-in is off; needs BEAT_JWT_ALGORITHM=RS256 with its JWKS.",
+)
+_setting("WEB_OIDC_CLIENT_ID", "", "The web service's client id at the OpenID Connect provider.")
+_setting(
+    "WEB_OIDC_CLIENT_SECRET",
+    "",
+    "The web service's client secret at the OpenID Connect provider (production requires one).",
+    secret=True,
+)
+_setting(
+    "WEB_OIDC_REDIRECT_URL",
+    "",
+    "The sign-in callback as registered with the provider (`https://<site host>/sign-in/callback`). Empty: "
+    "made from the address the browser used.",
+)
+_setting("WEB_OIDC_SCOPES", "openid profile", "Scopes the web service asks the OpenID Connect provider for.")
 
 DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET", "NOTIFICATIONS_SIGNING_SECRET")
 # Switches that let webhooks reach private or plain-http addresses (local testing only), with the

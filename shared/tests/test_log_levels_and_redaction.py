@@ -31,6 +31,8 @@ SECRET = "Zq8sEcReT-t0ken_value"
         f"GET /anything?lang=es&TOKEN={SECRET}",
         f"survey link http://127.0.0.1:8004/respond#{SECRET} sent",
         f"receipt link http://127.0.0.1:8000/follow#c-1.{SECRET}",
+        f'"GET /sign-in/callback?code={SECRET}&state=s-1 HTTP/1.1" 303',
+        f'"GET /sign-in/callback?state=s-1&code={SECRET} HTTP/1.1" 303',
     ],
 )
 def test_tokens_in_urls_are_redacted(line):

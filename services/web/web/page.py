@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,16 +47,28 @@ class Page:
         self.nonce = new_nonce()
         self.language = negotiate(request.headers.get("Accept-Language"), session.get("language"))
 
+    def _signed_in(self) -> dict[str, Any] | None:
+        """The session's person while their token lasts; after it expires they are anonymous again
+        (signing in anew gets a fresh token) rather than refused by every service."""
+        person = self.session.get("person")
+        if not isinstance(person, dict):
+            return None
+        expires_at = person.get("expires_at")
+        if isinstance(expires_at, int) and expires_at <= time.time():
+            return None
+        return person
+
     @property
     def bearer(self) -> str | None:
-        """The signed-in person's token (development sign-in), or None: anonymous."""
-        person = self.session.get("person")
-        return person.get("token") if isinstance(person, dict) else None
+        """The signed-in person's token (from the city's provider, or the development sign-in), or
+        None: anonymous."""
+        person = self._signed_in()
+        return person.get("token") if person else None
 
     @property
     def person(self) -> dict[str, str] | None:
-        person = self.session.get("person")
-        return {"name": person["name"], "role": person["role"]} if isinstance(person, dict) else None
+        person = self._signed_in()
+        return {"name": person["name"], "role": person["role"]} if person else None
 
     def _(self, message: str) -> str:
         return self.renderer.gettext(self.language, message)
@@ -76,7 +89,7 @@ class Page:
                 "flash": self.session.pop("flash"),
                 "surveys_url": self.settings.surveys_public_url,
                 "person": self.person,
-                "sign_in_offered": self.settings.development_sign_in,
+                "sign_in_offered": self.settings.sign_in_offered,
                 **context,
             },
         )

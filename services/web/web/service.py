@@ -9,7 +9,6 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.auth import mint_token
 from beat_shared.http import http
 from beat_shared.platform import PlatformEndpoints
 from web import forms
@@ -17,21 +16,31 @@ from web.agency import AgencyInbox
 from web.alerts import BeatAlerts
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
-from web.domain.people import DEMO_PEOPLE, HOME_OF_ROLE, demo_person
+from web.domain.people import HOME_OF_ROLE
 from web.domain.receipts import Receipt, parse_receipt
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
+from web.sign_in import SignIn
 from web.staff import OfficerConsole
 from web.staff_meetings import MeetingConsole
 from web.staff_referrals import ReferralConsole
+from web.supervisor import SupervisorConsole
 
 STATIC = Path(__file__).parent / "static"
 RECENT_CONCERNS = 8
-SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cookie stays small)
 
 
-class WebService(BeatAlerts, OfficerConsole, ReferralConsole, MeetingConsole, AgencyInbox, PlatformEndpoints):
+class WebService(
+    SignIn,
+    BeatAlerts,
+    OfficerConsole,
+    ReferralConsole,
+    MeetingConsole,
+    SupervisorConsole,
+    AgencyInbox,
+    PlatformEndpoints,
+):
     """Server-rendered pages for residents; every authorization decision stays with the
     service that owns the data (the pages carry the person's own credentials to it)."""
 
@@ -239,54 +248,12 @@ class WebService(BeatAlerts, OfficerConsole, ReferralConsole, MeetingConsole, Ag
             _remember(view, "supporter_tokens", "any", answer["supporter_token"])
         return view.redirect(f"/concerns/{concern_id}", flash="supported" if answer["counted"] else "already_supported")
 
-    # --- signing in (development: the demo people) --------------------------------------------
-
-    @page_http(
-        "GET", "/sign-in", auth="none", summary="Sign in as one of the demo people (development)", tags=["pages"]
-    )
-    @page
-    def sign_in_page(self, view: Page, api: ApiClient) -> Response:
-        if not view.settings.development_sign_in:
-            return view.render("error.html", status=404, kind="not_found")
-        return view.render("sign_in.html", people=DEMO_PEOPLE)
-
-    @page_http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
-    @page
-    def sign_in(self, view: Page, api: ApiClient) -> Response:
-        """Refused in production and with RS256 (there the city's identity provider signs people in)."""
-        if not view.settings.development_sign_in:
-            return view.render("error.html", status=404, kind="not_found")
-        person = demo_person(view.request.form.get("subject", ""))
-        if person is None:
-            return view.render("sign_in.html", status=400, people=DEMO_PEOPLE, error=True)
-        settings = view.settings
-        token = mint_token(
-            person.role,
-            person.subject,
-            settings.jwt_secret,
-            agency_id=person.agency_id,
-            name=person.name,
-            ttl_seconds=SIGNED_IN_SECONDS,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        )
-        view.session.set(
-            "person", {"subject": person.subject, "role": person.role, "name": person.name, "token": token}
-        )
-        return view.redirect(HOME_OF_ROLE.get(person.role, "/me"))
-
-    @page_http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
-    @page
-    def sign_out(self, view: Page, api: ApiClient) -> Response:
-        view.session.pop("person")
-        return view.redirect("/")
-
     @page_http("GET", "/me", auth="none", summary="My concerns, or my beats' concerns (HTML)", tags=["pages"])
     @page
     def me(self, view: Page, api: ApiClient) -> Response:
         person = view.person
         if person is None:
-            return view.redirect("/sign-in" if view.settings.development_sign_in else "/follow")
+            return view.redirect("/sign-in" if view.settings.sign_in_offered else "/follow")
         if person["role"] in HOME_OF_ROLE:  # agencies and analysts have no concerns of their own
             return view.redirect(HOME_OF_ROLE[person["role"]])
         path = "/me/concerns" if person["role"] == "resident" else "/concerns"
