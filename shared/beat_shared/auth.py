@@ -17,8 +17,8 @@ import jwt
 
 from beat_shared.config import setting_from
 from beat_shared.errors import PermissionDenied, Unauthenticated
+from beat_shared.roles import ROLES
 
-ROLES = ("resident", "officer", "supervisor", "agency", "analyst", "admin")
 SUPPORTED_ALGORITHMS = ("HS256", "RS256")
 
 
