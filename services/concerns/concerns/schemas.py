@@ -7,6 +7,7 @@ from marshmallow.exceptions import ValidationError
 
 from beat_shared.contracts.catalogue import MEETING_KINDS, REFERRAL_REQUEST_FAILURES, URGENCIES
 from beat_shared.fields import UtcDateTime
+from beat_shared.roles import OFFICERS
 from concerns.domain.attributes import DATATYPES
 from concerns.domain.workflow import Status
 
@@ -309,7 +310,7 @@ class ReferralRequestOutput(Schema):
 class OfficerInput(StrictSchema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=120))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    role = fields.String(load_default="officer", validate=validate.OneOf(("officer", "supervisor")))
+    role = fields.String(load_default="officer", validate=validate.OneOf(OFFICERS))
     title = _text(100, load_default="")
     email = fields.Email(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))

@@ -18,9 +18,10 @@ from beat_shared.http import http, json_response, page_request, read_json, read_
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
+from beat_shared.roles import ADMINS, MANAGERS, STAFF
 from concerns import access, commands, open311, queries, store, views
 from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
-from concerns.domain.workflow import STAFF_ROLES, Status
+from concerns.domain.workflow import Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
 from concerns.schemas import (
@@ -49,9 +50,6 @@ from concerns.schemas import (
     TransitionInput,
     WithdrawInput,
 )
-
-ADMIN = ("admin",)
-MANAGERS = ("supervisor", "admin")
 
 
 class ConcernsService(PlatformEndpoints):
@@ -192,7 +190,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "GET",
         "/concerns",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Concerns of my beats (officers) or of every beat (supervisors, admins)",
         query_schema=ConcernListQuery,
         tags=["concerns"],
@@ -240,7 +238,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/concerns/<concern_id>/transitions",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Move a concern in its workflow (send If-Match or version)",
         request_schema=TransitionInput,
         response_schema=ConcernOutput,
@@ -263,7 +261,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/concerns/<concern_id>/notes",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Add a public or internal note without changing the status (send If-Match or version)",
         request_schema=NoteInput,
         response_schema=ConcernOutput,
@@ -341,7 +339,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/referral-requests",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Ask referrals to find help for a resident (their consent recorded by the officer)",
         request_schema=ReferralRequestInput,
         response_schema=ReferralRequestOutput,
@@ -449,7 +447,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "PUT",
         "/categories/<code>",
-        roles=ADMIN,
+        roles=ADMINS,
         summary="Create or replace a category (Open311 service definition)",
         request_schema=CategoryInput,
         response_schema=CategoryOutput,
@@ -478,7 +476,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/beats/import",
-        roles=ADMIN,
+        roles=ADMINS,
         summary="Import beat boundaries from a GeoJSON FeatureCollection (properties code, name)",
         tags=["beats"],
         responses={"415": {"description": "the body is not declared as JSON (send Content-Type: application/json)"}},
@@ -500,7 +498,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "GET",
         "/me/beats",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="The beats I work: an officer's assigned beats; every beat for supervisors and admins",
         tags=["beats"],
     )
@@ -550,7 +548,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/beats/<code>/meetings",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Schedule a community meeting or activity (a community meeting gets a ranked agenda)",
         request_schema=MeetingInput,
         response_schema=MeetingOutput,
@@ -566,7 +564,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "GET",
         "/beats/<code>/agenda",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="A suggested agenda: the beat's open concerns ranked by support and age (its officers choose from it)",
         tags=["meetings"],
     )
@@ -602,7 +600,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/meetings/<meeting_id>/agenda",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Regenerate a scheduled meeting's agenda from today's open concerns",
         tags=["meetings"],
         responses={"409": {"description": "the meeting is concluded: its agenda is part of its record"}},
@@ -615,7 +613,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "POST",
         "/meetings/<meeting_id>/conclusion",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Record what a meeting agreed: actions (owner, due date, concerns) and priorities",
         request_schema=ConclusionInput,
         response_schema=MeetingOutput,
@@ -644,7 +642,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/actions/<action_id>",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Mark an agreed action done (or open)",
         request_schema=ActionUpdateInput,
         tags=["meetings"],
@@ -669,7 +667,7 @@ class ConcernsService(PlatformEndpoints):
     @http(
         "PUT",
         "/beats/<code>/priorities",
-        roles=STAFF_ROLES,
+        roles=STAFF,
         summary="Set a beat's agreed priorities for a period",
         request_schema=PrioritiesInput,
         tags=["meetings"],

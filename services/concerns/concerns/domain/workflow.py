@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from beat_shared.errors import Conflict, InvalidInput, PermissionDenied
+from beat_shared.roles import MANAGERS, STAFF
 
 
 class Status(StrEnum):
@@ -39,8 +40,6 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.REFERRED})
 FINAL_STATUSES = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
-STAFF_ROLES = ("officer", "supervisor", "admin")
-BEAT_WIDE_ROLES = ("supervisor", "admin")
 
 # Human wording of each status for residents and Open311 status_notes.
 STATUS_LABELS: dict[Status, str] = {
@@ -111,11 +110,11 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
+        return self.role in STAFF
 
     def may_manage(self, beat_code: str | None) -> bool:
         """Officers manage concerns of the beats they are assigned to; supervisors and admins all."""
-        if self.role in BEAT_WIDE_ROLES:
+        if self.role in MANAGERS:
             return True
         return self.role == "officer" and beat_code is not None and beat_code in self.beat_codes
 
