@@ -39,7 +39,6 @@ from referrals.models import AuditEntry, ConsentRecord, FailedRequest, Referral,
 from referrals.settings import ReferralSettings
 
 Emit = Callable[..., Any]
-STAFF_ROLES = ("officer", "supervisor", "admin")
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
 
 

@@ -30,6 +30,7 @@ from beat_shared.http import http, json_response, ndjson_response, page_body, pa
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
+from beat_shared.roles import ADMINS, OFFICERS, STAFF
 from referrals import directory, domain, hsds, webhooks
 from referrals.domain import Actor, Context
 from referrals.hsds.transfer import export_directory, import_directory
@@ -77,11 +78,11 @@ from referrals.schemas import (
 )
 from referrals.settings import ReferralSettings
 
-STAFF = ("officer", "supervisor", "admin")
-DIRECTORY = ["directory (HSDS 3.0)"]
-REFERRALS = ["referrals"]
-AGENCY = ["agency"]
-ADMIN = ["administration"]
+# OpenAPI tags: the groups of the API reference.
+DIRECTORY_TAGS = ["directory (HSDS 3.0)"]
+REFERRAL_TAGS = ["referrals"]
+AGENCY_TAGS = ["agency"]
+ADMINISTRATION_TAGS = ["administration"]
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class ReferralsService(PlatformEndpoints):
 
     # --- HSDS read API -----------------------------------------------------------------------
 
-    @http("GET", "/", auth="none", summary="HSDS API version information and this service's index", tags=DIRECTORY)
+    @http("GET", "/", auth="none", summary="HSDS API version information and this service's index", tags=DIRECTORY_TAGS)
     def index(self, request: Request) -> Response:
         """HSDS's API information (JSON), with the index every Beat service has; HTML for a browser."""
         hsds_info = {
@@ -128,7 +129,7 @@ class ReferralsService(PlatformEndpoints):
         rows, total = directory.page_of(self.db, query, page.offset, page.size, *order)
         return json_response(page_body([render(row) for row in rows], total, page))
 
-    @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY)
+    @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY_TAGS)
     def list_services(self, request: Request) -> Response:
         """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
         `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`.
@@ -147,7 +148,7 @@ class ReferralsService(PlatformEndpoints):
             render = partial(hsds.service_dict, full=criteria["full"])
         return self._listing(request, criteria, query, (Service.name, Service.id), render)
 
-    @http("GET", "/services/<service_id>", auth="none", summary="A fully nested service", tags=DIRECTORY)
+    @http("GET", "/services/<service_id>", auth="none", summary="A fully nested service", tags=DIRECTORY_TAGS)
     def get_service(self, request: Request, service_id: str) -> Response:
         return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
 
@@ -157,7 +158,7 @@ class ReferralsService(PlatformEndpoints):
         auth="none",
         summary="Organizations (agencies)",
         query_schema=OrganizationsQuery,
-        tags=DIRECTORY,
+        tags=DIRECTORY_TAGS,
     )
     def list_organizations(self, request: Request) -> Response:
         """`full_service=true` (or `full=true`) nests each organization's services."""
@@ -174,13 +175,13 @@ class ReferralsService(PlatformEndpoints):
         "/organizations/<organization_id>",
         auth="none",
         summary="An organization with its services",
-        tags=DIRECTORY,
+        tags=DIRECTORY_TAGS,
     )
     def get_organization(self, request: Request, organization_id: str) -> Response:
         organization = directory.get_organization(self.db, organization_id)
         return json_response(hsds.organization_dict(organization, with_services=True))
 
-    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", query_schema=ListQuery, tags=DIRECTORY)
+    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", query_schema=ListQuery, tags=DIRECTORY_TAGS)
     def list_taxonomies(self, request: Request) -> Response:
         criteria = ListQuery().load(request.args.to_dict())
         query = select(Taxonomy)
@@ -188,7 +189,7 @@ class ReferralsService(PlatformEndpoints):
             query = query.where(Taxonomy.name.ilike(f"%{criteria['search']}%"))
         return self._listing(request, criteria, query, (Taxonomy.name, Taxonomy.id), hsds.taxonomy_dict)
 
-    @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY)
+    @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY_TAGS)
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
         taxonomy = self.db.get(Taxonomy, taxonomy_id)
         if taxonomy is None:
@@ -201,7 +202,7 @@ class ReferralsService(PlatformEndpoints):
         auth="none",
         summary="Taxonomy terms (need categories)",
         query_schema=TaxonomyTermsQuery,
-        tags=DIRECTORY,
+        tags=DIRECTORY_TAGS,
     )
     def list_taxonomy_terms(self, request: Request) -> Response:
         """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
@@ -216,7 +217,7 @@ class ReferralsService(PlatformEndpoints):
             query = query.where(TaxonomyTerm.name.ilike(f"%{criteria['search']}%"))
         return self._listing(request, criteria, query, (TaxonomyTerm.code, TaxonomyTerm.id), hsds.term_dict)
 
-    @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY)
+    @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY_TAGS)
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
         term = self.db.get(TaxonomyTerm, term_id)
         if term is None:
@@ -229,7 +230,7 @@ class ReferralsService(PlatformEndpoints):
         auth="none",
         summary="Services at their locations",
         query_schema=ServiceAtLocationsQuery,
-        tags=DIRECTORY,
+        tags=DIRECTORY_TAGS,
     )
     def list_service_at_locations(self, request: Request) -> Response:
         """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
@@ -251,14 +252,16 @@ class ReferralsService(PlatformEndpoints):
         render = partial(hsds.service_at_location_dict, with_service=True)
         return self._listing(request, criteria, query, (ServiceAtLocation.id,), render)
 
-    @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY)
+    @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY_TAGS)
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
         link = self.db.get(ServiceAtLocation, link_id)
         if link is None:
             raise NotFound(f"service_at_location {link_id} does not exist")
         return json_response(hsds.service_at_location_dict(link, with_service=True))
 
-    @http("GET", "/hsds/export", auth="none", summary="The whole directory as one HSDS 3.0 document", tags=DIRECTORY)
+    @http(
+        "GET", "/hsds/export", auth="none", summary="The whole directory as one HSDS 3.0 document", tags=DIRECTORY_TAGS
+    )
     def export_hsds(self, request: Request) -> Response:
         return json_response(export_directory(self.db))
 
@@ -267,10 +270,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/hsds/import",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Import an HSDS 3.0 document (upsert by id)",
         request_schema=HsdsDocument,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def import_hsds(self, request: Request) -> Response:
         document = read_json(request, HsdsDocument)
@@ -280,11 +283,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/organizations",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Create an organization (agency)",
         request_schema=OrganizationInput,
         status=201,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def create_organization(self, request: Request) -> Response:
         data = read_json(request, OrganizationInput)
@@ -296,10 +299,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/organizations/<organization_id>",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Edit an organization",
         request_schema=OrganizationInput,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def edit_organization(self, request: Request, organization_id: str) -> Response:
         data = read_json(request, OrganizationInput, partial=True)
@@ -310,11 +313,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/locations",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Create a location",
         request_schema=LocationInput,
         status=201,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def create_location(self, request: Request) -> Response:
         data = read_json(request, LocationInput)
@@ -327,10 +330,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/locations/<location_id>",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Edit a location",
         request_schema=LocationInput,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def edit_location(self, request: Request, location_id: str) -> Response:
         data = read_json(request, LocationInput, partial=True)
@@ -343,11 +346,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/services",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Create a service",
         request_schema=ServiceInput,
         status=201,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def create_service(self, request: Request) -> Response:
         """Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
@@ -361,10 +364,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/services/<service_id>",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Edit a service (lists given replace)",
         request_schema=ServiceInput,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def edit_service(self, request: Request, service_id: str) -> Response:
         data = read_json(request, ServiceInput, partial=True)
@@ -377,11 +380,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/taxonomies",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Create a taxonomy",
         request_schema=TaxonomyInput,
         status=201,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def create_taxonomy(self, request: Request) -> Response:
         taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput))
@@ -391,11 +394,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/taxonomy_terms",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Create a taxonomy term (need category)",
         request_schema=TaxonomyTermInput,
         status=201,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def create_taxonomy_term(self, request: Request) -> Response:
         term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput))
@@ -406,10 +409,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/taxonomy_terms/<term_id>",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Edit a taxonomy term",
         request_schema=TaxonomyTermInput,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
         data = read_json(request, TaxonomyTermInput, partial=True)
@@ -428,7 +431,7 @@ class ReferralsService(PlatformEndpoints):
         roles=STAFF,
         summary="Services for a need near a place or in a beat",
         query_schema=MatchQuery,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def match(self, request: Request) -> Response:
         """Active services for `need_category` near `latitude`/`longitude` or in `beat_code`, that speak
@@ -460,12 +463,12 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/referrals",
-        roles=("officer", "supervisor"),
+        roles=OFFICERS,
         summary="Draft a referral to a service",
         request_schema=ReferralInput,
         response_schema=ReferralOutput,
         status=201,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
         headers=idempotency.HEADER_DOC,
         responses=idempotency.RESPONSES_DOC,
     )
@@ -488,7 +491,7 @@ class ReferralsService(PlatformEndpoints):
         roles=(*STAFF, "agency"),
         summary="Referrals (agencies: their own)",
         query_schema=ReferralsQuery,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def list_referrals(self, request: Request) -> Response:
         """No personal data here; read one referral to see the client's details."""
@@ -507,7 +510,7 @@ class ReferralsService(PlatformEndpoints):
         roles=(*STAFF, "agency"),
         summary="A referral (the details_url of events)",
         response_schema=ReferralOutput,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def get_referral(self, request: Request, referral_id: str) -> Response:
         """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
@@ -517,11 +520,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "PATCH",
         "/referrals/<referral_id>",
-        roles=("officer", "supervisor"),
+        roles=OFFICERS,
         summary="Edit a draft referral",
         request_schema=ReferralPatch,
         response_schema=ReferralOutput,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def edit_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
@@ -532,11 +535,11 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/referrals/<referral_id>/consent",
-        roles=("officer", "supervisor"),
+        roles=OFFICERS,
         summary="Record the client's consent to share with the agency",
         request_schema=ConsentInput,
         status=201,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def record_consent(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
@@ -547,10 +550,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/referrals/<referral_id>/send",
-        roles=("officer", "supervisor"),
+        roles=OFFICERS,
         summary="Send a draft to its agency (409 without valid consent)",
         response_schema=ReferralOutput,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
         responses={"409": {"description": "no valid consent, or not a draft"}},
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
@@ -561,10 +564,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "POST",
         "/referrals/<referral_id>/cancel",
-        roles=("officer", "supervisor"),
+        roles=OFFICERS,
         summary="Cancel a referral",
         request_schema=CancelInput,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
@@ -572,7 +575,7 @@ class ReferralsService(PlatformEndpoints):
         referral = domain.cancel(context, domain.get_referral(context, referral_id), reason)
         return json_response(_summary(referral))
 
-    @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRALS)
+    @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRAL_TAGS)
     def get_consent(self, request: Request, consent_id: str) -> Response:
         context = self._context(request.principal)
         return json_response(domain.consent_view(domain.get_consent(context, consent_id), context.now))
@@ -583,7 +586,7 @@ class ReferralsService(PlatformEndpoints):
         roles=STAFF,
         summary="Withdraw consent: stop all sharing",
         request_schema=WithdrawInput,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def withdraw_consent(self, request: Request, consent_id: str) -> Response:
         """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
@@ -601,7 +604,7 @@ class ReferralsService(PlatformEndpoints):
         domain.change_status(context, referral, target, **details)
         return json_response(_summary(referral))
 
-    @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY)
+    @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY_TAGS)
     def accept_referral(self, request: Request, referral_id: str) -> Response:
         return self._agency_moves(request, referral_id, ACCEPTED)
 
@@ -611,14 +614,18 @@ class ReferralsService(PlatformEndpoints):
         roles=("agency",),
         summary="Decline a referral with a reason",
         request_schema=DeclineInput,
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def decline_referral(self, request: Request, referral_id: str) -> Response:
         body = read_json(request, DeclineInput)
         return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
 
     @http(
-        "POST", "/referrals/<referral_id>/start", roles=("agency",), summary="Mark a referral in progress", tags=AGENCY
+        "POST",
+        "/referrals/<referral_id>/start",
+        roles=("agency",),
+        summary="Mark a referral in progress",
+        tags=AGENCY_TAGS,
     )
     def start_referral(self, request: Request, referral_id: str) -> Response:
         note = read_json(request, NoteInput).get("note") if request.get_data() else None
@@ -630,7 +637,7 @@ class ReferralsService(PlatformEndpoints):
         roles=("agency",),
         summary="Complete with an outcome",
         request_schema=OutcomeInput,
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def record_outcome(self, request: Request, referral_id: str) -> Response:
         body = read_json(request, OutcomeInput)
@@ -642,7 +649,7 @@ class ReferralsService(PlatformEndpoints):
         roles=("agency",),
         summary="Update status (legal moves only)",
         request_schema=StatusInput,
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
         responses={"409": {"description": "illegal transition"}},
     )
     def update_status(self, request: Request, referral_id: str) -> Response:
@@ -666,7 +673,7 @@ class ReferralsService(PlatformEndpoints):
         request_schema=WebhookInput,
         response_schema=WebhookOutput,
         status=201,
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def register_webhook(self, request: Request, agency_id: str) -> Response:
         _own_agency(request.principal, agency_id)
@@ -683,7 +690,7 @@ class ReferralsService(PlatformEndpoints):
         "/agencies/<agency_id>/webhooks",
         roles=("admin", "agency"),
         summary="An agency's webhook endpoints",
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def list_webhooks(self, request: Request, agency_id: str) -> Response:
         _own_agency(request.principal, agency_id)
@@ -698,7 +705,7 @@ class ReferralsService(PlatformEndpoints):
         roles=("admin", "agency"),
         summary="Rotate the signing secret (old ones keep signing for a while)",
         response_schema=WebhookOutput,
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def rotate_webhook_secret(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
         _own_agency(request.principal, agency_id)
@@ -712,7 +719,7 @@ class ReferralsService(PlatformEndpoints):
         "/agencies/<agency_id>/webhooks/<endpoint_id>",
         roles=("admin", "agency"),
         summary="Disable a webhook endpoint",
-        tags=AGENCY,
+        tags=AGENCY_TAGS,
     )
     def delete_webhook(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
         _own_agency(request.principal, agency_id)
@@ -731,10 +738,10 @@ class ReferralsService(PlatformEndpoints):
     @http(
         "GET",
         "/audit-log",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Reads of client personal data",
         query_schema=AuditQuery,
-        tags=ADMIN,
+        tags=ADMINISTRATION_TAGS,
     )
     def audit_log(self, request: Request) -> Response:
         criteria = AuditQuery().load(request.args.to_dict())
@@ -755,7 +762,7 @@ class ReferralsService(PlatformEndpoints):
         roles=("supervisor", "admin", "analyst", "agency"),
         summary="Referral outcomes per agency or need category",
         query_schema=ReportQuery,
-        tags=REFERRALS,
+        tags=REFERRAL_TAGS,
     )
     def outcomes_report(self, request: Request) -> Response:
         """Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
