@@ -36,6 +36,7 @@ from beat_shared.http import http, json_response, page_body, page_request, read_
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
+from beat_shared.roles import ADMINS, OFFICERS
 from beat_shared.service_index import Page
 from notifications import dev_outbox, domain, queries, schemas
 from notifications.channels.email import SmtpTransport
@@ -52,7 +53,6 @@ from notifications.settings import Settings
 
 PEOPLE = ("resident", "officer", "supervisor")
 DEV_OUTBOX_CHANNELS = ("sms", "webhook")  # e-mail is read from the mail catcher, as it arrived
-STAFF = ("officer", "supervisor")
 RENDERER = Renderer()
 
 log = logging.getLogger(__name__)
@@ -485,7 +485,7 @@ class NotificationsService(PlatformEndpoints):
     @http(
         "POST",
         "/broadcasts/<beat_code>",
-        roles=STAFF,
+        roles=OFFICERS,
         summary="Send a beat alert or meeting announcement to the beat's subscribers",
         request_schema=schemas.BroadcastInput,
         response_schema=schemas.BroadcastView,
@@ -574,7 +574,7 @@ class NotificationsService(PlatformEndpoints):
     @http(
         "POST",
         "/messages/<message_id>/retry",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Queue a failed message again (same id: receivers de-duplicate)",
         response_schema=schemas.MessageView,
         tags=["delivery log"],
@@ -605,7 +605,7 @@ class NotificationsService(PlatformEndpoints):
     @http(
         "GET",
         "/templates",
-        roles=("admin",),
+        roles=ADMINS,
         summary="The templates and languages shipped",
         response_schema=schemas.TemplatesView,
         tags=["templates"],
@@ -616,7 +616,7 @@ class NotificationsService(PlatformEndpoints):
     @http(
         "POST",
         "/templates/<name>/preview",
-        roles=("admin",),
+        roles=ADMINS,
         summary="Render a template in a language with an example or given context",
         request_schema=schemas.PreviewInput,
         response_schema=schemas.PreviewView,
