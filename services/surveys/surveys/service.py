@@ -57,7 +57,7 @@ from surveys.settings import SurveySettings
 
 log = logging.getLogger(__name__)
 
-MANAGERS = ("admin", "analyst")
+SURVEY_MANAGERS = ("admin", "analyst")  # who design surveys, run waves and set populations
 RESULTS_EVENT_SECONDS = float(env("SURVEYS_RESULTS_EVENT_SECONDS"))
 
 
@@ -108,7 +108,7 @@ class SurveysService(PlatformEndpoints):
     @http(
         "POST",
         "/surveys",
-        roles=MANAGERS,
+        roles=SURVEY_MANAGERS,
         summary="Create a survey, or the next version of one",
         request_schema=SurveyInput,
         response_schema=SurveyOutput,
@@ -153,7 +153,7 @@ class SurveysService(PlatformEndpoints):
     @http(
         "POST",
         "/waves",
-        roles=MANAGERS,
+        roles=SURVEY_MANAGERS,
         summary="Start a wave: a survey run for a set of beats over a period",
         request_schema=WaveInput,
         response_schema=WaveOutput,
@@ -164,7 +164,7 @@ class SurveysService(PlatformEndpoints):
         wave = catalogue.create_wave(self.db, read_json(request, WaveInput), self.clock.now())
         return json_response(self._wave_body(wave), status=201)
 
-    @http("GET", "/waves", roles=(*MANAGERS, "supervisor"), summary="Waves", tags=["waves"])
+    @http("GET", "/waves", roles=(*SURVEY_MANAGERS, "supervisor"), summary="Waves", tags=["waves"])
     def list_waves(self, request: Request) -> Response:
         page = page_request(request.args)
         waves, total = catalogue.list_waves(self.db, page.offset, page.size)
@@ -173,7 +173,7 @@ class SurveysService(PlatformEndpoints):
     @http(
         "GET",
         "/waves/<wave_id>",
-        roles=(*MANAGERS, "supervisor"),
+        roles=(*SURVEY_MANAGERS, "supervisor"),
         summary="A wave",
         response_schema=WaveOutput,
         tags=["waves"],
@@ -184,7 +184,7 @@ class SurveysService(PlatformEndpoints):
     @http(
         "POST",
         "/waves/<wave_id>/invitations",
-        roles=MANAGERS,
+        roles=SURVEY_MANAGERS,
         summary="Invite every subscriber of the wave's beats (once each)",
         response_schema=IssuedOutput,
         status=201,
@@ -377,7 +377,7 @@ class SurveysService(PlatformEndpoints):
     @http(
         "PUT",
         "/populations/<beat_code>",
-        roles=MANAGERS,
+        roles=SURVEY_MANAGERS,
         summary="Set a beat's population (for post-stratification weights)",
         request_schema=PopulationInput,
         tags=["results"],
