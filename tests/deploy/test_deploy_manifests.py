@@ -346,6 +346,9 @@ def test_only_the_ingress_calls_web_and_web_calls_only_the_four_apis(rendered, o
     [to_apis] = [r for r in policy["spec"]["egress"] if peers(r, "podSelector")]
     assert peers(to_apis, "podSelector") == set(SERVICES)
     assert [p["port"] for p in to_apis["ports"]] == ["http"]
+    [to_provider] = [r for r in policy["spec"]["egress"] if any("ipBlock" in peer for peer in r["to"])]
+    assert [p["port"] for p in to_provider["ports"]] == [443]  # the city's OpenID Connect provider, HTTPS only
+    assert "10.0.0.0/8" in to_provider["to"][0]["ipBlock"]["except"]  # public addresses only
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
