@@ -35,12 +35,15 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
 from beat_shared.config import database_url, setting_from
@@ -280,6 +283,20 @@ def _insert_ignoring_conflicts(table: Table, dialect_name: str) -> Any:
 def _insert_ignoring_conflicts_returning_key(table: Table, dialect_name: str) -> Any:
     (key,) = table.primary_key.columns
     return _insert_ignoring_conflicts(table, dialect_name).returning(key)
+
+
+def count_rows(session: Session, query: Select[Any]) -> int:
+    """How many rows `query` selects (its ordering dropped: it does not change the count)."""
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def page_of(session: Session, query: Select[Any], offset: int, size: int, *order: Any) -> tuple[list[Any], int]:
+    """One page of `query`'s rows (ordered by `order` after any order the query has) and how many
+    rows there are in all: what every paged list needs for `http.page_body`."""
+    total = count_rows(session, query)
+    # unique(): a query that eagerly joins a collection yields an entity once per joined row.
+    rows = list(session.scalars(query.order_by(*order).offset(offset).limit(size)).unique())
+    return rows, total
 
 
 def add_platform_tables(metadata: MetaData) -> None:
