@@ -1,0 +1,139 @@
+"""Supervisors' pages: overdue concerns across beats and the unplaced queue, officers' assignments
+to beats (assign and unassign), and the categories with their questions and response times.
+
+An endpoint group of the web service (mixed into `WebService`). concerns decides what a supervisor
+may do (its 400/403/404 come back as pages); these pages are the supervisors' view, so they turn
+away anyone else signed in (beats and categories are public reads in concerns, and an officer's
+`GET /concerns` is their own beats, which is not this page's question). Categories are read-only
+here: concerns lets only admins change them (`PUT /categories/{code}`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from web.api import ApiClient, ApiError, Call
+from web.page import Page, page, page_http
+from web.staff import refusal
+
+MANAGER_ROLES = ("supervisor", "admin")
+LIST_SIZE = 100  # the concerns API's largest page
+
+
+def managers_only(method: Callable[..., Response]) -> Callable[..., Response]:
+    """A supervisor page method: anyone else (anonymous, or signed in with another role) gets `refusal`."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
+        if view.person is None or view.person["role"] not in MANAGER_ROLES:
+            return refusal(view)
+        return method(self, view, api, **kwargs)
+
+    return wrapper
+
+
+class SupervisorConsole:
+    """Supervisors' pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http(
+        "GET",
+        "/supervisor",
+        auth="none",
+        summary="Overdue concerns across beats and the unplaced queue (HTML, supervisors)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @managers_only
+    def supervisor_home(self, view: Page, api: ApiClient) -> Response:
+        found = api.gather(
+            {
+                "overdue": Call("concerns", "GET", "/concerns", params={"overdue": "true", "per_page": LIST_SIZE}),
+                "unplaced": Call("concerns", "GET", "/concerns", params={"queue": "unplaced", "per_page": LIST_SIZE}),
+            }
+        )
+        overdue = sorted(
+            found["overdue"]["contents"], key=lambda row: (row.get("beat_code") or "", row["submitted_at"])
+        )
+        unplaced = sorted(found["unplaced"]["contents"], key=lambda row: row["submitted_at"])
+        counts = {part: answer["total_items"] for part, answer in found.items()}
+        return view.render("supervisor/home.html", overdue=overdue, unplaced=unplaced, counts=counts)
+
+    @page_http(
+        "GET",
+        "/supervisor/assignments",
+        auth="none",
+        summary="Officers' assignments to beats (HTML, supervisors)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @managers_only
+    def assignments(self, view: Page, api: ApiClient) -> Response:
+        return self._assignments_page(view, api)
+
+    @page_http(
+        "POST",
+        "/supervisor/assignments",
+        auth="none",
+        summary="Assign an officer to a beat, or unassign them (HTML redirect)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @managers_only
+    def change_assignment(self, view: Page, api: ApiClient) -> Response:
+        form = view.request.form
+        beat, subject, move = form.get("beat", ""), (form.get("subject") or "").strip(), form.get("move")
+        if move not in ("assign", "unassign") or not beat:
+            return view.render("error.html", status=400, kind="bad_request")
+        if not subject:
+            return self._assignments_page(view, api, typed={"beat": beat}, errors={"subject": "required"}, status=400)
+        try:
+            if move == "assign":
+                api.call(Call("concerns", "POST", f"/beats/{beat}/officers", json={"subject": subject}))
+            else:
+                api.call(Call("concerns", "DELETE", f"/beats/{beat}/officers/{subject}"))
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            typed = {"beat": beat, "subject": subject}
+            return self._assignments_page(view, api, typed=typed, errors={"subject": "unknown"}, status=400)
+        return view.redirect(
+            "/supervisor/assignments", flash="officer_assigned" if move == "assign" else "officer_unassigned"
+        )
+
+    @page_http(
+        "GET",
+        "/supervisor/categories",
+        auth="none",
+        summary="Categories with their questions and response times (HTML, supervisors)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @managers_only
+    def categories(self, view: Page, api: ApiClient) -> Response:
+        found = api.call(Call("concerns", "GET", "/categories"))
+        return view.render("supervisor/categories.html", categories=found["categories"])
+
+    def _assignments_page(
+        self,
+        view: Page,
+        api: ApiClient,
+        typed: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        beats = api.call(Call("concerns", "GET", "/beats"))["beats"]
+        pages = api.gather({beat["code"]: Call("concerns", "GET", f"/beats/{beat['code']}") for beat in beats})
+        rows = [{**beat, "officers": pages[beat["code"]]["officers"]} for beat in beats]
+        known = {officer["subject"]: officer for row in rows for officer in row["officers"]}
+        return view.render(
+            "supervisor/assignments.html",
+            status=status,
+            beats=rows,
+            known=sorted(known.values(), key=lambda officer: officer["name"] or officer["subject"]),
+            typed=typed or {},
+            errors=errors or {},
+        )
