@@ -135,16 +135,6 @@ def services_query(criteria: ServiceFilter) -> Select[tuple[Service]]:
     return query
 
 
-def count(session: Session, query: Select[Any]) -> int:
-    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
-
-
-def page_of(session: Session, query: Select[Any], offset: int, size: int, *order: Any) -> tuple[list[Any], int]:
-    total = count(session, query)
-    rows = list(session.scalars(query.order_by(*order).offset(offset).limit(size)).unique())
-    return rows, total
-
-
 # --- creating and editing ---------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
 from beat_shared.errors import Conflict, InvalidInput, NotFound
+from beat_shared.isotime import parse_iso
 from referrals import lifecycle
 from referrals.directory import MatchRequest, get_service, match_services, term_by_code
 from referrals.lifecycle import (
@@ -345,7 +346,7 @@ def _consent_from_concerns(consent: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _moment(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(value if isinstance(value, datetime) else str(value))
     if moment.tzinfo is None:
         raise ValueError("a moment without an offset")
     return moment

@@ -23,7 +23,7 @@ from beat_shared import idempotency
 from beat_shared.auth import Principal
 from beat_shared.clock import ClockProvider
 from beat_shared.contracts import CloudEvent
-from beat_shared.db import Database
+from beat_shared.db import Database, page_of
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
@@ -126,7 +126,7 @@ class ReferralsService(PlatformEndpoints):
         if criteria["format"] == "ndjson":
             return ndjson_response(render(row) for row in self.db.scalars(query.order_by(*order)).unique())
         page = page_request(request.args)
-        rows, total = directory.page_of(self.db, query, page.offset, page.size, *order)
+        rows, total = page_of(self.db, query, page.offset, page.size, *order)
         return json_response(page_body([render(row) for row in rows], total, page))
 
     @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY_TAGS)
@@ -501,7 +501,7 @@ class ReferralsService(PlatformEndpoints):
         for field in ("status", "agency_id", "need_category", "concern_id"):
             if criteria.get(field):
                 query = query.where(getattr(Referral, field) == criteria[field])
-        rows, total = directory.page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
+        rows, total = page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
         return json_response(page_body([_summary(r) for r in rows], total, page))
 
     @http(
@@ -753,7 +753,7 @@ class ReferralsService(PlatformEndpoints):
             query = query.where(AuditEntry.actor == criteria["actor"])
         if criteria.get("since"):
             query = query.where(AuditEntry.at >= criteria["since"])
-        rows, total = directory.page_of(self.db, query, page.offset, page.size, AuditEntry.id.desc())
+        rows, total = page_of(self.db, query, page.offset, page.size, AuditEntry.id.desc())
         return json_response(page_body([_audit_row(entry) for entry in rows], total, page))
 
     @http(

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from beat_shared.errors import InvalidInput
+from beat_shared.isotime import parse_iso
 from referrals.directory import (
     service_options,
     upsert_location,
@@ -110,7 +111,7 @@ def import_directory(session: Session, document: Any, now: datetime) -> dict[str
 
 def _modified(service: dict[str, Any], now: datetime) -> datetime:
     stamp = service.get("last_modified")
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else now
+    return parse_iso(stamp) if stamp else now
 
 
 def _term_input(term: dict[str, Any]) -> dict[str, Any]:
