@@ -169,8 +169,9 @@ def needs(service: str) -> dict[str, set[str]]:
         "configure": own | sources | rpc_exchange | rpc_queues | queues | retries | dead,
         # publish to an exchange; bind a queue (write on the queue)
         "write": own | rpc_exchange | {"amq.default"} | rpc_queues | queues,
-        # bind from an exchange; consume or get from a queue (dead letters: `beat dlq`)
-        "read": sources | rpc_exchange | rpc_queues | queues | dead,
+        # bind from an exchange; consume or get from a queue (dead letters: `beat dlq`); declare a
+        # queue with an x-dead-letter-exchange argument (the retry queues)
+        "read": sources | rpc_exchange | rpc_queues | queues | dead | retries,
     }
 
 
