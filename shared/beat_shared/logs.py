@@ -15,9 +15,10 @@ request_id_var: ContextVar[str | None] = ContextVar("beat_request_id", default=N
 
 REDACTED = "[redacted]"
 # Bearer secrets that travel in URLs: a concern's receipt token, a survey token (query or fragment),
-# an unsubscribe token, an open-survey link's slug (in its path or as `open=`), any `token=` parameter,
+# an unsubscribe token, a subscriber's confirm or manage link (web's /alerts/…), an open-survey
+# link's slug (in its path or as `open=`), any `token=` parameter,
 # the code and state a sign-in's callback receives.
-_SECRET_IN_PATH = re.compile(r"(/(?:receipts|unsubscribe|open)/)[^/?#\s\"'<>]+")
+_SECRET_IN_PATH = re.compile(r"(/(?:receipts|unsubscribe|open|alerts/confirm|alerts/manage)/)[^/?#\s\"'<>]+")
 _SECRET_IN_PARAMETER = re.compile(r"([?&#;](?:token|open)=)[^&#\s\"'<>]+", re.IGNORECASE)
 _SECRET_IN_FRAGMENT = re.compile(r"(/(?:respond|follow)#)[^\s\"'<>]+")  # survey links, web's receipt links
 # An OpenID Connect callback's whole query: the authorization code (and state) the provider sends back.

@@ -25,6 +25,8 @@ SECRET = "Zq8sEcReT-t0ken_value"
         f'127.0.0.1 - - [x] "GET /receipts/{SECRET} HTTP/1.1" 200 12 0.01',
         f'"GET /receipts/{SECRET}?lang=en HTTP/1.1" 404',
         f"POST /unsubscribe/{SECRET} HTTP/1.1",
+        f'"GET /alerts/confirm/{SECRET} HTTP/1.1" 200',
+        f"link http://127.0.0.1:8000/alerts/manage/{SECRET} in a mail",
         f"GET /open/{SECRET}/responses",
         f"GET /respond?token={SECRET}&lang=es",
         f"open link http://127.0.0.1:8004/respond?open={SECRET}",

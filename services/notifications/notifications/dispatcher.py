@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from beat_shared.db import insert_all_unless_exist
+from notifications import subscribers
 from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
@@ -69,6 +70,7 @@ FOOTER = {
     "es": "Recibe este mensaje de Beat, la plataforma de policía comunitaria de Riverton.",
 }
 UNSUBSCRIBE = {"en": "Unsubscribe", "es": "Darse de baja"}
+MANAGE = {"en": "Manage your alerts", "es": "Gestionar sus alertas"}
 
 Publish = Callable[[Message, datetime], None]
 
@@ -564,6 +566,11 @@ class Dispatcher:
             context["expires_at"] = link.get("expires_at") or context.get("expires_at")
         if message.template == "digest":
             context["entries"] = self._digest_entries(message, name, tz)
+        if message.template == subscribers.CONFIRMATION:  # signed when sent: no token is stored
+            token = subscribers.confirmation_link_token(
+                self.settings.signing_secret, message.address_ref["subject"], context["beat_code"], message.created_at
+            )
+            context["confirm_url"] = f"{portal}/alerts/confirm/{token}"
         return context
 
     def _step_note(self, context: dict[str, Any]) -> str | None:
@@ -594,9 +601,18 @@ class Dispatcher:
         unsubscribe_url = f"{self.settings.public_url}/unsubscribe/{token}"
         lang = rendered.language
         text = f"{rendered.text}\n--\n{FOOTER[lang]}\n{UNSUBSCRIBE[lang]}: {unsubscribe_url}\n"
+        manage = ""
+        subject = message.address_ref.get("subject") or ""
+        if subscribers.is_subscriber(subject) and message.template != subscribers.CONFIRMATION:
+            # Someone without an account manages their alerts from the link in each mail.
+            manage_link = subscribers.manage_token(self.settings.signing_secret, subject)
+            manage_url = f"{self.settings.portal_url}/alerts/manage/{manage_link}"
+            text += f"{MANAGE[lang]}: {manage_url}\n"
+            manage = f' <a href="{manage_url}">{MANAGE[lang]}</a>'
+        footer = f'{FOOTER[lang]} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a>{manage}'
         html = (
             f'<!doctype html><html lang="{lang}"><body>{rendered.html}'
-            f'<hr><p style="font-size:small">{FOOTER[lang]} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a></p>'
+            f'<hr><p style="font-size:small">{footer}</p>'
             "</body></html>"
         )
         item.email = Email(

@@ -183,7 +183,7 @@ def subscribe(session: Session, recipient: Recipient, beat_code: str, now: datet
     )
     if exists is not None:
         return False
-    session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now))
+    session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=now))
     session.flush()
     return True
 
@@ -201,7 +201,7 @@ def subscriptions_of(session: Session, recipient: Recipient) -> list[str]:
     return list(
         session.scalars(
             select(Subscription.beat_code)
-            .where(Subscription.recipient_id == recipient.id)
+            .where(Subscription.recipient_id == recipient.id, Subscription.confirmed_at.is_not(None))
             .order_by(Subscription.beat_code)
         )
     )
@@ -213,7 +213,11 @@ def beat_subscribers(session: Session, beat_code: str) -> list[str]:
         session.scalars(
             select(Recipient.ref)
             .join(Subscription, Subscription.recipient_id == Recipient.id)
-            .where(Subscription.beat_code == beat_code, Recipient.opted_out.is_(False))
+            .where(
+                Subscription.beat_code == beat_code,
+                Subscription.confirmed_at.is_not(None),
+                Recipient.opted_out.is_(False),
+            )
             .order_by(Recipient.id)
         )
     )

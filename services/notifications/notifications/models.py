@@ -75,7 +75,7 @@ class Recipient(Base):
 
 
 class Subscription(Base):
-    """A resident follows a beat's alerts and meeting announcements."""
+    """A resident follows a beat's alerts and meeting announcements (signed in, or by e-mail alone)."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("recipient_id", "beat_code", name="uq_subscription"),)
@@ -84,6 +84,9 @@ class Subscription(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"), index=True)
     beat_code: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # None while someone who subscribed without an account has not yet followed the link in the
+    # confirmation mail (double opt-in); a signed-in person's subscription is confirmed at once.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Preference(Base):

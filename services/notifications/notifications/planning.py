@@ -10,7 +10,7 @@ messages in one statement, leaving out those that already exist.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from notifications.preferences import language_of, quiet_until, wants, zone
 from notifications.resolver import Resolver
 from notifications.rules import DEFAULT_CHANNELS
 from notifications.settings import Settings
+from notifications.subscribers import is_subscriber
 from notifications.tokens import address_hash
 
 # Topics that may wait for a daily digest (never a resident's own concern, a survey or an alarm).
@@ -131,7 +132,8 @@ def _agency(agency_id: str, topic: str, resolver: Resolver) -> list[Target]:
 
 
 def directory_target(recipient: Recipient) -> Target:
-    addresses: dict[str, str | None] = {"inbox": None}
+    # Someone who follows a beat by e-mail alone has no account, so no inbox to read.
+    addresses: dict[str, str | None] = {} if is_subscriber(recipient.subject) else {"inbox": None}
     if recipient.email:
         addresses["email"] = recipient.email
     if recipient.phone:
@@ -151,10 +153,16 @@ def local_targets(session: Session, notification: Notification) -> list[Target]:
         recipients = session.scalars(
             select(Recipient)
             .join(Subscription, Subscription.recipient_id == Recipient.id)
-            .where(Subscription.beat_code == audience["beat_code"])
+            .where(Subscription.beat_code == audience["beat_code"], Subscription.confirmed_at.is_not(None))
             .order_by(Recipient.id)
         )
         return [directory_target(recipient) for recipient in recipients]
+    if audience["kind"] == "subscriber":  # the confirmation mail: to the address that asked, and only there
+        recipient = session.scalar(select(Recipient).where(Recipient.ref == audience["ref"]))
+        if recipient is None or not recipient.email:
+            return []
+        target = directory_target(recipient)
+        return [replace(target, addresses={"email": recipient.email}, fixed=True)]
     if audience["kind"] == "directory":
         recipient = session.scalar(select(Recipient).where(Recipient.ref == audience["ref"]))
         return [directory_target(recipient)] if recipient else []

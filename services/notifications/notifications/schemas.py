@@ -211,3 +211,39 @@ class SmsInboundView(Schema):
 class UnsubscribeView(Schema):
     channel = fields.String()
     topic = fields.String()
+
+
+# --- subscribers without an account ---------------------------------------------------------------
+SUBSCRIBER_TOKEN_HEADER = "X-Subscriber-Token"
+
+
+class SubscriberInput(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    beat_code = fields.String(required=True, validate=BEAT_CODE)
+    language = fields.String(load_default="en", validate=validate.Length(min=2, max=8))
+
+
+class SubscriberAsked(Schema):
+    status = fields.String(
+        metadata={"description": "always `confirmation_sent`: the answer does not tell whether the address follows"}
+    )
+
+
+class ConfirmationInput(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=10, max=600))
+
+
+class ConfirmationView(Schema):
+    beat_code = fields.String()
+    manage_token = fields.String(
+        metadata={"description": f"manages this address's alerts: send it back in {SUBSCRIBER_TOKEN_HEADER}"}
+    )
+
+
+class SubscriberView(Schema):
+    language = fields.String()
+    beat_codes = fields.List(fields.String(), metadata={"description": "the beats followed (confirmed)"})
+
+
+class SubscriberLanguageInput(Schema):
+    language = fields.String(required=True, validate=validate.Length(min=2, max=8))

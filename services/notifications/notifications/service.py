@@ -38,14 +38,14 @@ from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS
 from beat_shared.service_index import Page
-from notifications import dev_outbox, domain, queries, schemas
+from notifications import dev_outbox, domain, queries, schemas, subscribers
 from notifications.channels.email import SmtpTransport
 from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
 from notifications.dispatcher import Dispatcher
 from notifications.metrics import refresh_status_gauge
 from notifications.models import IDEMPOTENCY_KEYS, Base, Message
-from notifications.preferences import LANGUAGES, normalise_phone
+from notifications.preferences import LANGUAGES, language_of, normalise_phone
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer
 from notifications.resolver import ResolutionError, RpcResolver
 from notifications.rules import TOPICS
@@ -427,6 +427,106 @@ class NotificationsService(PlatformEndpoints):
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         domain.unsubscribe_beat(self.db, recipient, beat_code)
         return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)})
+
+    # --- following a beat without an account (double opt-in) -----------------------------------------
+
+    @http(
+        "POST",
+        "/subscribers",
+        auth="none",
+        summary="Follow a beat's alerts by e-mail without an account: a confirmation mail is sent",
+        request_schema=schemas.SubscriberInput,
+        response_schema=schemas.SubscriberAsked,
+        status=202,
+        tags=["subscribers"],
+    )
+    def ask_to_subscribe(self, request: Request) -> Response:
+        body = read_json(request, schemas.SubscriberInput)
+        self._require_known_beat(body["beat_code"])
+        secret = self.settings.signing_secret
+        subscribers.ask(self.db, secret, body["email"], body["beat_code"], body["language"], self.clock.now())
+        return json_response({"status": "confirmation_sent"}, 202)
+
+    @http(
+        "POST",
+        "/subscribers/confirm",
+        auth="none",
+        summary="Confirm a subscription with the token of the confirmation mail's link",
+        request_schema=schemas.ConfirmationInput,
+        response_schema=schemas.ConfirmationView,
+        tags=["subscribers"],
+    )
+    def confirm_subscription(self, request: Request) -> Response:
+        body = read_json(request, schemas.ConfirmationInput)
+        return json_response(
+            subscribers.confirm(self.db, self.settings.signing_secret, body["token"], self.clock.now())
+        )
+
+    @http(
+        "GET",
+        "/subscribers/me",
+        auth="none",
+        summary="The alerts a manage link stands for",
+        response_schema=schemas.SubscriberView,
+        tags=["subscribers"],
+        headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+    )
+    def get_subscriber(self, request: Request) -> Response:
+        return json_response(subscribers.view(self.db, self._subscriber(request)))
+
+    @http(
+        "PUT",
+        "/subscribers/me/language",
+        auth="none",
+        summary="The language of a subscriber's mails",
+        request_schema=schemas.SubscriberLanguageInput,
+        response_schema=schemas.SubscriberView,
+        tags=["subscribers"],
+        headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+    )
+    def set_subscriber_language(self, request: Request) -> Response:
+        recipient = self._subscriber(request)
+        recipient.language = language_of(read_json(request, schemas.SubscriberLanguageInput)["language"])
+        return json_response(subscribers.view(self.db, recipient))
+
+    @http(
+        "DELETE",
+        "/subscribers/me/beats/<beat_code>",
+        auth="none",
+        summary="Stop one beat's alerts",
+        response_schema=schemas.SubscriberView,
+        tags=["subscribers"],
+        headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+    )
+    def stop_subscriber_beat(self, request: Request, beat_code: str) -> Response:
+        recipient = self._subscriber(request)
+        subscribers.stop_beat(self.db, recipient, beat_code)
+        return json_response(subscribers.view(self.db, recipient))
+
+    @http(
+        "DELETE",
+        "/subscribers/me",
+        auth="none",
+        summary="Stop every alert and forget the address",
+        status=204,
+        tags=["subscribers"],
+        headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+    )
+    def forget_subscriber(self, request: Request) -> Response:
+        subscribers.forget(self.db, self._subscriber(request))
+        return Response(status=204)
+
+    @timer(interval=3600)
+    def forget_unconfirmed_subscribers(self) -> int:
+        """Subscriptions never confirmed within a week, and the addresses left with none."""
+        return subscribers.forget_unconfirmed(self.db, self.clock.now())
+
+    def _subscriber(self, request: Request) -> Any:
+        """The directory entry of the manage token in the request's header (never in its URL)."""
+        token = request.headers.get(schemas.SUBSCRIBER_TOKEN_HEADER, "")
+        if not token:
+            raise Unauthenticated(f"send the manage token of a mail's link in {schemas.SUBSCRIBER_TOKEN_HEADER}")
+        return subscribers.managed(self.db, self.settings.signing_secret, token)
 
     # --- the in-app inbox ----------------------------------------------------------------------
 

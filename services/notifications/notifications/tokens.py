@@ -49,3 +49,36 @@ def read_unsubscribe_token(secret: str, token: str) -> dict[str, Any]:
     except (ValueError, TypeError) as error:
         raise InvalidInput("this unsubscribe link is not valid") from error
     return claims
+
+
+# --- subscribers without an account (double opt-in) -------------------------------------------------
+# Their links carry a signed token: `confirm` (one beat, until a time) in the confirmation mail,
+# `manage` (all of that address's alerts, no end) in every alert mail. The purpose is signed in, so
+# one kind of token can never stand for the other, nor for an unsubscribe token (another payload).
+
+CONFIRM, MANAGE = "confirm", "manage"
+
+
+def subscriber_token(secret: str, purpose: str, subject: str, beat_code: str = "", expires: int = 0) -> str:
+    claims = {"p": purpose, "s": subject, **({"b": beat_code, "e": expires} if purpose == CONFIRM else {})}
+    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signature = _b64(hmac.new(secret.encode(), f"subscriber:{payload}".encode(), hashlib.sha256).digest()[:18])
+    return f"{payload}.{signature}"
+
+
+def read_subscriber_token(secret: str, token: str, purpose: str, now: float) -> dict[str, Any]:
+    """The claims of a subscriber token for `purpose`; InvalidInput if it is not ours, is for
+    another purpose, or (a confirmation) has expired."""
+    try:
+        payload, signature = token.split(".", 1)
+        expected = _b64(hmac.new(secret.encode(), f"subscriber:{payload}".encode(), hashlib.sha256).digest()[:18])
+        if not hmac.compare_digest(expected, signature):
+            raise ValueError("bad signature")
+        claims = json.loads(_unb64(payload))
+        if claims.get("p") != purpose or not isinstance(claims.get("s"), str):
+            raise ValueError("another kind of link")
+    except (ValueError, TypeError, AttributeError) as error:
+        raise InvalidInput("this link is not valid", {"token": ["not a link Beat sent"]}) from error
+    if purpose == CONFIRM and claims.get("e", 0) < now:
+        raise InvalidInput("this confirmation link has expired", {"token": ["expired: ask again"]})
+    return claims
