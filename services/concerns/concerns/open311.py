@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import HttpEndpoint
+from beat_shared.isotime import parse_utc
 from concerns.commands import Submission
 from concerns.domain.workflow import OPEN_STATUSES, Status
 from concerns.schemas import MAX_DESCRIPTION
@@ -303,8 +304,7 @@ def parse_datetime(raw: str, field: str) -> datetime:
     """A w3 date-time in UTC (PostgreSQL refuses offsets beyond ±15:59, Python accepts ±23:59);
     one without an offset is taken as UTC, one with no UTC equivalent is refused."""
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_utc(raw.replace(" ", "+"))  # a "+" in a query string arrives as a space
     except (ValueError, OverflowError):
         raise InvalidInput(f"{field} must be a w3 date-time, e.g. 2010-01-01T00:00:00Z", {field: ["not a date-time"]})
 

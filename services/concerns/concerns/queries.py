@@ -10,6 +10,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
+from beat_shared.db import count_rows, page_of
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import PageRequest, page_body
 from concerns import store, views
@@ -32,10 +33,6 @@ from concerns.settings import Settings
 
 CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
 MAX_CONTACTS_PER_CALL = 500  # a dispatcher round asks for its batch (50 by default)
-
-
-def _page(session: Session, query: Select, page: PageRequest) -> list[Concern]:
-    return list(session.scalars(query.offset(page.offset).limit(page.size)))
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -66,14 +63,13 @@ def staff_list(session: Session, actor: Actor, args: dict[str, Any], page: PageR
         query = query.where(overdue if args["overdue"] else ~overdue)
     if args.get("outside_beats") is not None:
         query = query.where(Concern.outside_beats.is_(args["outside_beats"]))
-    total = store.count(session, query)
-    rows = _page(session, query, page)
+    rows, total = page_of(session, query, page.offset, page.size)
     categories = store.categories_by_code(session)
     history = store.updates_for(session, [row.id for row in rows])
     items = [views.concern_staff(row, categories[row.category_code], history[row.id]) for row in rows]
     body = page_body(items, total, page)
     if actor.may_manage(None):
-        body["unplaced_open"] = store.count(session, select(Concern).where(unplaced))
+        body["unplaced_open"] = count_rows(session, select(Concern).where(unplaced))
     return body
 
 
@@ -88,8 +84,7 @@ def resident_list(session: Session, subject: str, page: PageRequest) -> dict[str
         .where(or_(Concern.reporter_subject == subject, Concern.id.in_(supported)))
         .order_by(Concern.submitted_at.desc(), Concern.id)
     )
-    total = store.count(session, query)
-    rows = _page(session, query, page)
+    rows, total = page_of(session, query, page.offset, page.size)
     categories = store.categories_by_code(session)
     history = store.updates_for(session, [row.id for row in rows])
     items = []
@@ -140,8 +135,7 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
 
 def public_list(session: Session, args: dict[str, Any], page: PageRequest) -> dict[str, Any]:
     query = _public_query(args)
-    total = store.count(session, query)
-    rows = _page(session, query, page)
+    rows, total = page_of(session, query, page.offset, page.size)
     categories = store.categories_by_code(session)
     history = store.updates_for(session, [row.id for row in rows])
     return page_body(

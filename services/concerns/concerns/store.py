@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import InvalidInput, NotFound
@@ -201,10 +201,6 @@ def likely_duplicates(
     suggestions = suggest_duplicates(category_code, lat, long, now, candidates, metres, days)
     suggested = {suggestion.concern_id for suggestion in suggestions}
     return suggestions, {row.id: row for row in nearest if row.id in suggested}
-
-
-def count(session: Session, query: Select) -> int:
-    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
 
 
 def upcoming_meetings(session: Session, beat_code: str, now: datetime, limit: int = 5) -> list[Meeting]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any
 
 from beat_shared.errors import InvalidInput
+from beat_shared.isotime import parse_iso
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LIST_DATATYPES = ("singlevaluelist", "multivaluelist")
@@ -92,7 +92,7 @@ def _clean(definition: dict[str, Any], value: Any) -> Any:
         raise ValueError(f"at most {MAX_ANSWER_LENGTH} characters")
     if datatype == "datetime":
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = parse_iso(text)
         except ValueError:
             raise ValueError("must be an ISO 8601 date-time")
         return moment.isoformat()
