@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from beat_shared.db import page_of
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from surveys.definitions import check_definition
 from surveys.item_bank import POST_CONTACT_SURVEY_CODE, STANDARD_SURVEY_CODE, post_contact_survey, standard_survey
@@ -58,8 +59,7 @@ def survey_version(session: Session, code: str, version: int) -> Survey:
 def list_latest(session: Session, offset: int, limit: int) -> tuple[list[Survey], int]:
     latest = select(Survey.code, func.max(Survey.version).label("version")).group_by(Survey.code).subquery()
     query = select(Survey).join(latest, (Survey.code == latest.c.code) & (Survey.version == latest.c.version))
-    total = session.scalar(select(func.count()).select_from(latest)) or 0
-    return list(session.scalars(query.order_by(Survey.code).offset(offset).limit(limit))), total
+    return page_of(session, query, offset, limit, Survey.code)  # one row per code: (code, version) is unique
 
 
 def create_wave(session: Session, body: dict[str, Any], now: datetime) -> Wave:
@@ -102,9 +102,7 @@ def get_wave(session: Session, wave_id: str) -> Wave:
 
 
 def list_waves(session: Session, offset: int, limit: int) -> tuple[list[Wave], int]:
-    total = session.scalar(select(func.count()).select_from(Wave)) or 0
-    waves = session.scalars(select(Wave).order_by(Wave.created_at.desc(), Wave.id).offset(offset).limit(limit))
-    return list(waves), total
+    return page_of(session, select(Wave), offset, limit, Wave.created_at.desc(), Wave.id)
 
 
 def ensure_bank_survey(session: Session, code: str, now: datetime) -> Survey:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import datetime
 from typing import Any
 
 from nameko.extensions import DependencyProvider
@@ -26,6 +25,7 @@ from beat_shared.entrypoints import rpc, timer
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
+from beat_shared.isotime import parse_iso
 from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
@@ -69,10 +69,6 @@ class Settings(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> SurveySettings:
         return self.settings
-
-
-def _moment(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _survey_body(survey: Survey) -> dict[str, Any]:
@@ -431,13 +427,13 @@ class SurveysService(PlatformEndpoints):
 
     @event_handler("concerns", "beat.concern.submitted")
     def on_concern_submitted(self, event: CloudEvent) -> None:
-        invitations.record_concern_activity(self.db, event.data, submitted_at=_moment(event.data["occurred_at"]))
+        invitations.record_concern_activity(self.db, event.data, submitted_at=parse_iso(event.data["occurred_at"]))
 
     @event_handler("concerns", "beat.concern.acknowledged")
     def on_concern_acknowledged(self, event: CloudEvent) -> None:
         data = event.data
         invitations.record_concern_activity(
-            self.db, data, submitted_at=_moment(data["submitted_at"]), acknowledged_at=_moment(data["occurred_at"])
+            self.db, data, submitted_at=parse_iso(data["submitted_at"]), acknowledged_at=parse_iso(data["occurred_at"])
         )
 
     @event_handler("concerns", "beat.concern.resolved")
@@ -455,9 +451,9 @@ class SurveysService(PlatformEndpoints):
         activity = invitations.record_concern_activity(
             self.db,
             data,
-            submitted_at=_moment(data["submitted_at"]),
-            acknowledged_at=_moment(acknowledged) if acknowledged else None,
-            **{moment_name: _moment(data["occurred_at"])},
+            submitted_at=parse_iso(data["submitted_at"]),
+            acknowledged_at=parse_iso(acknowledged) if acknowledged else None,
+            **{moment_name: parse_iso(data["occurred_at"])},
         )
         if not data["has_contact"]:
             return
@@ -482,7 +478,7 @@ class SurveysService(PlatformEndpoints):
         """A held meeting counts on its beat's report card. One concluded before it started (concerns
         refuses that now; older events may say so) was not held: it does not count."""
         data = event.data
-        if _moment(data["starts_at"]) > _moment(data["occurred_at"]):
+        if parse_iso(data["starts_at"]) > parse_iso(data["occurred_at"]):
             return
         if self.db.get(MeetingActivity, data["meeting_id"]) is None:
             self.db.add(
@@ -490,7 +486,7 @@ class SurveysService(PlatformEndpoints):
                     meeting_id=data["meeting_id"],
                     beat_code=data["beat_code"],
                     kind=data["kind"],
-                    held_at=_moment(data["starts_at"]),
+                    held_at=parse_iso(data["starts_at"]),
                 )
             )
 
@@ -503,6 +499,6 @@ class SurveysService(PlatformEndpoints):
                     referral_id=data["referral_id"],
                     beat_code=data.get("beat_code"),
                     need_category=data["need_category"],
-                    sent_at=_moment(data["occurred_at"]),
+                    sent_at=parse_iso(data["occurred_at"]),
                 )
             )
