@@ -159,9 +159,7 @@ def needs(service: str) -> dict[str, set[str]]:
     sources = {f"{h.source_service}.events" for h in handlers}
     server = any(isinstance(e, Rpc) for _, m in inspect.getmembers(cls) for e in getattr(m, "nameko_entrypoints", ()))
     client = any(isinstance(value, RpcProxy) for _, value in inspect.getmembers(cls))
-    rpc_queues = ({f"rpc-{service}"} if server else set()) | (
-        {f"rpc.reply-{service}-{REPLY_ID}"} if client else set()
-    )
+    rpc_queues = ({f"rpc-{service}"} if server else set()) | ({f"rpc.reply-{service}-{REPLY_ID}"} if client else set())
     rpc_exchange = {"nameko-rpc"} if server or client else set()
     own = {f"{service}.events"}
     return {
@@ -327,3 +325,36 @@ def test_a_gitops_sync_makes_the_data_before_beats_own_objects(rendered):
 
 def test_the_dev_overlay_brings_its_own_broker_and_databases(rendered):
     assert [o for o in rendered["dev"] if o["apiVersion"].startswith(DATA_GROUPS)] == []
+
+
+# --- the runbook ----------------------------------------------------------------------------
+
+RUNBOOK = REPO / "docs" / "operations.md"
+
+
+def test_the_runbooks_restore_object_is_valid_and_names_the_backups_of_the_overlay(rendered):
+    """docs/operations.md's restore, tested on paper: the Cluster it applies is valid for the operator
+    and recovers from the ObjectStore and cluster the prod overlay backs up."""
+    from jsonschema import Draft202012Validator
+
+    [block] = re.findall(r"```yaml\n(.*?)```", RUNBOOK.read_text(), re.DOTALL)
+    restored = yaml.safe_load(block)
+    schema = json.loads((K8S / "crds" / "cloudnative-pg" / "cluster-v1.schema.json").read_text())
+    assert [e.message for e in Draft202012Validator(schema).iter_errors(restored)] == []
+    recovery = restored["spec"]["bootstrap"]["recovery"]
+    [source] = [c for c in restored["spec"]["externalClusters"] if c["name"] == recovery["source"]]
+    store = source["plugin"]["parameters"]["barmanObjectName"]
+    backed_up = named(rendered["prod"], "Cluster")[source["plugin"]["parameters"]["serverName"]]
+    assert backed_up["spec"]["plugins"][0]["parameters"]["barmanObjectName"] == store
+    assert store in named(rendered["prod"], "ObjectStore")
+    assert restored["metadata"]["name"] not in named(rendered["prod"], "Cluster"), "never over the old cluster"
+    assert restored["spec"]["plugins"][0]["parameters"]["barmanObjectName"] != store, "a timeline of its own"
+
+
+def test_the_runbooks_broker_permissions_are_the_overlays(rendered):
+    rows = re.findall(r"^\| (\w+) \| `(.+?)` \| `(.+?)` \| `(.+?)` \|$", RUNBOOK.read_text(), re.MULTILINE)
+    documented = {
+        row[0]: dict(zip(("configure", "write", "read"), (c.replace("\\|", "|") for c in row[1:]), strict=True))
+        for row in rows
+    }
+    assert documented == permissions(rendered)
