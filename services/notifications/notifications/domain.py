@@ -260,17 +260,33 @@ def get_broadcast(session: Session, broadcast_id: str) -> Broadcast:
     return found
 
 
-def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: str, now: datetime) -> Broadcast:
-    """An officer's alert or meeting announcement to a beat's subscribers."""
+def broadcast_context(beat_code: str, body: dict[str, Any]) -> dict[str, Any]:
+    """What a broadcast's templates are given; refuses a meeting without its time and place."""
     kind = body["kind"]
     if kind == "meeting" and (not body.get("starts_at") or not body.get("venue")):
         raise InvalidInput("a meeting needs starts_at and venue", {"starts_at": ["required for meetings"]})
+    return {
+        "beat_code": beat_code,
+        "kind": "community_meeting" if kind == "meeting" else "alert",
+        "title": body["title"],
+        "body": body.get("body") or "",
+        "urgent": bool(body.get("urgent")),
+        "starts_at": utc_iso(body["starts_at"]) if body.get("starts_at") else None,
+        "ends_at": utc_iso(body["ends_at"]) if body.get("ends_at") else None,
+        "venue": body.get("venue"),
+    }
+
+
+def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: str, now: datetime) -> Broadcast:
+    """An officer's alert or meeting announcement to a beat's subscribers."""
+    kind = body["kind"]
+    context = broadcast_context(beat_code, body)
     record = Broadcast(
         beat_code=beat_code,
         kind=kind,
         title=body["title"],
-        body=body.get("body") or "",
-        urgent=bool(body.get("urgent")),
+        body=context["body"],
+        urgent=context["urgent"],
         starts_at=body.get("starts_at"),
         venue=body.get("venue"),
         created_by=officer,
@@ -278,16 +294,6 @@ def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: s
     )
     session.add(record)
     session.flush()
-    context = {
-        "beat_code": beat_code,
-        "kind": "community_meeting" if kind == "meeting" else "alert",
-        "title": record.title,
-        "body": record.body,
-        "urgent": record.urgent,
-        "starts_at": utc_iso(record.starts_at) if record.starts_at else None,
-        "ends_at": utc_iso(body["ends_at"]) if body.get("ends_at") else None,
-        "venue": record.venue,
-    }
     spec = broadcast_notification(record.id, beat_code, kind, record.urgent, context)
     add_notification(session, spec, now, event_id=None, event_type=f"beat.broadcast.{kind}")
     return record

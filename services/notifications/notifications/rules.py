@@ -189,11 +189,15 @@ def _survey_invitation(event: CloudEvent, context: dict[str, Any]) -> list[Notif
     return [NotificationSpec(event.id, "invitee", "surveys", "survey_invitation", audience, context)]
 
 
+# An officer's broadcast of each kind: its topic (the subscriber's wish) and its template.
+BROADCASTS = {"alert": ("beat_alerts", "beat_alert"), "meeting": ("meetings", "meeting_announcement")}
+
+
 def broadcast_notification(
     broadcast_id: str, beat_code: str, kind: str, urgent: bool, context: dict[str, Any]
 ) -> NotificationSpec:
     """An officer's alert or meeting announcement to a beat's subscribers."""
-    topic, template = ("beat_alerts", "beat_alert") if kind == "alert" else ("meetings", "meeting_announcement")
+    topic, template = BROADCASTS[kind]
     return NotificationSpec(
         broadcast_id,
         "subscribers",

@@ -77,6 +77,21 @@ class BroadcastView(Schema):
     subscribers = fields.Integer()
 
 
+class BroadcastPreviewItem(Schema):
+    language = fields.String()
+    subject = fields.String()
+    text = fields.String()
+    sms = fields.String()
+    sms_segments = fields.Integer()
+
+
+class BroadcastPreviewView(Schema):
+    beat_code = fields.String()
+    kind = fields.String()
+    subscribers = fields.Integer(metadata={"description": "the beat's subscribers it would reach now"})
+    previews = fields.List(fields.Nested(BroadcastPreviewItem), metadata={"description": "one per language"})
+
+
 class InboxItemView(Schema):
     id = fields.String()
     topic = fields.String()

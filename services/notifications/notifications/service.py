@@ -38,7 +38,7 @@ from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS
 from beat_shared.service_index import Page
-from notifications import dev_outbox, domain, queries, schemas, subscribers
+from notifications import broadcast_preview, dev_outbox, domain, queries, schemas, subscribers
 from notifications.channels.email import SmtpTransport
 from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
@@ -613,6 +613,24 @@ class NotificationsService(PlatformEndpoints):
         return json_response(
             {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201, replayed
         )
+
+    @http(
+        "POST",
+        "/broadcasts/<beat_code>/preview",
+        roles=OFFICERS,
+        summary="What a broadcast would say in each language, and how many subscribers it would reach (nothing sent)",
+        request_schema=schemas.BroadcastInput,
+        response_schema=schemas.BroadcastPreviewView,
+        tags=["broadcasts"],
+    )
+    def preview_broadcast(self, request: Request, beat_code: str) -> Response:
+        if not schemas.BEAT_CODE.regex.match(beat_code):
+            raise InvalidInput("not a beat code", {"beat_code": ["a beat code like RV-01"]})
+        body = read_json(request, schemas.BroadcastInput)
+        if request.principal.role == "officer":
+            self._require_assignment(request.principal.subject, beat_code)
+        subscribers = len(domain.beat_subscribers(self.db, beat_code))
+        return json_response(broadcast_preview.preview(RENDERER, beat_code, body, subscribers))
 
     @timer(interval=3600)
     def forget_idempotency_keys(self) -> int:

@@ -7,7 +7,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_hook
 
 from beat_shared.contracts import new_event
-from notifications.models import Message, Notification
+from notifications.models import Broadcast, Message, Notification
 
 OFFICER = {"subject": "officer-rv03", "name": "Officer Diaz", "email": "diaz@police.example", "phone": "+15555550103"}
 SUPERVISOR = {"subject": "supervisor-1", "name": "Sgt Park", "email": "park@police.example", "phone": None}
@@ -395,3 +395,46 @@ def test_a_retried_alert_reaches_the_beat_once(service, smtp_sink, notifications
     clock.advance(hours=25)
     with entrypoint_hook(service, "forget_idempotency_keys") as forget_keys:
         assert forget_keys() == 1  # the only key kept: the refused requests stored none
+
+
+@pytest.mark.usefixtures("officer_rv01_on_its_beat")
+def test_a_broadcast_preview_says_what_each_language_reads_and_who_it_reaches(
+    service, notifications_db, kit, web_session
+):
+    resident(web_session, kit, subject="resident-1")
+    resident(web_session, kit, subject="resident-2", email="ben@example.org", language="en")
+    resident(web_session, kit, subject="resident-3", beat="RV-02")  # another beat: not counted
+    officer = kit.token("officer", "officer-rv01")
+    body = {"kind": "alert", "title": "Car break-ins on Elm St", "body": "Lock your car.", "urgent": True}
+    answer = web_session.post("/broadcasts/RV-01/preview", json=body, headers=officer)
+    assert answer.status_code == 200, answer.text
+    preview = answer.json()
+    assert preview["subscribers"] == 2 and preview["beat_code"] == "RV-01" and preview["kind"] == "alert"
+    by_language = {item["language"]: item for item in preview["previews"]}
+    assert set(by_language) == {"en", "es"}
+    assert by_language["en"]["subject"] == "URGENT: Car break-ins on Elm St (RV-01)"
+    assert "Lock your car." in by_language["en"]["text"] and "Lock your car." in by_language["es"]["text"]
+    assert by_language["es"]["sms"].startswith("Alerta sector RV-01") and by_language["es"]["sms_segments"] >= 1
+    supervisor = web_session.post("/broadcasts/RV-01/preview", json=body, headers=kit.token("supervisor", "sup-1"))
+    assert supervisor.status_code == 200 and supervisor.json()["subscribers"] == 2
+    # Refusals, and nothing sent or stored by any preview.
+    refused = {
+        "elsewhere": web_session.post("/broadcasts/RV-05/preview", json=body, headers=officer),
+        "resident": web_session.post("/broadcasts/RV-01/preview", json=body, headers=kit.token("resident", "r-9")),
+        "anonymous": web_session.post("/broadcasts/RV-01/preview", json=body),
+        "no title": web_session.post("/broadcasts/RV-01/preview", json={"kind": "alert"}, headers=officer),
+        "meeting": web_session.post(
+            "/broadcasts/RV-01/preview", json={"kind": "meeting", "title": "x"}, headers=officer
+        ),
+        "beat": web_session.post("/broadcasts/not a beat/preview", json=body, headers=officer),
+    }
+    statuses = {name: answer.status_code for name, answer in refused.items()}
+    assert statuses == {
+        "elsewhere": 403,
+        "resident": 403,
+        "anonymous": 401,
+        "no title": 400,
+        "meeting": 400,
+        "beat": 400,
+    }
+    assert kit.rows(notifications_db, Broadcast) == [] and kit.rows(notifications_db, Notification) == []
