@@ -19,6 +19,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from beat_shared.isotime import parse_iso
 from web.domain.language import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES
 
 PACKAGE = Path(__file__).parent
@@ -70,7 +71,7 @@ class Renderer:
         """An RFC 3339 time from an API as the city's local date and time, with the zone's name."""
         if not value:
             return ""
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(self.timezone)
+        moment = parse_iso(value).astimezone(self.timezone)
         zone = get_timezone_name(moment, width="short", locale=language)
         if not any(character.isalpha() for character in zone):  # no abbreviation in this language ("-0600")
             zone = get_timezone_name(moment, width="long", locale=language)
