@@ -303,7 +303,14 @@ _setting(
 )
 _setting("WEB_OIDC_SCOPES", "openid profile", "Scopes the web service asks the OpenID Connect provider for.")
 
-DEVELOPMENT_SECRETS = ("BEAT_JWT_SECRET", "SURVEYS_TOKEN_SECRET", "NOTIFICATIONS_SIGNING_SECRET")
+# Secrets whose default is the demo city's: production refuses them. An empty value counts as the
+# default (settings fall back to it), so an empty Secret is refused too, not silently the demo value.
+DEVELOPMENT_SECRETS = (
+    "BEAT_JWT_SECRET",
+    "SURVEYS_TOKEN_SECRET",
+    "NOTIFICATIONS_SIGNING_SECRET",
+    "CONCERNS_OPEN311_API_KEYS",
+)
 # Switches that let webhooks reach private or plain-http addresses (local testing only), with the
 # value that does so: production refuses them, as it refuses development secrets.
 DEVELOPMENT_SWITCHES = {
@@ -339,11 +346,15 @@ def check_production_settings(config: Mapping[str, Any], service: str | None = N
     ]
     if setting_from(config, "BEAT_JWT_ALGORITHM") == "RS256":
         unsafe = [name for name in unsafe if name != "BEAT_JWT_SECRET"]
+    keys = "CONCERNS_OPEN311_API_KEYS"
+    if _read_by(keys, service) and keys not in unsafe and not setting_from(config, keys).strip(", "):
+        unsafe.append(keys)  # only commas and spaces: no key, which no Open311 client could use
     unsafe += [name for name, risky in DEVELOPMENT_SWITCHES.items() if _flag(setting_from(config, name)) == risky]
     if unsafe:
         raise UnsafeConfiguration(
             f"BEAT_ENVIRONMENT=production but {', '.join(unsafe)} still has its development value"
-            " (a development secret, or a switch that lets webhooks reach private or plain-http addresses)"
+            " (a development secret, empty or left at its default, or a switch that lets webhooks reach"
+            " private or plain-http addresses)"
         )
 
 

@@ -9,6 +9,7 @@ PRODUCTION = {
     "BEAT_JWT_SECRET": "k" * 40,
     "SURVEYS_TOKEN_SECRET": "t" * 40,
     "NOTIFICATIONS_SIGNING_SECRET": "s" * 40,
+    "CONCERNS_OPEN311_API_KEYS": "o" * 40,
 }
 
 

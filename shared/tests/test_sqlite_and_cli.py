@@ -104,6 +104,7 @@ def test_production_refuses_development_secrets():
             "BEAT_JWT_SECRET": "k" * 40,
             "SURVEYS_TOKEN_SECRET": "t" * 40,
             "NOTIFICATIONS_SIGNING_SECRET": "s" * 40,
+            "CONCERNS_OPEN311_API_KEYS": "o" * 40,
         }
     )
 
@@ -111,7 +112,7 @@ def test_production_refuses_development_secrets():
 def test_a_service_in_production_needs_only_the_secrets_it_reads():
     """concerns' pod is given no surveys or notifications secret (deploy/k8s): it must still start."""
     platform_only = {"BEAT_ENVIRONMENT": "production", "BEAT_JWT_SECRET": "k" * 40}
-    check_production_settings(platform_only, "concerns")
+    check_production_settings({**platform_only, "CONCERNS_OPEN311_API_KEYS": "o" * 40}, "concerns")
     check_production_settings(platform_only, "referrals")
     with pytest.raises(UnsafeConfiguration, match="SURVEYS_TOKEN_SECRET"):
         check_production_settings(platform_only, "surveys")
