@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.contracts.envelope import CloudEvent
-from beat_shared.db import insert_unless_exists
+from beat_shared.db import insert_unless_exists, page_of
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from notifications.models import (
     Broadcast,
@@ -308,9 +308,7 @@ def inbox_page(
     query = select(InboxItem).where(InboxItem.subject == subject)
     if unread_only:
         query = query.where(InboxItem.read_at.is_(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(session.scalars(query.order_by(InboxItem.created_at.desc(), InboxItem.id).offset(offset).limit(limit)))
-    return items, total
+    return page_of(session, query, offset, limit, InboxItem.created_at.desc(), InboxItem.id)
 
 
 def unread_count(session: Session, subject: str) -> int:
@@ -352,9 +350,7 @@ def message_page(session: Session, filters: dict[str, Any], offset: int, limit: 
     for name in ("status", "channel", "event_id", "recipient_key", "topic"):
         if filters.get(name):
             query = query.where(getattr(Message, name) == filters[name])
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.order_by(Message.created_at.desc(), Message.id).offset(offset).limit(limit)))
-    return rows, total
+    return page_of(session, query, offset, limit, Message.created_at.desc(), Message.id)
 
 
 def message_view(message: Message, attempts: list[DeliveryAttempt] | None = None) -> dict[str, Any]:
@@ -424,9 +420,7 @@ def notification_page(session: Session, status: str | None, offset: int, limit: 
     query = select(Notification)
     if status:
         query = query.where(Notification.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = list(session.scalars(query.order_by(Notification.id.desc()).offset(offset).limit(limit)))
-    return rows, total
+    return page_of(session, query, offset, limit, Notification.id.desc())
 
 
 def notification_view(notification: Notification) -> dict[str, Any]:

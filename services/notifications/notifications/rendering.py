@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateNotFound
 
 from beat_shared.errors import NotFound
+from beat_shared.isotime import parse_iso
 from notifications.preferences import DEFAULT_LANGUAGE, LANGUAGES, language_of
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -83,7 +84,7 @@ def format_when(value: str | datetime | None, lang: str = "en", tz: str = "UTC")
     18:30 it is ("Tue 8 Dec 2026, 18:30 CST"; Spanish "mar 8 dic 2026, 18:30 CST")."""
     if value in (None, ""):
         return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_iso(value)
     local = moment.astimezone(ZoneInfo(tz))
     names = lang if lang in WEEKDAYS else "en"
     weekday, month = WEEKDAYS[names][local.weekday()], MONTHS[names][local.month - 1]
