@@ -52,6 +52,11 @@ def test_the_real_tree_keeps_every_contract():
         ),
         ("web/borrowed.py", "import surveys.queries", "web imports no service (it calls their public APIs)"),
         ("concerns/domain/stored.py", "import sqlalchemy", "domain/ is plain Python: no SQLAlchemy, no nameko"),
+        (
+            "web/domain/served.py",
+            "from nameko.web.handlers import http",
+            "domain/ is plain Python: no SQLAlchemy, no nameko",
+        ),
     ],
 )
 def test_a_deliberate_violation_fails_the_lint(tmp_path, module, offending, broken):
