@@ -16,10 +16,12 @@ from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_request, read_json, read_json_object
 from beat_shared.inbox import event_handler
+from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, MANAGERS, STAFF
 from concerns import access, commands, open311, queries, store, views
+from concerns import metrics as service_metrics
 from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
 from concerns.domain.workflow import Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
@@ -376,6 +378,14 @@ class ConcernsService(PlatformEndpoints):
         forget submission keys older than a day."""
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return commands.mark_overdue(self.db, self.clock.now(), self.outbox.add)
+
+    @http("GET", "/metrics", auth="none", tags=["platform"])
+    def metrics(self, request: Request) -> Response:
+        """Prometheus metrics, with the count of concerns past their acknowledge-by time."""
+        self.platform.refresh_gauges()
+        service_metrics.refresh_overdue_gauge(self.db, self.clock.now())
+        body, content_type = exposition()
+        return Response(body, status=200, content_type=content_type)
 
     @event_handler("referrals", "beat.referral.request_failed")
     def on_referral_request_failed(self, event: CloudEvent) -> None:

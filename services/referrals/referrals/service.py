@@ -28,10 +28,12 @@ from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
+from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
 from referrals import directory, domain, hsds, webhooks
+from referrals import metrics as service_metrics
 from referrals.domain import Actor, Context
 from referrals.hsds.transfer import export_directory, import_directory
 from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
@@ -804,6 +806,14 @@ class ReferralsService(PlatformEndpoints):
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
         outcome = domain.process_deadlines(self._context())
         return outcome
+
+    @http("GET", "/metrics", auth="none", tags=["platform"])
+    def metrics(self, request: Request) -> Response:
+        """Prometheus metrics, with the count of sent referrals nearing their answer-by time."""
+        self.platform.refresh_gauges()
+        service_metrics.refresh_due_soon_gauge(self.db, self.clock.now())
+        body, content_type = exposition()
+        return Response(body, status=200, content_type=content_type)
 
     @timer(interval=3600)
     def erase_expired_personal_data(self) -> int:
