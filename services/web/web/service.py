@@ -22,6 +22,7 @@ from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
 from web.sign_in import SignIn
 from web.staff import OfficerConsole
+from web.staff_broadcasts import BroadcastConsole
 from web.staff_meetings import MeetingConsole
 from web.staff_referrals import ReferralConsole
 from web.supervisor import SupervisorConsole
@@ -37,6 +38,7 @@ class WebService(
     OfficerConsole,
     ReferralConsole,
     MeetingConsole,
+    BroadcastConsole,
     SupervisorConsole,
     AgencyInbox,
     PlatformEndpoints,

@@ -1,0 +1,31 @@
+"""Broadcasting an alert in Chromium, without scripts: the officer writes it, reads the preview (how
+many it reaches, English and Spanish) and sends it; axe-core on every page, the preview at 360 px
+without sideways scrolling, and its screenshots (docs/screenshots/web-staff-broadcast-{desktop,phone}.png)."""
+
+from __future__ import annotations
+
+from integration.test_web_browser import DESKTOP, PHONE, Resident
+from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
+from integration.test_web_officer_broadcasts import broadcast_stack as broadcast_stack  # the services, shared
+from integration.test_web_supervisor_browser import fits_a_phone
+
+
+def test_an_officer_previews_and_sends_an_alert_without_scripts(broadcast_stack, chrome, backend):
+    broadcast_stack.follows("resident-demo-1")
+    officer = Resident(chrome, broadcast_stack.web_url, "en", scripts=False)
+    officer.open("/sign-in")
+    officer.find('input[value="officer-rv02"]').click()
+    officer.follow(officer.find('form[action="/sign-in"] button'))
+    officer.open("/staff/meetings")
+    officer.follow(officer.find('a[href="/staff/beats/RV-02/broadcast"]'))
+    officer.find("#title").send_keys("Car break-ins on Elm Street")
+    officer.find("#body").send_keys("Please keep valuables out of sight and lock your car.")
+    officer.follow(officer.find('form[action$="/broadcast/preview"] button'))
+    assert "Subscribers of RV-02 it will reach: 1." in officer.find("#recipients").text
+    fits_a_phone(officer)
+    if backend == "sqlite":
+        officer.screenshot("web-staff-broadcast-desktop", DESKTOP)
+        officer.screenshot("web-staff-broadcast-phone", PHONE)
+    officer.follow(officer.find("#send"))
+    assert "The alert was sent to the beat's subscribers." in officer.find(".flash").text
+    assert len(broadcast_stack.broadcasts()) == 1

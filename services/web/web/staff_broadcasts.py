@@ -1,0 +1,124 @@
+"""Broadcasting an alert to a beat's subscribers from the officer's console: write it, see what it
+will say in English and Spanish and how many people it will reach, then send it once.
+
+An endpoint group of the web service (mixed into `WebService`). notifications decides who may
+broadcast to a beat (its officers, supervisors) and answers the preview; the form page itself is
+offered only to staff who work the beat (concerns `GET /me/beats`). A random key made with each
+preview is sent as the broadcast's `Idempotency-Key`: a double click, or a retry after a lost
+answer, alerts the beat once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from web.api import ApiClient, ApiError, Call
+from web.page import Page, page, page_http
+from web.staff import signed_in
+
+TITLE_MAX, BODY_MAX = 200, 2000  # notifications' limits, also set on the fields
+
+
+def _alert(form: Any) -> dict[str, Any]:
+    return {
+        "kind": "alert",
+        "title": (form.get("title") or "").strip(),
+        "body": (form.get("body") or "").strip(),
+        "urgent": form.get("urgent") == "yes",
+    }
+
+
+class BroadcastConsole:
+    """Officers' broadcast pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http(
+        "GET",
+        "/staff/beats/<code>/broadcast",
+        auth="none",
+        summary="Write an alert to the beat's subscribers (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def broadcast_form(self, view: Page, api: ApiClient, code: str) -> Response:
+        return self._form(view, api, code, {"title": "", "body": "", "urgent": False})
+
+    @page_http(
+        "POST",
+        "/staff/beats/<code>/broadcast/preview",
+        auth="none",
+        summary="Preview an alert: what it says in each language, how many it reaches (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def broadcast_preview(self, view: Page, api: ApiClient, code: str) -> Response:
+        alert = _alert(view.request.form)
+        if not alert["title"]:
+            return self._form(view, api, code, alert, errors={"title": "required"}, status=400)
+        try:
+            preview = api.call(Call("notifications", "POST", f"/broadcasts/{code}/preview", json=alert))
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            return self._form(view, api, code, alert, errors=_field_errors(error.details), status=400)
+        return view.render(
+            "staff/broadcast.html",
+            beat_code=code,
+            alert=alert,
+            preview=preview,
+            key=secrets.token_urlsafe(18),
+            errors={},
+            title_max=TITLE_MAX,
+            body_max=BODY_MAX,
+        )
+
+    @page_http(
+        "POST",
+        "/staff/beats/<code>/broadcast",
+        auth="none",
+        summary="Send an alert to the beat's subscribers (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def send_broadcast(self, view: Page, api: ApiClient, code: str) -> Response:
+        alert = _alert(view.request.form)
+        key = view.request.form.get("key") or ""
+        if not alert["title"] or not 8 <= len(key) <= 255:
+            return view.render("error.html", status=400, kind="bad_request")
+        headers = {"Idempotency-Key": key}
+        api.call(Call("notifications", "POST", f"/broadcasts/{code}", json=alert, headers=headers))
+        return view.redirect(f"/staff/beats/{code}/broadcast", flash="broadcast_sent")
+
+    def _form(
+        self,
+        view: Page,
+        api: ApiClient,
+        code: str,
+        alert: dict[str, Any],
+        errors: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> Response:
+        mine = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
+        if code not in {beat["code"] for beat in mine}:
+            return view.render("error.html", status=403, kind="forbidden")
+        return view.render(
+            "staff/broadcast.html",
+            status=status,
+            beat_code=code,
+            alert=alert,
+            preview=None,
+            errors=errors or {},
+            title_max=TITLE_MAX,
+            body_max=BODY_MAX,
+        )
+
+
+def _field_errors(details: Any) -> dict[str, str]:
+    if not isinstance(details, dict):
+        return {"title": "invalid"}
+    return {name: "invalid" for name in details if name in ("title", "body")} or {"title": "invalid"}
