@@ -493,6 +493,8 @@ def test_the_ingress_serves_the_api_host_and_the_site_host_of_city_env(rendered,
         if key.endswith("_PUBLIC_URL"):
             assert value == f"https://{api}", key  # the APIs and the services' own pages
     assert config["data"]["NOTIFICATIONS_PORTAL_URL"] == f"https://{site}"  # mails link to the web pages
+    if config["data"].get("WEB_OIDC_REDIRECT_URL"):  # the provider sends people back to a page
+        assert config["data"]["WEB_OIDC_REDIRECT_URL"].startswith(f"https://{site}/")
 
 
 # --- no secret values ---------------------------------------------------------------------
