@@ -1,5 +1,5 @@
 """A beat's alerts and meeting announcements: subscribe, choose e-mail or SMS, language and quiet
-hours, stop following a beat.
+hours, stop following a beat. (Without an account, by e-mail alone: `alerts_by_email.py`.)
 
 An endpoint group of the web service (mixed into `WebService`). Subscriptions belong to a person in
 notifications' directory (`/me/...`), so these pages need a signed-in person; every call carries
@@ -24,8 +24,13 @@ class BeatAlerts:
     @page
     def alerts(self, view: Page, api: ApiClient) -> Response:
         beat_code = view.request.args.get("beat", "")
-        if view.person is None:
-            return view.render("alerts.html", form=None, beat_code=beat_code)
+        if view.person is None:  # by e-mail alone (alerts_by_email.py), or sign in
+            beats = beat_map(api.call(Call("concerns", "GET", "/beats.geojson"))).beats
+            email_form = alerts.blank_email_form(beat_code, view.language)
+            managing = bool(view.session.get("subscriber_token"))  # alerts_by_email.MANAGING
+            return view.render(
+                "alerts.html", form=None, email_form=email_form, beats=beats, beat_code=beat_code, managing=managing
+            )
         return self._alerts_page(view, api, form=None, beat_code=beat_code)
 
     @page_http("POST", "/alerts", auth="none", summary="Follow a beat's alerts (HTML redirect)", tags=["pages"])

@@ -14,6 +14,7 @@ from beat_shared.platform import PlatformEndpoints
 from web import forms
 from web.agency import AgencyInbox
 from web.alerts import BeatAlerts
+from web.alerts_by_email import AlertsByEmail
 from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
 from web.domain.people import HOME_OF_ROLE
@@ -35,6 +36,7 @@ KEPT_TOKENS = 20  # receipts and supporter tokens a session remembers (the cooki
 class WebService(
     SignIn,
     BeatAlerts,
+    AlertsByEmail,
     OfficerConsole,
     ReferralConsole,
     MeetingConsole,

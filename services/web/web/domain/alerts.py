@@ -81,3 +81,21 @@ def contact_body(form: AlertsForm) -> dict[str, Any]:
 def preference_bodies(channel: str) -> list[dict[str, Any]]:
     """`PUT /me/preferences`, one per topic and channel: the chosen channel on, the other off."""
     return [{"topic": topic, "channel": each, "enabled": each == channel} for topic in BEAT_TOPICS for each in CHANNELS]
+
+
+# --- by e-mail, without an account ---------------------------------------------------------------
+EMAIL_FIELDS = ("email", "beat_code", "language")
+
+
+def blank_email_form(beat_code: str, language: str) -> AlertsForm:
+    return AlertsForm({"email": "", "beat_code": beat_code, "language": language})
+
+
+def read_email_form(form: Mapping[str, Any]) -> AlertsForm:
+    """Someone without an account asks for a beat's alerts: an address and a beat are needed
+    (notifications checks the address and that concerns knows the beat)."""
+    values = {name: (form.get(name) or "").strip() for name in EMAIL_FIELDS}
+    if values["language"] not in LANGUAGES:
+        values["language"] = DEFAULT_LANGUAGE
+    errors = {name: "required" for name in ("email", "beat_code") if not values[name]}
+    return AlertsForm(values, errors)
