@@ -281,7 +281,9 @@ def test_one_database_cluster_per_service_owned_by_it_and_allowed_only_to_it(ren
     for service in SERVICES:
         cluster = clusters[f"{service}-db"]
         assert cluster["metadata"]["namespace"] == "beat-data"
-        assert cluster["spec"]["bootstrap"]["initdb"] == {"database": service, "owner": service}
+        initdb = cluster["spec"]["bootstrap"]["initdb"]
+        assert (initdb["database"], initdb["owner"]) == (service, service)
+        assert initdb["secret"] == {"name": f"{service}-db-owner"}  # a password the city made beforehand
         assert cluster["spec"]["instances"] >= 3
         assert cluster["spec"]["affinity"]["podAntiAffinityType"] == "required"
         reached = json.dumps(policies[service]["spec"]["egress"])
