@@ -19,6 +19,7 @@ from web.api import RECEIPT_HEADER, ApiClient, ApiError, Apis, Call
 from web.domain.language import LANGUAGES
 from web.domain.people import HOME_OF_ROLE
 from web.domain.receipts import Receipt, parse_receipt
+from web.inbox import PersonalInbox
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
 from web.sign_in import SignIn
@@ -41,6 +42,7 @@ class WebService(
     ReferralConsole,
     MeetingConsole,
     BroadcastConsole,
+    PersonalInbox,
     SupervisorConsole,
     AgencyInbox,
     PlatformEndpoints,

@@ -1,13 +1,17 @@
 """Broadcasting an alert in Chromium, without scripts: the officer writes it, reads the preview (how
-many it reaches, English and Spanish) and sends it; axe-core on every page, the preview at 360 px
-without sideways scrolling, and its screenshots (docs/screenshots/web-staff-broadcast-{desktop,phone}.png)."""
+many it reaches, English and Spanish) and sends it; a follower reads it in their inbox and changes a
+preference, in Spanish. axe-core on every page, the pages at 360 px without sideways scrolling, and
+the preview's screenshots (docs/screenshots/web-staff-broadcast-{desktop,phone}.png)."""
 
 from __future__ import annotations
 
 from integration.test_web_browser import DESKTOP, PHONE, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
+from integration.test_web_inbox import alerted
 from integration.test_web_officer_broadcasts import broadcast_stack as broadcast_stack  # the services, shared
 from integration.test_web_supervisor_browser import fits_a_phone
+
+from beat_shared.testing import wait_for
 
 
 def test_an_officer_previews_and_sends_an_alert_without_scripts(broadcast_stack, chrome, backend):
@@ -29,3 +33,27 @@ def test_an_officer_previews_and_sends_an_alert_without_scripts(broadcast_stack,
     officer.follow(officer.find("#send"))
     assert "The alert was sent to the beat's subscribers." in officer.find(".flash").text
     assert len(broadcast_stack.broadcasts()) == 1
+
+
+def test_the_inbox_and_preferences_in_spanish_without_scripts(broadcast_stack, chrome):
+    broadcast_stack.follows("resident-demo-1")
+    alerted(broadcast_stack)
+    resident = Resident(chrome, broadcast_stack.web_url, "es", scripts=False)
+    resident.open("/sign-in")
+    resident.find('input[value="resident-demo-1"]').click()
+    resident.follow(resident.find('form[action="/sign-in"] button'))
+    resident.open("/me")
+    resident.follow(resident.find('main a[href="/me/inbox"]'))
+
+    def arrived() -> bool:
+        resident.open("/me/inbox")
+        return "Car break-ins on Elm St" in resident.text()
+
+    wait_for(arrived, message="the alert in the inbox")
+    fits_a_phone(resident)
+    resident.follow(resident.find('form[action="/me/inbox/read"] button'))
+    assert "Marcado como leído." in resident.find(".flash").text
+    resident.follow(resident.find('a[href="/me/notifications"]'))
+    fits_a_phone(resident)
+    resident.follow(resident.find('form[action="/me/notifications"] button[type="submit"]'))
+    assert "Se guardó su preferencia." in resident.find(".flash").text

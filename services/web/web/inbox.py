@@ -1,0 +1,90 @@
+"""My inbox (in-app messages) and my notification preferences, for the people notifications keeps
+an inbox for: residents, officers and supervisors.
+
+An endpoint group of the web service (mixed into `WebService`). Every call carries the person's own
+token; notifications answers only with their own messages and settings (agencies and analysts have
+no inbox there: its 403 is the page). Only an anonymous visitor is turned away here.
+"""
+
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from web.api import ApiClient, ApiError, Call
+from web.page import Page, page, page_http
+from web.staff import signed_in
+
+INBOX_PAGE_SIZE = 50
+CHANNELS = ("email", "sms", "inbox")
+EVERY_TOPIC = "*"
+
+
+class PersonalInbox:
+    """Inbox and preference pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http("GET", "/me/inbox", auth="none", summary="My in-app messages (HTML)", tags=["pages"])
+    @page
+    @signed_in
+    def my_inbox(self, view: Page, api: ApiClient) -> Response:
+        found = api.gather(
+            {
+                "items": Call("notifications", "GET", "/inbox", params={"per_page": INBOX_PAGE_SIZE}),
+                "unread": Call("notifications", "GET", "/inbox/unread-count"),
+            }
+        )
+        return view.render(
+            "inbox.html", items=found["items"]["contents"], total=found["items"]["total_items"], unread=found["unread"]
+        )
+
+    @page_http("POST", "/me/inbox/read", auth="none", summary="Mark my messages read (HTML redirect)", tags=["pages"])
+    @page
+    @signed_in
+    def mark_read(self, view: Page, api: ApiClient) -> Response:
+        """One message (`item`), or all of them (no `item`)."""
+        item = view.request.form.get("item")
+        path = f"/inbox/{item}/read" if item else "/inbox/read-all"
+        api.call(Call("notifications", "POST", path))
+        return view.redirect("/me/inbox", flash="inbox_read")
+
+    @page_http("GET", "/me/notifications", auth="none", summary="My notification preferences (HTML)", tags=["pages"])
+    @page
+    @signed_in
+    def my_preferences(self, view: Page, api: ApiClient) -> Response:
+        return self._preferences(view, api)
+
+    @page_http(
+        "POST",
+        "/me/notifications",
+        auth="none",
+        summary="Switch a topic on or off on a channel (HTML redirect)",
+        tags=["pages"],
+    )
+    @page
+    @signed_in
+    def set_preference(self, view: Page, api: ApiClient) -> Response:
+        form = view.request.form
+        topic, channel, enabled = form.get("topic", ""), form.get("channel", ""), form.get("enabled")
+        if channel not in CHANNELS or enabled not in ("on", "off") or not topic:
+            return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
+        body = {"topic": topic, "channel": channel, "enabled": enabled == "on"}
+        try:
+            api.call(Call("notifications", "PUT", "/me/preferences", json=body))
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
+        return view.redirect("/me/notifications", flash="preference_saved")
+
+    def _preferences(
+        self, view: Page, api: ApiClient, errors: dict[str, str] | None = None, status: int = 200
+    ) -> Response:
+        found = api.call(Call("notifications", "GET", "/me/preferences"))
+        return view.render(
+            "notification_preferences.html",
+            status=status,
+            opted_out=found["opted_out"],
+            topics=[EVERY_TOPIC, *found["topics"]],
+            chosen=found["preferences"],
+            channels=CHANNELS,
+            errors=errors or {},
+        )
