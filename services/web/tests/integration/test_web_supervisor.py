@@ -1,6 +1,7 @@
 """Supervisors' pages over HTTP (concerns on the test's backend): overdue concerns across beats and
 the unplaced queue, assigning an officer to a beat and taking them off it, the categories with their
-questions and response times, form errors beside their fields, and a refusal page for everyone else."""
+questions and response times, form errors beside their fields, and a refusal page for everyone else;
+and the analyst's home, linking the survey dashboard and the results feeds."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import re
 import requests
 from integration.test_web_officer_console import mark_overdue, officer, voiced
 from web_testkit import csrf, sign_in
+
+from beat_shared.config import env
 
 
 def unplaced_concern(stack) -> str:
@@ -117,3 +120,15 @@ def test_everyone_else_gets_a_refusal_page(stack):
             assert answer.headers["Content-Type"].startswith("text/html") and '<html lang="es">' in answer.text
     beat = requests.get(f"{stack.concerns_url}/beats/RV-02", timeout=10).json()
     assert "officer-rv05" not in [person["subject"] for person in beat["officers"]]
+
+
+def test_the_analysts_home_links_the_dashboard_and_the_feeds(stack):
+    surveys = env("WEB_SURVEYS_PUBLIC_URL").rstrip("/")
+    with requests.Session() as browser:
+        home = sign_in(browser, stack.web_url, "analyst-1")  # an analyst lands on the home page
+    assert home.url == stack.web_url + "/" and 'id="analyst"' in home.text
+    for feed in ("/dashboard", "/results?by=beat", "/results.csv?by=beat", "/results.csv?by=category", "/report-cards"):
+        assert f'href="{surveys}{feed}"' in home.text, feed
+    with officer(stack.web_url, "officer-rv02") as browser:
+        assert 'id="analyst"' not in browser.get(stack.web_url + "/", timeout=10).text
+    assert 'id="analyst"' not in requests.get(stack.web_url + "/", timeout=10).text

@@ -1,7 +1,7 @@
 """The supervisor's pages in Chromium, without scripts: from the signed-in home to the overdue and
 unplaced lists, assigning an officer to a beat with the form, the categories; axe-core on every page,
 each page at 360 px without sideways scrolling, and screenshots of the supervisor's page
-(docs/screenshots/web-supervisor-{desktop,phone}.png)."""
+(docs/screenshots/web-supervisor-{desktop,phone}.png). And the analyst's home in Spanish."""
 
 from __future__ import annotations
 
@@ -59,3 +59,12 @@ def test_a_supervisor_reads_the_lists_and_assigns_an_officer_without_scripts(sta
     supervisor.open("/supervisor/categories")
     fits_a_phone(supervisor)
     assert len(supervisor.pages_checked) >= 6
+
+
+def test_the_analysts_home_in_spanish_without_scripts(stack, chrome):
+    analyst = Resident(chrome, stack.web_url, "es", scripts=False)
+    analyst.open("/sign-in")
+    analyst.find('input[value="analyst-1"]').click()
+    analyst.follow(analyst.find('form[action="/sign-in"] button'))  # lands on the home page, checked by axe-core
+    assert "Para analistas" in analyst.find("#analyst").text
+    fits_a_phone(analyst)
