@@ -95,6 +95,8 @@ class OfficerConsole:
     def staff_step(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         form = view.request.form
         body = {"status": form.get("status", ""), "version": _version(form), **_notes(form)}
+        if form.get("merged_into"):  # merging into a likely duplicate
+            body["merged_into"] = form["merged_into"]
         return self._send(
             view, api, concern_id, Call("concerns", "POST", f"/concerns/{concern_id}/transitions", json=body), "step"
         )
@@ -155,6 +157,7 @@ class OfficerConsole:
             "staff/concern.html",
             status=status,
             concern=concern,
+            duplicates=_likely_duplicates(api, concern),
             referrals=with_service_names(api, found["referrals"]),
             contact=queue.reporter_contact(concern),
             steps=queue.steps_offered(concern["status"]),
@@ -162,6 +165,20 @@ class OfficerConsole:
             typed=typed or {},
             errors=errors or {},
         )
+
+
+def _likely_duplicates(api: ApiClient, concern: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Other open concerns of its kind nearby, which it may be merged into; [] when it has no map
+    location or can no longer be merged, None when concerns could not say."""
+    location = concern.get("location") or {}
+    if location.get("lat") is None or not queue.mergeable(concern["status"]):
+        return []
+    params = {"category": concern["category"], "lat": location["lat"], "long": location["long"]}
+    try:
+        found = api.call(Call("concerns", "GET", "/concerns/similar", params=params))["possible_duplicates"]
+    except ApiError:
+        return None
+    return [row for row in found if row["concern_id"] != concern["id"]]
 
 
 def _notes(form: Any) -> dict[str, str | None]:

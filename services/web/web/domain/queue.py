@@ -61,8 +61,16 @@ def sorted_concerns(concerns: Iterable[dict[str, Any]], sort: str) -> list[dict[
     return sorted(concerns, key=SORT_KEYS[chosen_sort(sort)])
 
 
+# Concerns that may still be merged into another (a referred one may not: its referral is under way).
+MERGEABLE = ("submitted", "acknowledged", "in_progress")
+
+
 def steps_offered(status: str) -> tuple[str, ...]:
     return STEPS_OFFERED.get(status, ())
+
+
+def mergeable(status: str) -> bool:
+    return status in MERGEABLE
 
 
 def reporter_contact(concern: dict[str, Any]) -> dict[str, str] | None:
