@@ -197,6 +197,39 @@ _setting(
     "1",
     "Seconds another replica may serve a changed category or beat boundaries before it sees the change.",
 )
+_setting(
+    "CONCERNS_PROBLEM_METRES",
+    "150",
+    "Scanning: the largest distance between two concerns of one candidate problem (a repeat place).",
+)
+_setting("CONCERNS_PROBLEM_DAYS", "90", "Scanning: days back that concerns count towards candidate problems.")
+_setting("CONCERNS_PROBLEM_MIN_CONCERNS", "3", "Scanning: the fewest concerns that make a candidate problem.")
+_setting(
+    "CONCERNS_ASSESSMENT_DAYS",
+    "56",
+    "Assessment: days in each of the equal windows before a problem's response started and after it ended.",
+)
+_setting("CONCERNS_TIP_RETENTION_DAYS", "180", "Days a tip is kept; then it is erased (its read log stays).")
+_setting(
+    "CONCERNS_TIP_NOTICE",
+    (
+        "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. "
+        "Your tip goes only to the officers and supervisors of the beat and is never published. "
+        "We do not keep your internet address or device. It is not anonymous where the law requires "
+        "us to disclose it. Leave a phone number or e-mail only if you want a call back."
+    ),
+    "Notice shown with the tip form and every answer about a tip.",
+)
+_setting(
+    "CONCERNS_TIP_NOTICE_ES",
+    (
+        "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, llame al 911. "
+        "Su aviso llega solo a los agentes y supervisores del sector y nunca se publica. "
+        "No guardamos su dirección de internet ni su dispositivo. No es anónimo cuando la ley nos obliga "
+        "a revelarlo. Deje un teléfono o correo solo si quiere que le llamemos."
+    ),
+    "CONCERNS_TIP_NOTICE in Spanish.",
+)
 _setting("NOTIFICATIONS_SMTP_HOST", "127.0.0.1", "SMTP relay host.")
 _setting("NOTIFICATIONS_SMTP_PORT", "25", "SMTP relay port.")
 _setting("NOTIFICATIONS_SMTP_USERNAME", "", "SMTP username (empty: no AUTH).")

@@ -268,6 +268,9 @@ class AgreedAction(Base):
     concern_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # A problem's response plan is its actions, agreed at a meeting or added to the plan directly.
+    problem_id: Mapped[str | None] = mapped_column(ForeignKey("problems.id", ondelete="SET NULL"), index=True)
+    owner_kind: Mapped[str | None] = mapped_column(String(12))  # officer | residents | agency | city
 
 
 class BeatPriority(Base):
@@ -285,3 +288,88 @@ class BeatPriority(Base):
     concern_ids: Mapped[list[Any]] = mapped_column(default=list)
     meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meetings.id"))
     agreed_at: Mapped[datetime]
+
+
+class Problem(Base):
+    """A problem worked with SARA: repeated concerns of some categories around one place in a beat."""
+
+    __tablename__ = "problems"
+    __table_args__ = (Index("ix_problems_beat_stage", "beat_code", "stage"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")  # public: no personal data
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    centre_lat: Mapped[float | None] = mapped_column(Float)
+    centre_long: Mapped[float | None] = mapped_column(Float)
+    radius_metres: Mapped[int] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(12))  # candidate | manual
+    stage: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    referral_ids: Mapped[list[Any]] = mapped_column(default=list)
+    opened_by: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[datetime]
+    stage_changed_at: Mapped[datetime]
+    response_started_at: Mapped[datetime | None]
+    response_ended_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the evidence the closing kept
+
+
+class ProblemConcern(Base):
+    """A concern linked to a problem, by an officer or automatically as it arrived."""
+
+    __tablename__ = "problem_concerns"
+    __table_args__ = (UniqueConstraint("problem_id", "concern_id", name="uq_problem_concern"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(120))  # a subject, or "arrival"
+    linked_at: Mapped[datetime]
+
+
+class ProblemNote(Base):
+    """Analysis along the problem-analysis triangle (place, offender, victim) or of others involved."""
+
+    __tablename__ = "problem_notes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
+    side: Mapped[str] = mapped_column(String(12))
+    party: Mapped[str] = mapped_column(String(200), default="")  # e.g. landlord, business, agency
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime]
+
+
+class Tip(Base):
+    """Information a resident passed to a beat's officers: never public, no client address or device
+    kept; erased at `erase_after`."""
+
+    __tablename__ = "tips"
+    __table_args__ = (Index("ix_tips_beat_received", "beat_code", "received_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    category_code: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(320))  # only for a call-back, if they want one
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    problem_id: Mapped[str | None] = mapped_column(ForeignKey("problems.id", ondelete="SET NULL"), index=True)
+    received_at: Mapped[datetime]
+    erase_after: Mapped[datetime] = mapped_column(index=True)
+
+
+class TipRead(Base):
+    """Who read a tip and when (kept after the tip is erased)."""
+
+    __tablename__ = "tip_reads"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tip_id: Mapped[str] = mapped_column(String(36), index=True)
+    reader: Mapped[str] = mapped_column(String(120), index=True)
+    reader_role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))  # list | read | link
+    at: Mapped[datetime] = mapped_column(index=True)

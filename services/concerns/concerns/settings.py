@@ -8,6 +8,7 @@ from typing import Any
 
 from beat_shared.config import setting_from
 from concerns.domain.ratelimit import Rate
+from concerns.domain.scanning import ScanRules
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,10 @@ class Settings:
     contact: str
     recent_days: int
     reference_max_age: float
+    scan_rules: ScanRules
+    assessment_days: float
+    tip_retention_days: float
+    tip_notices: Mapping[str, str]  # language -> the notice of the tip form
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -47,6 +52,14 @@ class Settings:
             contact=get("CONCERNS_CONTACT"),
             recent_days=int(get("CONCERNS_RECENT_DAYS")),
             reference_max_age=float(get("CONCERNS_REFERENCE_MAX_AGE_SECONDS")),
+            scan_rules=ScanRules(
+                metres=float(get("CONCERNS_PROBLEM_METRES")),
+                days=float(get("CONCERNS_PROBLEM_DAYS")),
+                min_concerns=int(get("CONCERNS_PROBLEM_MIN_CONCERNS")),
+            ),
+            assessment_days=float(get("CONCERNS_ASSESSMENT_DAYS")),
+            tip_retention_days=float(get("CONCERNS_TIP_RETENTION_DAYS")),
+            tip_notices={"en": get("CONCERNS_TIP_NOTICE"), "es": get("CONCERNS_TIP_NOTICE_ES")},
         )
 
     def notice(self, hours: int | None = None, language: str = "en", placed: bool = True) -> str:
@@ -55,3 +68,6 @@ class Settings:
         notices = self.service_notices if placed else self.unplaced_notices
         text = notices.get(language) or notices["en"]
         return text.replace("{hours}", str(hours or self.default_ack_hours))
+
+    def tip_notice(self, language: str = "en") -> str:
+        return self.tip_notices.get(language) or self.tip_notices["en"]
