@@ -568,7 +568,11 @@ class Dispatcher:
             context["entries"] = self._digest_entries(message, name, tz)
         if message.template == subscribers.CONFIRMATION:  # signed when sent: no token is stored
             token = subscribers.confirmation_link_token(
-                self.settings.signing_secret, message.address_ref["subject"], context["beat_code"], message.created_at
+                self.settings.signing_secret,
+                message.address_ref["subject"],
+                context["beat_code"],
+                message.created_at,
+                bool(context.get("watch")),
             )
             context["confirm_url"] = f"{portal}/alerts/confirm/{token}"
         return context

@@ -176,14 +176,21 @@ def set_preference(session: Session, recipient: Recipient, topic: str, channel: 
     session.flush()
 
 
-def subscribe(session: Session, recipient: Recipient, beat_code: str, now: datetime) -> bool:
-    """Follow a beat's alerts and meetings; False if already following."""
+def subscribe(session: Session, recipient: Recipient, beat_code: str, now: datetime, watch: bool | None = None) -> bool:
+    """Follow a beat's alerts and meetings (and, with `watch`, join its neighbourhood watch, or with
+    watch=False leave it); False if already following."""
     exists = session.scalar(
-        select(Subscription.id).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
+        select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
     )
     if exists is not None:
+        if watch is not None:
+            exists.watch = watch
         return False
-    session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=now))
+    session.add(
+        Subscription(
+            recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=now, watch=bool(watch)
+        )
+    )
     session.flush()
     return True
 
@@ -202,6 +209,21 @@ def subscriptions_of(session: Session, recipient: Recipient) -> list[str]:
         session.scalars(
             select(Subscription.beat_code)
             .where(Subscription.recipient_id == recipient.id, Subscription.confirmed_at.is_not(None))
+            .order_by(Subscription.beat_code)
+        )
+    )
+
+
+def watched_by(session: Session, recipient: Recipient) -> list[str]:
+    """The beats whose neighbourhood watch the person joined."""
+    return list(
+        session.scalars(
+            select(Subscription.beat_code)
+            .where(
+                Subscription.recipient_id == recipient.id,
+                Subscription.confirmed_at.is_not(None),
+                Subscription.watch.is_(True),
+            )
             .order_by(Subscription.beat_code)
         )
     )

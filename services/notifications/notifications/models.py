@@ -87,6 +87,8 @@ class Subscription(Base):
     # None while someone who subscribed without an account has not yet followed the link in the
     # confirmation mail (double opt-in); a signed-in person's subscription is confirmed at once.
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Also in the beat's neighbourhood watch: its watch meetings (topic neighbourhood_watch) reach them.
+    watch: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Preference(Base):

@@ -153,7 +153,11 @@ def local_targets(session: Session, notification: Notification) -> list[Target]:
         recipients = session.scalars(
             select(Recipient)
             .join(Subscription, Subscription.recipient_id == Recipient.id)
-            .where(Subscription.beat_code == audience["beat_code"], Subscription.confirmed_at.is_not(None))
+            .where(
+                Subscription.beat_code == audience["beat_code"],
+                Subscription.confirmed_at.is_not(None),
+                *([Subscription.watch.is_(True)] if audience.get("watch") else []),
+            )
             .order_by(Recipient.id)
         )
         return [directory_target(recipient) for recipient in recipients]

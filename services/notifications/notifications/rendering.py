@@ -206,7 +206,11 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "referral_officer_update": {**_REFERRAL, "stage": "expired"},
     "consent_withdrawn": {"consent_id": "k-1", "referral_ids": ["r-2001"], "occurred_at": "2026-01-05T15:30:00Z"},
     "survey_invitation": {"survey_url": "http://localhost:8004/s/abc", "expires_at": "2026-02-01T00:00:00Z"},
-    "subscriber_confirmation": {"beat_code": "RV-02", "confirm_url": "http://localhost:8000/alerts/confirm/abc.def"},
+    "subscriber_confirmation": {
+        "beat_code": "RV-02",
+        "watch": True,
+        "confirm_url": "http://localhost:8000/alerts/confirm/abc.def",
+    },
     "digest": {
         "entries": [
             {"subject": "Meeting: Riverton North beat meeting", "text": "Tuesday 6pm at the library."},

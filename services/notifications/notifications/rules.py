@@ -23,6 +23,7 @@ TOPICS = (
     "consent",
     "beat_alerts",
     "meetings",
+    "neighbourhood_watch",
 )
 
 # Channels people in the directory (or staff) get for a topic unless they say otherwise;
@@ -37,6 +38,7 @@ DEFAULT_CHANNELS: dict[str, tuple[str, ...]] = {
     "consent": ("email", "webhook"),
     "beat_alerts": ("email", "inbox"),
     "meetings": ("email", "inbox"),
+    "neighbourhood_watch": ("email", "inbox"),
 }
 
 REPORTER_UPDATES = {
@@ -104,6 +106,11 @@ def notifications_for(event: CloudEvent) -> list[NotificationSpec]:
     if event.type == "beat.concern.overdue":
         return _beat_staff(event, "supervisors", "overdue", "concern_overdue", context, urgent=True)
     if event.type == "beat.meeting.scheduled":
+        if data["kind"] == "neighbourhood_watch":  # the watch's own meetings: for those who joined it
+            audience = {"kind": "subscribers", "beat_code": data["beat_code"], "watch": True}
+            return [
+                NotificationSpec(event.id, "watch", "neighbourhood_watch", "meeting_announcement", audience, context)
+            ]
         return [
             NotificationSpec(
                 event.id,

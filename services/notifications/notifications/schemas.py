@@ -54,10 +54,17 @@ class PreferencesView(Schema):
 
 class SubscriptionInput(Schema):
     beat_code = fields.String(required=True, validate=BEAT_CODE)
+    watch = fields.Boolean(
+        load_default=None,
+        metadata={"description": "join (true) or leave (false) the beat's neighbourhood watch; absent: unchanged"},
+    )
 
 
 class SubscriptionsView(Schema):
     beat_codes = fields.List(fields.String())
+    watch_beat_codes = fields.List(
+        fields.String(), metadata={"description": "the beats whose neighbourhood watch I joined"}
+    )
 
 
 class BroadcastInput(Schema):
@@ -236,6 +243,7 @@ class SubscriberInput(Schema):
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
     beat_code = fields.String(required=True, validate=BEAT_CODE)
     language = fields.String(load_default="en", validate=validate.Length(min=2, max=8))
+    watch = fields.Boolean(load_default=False, metadata={"description": "also join the beat's neighbourhood watch"})
 
 
 class SubscriberAsked(Schema):
@@ -258,6 +266,7 @@ class ConfirmationView(Schema):
 class SubscriberView(Schema):
     language = fields.String()
     beat_codes = fields.List(fields.String(), metadata={"description": "the beats followed (confirmed)"})
+    watch_beat_codes = fields.List(fields.String(), metadata={"description": "the beats whose watch they joined"})
 
 
 class SubscriberLanguageInput(Schema):

@@ -388,7 +388,7 @@ class NotificationsService(PlatformEndpoints):
     def get_subscriptions(self, request: Request) -> Response:
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)})
+        return json_response(_subscriptions(self.db, recipient))
 
     @http(
         "POST",
@@ -411,8 +411,8 @@ class NotificationsService(PlatformEndpoints):
         self._require_known_beat(body["beat_code"])
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        created = domain.subscribe(self.db, recipient, body["beat_code"], self.clock.now())
-        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)}, 201 if created else 200)
+        created = domain.subscribe(self.db, recipient, body["beat_code"], self.clock.now(), watch=body["watch"])
+        return json_response(_subscriptions(self.db, recipient), 201 if created else 200)
 
     @http(
         "DELETE",
@@ -426,7 +426,7 @@ class NotificationsService(PlatformEndpoints):
         principal = request.principal
         recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         domain.unsubscribe_beat(self.db, recipient, beat_code)
-        return json_response({"beat_codes": domain.subscriptions_of(self.db, recipient)})
+        return json_response(_subscriptions(self.db, recipient))
 
     # --- following a beat without an account (double opt-in) -----------------------------------------
 
@@ -444,7 +444,8 @@ class NotificationsService(PlatformEndpoints):
         body = read_json(request, schemas.SubscriberInput)
         self._require_known_beat(body["beat_code"])
         secret = self.settings.signing_secret
-        subscribers.ask(self.db, secret, body["email"], body["beat_code"], body["language"], self.clock.now())
+        now = self.clock.now()
+        subscribers.ask(self.db, secret, body["email"], body["beat_code"], body["language"], now, body["watch"])
         return json_response({"status": "confirmation_sent"}, 202)
 
     @http(
@@ -854,3 +855,11 @@ class NotificationsService(PlatformEndpoints):
         mails = caught_mail(Path(setting_from(self.config, "BEAT_DEV_MAIL_DIR")))
         deliveries = queries.recent_deliveries(self.db, DEV_OUTBOX_CHANNELS)
         return Response(dev_outbox.render_page(mails, deliveries), mimetype="text/html")
+
+
+def _subscriptions(session: Any, recipient: Any) -> dict[str, list[str]]:
+    """A person's beats, and those whose neighbourhood watch they joined."""
+    return {
+        "beat_codes": domain.subscriptions_of(session, recipient),
+        "watch_beat_codes": domain.watched_by(session, recipient),
+    }

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import InvalidInput, NotFound
-from notifications.domain import add_notification, recipient_for
+from notifications.domain import add_notification, recipient_for, watched_by
 from notifications.models import Preference, Recipient, Subscription
 from notifications.preferences import language_of, valid_email
 from notifications.rules import NotificationSpec
@@ -38,9 +38,12 @@ def is_subscriber(subject: str) -> bool:
     return subject.startswith(SUBJECT_PREFIX)
 
 
-def ask(session: Session, secret: str, email: str, beat_code: str, language: str, now: datetime) -> bool:
-    """Someone asks to follow a beat by e-mail; True if a confirmation mail was queued. Nothing is
-    sent again for a beat the address already follows, nor more than once a day for the same beat."""
+def ask(
+    session: Session, secret: str, email: str, beat_code: str, language: str, now: datetime, watch: bool = False
+) -> bool:
+    """Someone asks to follow a beat by e-mail (with `watch`, in its neighbourhood watch too); True
+    if a confirmation mail was queued. Nothing is sent again for what the address already follows,
+    nor more than once a day for the same request: joining the watch is confirmed from the mail too."""
     email = email.strip()
     if not valid_email(email):
         raise InvalidInput("not a valid email address", {"email": ["not a valid email address"]})
@@ -49,26 +52,26 @@ def ask(session: Session, secret: str, email: str, beat_code: str, language: str
     subscription = session.scalar(
         select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
     )
-    if subscription is not None and subscription.confirmed_at is not None:
+    if subscription is not None and subscription.confirmed_at is not None and (subscription.watch or not watch):
         return False
     if not _confirmed_beats(session, recipient):  # a stranger must not change a confirmed subscriber's language
         recipient.email, recipient.language, recipient.updated_at = email, language_of(language), now
     if subscription is None:
         session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=None))
     spec = NotificationSpec(
-        f"subscribe:{recipient.ref}:{beat_code}:{now.date().isoformat()}",
+        f"subscribe:{recipient.ref}:{beat_code}:{'watch' if watch else 'alerts'}:{now.date().isoformat()}",
         CONFIRMATION,
         CONFIRMATION,
         CONFIRMATION,
         {"kind": "subscriber", "ref": recipient.ref},
-        {"beat_code": beat_code},
+        {"beat_code": beat_code, "watch": watch},
     )
     return add_notification(session, spec, now, event_id=None, event_type="beat.subscriber.asked")
 
 
-def confirmation_link_token(secret: str, subject: str, beat_code: str, asked_at: datetime) -> str:
+def confirmation_link_token(secret: str, subject: str, beat_code: str, asked_at: datetime, watch: bool) -> str:
     expires = int((asked_at + timedelta(days=CONFIRM_DAYS)).timestamp())
-    return subscriber_token(secret, CONFIRM, subject, beat_code, expires)
+    return subscriber_token(secret, CONFIRM, subject, beat_code, expires, watch)
 
 
 def manage_token(secret: str, subject: str) -> str:
@@ -87,6 +90,8 @@ def confirm(session: Session, secret: str, token: str, now: datetime) -> dict[st
         raise InvalidInput("this confirmation link has expired", {"token": ["expired: ask again"]})
     if subscription.confirmed_at is None:
         subscription.confirmed_at = now
+    if claims.get("w"):
+        subscription.watch = True
     return {"beat_code": claims["b"], "manage_token": manage_token(secret, recipient.subject)}
 
 
@@ -97,7 +102,11 @@ def managed(session: Session, secret: str, token: str) -> Recipient:
 
 
 def view(session: Session, recipient: Recipient) -> dict[str, Any]:
-    return {"language": recipient.language, "beat_codes": _confirmed_beats(session, recipient)}
+    return {
+        "language": recipient.language,
+        "beat_codes": _confirmed_beats(session, recipient),
+        "watch_beat_codes": watched_by(session, recipient),
+    }
 
 
 def stop_beat(session: Session, recipient: Recipient, beat_code: str) -> None:

@@ -59,8 +59,11 @@ def read_unsubscribe_token(secret: str, token: str) -> dict[str, Any]:
 CONFIRM, MANAGE = "confirm", "manage"
 
 
-def subscriber_token(secret: str, purpose: str, subject: str, beat_code: str = "", expires: int = 0) -> str:
-    claims = {"p": purpose, "s": subject, **({"b": beat_code, "e": expires} if purpose == CONFIRM else {})}
+def subscriber_token(
+    secret: str, purpose: str, subject: str, beat_code: str = "", expires: int = 0, watch: bool = False
+) -> str:
+    confirming = {"b": beat_code, "e": expires, **({"w": 1} if watch else {})}
+    claims = {"p": purpose, "s": subject, **(confirming if purpose == CONFIRM else {})}
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     signature = _b64(hmac.new(secret.encode(), f"subscriber:{payload}".encode(), hashlib.sha256).digest()[:18])
     return f"{payload}.{signature}"

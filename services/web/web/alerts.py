@@ -48,9 +48,8 @@ class BeatAlerts:
                 f"preference-{index}": Call("notifications", "PUT", "/me/preferences", json=body)
                 for index, body in enumerate(alerts.preference_bodies(form.values["channel"]))
             }
-            calls["subscription"] = Call(
-                "notifications", "POST", "/me/subscriptions", json={"beat_code": form.values["beat_code"]}
-            )
+            body = {"beat_code": form.values["beat_code"], "watch": form.values["watch"] == "yes"}
+            calls["subscription"] = Call("notifications", "POST", "/me/subscriptions", json=body)
             api.gather(calls)
         except ApiError as error:
             if error.status != 400:
@@ -91,5 +90,6 @@ class BeatAlerts:
             form=form,
             beats=beats,
             followed=[(code, names.get(code, code)) for code in found["subscriptions"]["beat_codes"]],
+            watched=found["subscriptions"].get("watch_beat_codes", []),
             opted_out=found["contact"].get("opted_out", False),
         )

@@ -33,6 +33,7 @@ class AlertsByEmail:
         form = read_email_form(view.request.form)
         if not form.errors:
             body = {name: form.values[name] for name in ("email", "beat_code", "language")}
+            body["watch"] = form.values["watch"] == "yes"
             try:
                 api.call(Call("notifications", "POST", "/subscribers", json=body))
             except ApiError as error:
@@ -87,7 +88,8 @@ class AlertsByEmail:
             raise found["beats"]
         names = {beat.code: beat.name for beat in beat_map(found["beats"]).beats}
         followed = [(code, names.get(code, code)) for code in subscriber["beat_codes"]]
-        return view.render("alerts_manage.html", followed=followed, language=subscriber["language"])
+        watched = subscriber.get("watch_beat_codes", [])
+        return view.render("alerts_manage.html", followed=followed, watched=watched, language=subscriber["language"])
 
     @page_http("POST", "/alerts/manage/language", auth="none", summary="E-mail alerts' language", tags=["pages"])
     @page

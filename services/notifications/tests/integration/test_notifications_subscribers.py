@@ -1,12 +1,14 @@
 """Following a beat by e-mail without an account: a confirmation mail (double opt-in), the alerts
-once confirmed, and managing or stopping them with the token of the link in every mail."""
+once confirmed, and managing or stopping them with the token of the link in every mail; the beat's
+neighbourhood watch, joined signed in or from the mail, and its meetings."""
 
 import re
 
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from notifications.models import Message, Recipient, Subscription
+from beat_shared.contracts import new_event
+from notifications.models import Message, Notification, Recipient, Subscription
 
 HEADER = "X-Subscriber-Token"
 
@@ -17,8 +19,9 @@ def officer_rv01(stand_ins):
     stand_ins.concerns.beats["RV-01"] = {"officers": [officer], "supervisors": []}
 
 
-def ask(web_session, email="lena@example.org", beat="RV-01", language="en"):
-    return web_session.post("/subscribers", json={"email": email, "beat_code": beat, "language": language})
+def ask(web_session, email="lena@example.org", beat="RV-01", language="en", watch=False):
+    body = {"email": email, "beat_code": beat, "language": language, "watch": watch}
+    return web_session.post("/subscribers", json=body)
 
 
 def alert(web_session, kit, beat="RV-01"):
@@ -55,6 +58,7 @@ def test_an_address_confirmed_from_its_mail_gets_the_beats_alerts_and_manages_th
     assert web_session.get("/subscribers/me", headers={HEADER: manage}).json() == {
         "language": "es",
         "beat_codes": ["RV-01"],
+        "watch_beat_codes": [],
     }
 
     assert alert(web_session, kit)["subscribers"] == 1
@@ -135,3 +139,54 @@ def test_stopping_everything_forgets_the_address(service, smtp_sink, notificatio
     assert kit.rows(notifications_db, Recipient) == [] and kit.rows(notifications_db, Subscription) == []
     assert web_session.get("/subscribers/me", headers={HEADER: manage}).status_code == 404
     assert alert(web_session, kit)["subscribers"] == 0
+
+
+def meeting(kind: str, meeting_id: str):
+    when = "2026-03-05T18:00:00Z"
+    data = {
+        "meeting_id": meeting_id,
+        "beat_code": "RV-01",
+        "kind": kind,
+        "title": "Elm Street watch walk" if kind == "neighbourhood_watch" else "Beat meeting",
+        "starts_at": when,
+        "ends_at": "2026-03-05T19:00:00Z",
+        "occurred_at": when,
+        "venue": "Elm Street corner",
+    }
+    return new_event("beat.meeting.scheduled", meeting_id, data)
+
+
+def test_a_neighbourhood_watch_meeting_reaches_the_beats_watch_only(
+    service, smtp_sink, notifications_db, kit, web_session, rabbit_config
+):
+    watcher, neighbour = kit.token("resident", "resident-1"), kit.token("resident", "resident-2")
+    for headers, email, watch in ((watcher, "ana@example.org", True), (neighbour, "ben@example.org", None)):
+        assert web_session.put("/me/contact", json={"email": email}, headers=headers).status_code == 200
+        body = {"beat_code": "RV-01", **({"watch": watch} if watch is not None else {})}
+        assert web_session.post("/me/subscriptions", json=body, headers=headers).status_code == 201
+    assert web_session.get("/me/subscriptions", headers=watcher).json() == {
+        "beat_codes": ["RV-01"],
+        "watch_beat_codes": ["RV-01"],
+    }
+    ask(web_session, watch=True)  # someone without an account joins the watch too, from the mail
+    kit.dispatch(service)
+    [confirmation] = smtp_sink.mailbox()
+    assert "neighbourhood watch" in confirmation.get_body(("plain",)).get_content()
+    manage = web_session.post("/subscribers/confirm", json={"token": link_token(confirmation, "/alerts/confirm")})
+    viewed = web_session.get("/subscribers/me", headers={HEADER: manage.json()["manage_token"]}).json()
+    assert viewed["watch_beat_codes"] == ["RV-01"]
+
+    kit.publish(rabbit_config["AMQP_URI"], meeting("neighbourhood_watch", "m-1"))
+    kit.wait_for(lambda: kit.rows(notifications_db, Notification, Notification.topic == "neighbourhood_watch"))
+    kit.dispatch(service)
+    walk = [m["To"] for m in smtp_sink.mailbox() if m["Subject"].startswith("Elm Street watch walk")]
+    assert sorted(walk) == ["ana@example.org", "lena@example.org"]  # not the neighbour outside the watch
+
+    kit.publish(rabbit_config["AMQP_URI"], meeting("community_meeting", "m-2"))
+    kit.wait_for(lambda: kit.rows(notifications_db, Notification, Notification.topic == "meetings"))
+    kit.dispatch(service)
+    everyone = [m["To"] for m in smtp_sink.mailbox() if m["Subject"].startswith("Beat meeting")]
+    assert sorted(everyone) == ["ana@example.org", "ben@example.org", "lena@example.org"]
+
+    left = web_session.post("/me/subscriptions", json={"beat_code": "RV-01", "watch": False}, headers=watcher)
+    assert left.status_code == 200 and left.json() == {"beat_codes": ["RV-01"], "watch_beat_codes": []}

@@ -87,7 +87,7 @@ def test_a_resident_follows_a_beat_by_text_message_with_quiet_hours_then_stops(a
         switched = {
             (p["topic"], p["channel"]): p["enabled"] for p in alerts_stack.stored("/me/preferences")["preferences"]
         }
-        for topic in ("beat_alerts", "meetings"):
+        for topic in ("beat_alerts", "meetings", "neighbourhood_watch"):
             assert switched[(topic, "sms")] is True and switched[(topic, "email")] is False
         assert re.search(r'<input type="radio" name="channel" value="sms" checked>', page)  # as they left it
 
@@ -97,6 +97,23 @@ def test_a_resident_follows_a_beat_by_text_message_with_quiet_hours_then_stops(a
         assert stopped.status_code == 303
         assert "no more alerts from that beat" in browser.get(base + "/alerts", timeout=10).text
     assert alerts_stack.followed() == []
+
+
+def test_a_resident_joins_the_beats_neighbourhood_watch_and_leaves_it(alerts_stack):
+    base = alerts_stack.web_url
+    with requests.Session() as browser:
+        sign_in(browser, base, RESIDENT)
+        form = browser.get(base + "/alerts?beat=RV-02", timeout=10).text
+        assert 'name="watch" value="yes"' in form
+        joined = send_form(browser, base, channel="email", email="ana@example.org", watch="yes")
+        assert joined.status_code == 303
+        assert alerts_stack.stored("/me/subscriptions")["watch_beat_codes"] == ["RV-02"]
+        page = browser.get(base + "/alerts", timeout=10).text
+        assert "In its neighbourhood watch" in page
+        preferences = alerts_stack.stored("/me/preferences")["preferences"]
+        assert {"topic": "neighbourhood_watch", "channel": "email", "enabled": True} in preferences
+        assert send_form(browser, base, channel="email", email="ana@example.org").status_code == 303  # unticked
+        assert alerts_stack.stored("/me/subscriptions") == {"beat_codes": ["RV-02"], "watch_beat_codes": []}
 
 
 def test_what_is_missing_or_refused_is_shown_beside_its_field_and_nothing_is_followed(alerts_stack):

@@ -68,7 +68,8 @@ def test_a_resident_follows_their_beat_from_its_page_with_the_keyboard(alerts_si
     token = mint_token("resident", RESIDENT, env("BEAT_JWT_SECRET"))
     mine = {"Authorization": f"Bearer {token}"}
     assert requests.get(notifications_url + "/me/subscriptions", headers=mine, timeout=10).json() == {
-        "beat_codes": ["RV-02"]
+        "beat_codes": ["RV-02"],
+        "watch_beat_codes": [],
     }
     contact = requests.get(notifications_url + "/me/contact", headers=mine, timeout=10).json()
     assert (contact["email"], contact["language"]) == ("ben@example.org", language)

@@ -143,6 +143,20 @@ def test_what_is_refused_comes_back_beside_its_field_or_as_a_page(mail_stack, sm
     assert smtp_sink.mailbox() == []  # nothing was asked for: no mail
 
 
+def test_someone_without_an_account_joins_the_neighbourhood_watch_from_the_mail(mail_stack, smtp_sink):
+    base = mail_stack.web_url
+    with requests.Session() as browser:
+        assert ask(browser, base, watch="yes", language="en").status_code == 303
+        confirm_link = mail_link(smtp_sink, base, "/alerts/confirm")
+        assert "neighbourhood watch" in text_part(smtp_sink.mailbox()[0])
+        button = browser.get(confirm_link, timeout=10)
+        token = re.search(r'name="token" value="([^"]+)"', button.text)[1]
+        managed = browser.post(
+            base + "/alerts/confirm", data={"csrf_token": csrf(button.text), "token": token}, timeout=10
+        )
+        assert "Stop alerts from RV-02" in managed.text and "In its neighbourhood watch" in managed.text
+
+
 def test_the_pages_speak_spanish(mail_stack):
     with requests.Session() as browser:
         page = browser.get(mail_stack.web_url + "/alerts", headers={"Accept-Language": "es"}, timeout=10)

@@ -16,12 +16,14 @@ def test_a_channel_needs_its_address_and_quiet_hours_come_as_a_pair():
     assert fine.errors == {} and fine.values["email"] == "a@b.org" and fine.values["language"] == "en"
 
 
-def test_the_chosen_channel_is_switched_on_and_the_other_off_for_both_beat_topics():
+def test_the_chosen_channel_is_switched_on_and_the_other_off_for_every_beat_topic():
     assert alerts.preference_bodies("sms") == [
         {"topic": "beat_alerts", "channel": "email", "enabled": False},
         {"topic": "beat_alerts", "channel": "sms", "enabled": True},
         {"topic": "meetings", "channel": "email", "enabled": False},
         {"topic": "meetings", "channel": "sms", "enabled": True},
+        {"topic": "neighbourhood_watch", "channel": "email", "enabled": False},
+        {"topic": "neighbourhood_watch", "channel": "sms", "enabled": True},
     ]
     body = alerts.contact_body(alerts.read_form({"channel": "sms", "phone": "+15555550123", "language": "es"}))
     assert body == {"language": "es", "quiet_start": None, "quiet_end": None, "phone": "+15555550123"}

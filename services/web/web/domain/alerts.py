@@ -16,9 +16,9 @@ from web.domain.language import DEFAULT_LANGUAGE, LANGUAGES
 
 # The notifications topics a beat subscription brings (notifications' README: beat alerts and
 # meeting announcements go to a beat's subscribers).
-BEAT_TOPICS = ("beat_alerts", "meetings")
+BEAT_TOPICS = ("beat_alerts", "meetings", "neighbourhood_watch")
 CHANNELS = ("email", "sms")
-FIELDS = ("beat_code", "channel", "email", "phone", "language", "quiet_start", "quiet_end")
+FIELDS = ("beat_code", "channel", "email", "phone", "language", "quiet_start", "quiet_end", "watch")
 ADDRESS_OF = {"email": "email", "sms": "phone"}  # the field each channel cannot do without
 
 
@@ -36,6 +36,7 @@ def blank_form(contact: Mapping[str, Any], preferences: Mapping[str, Any], beat_
     values["language"] = contact.get("language") if chose and contact.get("language") in LANGUAGES else language
     values["channel"] = chosen_channel(preferences)
     values["beat_code"] = beat_code
+    values["watch"] = ""
     return AlertsForm(values)
 
 
@@ -84,11 +85,11 @@ def preference_bodies(channel: str) -> list[dict[str, Any]]:
 
 
 # --- by e-mail, without an account ---------------------------------------------------------------
-EMAIL_FIELDS = ("email", "beat_code", "language")
+EMAIL_FIELDS = ("email", "beat_code", "language", "watch")
 
 
 def blank_email_form(beat_code: str, language: str) -> AlertsForm:
-    return AlertsForm({"email": "", "beat_code": beat_code, "language": language})
+    return AlertsForm({"email": "", "beat_code": beat_code, "language": language, "watch": ""})
 
 
 def read_email_form(form: Mapping[str, Any]) -> AlertsForm:
