@@ -33,3 +33,22 @@ def test_agency_provision_and_remove(rabbit_config, rabbit_manager):
     removed = beat("agency", "remove", "agency-cli-test", amqp_uri=rabbit_config["AMQP_URI"])
     assert removed.returncode == 0, removed.stderr
     assert requests.get(f"{api}/users/{user}", timeout=10).status_code == 404
+
+
+def test_agency_credentials_name_the_tls_port_agencies_use_in_production(rabbit_config, rabbit_manager):
+    """With --tls the printed URI is amqps on 5671 (the Service beat-rabbitmq-agencies), whatever AMQP_URI says."""
+    provisioned = beat(
+        "agency",
+        "provision",
+        "agency-cli-tls",
+        "--amqp-host",
+        "amqp.city.invalid",
+        "--tls",
+        amqp_uri=rabbit_config["AMQP_URI"],
+    )
+    try:
+        assert provisioned.returncode == 0, provisioned.stderr
+        [uri] = [line.split()[1] for line in provisioned.stdout.splitlines() if line.startswith("uri:")]
+        assert uri.startswith("amqps://") and f"@amqp.city.invalid:5671/{rabbit_config['vhost']}" in uri
+    finally:
+        beat("agency", "remove", "agency-cli-tls", amqp_uri=rabbit_config["AMQP_URI"])

@@ -413,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("--limit", type=int, default=None)
     agency = add("agency", cmd_agency, "give an agency its own RabbitMQ user and queue (or remove them)")
     agency.add_argument("action", choices=["provision", "remove"])
-    agency.add_argument("arguments", nargs=argparse.REMAINDER, help="AGENCY_ID [--vhost V] [--amqp-host H]")
+    agency.add_argument("arguments", nargs=argparse.REMAINDER, help="AGENCY_ID [--vhost V] [--amqp-host H] [--tls]")
     add("docs", cmd_docs, "regenerate docs/contracts (AsyncAPI and OpenAPI)").add_argument(
         "--root", default=".", help="repository root (default: here)"
     )

@@ -124,6 +124,7 @@ def provision_agency(
     amqp_host: str = "127.0.0.1",
     amqp_port: int = 5672,
     queue_type: str = "classic",
+    amqp_scheme: str = "amqp",
 ) -> AgencyCredentials:
     """Create (or re-key) the agency's user, queue, binding and permissions; returns its credentials.
 
@@ -155,7 +156,7 @@ def provision_agency(
         f"permissions/{v}/{_q(username)}",
         {"configure": "^$", "write": "^$", "read": f"^{re.escape(queue)}$"},
     )
-    amqp_uri = f"amqp://{_q(username)}:{_q(password)}@{amqp_host}:{amqp_port}/{_q(vhost)}"
+    amqp_uri = f"{amqp_scheme}://{_q(username)}:{_q(password)}@{amqp_host}:{amqp_port}/{_q(vhost)}"
     return AgencyCredentials(agency_id, username, password, vhost, queue, amqp_uri)
 
 
@@ -173,7 +174,7 @@ def _vhost_of(amqp_uri: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`beat agency provision <agency-id> [--vhost V] [--remove]`.
+    """`beat agency provision <agency-id> [--vhost V] [--amqp-host H] [--tls] [--remove]`.
 
     RABBIT_API_URI, AMQP_URI and BEAT_QUEUE_TYPE come from the environment.
     """
@@ -181,6 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("agency_id", help="e.g. agency-riverton-food-bank")
     parser.add_argument("--vhost", help="default: the vhost of AMQP_URI")
     parser.add_argument("--amqp-host", help="host name agencies connect to (default: the host of AMQP_URI)")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="agencies connect over TLS (amqps, port 5671): the production broker's agency port",
+    )
     parser.add_argument("--remove", action="store_true", help="delete the agency's user and queue instead")
     args = parser.parse_args(argv)
     rabbit_api_uri = env("RABBIT_API_URI")
@@ -197,8 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             vhost,
             args.agency_id,
             args.amqp_host or parts.hostname or "127.0.0.1",
-            parts.port or 5672,
+            5671 if args.tls else parts.port or 5672,
             queue_type=env("BEAT_QUEUE_TYPE"),
+            amqp_scheme="amqps" if args.tls else "amqp",
         )
     except (ProvisioningFailed, requests.RequestException) as error:
         print(f"beat: provisioning {args.agency_id} failed: {error}", file=sys.stderr)
