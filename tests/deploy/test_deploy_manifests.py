@@ -205,7 +205,7 @@ def test_the_prometheus_rule_has_every_alert_of_the_runbook(rendered):
 
 
 def test_the_pod_monitor_scrapes_the_four_services_on_their_metrics_port(rendered):
-    [monitor] = of_kind(rendered["prod"], "PodMonitor")
+    [monitor] = [m for m in of_kind(rendered["prod"], "PodMonitor") if m["metadata"]["name"] == "beat-services"]
     [endpoint] = monitor["spec"]["podMetricsEndpoints"]
     assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
     selector = monitor["spec"]["selector"]

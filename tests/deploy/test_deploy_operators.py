@@ -360,3 +360,16 @@ def test_the_runbooks_broker_permissions_are_the_overlays(rendered):
         for row in rows
     }
     assert documented == permissions(rendered)
+
+
+def test_the_broker_and_the_databases_are_scraped_for_the_alerts_that_read_their_metrics(rendered):
+    monitors = named(rendered["prod"], "PodMonitor")
+    broker = monitors["beat-rabbitmq"]
+    assert broker["metadata"]["namespace"] == "beat-data"
+    assert broker["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "beat-rabbitmq"}
+    assert [e["port"] for e in broker["spec"]["podMetricsEndpoints"]] == ["prometheus"]  # 15692, always there
+    [rule] = of_kind(rendered["prod"], "PrometheusRule")
+    reading = [r["alert"] for g in rule["spec"]["groups"] for r in g["rules"] if "rabbitmq_queue" in r["expr"]]
+    assert len(reading) >= 3  # alerts that exist only if the broker is scraped per queue
+    [expression] = monitors["beat-postgresql"]["spec"]["selector"]["matchExpressions"]
+    assert sorted(expression["values"]) == sorted(named(rendered["prod"], "Cluster"))
