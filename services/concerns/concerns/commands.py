@@ -538,6 +538,7 @@ def save_category(session: Session, now: datetime, body: dict[str, Any]) -> Cate
     category.attributes = body.get("attributes", [])
     category.acknowledge_hours = body.get("acknowledge_hours", 72)
     category.active = body.get("active", True)
+    category.translations = body.get("translations", {})
     category.updated_at = now
     session.add(category)
     session.flush()

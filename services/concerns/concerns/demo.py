@@ -163,6 +163,79 @@ CATEGORIES: list[dict[str, Any]] = [
     },
 ]
 
+# Riverton's Spanish words for its categories (a city gives its own through PUT /categories/{code}).
+_WHEN_ES = {
+    "description": "¿Cuándo suele ocurrir?",
+    "values": {"morning": "Por la mañana", "afternoon": "Por la tarde", "evening": "Al anochecer", "night": "De noche"},
+}
+SPANISH: dict[str, dict[str, Any]] = {
+    "drug_activity": {
+        "name": "Actividad de drogas",
+        "group": "delitos",
+        "description": "Sospecha de venta o consumo de drogas en un lugar público.",
+        "attributes": {"time_of_day": _WHEN_ES},
+    },
+    "speeding_traffic": {
+        "name": "Exceso de velocidad y tráfico",
+        "group": "tráfico",
+        "description": "Exceso de velocidad, carreras ilegales, conducción o estacionamiento peligrosos.",
+        "attributes": {
+            "time_of_day": _WHEN_ES,
+            "vehicle_types": {
+                "description": "¿Qué vehículos?",
+                "datatype_description": "Elija todos los que correspondan",
+                "values": {"car": "Coches", "motorbike": "Motos", "truck": "Camiones"},
+            },
+        },
+    },
+    "noise": {
+        "name": "Ruido",
+        "group": "molestias",
+        "description": "Ruido persistente: fiestas, música, motores.",
+        "attributes": {"time_of_day": _WHEN_ES},
+    },
+    "vandalism_graffiti": {
+        "name": "Vandalismo y grafitis",
+        "group": "molestias",
+        "description": "Daños a la propiedad, pintadas, ventanas rotas.",
+    },
+    "suspicious_activity": {
+        "name": "Actividad sospechosa",
+        "group": "delitos",
+        "description": "Algo que no parece normal (no es una emergencia: llame al 911 si está ocurriendo ahora).",
+        "attributes": {"time_of_day": _WHEN_ES},
+    },
+    "youth_gang_activity": {
+        "name": "Jóvenes y pandillas",
+        "group": "comunidad",
+        "description": "Preocupaciones por jóvenes o por actividad de pandillas, incluidos jóvenes en riesgo.",
+        "attributes": {"time_of_day": _WHEN_ES},
+    },
+    "abandoned_vehicle_property": {
+        "name": "Vehículo o propiedad abandonados",
+        "group": "molestias",
+        "description": "Un vehículo dejado durante semanas, o una propiedad vacía mal utilizada.",
+        "attributes": {"vehicle_plate": {"description": "Matrícula, si es un vehículo"}},
+    },
+    "street_lighting": {
+        "name": "Alumbrado público",
+        "group": "entorno",
+        "description": "Calles oscuras o farolas rotas que hacen que la gente se sienta insegura.",
+        "attributes": {"pole_number": {"description": "Número de la farola, si puede verlo"}},
+    },
+    "loitering_disorder": {
+        "name": "Merodeo y desórdenes",
+        "group": "molestias",
+        "description": "Grupos bebiendo en la calle, peleas, intimidación.",
+        "attributes": {"time_of_day": _WHEN_ES},
+    },
+    "other": {
+        "name": "Otro",
+        "group": "otro",
+        "description": "Cualquier otra cosa sobre la seguridad de su barrio.",
+    },
+}
+
 OFFICERS = [
     ("officer-rv01", "Officer Maria Delgado", "RV-01"),
     ("officer-rv02", "Officer James Whitehorse", "RV-02"),
@@ -270,9 +343,12 @@ def seed_reference(session: Session, now: datetime) -> dict[str, int]:
     """The categories, the six beats and their officers (what tests build on too)."""
     added = {"categories": 0, "beats": 0, "officers": 0}
     for body in CATEGORIES:
-        if session.get(Category, body["code"]) is None:
-            commands.save_category(session, now, body)
+        existing = session.get(Category, body["code"])
+        if existing is None:
+            commands.save_category(session, now, {**body, "translations": {"es": SPANISH[body["code"]]}})
             added["categories"] += 1
+        elif not existing.translations:  # seeded before categories had translations
+            existing.translations, existing.updated_at = {"es": SPANISH[body["code"]]}, now
     if session.get(Beat, "RV-01") is None:
         added["beats"] = len(commands.import_beats(session, now, beats_geojson())["imported"])
     _seed_officers(session, now, added)

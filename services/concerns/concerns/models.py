@@ -46,6 +46,9 @@ class Category(Base):
     acknowledge_hours: Mapped[int] = mapped_column(Integer, default=72)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime]
+    # A city's translations, by language: {"es": {"name", "description", "group", "attributes":
+    # {code: {"description", "datatype_description", "values": {key: name}}}}} (English is the source).
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Beat(Base):

@@ -47,6 +47,34 @@ class AttributeDefinition(StrictSchema):
     values = fields.List(fields.Nested(AttributeValue), load_default=list)
 
 
+LANGUAGE_CODE = validate.Regexp(r"^[a-z]{2}(-[A-Z]{2})?$", error="a language code like es or es-MX")
+
+
+class AttributeTranslation(StrictSchema):
+    description = _text(500, load_default=None, allow_none=True)
+    datatype_description = _text(500, load_default=None, allow_none=True)
+    values = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=100)),
+        values=fields.String(validate=validate.Length(min=1, max=200)),
+        load_default=dict,
+        metadata={"description": "value key → its name in this language"},
+    )
+
+
+class CategoryTranslation(StrictSchema):
+    """What a city translates of a category: any of its words, the rest stay in English."""
+
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    description = _text(2000, load_default=None, allow_none=True)
+    group = _text(100, load_default=None, allow_none=True)
+    attributes = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$")),
+        values=fields.Nested(AttributeTranslation),
+        load_default=dict,
+        metadata={"description": "attribute code → its words in this language"},
+    )
+
+
 class CategoryInput(StrictSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{1,64}$"))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -56,6 +84,20 @@ class CategoryInput(StrictSchema):
     attributes = fields.List(fields.Nested(AttributeDefinition), load_default=list)
     acknowledge_hours = fields.Integer(load_default=72, validate=validate.Range(min=1, max=24 * 30))
     active = fields.Boolean(load_default=True)
+    translations = fields.Dict(
+        keys=fields.String(validate=LANGUAGE_CODE),
+        values=fields.Nested(CategoryTranslation),
+        load_default=dict,
+        metadata={"description": "language → the category's words in it (English is the source)"},
+    )
+
+
+class CategoryQuery(Schema):
+    lang = fields.String(
+        load_default=None,
+        validate=LANGUAGE_CODE,
+        metadata={"description": "the language to serve the words in (else Accept-Language, else English)"},
+    )
 
 
 class CategoryOutput(Schema):
@@ -67,6 +109,8 @@ class CategoryOutput(Schema):
     attributes = fields.List(fields.Nested(AttributeDefinition))
     acknowledge_hours = fields.Integer()
     active = fields.Boolean()
+    language = fields.String(metadata={"description": "the language the words are in"})
+    translations = fields.Dict(keys=fields.String(), values=fields.Nested(CategoryTranslation))
 
 
 # --- concerns ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from beat_shared.roles import ADMINS, MANAGERS, STAFF
 from concerns import access, commands, open311, queries, store, views
 from concerns import metrics as service_metrics
 from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
+from concerns.domain.translations import served_language
 from concerns.domain.workflow import Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
@@ -32,6 +33,7 @@ from concerns.schemas import (
     BeatPageOutput,
     CategoryInput,
     CategoryOutput,
+    CategoryQuery,
     ConcernInput,
     ConcernListQuery,
     ConcernOutput,
@@ -433,18 +435,26 @@ class ConcernsService(PlatformEndpoints):
 
     # --- categories ----------------------------------------------------------------------
 
-    @http("GET", "/categories", auth="none", summary="The categories of concern", tags=["categories"])
+    @http(
+        "GET",
+        "/categories",
+        auth="none",
+        summary="The categories of concern, in the language asked for (lang, else Accept-Language)",
+        query_schema=CategoryQuery,
+        tags=["categories"],
+    )
     def list_categories(self, request: Request) -> Response:
         rows = self.db.scalars(
             select(Category).where(Category.active.is_(True)).order_by(Category.group, Category.name)
         )
-        return json_response({"categories": [views.category_view(row) for row in rows]})
+        return json_response({"categories": [self._category_in_language(request, row) for row in rows]})
 
     @http(
         "GET",
         "/categories/<code>",
         auth="none",
-        summary="One category with its attributes",
+        summary="One category with its attributes, in the language asked for (lang, else Accept-Language)",
+        query_schema=CategoryQuery,
         response_schema=CategoryOutput,
         tags=["categories"],
     )
@@ -452,7 +462,12 @@ class ConcernsService(PlatformEndpoints):
         category = self.db.get(Category, code)
         if category is None:
             raise NotFound(f"category {code} does not exist")
-        return json_response(views.category_view(category))
+        return json_response(self._category_in_language(request, category))
+
+    def _category_in_language(self, request: Request, category: Category) -> dict[str, Any]:
+        asked = access.query_args(request, CategoryQuery())["lang"]
+        language = served_language(category.translations or {}, asked, request.headers.get("Accept-Language"))
+        return views.category_view(category, language)
 
     @http(
         "PUT",

@@ -13,6 +13,7 @@ from typing import Any
 from beat_shared.clock import utc_iso
 from concerns.domain.geo import public_point
 from concerns.domain.privacy import mask_contact_details
+from concerns.domain.translations import SOURCE_LANGUAGE, translated
 from concerns.domain.workflow import open311_status, status_label
 from concerns.models import (
     AgreedAction,
@@ -154,8 +155,9 @@ def public_feature(concern: Concern, category: Category) -> dict[str, Any]:
     }
 
 
-def category_view(category: Category) -> dict[str, Any]:
-    return {
+def category_view(category: Category, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+    """The category in `language` (its translation laid over the English), with every translation."""
+    view = {
         "code": category.code,
         "name": category.name,
         "description": category.description,
@@ -164,7 +166,9 @@ def category_view(category: Category) -> dict[str, Any]:
         "attributes": sorted(category.attributes, key=lambda attribute: attribute["order"]),
         "acknowledge_hours": category.acknowledge_hours,
         "active": category.active,
+        "translations": category.translations or {},
     }
+    return translated(view, category.translations or {}, language)
 
 
 def officer_public(officer: Officer) -> dict[str, Any]:

@@ -106,20 +106,21 @@ class WebService(
     @page_http("GET", "/voice", auth="none", summary="Voice a concern: choose its category (HTML)", tags=["pages"])
     @page
     def choose_category(self, view: Page, api: ApiClient) -> Response:
-        categories = api.call(Call("concerns", "GET", "/categories"))["categories"]
+        categories = api.call(Call("concerns", "GET", "/categories", params={"lang": view.language}))["categories"]
         return view.render("voice_category.html", categories=categories)
 
     @page_http("GET", "/voice/<category>", auth="none", summary="Voice a concern: the form (HTML)", tags=["pages"])
     @page
     def voice_form(self, view: Page, api: ApiClient, category: str) -> Response:
-        found = api.call(Call("concerns", "GET", f"/categories/{category}"))
+        found = api.call(Call("concerns", "GET", f"/categories/{category}", params={"lang": view.language}))
         voice = forms.read_voice_form(found, MultiDict({"language": view.language}))
         return self._voice_page(view, api, found, voice)
 
     @page_http("POST", "/voice/<category>", auth="none", summary="Voice a concern: send it (HTML)", tags=["pages"])
     @page
     def voice_submit(self, view: Page, api: ApiClient, category: str) -> Response:
-        found = api.call(Call("concerns", "GET", f"/categories/{category}"))
+        # The category's words in the page's language (a city's translations; English where it has none).
+        found = api.call(Call("concerns", "GET", f"/categories/{category}", params={"lang": view.language}))
         voice = forms.read_voice_form(found, view.request.form)
         if "map.x" in view.request.form:  # a click on the no-script map: place the pin, show the form again
             return self._voice_page(view, api, found, self._placed(api, voice, view.request.form))

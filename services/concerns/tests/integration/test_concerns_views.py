@@ -192,6 +192,40 @@ def test_categories_are_public_and_admins_define_them(service, web_session, db_c
     assert db_count("categories") == 11
 
 
+def test_categories_are_served_in_the_language_asked_for_from_a_citys_translations(service, web_session):
+    spanish = web_session.get("/categories/speeding_traffic?lang=es").json()
+    assert (spanish["language"], spanish["name"]) == ("es", "Exceso de velocidad y tráfico")
+    [when, vehicles] = spanish["attributes"]
+    assert when["description"] == "¿Cuándo suele ocurrir?" and when["values"][0] == {
+        "key": "morning",
+        "name": "Por la mañana",
+    }
+    assert vehicles["datatype_description"] == "Elija todos los que correspondan"
+    by_header = web_session.get("/categories", headers={"Accept-Language": "fr, es-MX;q=0.8, en;q=0.5"}).json()
+    assert {c["language"] for c in by_header["categories"]} == {"es"} and "Ruido" in {
+        c["name"] for c in by_header["categories"]
+    }
+    english = web_session.get("/categories/speeding_traffic", headers={"Accept-Language": "fr"}).json()
+    assert (english["language"], english["name"]) == ("en", "Speeding and traffic")
+    assert web_session.get("/categories/noise?lang=de").json()["language"] == "en"  # none given: English
+    assert web_session.get("/categories/noise?lang=not a language").status_code == 400
+
+    body = {
+        "name": "Fireworks",
+        "attributes": [{"code": "how_often", "datatype": "number", "order": 1, "description": "Nights a week"}],
+        "translations": {"es": {"name": "Petardos", "attributes": {"how_often": {"description": "Noches por semana"}}}},
+    }
+    made = web_session.put("/categories/fireworks", json=body, headers=admin())
+    assert made.status_code == 200 and made.json()["translations"]["es"]["name"] == "Petardos"
+    fireworks = web_session.get("/categories/fireworks?lang=es").json()
+    assert fireworks["name"] == "Petardos" and fireworks["attributes"][0]["description"] == "Noches por semana"
+    assert fireworks["description"] == ""  # what the city did not translate stays as it is
+    bad = {**body, "translations": {"Spanish": {"name": "Petardos"}}}
+    assert web_session.put("/categories/fireworks", json=bad, headers=admin()).status_code == 400
+    unknown_field = {**body, "translations": {"es": {"nombre": "Petardos"}}}
+    assert web_session.put("/categories/fireworks", json=unknown_field, headers=admin()).status_code == 400
+
+
 def test_beats_import_from_geojson_and_officer_assignment(submit, web_session):
     outside = submit(beat="outside")["concern"]["id"]
     lat, long = POINTS["outside"]
