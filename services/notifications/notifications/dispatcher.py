@@ -115,6 +115,13 @@ def retry_delay(attempt: int, key: str, base: float, cap: float) -> float:
     return delay * (1 + jitter)
 
 
+def concern_url(portal: str, concern_id: str, recipient_kind: str | None) -> str:
+    """Where a message's reader acts on a concern: police staff on its staff page (queue, steps,
+    notes), everyone else (its reporter, subscribers) on its public page."""
+    page = "staff/concerns" if recipient_kind == "staff" else "concerns"
+    return f"{portal}/{page}/{concern_id}"
+
+
 @dataclass
 class Prepared:
     """A claimed message made ready to send (address looked up, content rendered)."""
@@ -552,12 +559,16 @@ class Dispatcher:
         context = dict(message.context)
         context.update(recipient_name=name, tz=tz)
         portal = self.settings.portal_url
+        kind = message.address_ref.get("kind")
         if context.get("concern_id"):
-            context["concern_url"] = f"{portal}/concerns/{context['concern_id']}"
+            context["concern_url"] = concern_url(portal, context["concern_id"], kind)
             if message.address_ref.get("kind") == "reporter":
                 context["public_note"] = self._step_note(context)
         if context.get("merged_into"):
             context["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
+        if kind == "agency":  # an agency acts on a referral in its inbox on Beat's site
+            referral_id = context.get("referral_id")
+            context["inbox_url"] = f"{portal}/agency/referrals" + (f"/{referral_id}" if referral_id else "")
         if message.template == "survey_invitation":
             link = self.resolver.invitation_link(context["invitation_id"])
             if not link:
@@ -590,7 +601,9 @@ class Dispatcher:
         for held in self._local_details["digests"].get(message.id, []):
             held_context = {**held["context"], "recipient_name": name, "tz": tz}
             if held_context.get("concern_id"):
-                held_context["concern_url"] = f"{self.settings.portal_url}/concerns/{held_context['concern_id']}"
+                held_context["concern_url"] = concern_url(
+                    self.settings.portal_url, held_context["concern_id"], message.address_ref.get("kind")
+                )
             rendered = self.renderer.render(held["template"], message.language, held_context)
             entries.append({"subject": rendered.subject, "text": rendered.sms})
         return entries

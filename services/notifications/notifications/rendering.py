@@ -165,6 +165,7 @@ _REFERRAL = {
     "beat_code": "RV-02",
     "respond_by": "2026-01-07T17:00:00Z",
     "details_url": "http://localhost:8002/referrals/r-2001",
+    "inbox_url": "http://localhost:8000/agency/referrals/r-2001",
     "occurred_at": "2026-01-05T15:30:00Z",
 }
 SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
@@ -204,7 +205,12 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "referral_reminder": _REFERRAL,
     "referral_expired": {**_REFERRAL, "status": "expired"},
     "referral_officer_update": {**_REFERRAL, "stage": "expired"},
-    "consent_withdrawn": {"consent_id": "k-1", "referral_ids": ["r-2001"], "occurred_at": "2026-01-05T15:30:00Z"},
+    "consent_withdrawn": {
+        "consent_id": "k-1",
+        "referral_ids": ["r-2001"],
+        "occurred_at": "2026-01-05T15:30:00Z",
+        "inbox_url": "http://localhost:8000/agency/referrals",
+    },
     "survey_invitation": {"survey_url": "http://localhost:8004/s/abc", "expires_at": "2026-02-01T00:00:00Z"},
     "subscriber_confirmation": {
         "beat_code": "RV-02",

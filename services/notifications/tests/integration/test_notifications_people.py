@@ -71,10 +71,13 @@ def test_new_concern_reaches_the_beat_officers_by_email_and_inbox(
 
     [email] = smtp_sink.mailbox()
     assert email["To"] == OFFICER["email"] and "RV-03" in email["Subject"]
+    staff_page = "http://localhost:8000/staff/concerns/c-1"  # where officers act on it, not its public page
+    assert staff_page in email.get_body(("plain",)).get_content()
     officer = kit.token("officer", "officer-rv03")
     assert web_session.get("/inbox/unread-count", headers=officer).json() == {"unread": 1}
     page = web_session.get("/inbox", headers=officer).json()
     assert page["total_items"] == 1 and "graffiti" in page["contents"][0]["title"]
+    assert staff_page in page["contents"][0]["body"]
     item_id = page["contents"][0]["id"]
     someone_else = kit.token("officer", "officer-rv04")
     assert web_session.post(f"/inbox/{item_id}/read", headers=someone_else).status_code == 404

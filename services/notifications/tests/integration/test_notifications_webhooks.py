@@ -14,6 +14,9 @@ from notifications.models import DeliveryAttempt, Message, Notification
 AGENCY = "agency-riverton-food-bank"
 
 
+PORTAL = "http://localhost:8000"  # NOTIFICATIONS_PORTAL_URL's default: Beat's pages
+
+
 def secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
@@ -82,6 +85,9 @@ def test_referral_sent_reaches_the_agency_by_signed_webhook_and_email(
     [email] = smtp_sink.mailbox()
     assert email["To"] == "intake@foodbank.example"
     assert "food" in email["Subject"]
+    # The agency acts in its inbox on Beat's site; the API address stays for its own systems.
+    text = email.get_body(("plain",)).get_content()
+    assert f"{PORTAL}/agency/referrals/{event.data['referral_id']}" in text and event.data["details_url"] in text
     statuses = {m.channel: m.status for m in kit.rows(notifications_db, Message)}
     assert statuses == {"webhook": "delivered", "email": "delivered"}
 

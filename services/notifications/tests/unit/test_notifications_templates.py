@@ -42,12 +42,13 @@ def test_html_is_escaped_but_text_is_not():
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_agency_mail_links_the_referral_and_says_how_to_fetch_it(language):
-    """There are no sign-in pages: the mail gives the referral's address and how to GET it."""
+def test_the_agency_mail_links_its_inbox_and_says_how_to_fetch_the_referral(language):
+    """The agency acts in its inbox on Beat's site (the mail, the SMS); its own systems may GET the
+    referral's API address with the agency token instead."""
     context = SAMPLE_CONTEXTS["referral_sent"]
     rendered = RENDERER.render("referral_sent", language, context)
-    url = context["details_url"]
-    assert f'<a href="{url}">{url}</a>' in rendered.html
+    inbox, url = context["inbox_url"], context["details_url"]
+    assert f'<a href="{inbox}">{inbox}</a>' in rendered.html and inbox in rendered.text
     assert 'curl -H "Authorization: Bearer' in rendered.text and f"{url}/accept" in rendered.text
-    assert "Sign in" not in rendered.text and "Inicie sesión" not in rendered.text
-    assert url in rendered.sms
+    assert "no sign-in pages" not in rendered.text and "no hay páginas" not in rendered.text
+    assert inbox in rendered.sms
