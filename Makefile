@@ -7,7 +7,7 @@ SERVICES := concerns referrals notifications surveys
 PACKAGES := shared $(addprefix services/,$(SERVICES)) services/web
 INSTALL_INPUTS := constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: run test lint broker postgres test-tools bench reliability docs clean-vhosts
+.PHONY: run test lint broker postgres test-tools bench reliability docs clean-vhosts images image-tools
 
 ## run: install, make sure RabbitMQ runs, migrate SQLite databases, seed demo data, start all services
 run: $(VENV)/.installed broker
@@ -53,6 +53,15 @@ reliability: $(VENV)/.installed broker postgres test-tools
 ## docs: regenerate the published contracts (AsyncAPI, OpenAPI and their reference pages)
 docs: $(VENV)/.installed
 	$(BIN)/beat docs
+
+## images: build the five service images without Docker (buildah; base: BASE_IMAGE, or a local Debian
+## one made with mmdebstrap) and smoke-test each with podman; IMAGE_PREFIX and IMAGE_TAG name them
+images: broker image-tools
+	$(PYTHON) deploy/docker/images.py $(if $(BASE_IMAGE),--base $(BASE_IMAGE)) \
+		$(if $(IMAGE_PREFIX),--prefix $(IMAGE_PREFIX)) $(if $(IMAGE_TAG),--tag $(IMAGE_TAG))
+
+image-tools:
+	@deploy/local/ensure-image-tools.sh
 
 clean-vhosts:
 	@deploy/local/clean-test-vhosts.sh

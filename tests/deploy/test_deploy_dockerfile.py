@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -163,3 +164,36 @@ def test_the_healthcheck_script_asks_the_service_port_for_healthz():
         server.shutdown()
         server.server_close()
     assert run_healthcheck(environment) == 1  # nothing listens any more
+
+
+def test_no_syntax_line_so_no_frontend_is_fetched_from_a_registry():
+    assert not re.search(r"^#\s*syntax\s*=", (DOCKER / "Dockerfile").read_text(), re.MULTILINE | re.IGNORECASE)
+
+
+def test_the_runtime_path_is_spelled_out_not_taken_from_the_base(dockerfile):
+    _, stages_by_name = dockerfile
+    envs = [rest for keyword, rest in stages_by_name["runtime"].steps if keyword == "ENV"]
+    path = next(re.search(r"\bPATH=(\S+)", rest).group(1) for rest in envs if "PATH=" in rest)
+    assert "$" not in path and path.startswith("/opt/beat/bin:") and "/usr/bin" in path
+    healthcheck = next(rest for keyword, rest in stages_by_name["runtime"].steps if keyword == "HEALTHCHECK")
+    assert '"/opt/beat/bin/python"' in healthcheck
+
+
+def non_loopback_address() -> str:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # sends nothing; picks the outgoing interface's address
+        return probe.getsockname()[0]
+
+
+def test_the_healthcheck_calls_the_address_the_service_listens_on():
+    """A service bound to one non-loopback address does not answer on 127.0.0.1."""
+    host = non_loopback_address()
+    server = http.server.ThreadingHTTPServer((host, 0), Healthz)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert run_healthcheck({"BEAT_SERVICE": "web", "WEB_HTTP_ADDRESS": f"{host}:{port}"}) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
