@@ -168,6 +168,13 @@ def deprovision_agency(rabbit_api_uri: str, vhost: str, agency_id: str, delete_q
         api.call("DELETE", f"queues/{_q(vhost)}/{_q(queue_name(agency_id))}", ok_missing=True)
 
 
+def feed_names(amqp_uri: str, agency_id: str) -> dict[str, str]:
+    """The names an agency's AMQP feed has on this deployment's broker (whether or not it is provisioned
+    yet): its vhost, its user and its queue. The password is only ever printed by `provision_agency`."""
+    vhost = _vhost_of(amqp_uri)
+    return {"vhost": vhost, "username": username_for(vhost, agency_id), "queue": queue_name(agency_id)}
+
+
 def _vhost_of(amqp_uri: str) -> str:
     path = urlsplit(amqp_uri).path
     return "/" if path in ("", "/") else path[1:].replace("%2F", "/").replace("%2f", "/")

@@ -32,7 +32,7 @@ from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
-from referrals import directory, domain, hsds, webhooks
+from referrals import directory, domain, hsds, provisioning, webhooks
 from referrals import metrics as service_metrics
 from referrals.domain import Actor, Context
 from referrals.hsds.transfer import export_directory, import_directory
@@ -666,6 +666,23 @@ class ReferralsService(PlatformEndpoints):
         )
 
     # --- webhooks ----------------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/agencies/me/integration",
+        roles=("agency",),
+        summary="My agency's machine integration, read-only: its webhook endpoints and its AMQP feed's names",
+        tags=AGENCY_TAGS,
+    )
+    def my_integration(self, request: Request) -> Response:
+        """What an agency's own systems connect to; never a secret or a password (shown once elsewhere)."""
+        agency_id = request.principal.agency_id
+        if not agency_id:
+            raise PermissionDenied("an agency token names its agency (agency_id)")
+        now = self.clock.now()
+        endpoints = [webhooks.endpoint_view(e, now) for e in webhooks.endpoints_for(self.db, agency_id)]
+        feed = provisioning.feed_names(self.config["AMQP_URI"], agency_id)
+        return json_response({"agency_id": agency_id, "webhooks": endpoints, "amqp": feed})
 
     @http(
         "POST",

@@ -103,6 +103,19 @@ class AgencyInbox:
         report = api.call(Call("referrals", "GET", "/reports/outcomes", params={"group_by": "agency"}))
         return view.render("agency/report.html", rows=report["contents"], outcomes=REFERRAL_OUTCOMES)
 
+    @page_http(
+        "GET",
+        "/agency/settings",
+        auth="none",
+        summary="The agency's webhook and AMQP settings, read-only, with how to use them (HTML)",
+        tags=["agency pages"],
+    )
+    @page
+    @agency_only
+    def agency_settings(self, view: Page, api: ApiClient) -> Response:
+        found = api.call(Call("referrals", "GET", "/agencies/me/integration"))
+        return view.render("agency/settings.html", webhooks=found["webhooks"], amqp=found["amqp"])
+
 
 def _move_body(move: str, form: Any) -> dict[str, Any] | None:
     """The API body of a move; None when a required choice is missing or unknown."""

@@ -159,3 +159,22 @@ def test_agency_registers_and_rotates_webhook_secrets(referrals, referrals_confi
     assert listing[0]["active"] is False and "secret" not in listing[0]
     removed = web_session.delete(f"/agencies/{FOOD_BANK}/webhooks/{endpoint['endpoint_id']}", headers=FOOD_BANK_USER)
     assert removed.status_code == 200
+
+
+def test_an_agency_reads_its_own_integration_settings(referrals, referrals_config, web_session):
+    hook = {"url": "https://hooks.rivertonfoodbank.org/beat", "description": "case system"}
+    assert web_session.post(f"/agencies/{FOOD_BANK}/webhooks", json=hook, headers=FOOD_BANK_USER).status_code == 201
+    mine = web_session.get("/agencies/me/integration", headers=FOOD_BANK_USER)
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert body["agency_id"] == FOOD_BANK
+    [endpoint] = body["webhooks"]
+    assert endpoint["url"] == hook["url"] and endpoint["live_secrets"] == 1 and "secret" not in endpoint
+    vhost = referrals_config["AMQP_URI"].rsplit("/", 1)[1]  # the test's throw-away vhost
+    assert body["amqp"] == {"vhost": vhost, "username": f"{vhost}.{FOOD_BANK}", "queue": f"agency.{FOOD_BANK}"}
+    assert "password" not in str(body) and "whsec_" not in str(body)
+    other = web_session.get("/agencies/me/integration", headers=SAFE_HAVEN_USER).json()
+    assert other["agency_id"] == SAFE_HAVEN and other["webhooks"] == []  # only its own
+    for someone in (OFFICER, ADMIN):
+        assert web_session.get("/agencies/me/integration", headers=someone).status_code == 403
+    assert web_session.get("/agencies/me/integration").status_code == 401

@@ -2,7 +2,7 @@
 resident, an officer of another beat and a worker of another agency each get a refusal page (403 or
 404, in Spanish, axe-core clean) for every staff and agency page about someone else's concern,
 referral or meeting; where a page is a list of their own (the other beat's queue and meetings, the
-other agency's inbox and report) they get it without the others' entries. concerns, referrals and
+other agency's inbox, report and settings) they get it without the others' entries. concerns, referrals and
 web on the test's backend; the forms behind these pages are refused over HTTP in
 test_web_officer_console, test_web_officer_meetings, test_web_officer_referrals and test_web_agency_inbox."""
 
@@ -25,7 +25,7 @@ PEOPLE = {
 # The pages each person may open because they list that person's own work (without the others').
 OWN_LISTS = {
     "officer of another beat": {"/staff/queue", "/staff/meetings"},
-    "another agency": {"/agency/referrals", "/agency/report"},
+    "another agency": {"/agency/referrals", "/agency/report", "/agency/settings"},
 }
 
 
@@ -41,6 +41,11 @@ def pages(concern_id: str, referral_id: str, meeting_id: str) -> list[str]:
         "/agency/referrals",
         f"/agency/referrals/{referral_id}",
         "/agency/report",
+        "/agency/settings",
+        "/staff/beats/RV-02/broadcast",
+        "/supervisor",
+        "/supervisor/assignments",
+        "/supervisor/categories",
     ]
 
 
