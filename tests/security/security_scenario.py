@@ -96,6 +96,7 @@ class Scenario:
         scenario = cls(world)
         scenario._concern()
         scenario._meeting()
+        scenario._problem_and_tip()
         scenario._referrals()
         scenario._webhooks()
         scenario.headers = role_headers(scenario.ids["receipt"])
@@ -132,6 +133,17 @@ class Scenario:
         path = f"/meetings/{made['id']}/conclusion"
         concluded = expect(self.call("concerns", "POST", path, json=conclusion, headers=officer), 200)
         self.ids["action"] = concluded["actions"][0]["id"]
+
+    def _problem_and_tip(self) -> None:
+        officer = bearer("officer", "officer-rv02")
+        problem = {"beat_code": BEAT, "title": "Library car park", "categories": ["noise"]}
+        self.ids["problem"] = expect(self.call("concerns", "POST", "/problems", json=problem, headers=officer), 201)[
+            "id"
+        ]
+        tip = {"beat_code": BEAT, "text": "The blue van is back at night.", "contact": "+1 555 0100 321"}
+        expect(self.call("concerns", "POST", "/tips", json=tip), 201)
+        tips = expect(self.call("concerns", "GET", f"/beats/{BEAT}/tips", headers=officer), 200)["tips"]
+        self.ids["tip"] = tips[0]["id"]
 
     def _pantry(self) -> str:
         found = expect(self.call("referrals", "GET", "/services?search=pantry&per_page=50"), 200)["contents"]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from concerns import store
+from concerns import problems, store
 from concerns.domain import geo
 from concerns.domain.attributes import check_definitions, clean_answers
 from concerns.domain.duplicates import Suggestion
@@ -190,6 +190,7 @@ def submit(
     )
     session.add(update)
     session.flush()
+    problems.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
     emit(
         "beat.concern.submitted",
         concern.id,

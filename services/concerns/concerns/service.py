@@ -27,6 +27,7 @@ from concerns.domain.translations import served_language
 from concerns.domain.workflow import Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
 from concerns.open311 import open311_http
+from concerns.problem_endpoints import ProblemEndpoints
 from concerns.schemas import (
     ActionUpdateInput,
     AssignmentInput,
@@ -56,7 +57,7 @@ from concerns.schemas import (
 )
 
 
-class ConcernsService(PlatformEndpoints):
+class ConcernsService(ProblemEndpoints, PlatformEndpoints):
     """Residents voice neighbourhood concerns, officers respond and report back, and both meet
     to agree on priorities. Also an Open311 GeoReport v2 server at /open311/v2/."""
 

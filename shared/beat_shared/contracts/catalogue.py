@@ -26,6 +26,8 @@ REFERRAL_OUTCOMES = (
 # Why an agency declines a referral (a code: no free text travels in events or reports).
 REFERRAL_DECLINE_REASONS = ("no_capacity", "not_eligible", "out_of_area", "service_unavailable", "duplicate", "other")
 # Why referrals could not turn an officer's request into a referral (retrying would not help).
+PROBLEM_STAGES = ("scanning", "analysis", "response", "assessment", "closed")
+PROBLEM_OUTCOMES = ("solved", "reduced", "displaced", "not_solved")
 REFERRAL_REQUEST_FAILURES = (
     "request_not_found",  # concerns no longer has the request (nor the client's details)
     "consent_invalid",  # the recorded consent cannot cover the referral (dates)
@@ -122,6 +124,43 @@ class MeetingConcluded(MeetingFacts):
     actions_agreed = fields.Integer(required=True, validate=validate.Range(min=0))
     concern_ids = fields.List(fields.String(), required=True)
     attendees = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+
+
+class ProblemFacts(Schema):
+    """What every problem event says about its problem (SARA problem solving)."""
+
+    problem_id = _id()
+    beat_code = _code()
+    categories = fields.List(fields.String(validate=validate.Length(max=64)), required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(PROBLEM_STAGES))
+    occurred_at = fields.AwareDateTime(required=True)
+
+
+class ProblemOpened(ProblemFacts):
+    origin = fields.String(
+        required=True,
+        validate=validate.OneOf(("candidate", "manual")),
+        metadata={"description": "suggested by scanning, or opened by hand"},
+    )
+    concern_ids = fields.List(fields.String(), required=True)
+    opened_by = _id()
+
+
+class ProblemStageChanged(ProblemFacts):
+    previous_stage = fields.String(required=True, validate=validate.OneOf(PROBLEM_STAGES))
+    changed_by = _id()
+
+
+class ProblemAssessed(ProblemFacts):
+    """The problem closed with its outcome and the figures it was judged by (concerns per week)."""
+
+    outcome = fields.String(required=True, validate=validate.OneOf(PROBLEM_OUTCOMES))
+    window_weeks = fields.Float(required=True)
+    area_before_per_week = fields.Float(required=True)
+    area_after_per_week = fields.Float(required=True)
+    control_before_per_week = fields.Float(required=True)
+    control_after_per_week = fields.Float(required=True)
+    p_value = fields.Float(required=True, validate=validate.Range(min=0, max=1))
 
 
 # --- referrals --------------------------------------------------------------------------
@@ -233,6 +272,9 @@ _register("beat.concern.supported", "concerns", ConcernSupported, "A resident ad
 _register("beat.referral.requested", "concerns", ReferralRequested, "An officer asked for a referral, with consent.")
 _register("beat.meeting.scheduled", "concerns", MeetingScheduled, "A community meeting or activity was scheduled.")
 _register("beat.meeting.concluded", "concerns", MeetingConcluded, "A meeting ended with agreed actions.")
+_register("beat.problem.opened", "concerns", ProblemOpened, "A problem was opened for problem solving (SARA).")
+_register("beat.problem.stage_changed", "concerns", ProblemStageChanged, "A problem moved to another SARA stage.")
+_register("beat.problem.assessed", "concerns", ProblemAssessed, "A problem was assessed and closed with an outcome.")
 
 _register("beat.referral.created", "referrals", ReferralFacts, "A referral was drafted.")
 _register("beat.referral.sent", "referrals", ReferralSent, "A referral was sent to an agency.")

@@ -1,0 +1,299 @@
+"""The concerns service's problem-solving (SARA) and tips entrypoints, an endpoint group of
+ConcernsService (as PlatformEndpoints is): parse, call the use case, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.clock import ClockProvider
+from beat_shared.db import Database
+from beat_shared.entrypoints import timer
+from beat_shared.http import http, json_response, read_json
+from beat_shared.outbox import Outbox
+from beat_shared.roles import OFFICERS, STAFF
+from concerns import access, problems, tips
+from concerns.dependencies import SubmissionLimiter
+from concerns.domain.problems import Stage
+from concerns.problem_schemas import (
+    AssessmentInput,
+    ProblemActionInput,
+    ProblemConcernsInput,
+    ProblemInput,
+    ProblemListQuery,
+    ProblemNoteInput,
+    ReferralLinkInput,
+    StageInput,
+    TipInput,
+    TipProblemInput,
+)
+from concerns.settings import Settings
+
+PROBLEM_CONFLICTS = {"409": {"description": "the problem is closed, or not in a stage that allows this"}}
+
+
+class ProblemEndpoints:
+    """Problems worked with SARA (Scanning, Analysis, Response, Assessment) and tips."""
+
+    # Provided by the service class.
+    db: Database
+    outbox: Outbox
+    clock: ClockProvider
+    settings: Settings
+    limiter: SubmissionLimiter
+
+    # --- scanning and problems ----------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/beats/<code>/problem-candidates",
+        roles=STAFF,
+        summary="Candidate problems: repeat places of one kind of concern, ranked by count, support, recency",
+        tags=["problems"],
+    )
+    def problem_candidates(self, request: Request, code: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        found = problems.candidates(self.db, self.settings, self.clock.now(), actor, code)
+        return json_response({"beat_code": code, "rules": _rules(self.settings), "candidates": found})
+
+    @http(
+        "POST",
+        "/problems",
+        roles=STAFF,
+        summary="Open a problem from a candidate (its open_with) or by hand, with its concerns",
+        request_schema=ProblemInput,
+        status=201,
+        tags=["problems"],
+    )
+    def open_problem(self, request: Request) -> Response:
+        body = read_json(request, ProblemInput)
+        actor = access.actor_for(self.db, request.principal)
+        problem = problems.open_problem(self.db, self.clock.now(), self.outbox.add, actor, body)
+        view = problems.workspace(self.db, self.settings, self.clock.now(), actor, problem.id)
+        return json_response(view, status=201, headers={"Location": f"/problems/{problem.id}"})
+
+    @http(
+        "GET",
+        "/beats/<code>/problems",
+        roles=STAFF,
+        summary="A beat's problems (stage=open, or one stage)",
+        query_schema=ProblemListQuery,
+        tags=["problems"],
+    )
+    def beat_problems(self, request: Request, code: str) -> Response:
+        args = access.query_args(request, ProblemListQuery())
+        actor = access.actor_for(self.db, request.principal)
+        return json_response({"problems": problems.beat_problems(self.db, actor, code, args["stage"])})
+
+    @http(
+        "GET",
+        "/problems/<problem_id>",
+        roles=STAFF,
+        summary="A problem's workspace: evidence, linked concerns, analysis notes, response plan, assessment",
+        tags=["problems"],
+    )
+    def get_problem(self, request: Request, problem_id: str) -> Response:
+        return self._workspace(request, problem_id)
+
+    def _workspace(self, request: Request, problem_id: str, status: int = 200) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        view = problems.workspace(self.db, self.settings, self.clock.now(), actor, problem_id)
+        return json_response(view, status=status)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/concerns",
+        roles=STAFF,
+        summary="Link concerns of the problem's beat to it",
+        request_schema=ProblemConcernsInput,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def link_problem_concerns(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, ProblemConcernsInput)
+        actor = access.actor_for(self.db, request.principal)
+        problems.link_concerns(self.db, self.clock.now(), actor, problem_id, body["concern_ids"])
+        return self._workspace(request, problem_id)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/stage",
+        roles=STAFF,
+        summary="Move a problem to another SARA stage (closing is the assessment's)",
+        request_schema=StageInput,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def move_problem(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, StageInput)
+        actor = access.actor_for(self.db, request.principal)
+        problems.move(self.db, self.clock.now(), self.outbox.add, actor, problem_id, Stage(body["stage"]))
+        return self._workspace(request, problem_id)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/notes",
+        roles=STAFF,
+        summary="Add an analysis note: place, offender, victim (the triangle) or other (who else is involved)",
+        request_schema=ProblemNoteInput,
+        status=201,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def add_problem_note(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, ProblemNoteInput)
+        actor = access.actor_for(self.db, request.principal)
+        note = problems.add_note(self.db, self.clock.now(), actor, problem_id, body)
+        return json_response(problems.note_view(note), status=201)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/actions",
+        roles=STAFF,
+        summary="Add an action to the response plan, or attach one a meeting agreed (agreed_action_id)",
+        request_schema=ProblemActionInput,
+        status=201,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def add_problem_action(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, ProblemActionInput)
+        actor = access.actor_for(self.db, request.principal)
+        action = problems.add_action(self.db, self.clock.now(), actor, problem_id, body)
+        return json_response(problems.action_view(action), status=201)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/referrals",
+        roles=STAFF,
+        summary="Link a referral made for the problem (its id in the referrals service)",
+        request_schema=ReferralLinkInput,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def link_problem_referral(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, ReferralLinkInput)
+        actor = access.actor_for(self.db, request.principal)
+        problems.link_referral(self.db, actor, problem_id, body["referral_id"])
+        return self._workspace(request, problem_id)
+
+    @http(
+        "GET",
+        "/problems/<problem_id>/assessment",
+        roles=STAFF,
+        summary="Before/after figures and the significance test, as they stand today (nothing is kept)",
+        tags=["problems"],
+        responses={"409": {"description": "the response has not ended, or less than a week has passed since"}},
+    )
+    def preview_problem_assessment(self, request: Request, problem_id: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        return json_response(problems.preview_assessment(self.db, self.settings, self.clock.now(), actor, problem_id))
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/assessment",
+        roles=STAFF,
+        summary="Close a problem in assessment with its outcome; the figures are kept as its evidence",
+        request_schema=AssessmentInput,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def assess_problem(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, AssessmentInput)
+        actor = access.actor_for(self.db, request.principal)
+        now = self.clock.now()
+        problems.close_with_assessment(self.db, self.settings, now, self.outbox.add, actor, problem_id, body["outcome"])
+        return self._workspace(request, problem_id)
+
+    @http(
+        "GET",
+        "/public/problems/<problem_id>",
+        auth="none",
+        summary="A problem's public page: stage, area (rounded), plan, outcome and figures; no personal data",
+        tags=["public"],
+    )
+    def public_problem(self, request: Request, problem_id: str) -> Response:
+        return json_response(problems.public_problem(self.db, problem_id))
+
+    # --- tips ---------------------------------------------------------------------------------
+
+    @http("GET", "/tips/notice", auth="none", summary="The notice of the tip form (language=en|es)", tags=["tips"])
+    def tip_notice(self, request: Request) -> Response:
+        language = request.args.get("language") or "en"
+        return json_response({"notice": self.settings.tip_notice(language)})
+
+    @http(
+        "POST",
+        "/tips",
+        auth="optional",
+        summary="Pass information to a beat's officers: never published; no address or device kept",
+        request_schema=TipInput,
+        status=201,
+        tags=["tips"],
+        responses={"429": {"description": "too many submissions from this address or person"}},
+    )
+    def give_tip(self, request: Request) -> Response:
+        now = self.clock.now()
+        principal = request.principal
+        self.limiter.check(request.remote_addr, principal and f"subject:{principal.subject}", now)
+        body = read_json(request, TipInput)
+        tip = tips.receive(self.db, self.settings, now, body)
+        answer = {"received": True, "beat_code": tip.beat_code, "notice": self.settings.tip_notice(tip.language)}
+        return json_response(answer, status=201)
+
+    @http(
+        "GET",
+        "/beats/<code>/tips",
+        roles=OFFICERS,
+        summary="A beat's tips, newest first (its officers and supervisors; every read is logged)",
+        tags=["tips"],
+    )
+    def beat_tips(self, request: Request, code: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        return json_response({"tips": tips.beat_tips(self.db, self.clock.now(), actor, code)})
+
+    @http(
+        "GET",
+        "/tips/<tip_id>",
+        roles=OFFICERS,
+        summary="One tip (its beat's officers and supervisors; the read is logged)",
+        tags=["tips"],
+    )
+    def get_tip(self, request: Request, tip_id: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        return json_response(tips.read(self.db, self.clock.now(), actor, tip_id))
+
+    @http(
+        "PUT",
+        "/tips/<tip_id>/problem",
+        roles=OFFICERS,
+        summary="Link a tip to a problem of its beat (problem_id null unlinks)",
+        request_schema=TipProblemInput,
+        tags=["tips"],
+    )
+    def link_tip(self, request: Request, tip_id: str) -> Response:
+        body = read_json(request, TipProblemInput)
+        actor = access.actor_for(self.db, request.principal)
+        return json_response(tips.link_problem(self.db, self.clock.now(), actor, tip_id, body["problem_id"]))
+
+    @http(
+        "GET",
+        "/tips/<tip_id>/reads",
+        roles=("supervisor",),
+        summary="Who read a tip and when (supervisors; kept after the tip is erased)",
+        tags=["tips"],
+    )
+    def tip_reads(self, request: Request, tip_id: str) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        return json_response({"tip_id": tip_id, "reads": tips.reads(self.db, actor, tip_id)})
+
+    @timer(interval=3600)
+    def erase_expired_tips(self) -> int:
+        """Erase tips past CONCERNS_TIP_RETENTION_DAYS (hourly)."""
+        return tips.erase_expired(self.db, self.clock.now())
+
+
+def _rules(settings: Settings) -> dict[str, Any]:
+    rules = settings.scan_rules
+    return {"metres": rules.metres, "days": rules.days, "min_concerns": rules.min_concerns}
