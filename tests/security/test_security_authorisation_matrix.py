@@ -97,6 +97,8 @@ MATRIX: dict[str, dict[str, Row]] = {
         "POST /beats/{code}/meetings": Row(
             "401 403 403 401 201 403 201 403 403 403 201", f"/beats/{BEAT}/meetings", MEETING
         ),
+        "GET /beats/{code}/agenda": Row("401 403 403 401 200 403 200 403 403 403 200", f"/beats/{BEAT}/agenda"),
+        "GET /me/beats": Row("401 403 403 401 200 200 200 403 403 403 200"),
         "GET /beats/{code}/meetings": Row("200 200 200 200 200 200 200 200 200 200 200", f"/beats/{BEAT}/meetings"),
         "GET /meetings/{meeting_id}": Row("200 200 200 200 200 200 200 200 200 200 200", "/meetings/{meeting}"),
         "POST /meetings/{meeting_id}/agenda": Row(
@@ -115,52 +117,6 @@ MATRIX: dict[str, dict[str, Row]] = {
             f"/beats/{BEAT}/priorities",
             {"period": "2027-Q1", "items": [{"title": "Car park"}]},
         ),
-        "GET /beats/{code}/problem-candidates": Row(
-            "401 403 403 401 200 403 200 403 403 403 200", f"/beats/{BEAT}/problem-candidates"
-        ),
-        "POST /problems": Row(
-            "401 403 403 401 201 403 201 403 403 403 201",
-            body={"beat_code": BEAT, "title": "Matrix problem", "categories": ["noise"]},
-        ),
-        "GET /beats/{code}/problems": Row("401 403 403 401 200 403 200 403 403 403 200", f"/beats/{BEAT}/problems"),
-        "GET /problems/{problem_id}": Row("401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}"),
-        "POST /problems/{problem_id}/concerns": Row(
-            "401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}/concerns", "PROBLEM_CONCERNS"
-        ),
-        "POST /problems/{problem_id}/stage": Row(
-            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/stage", {"stage": "response"}
-        ),
-        "POST /problems/{problem_id}/notes": Row(
-            "401 403 403 401 201 403 201 403 403 403 201",
-            "/problems/{problem}/notes",
-            {"side": "place", "text": "Matrix row."},
-        ),
-        "POST /problems/{problem_id}/actions": Row(
-            "401 403 403 401 400 403 400 403 403 403 400", "/problems/{problem}/actions", {"description": "Half"}
-        ),
-        "POST /problems/{problem_id}/referrals": Row(
-            "401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}/referrals", {"referral_id": "matrix"}
-        ),
-        "GET /problems/{problem_id}/assessment": Row(
-            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/assessment"
-        ),
-        "POST /problems/{problem_id}/assessment": Row(
-            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/assessment", {"outcome": "solved"}
-        ),
-        "GET /public/problems/{problem_id}": Row(
-            "200 200 200 200 200 200 200 200 200 200 200", "/public/problems/{problem}"
-        ),
-        "GET /tips/notice": Row("200 200 200 200 200 200 200 200 200 200 200"),
-        "POST /tips": Row(
-            "201 201 201 201 201 201 201 201 201 201 201", body={"beat_code": BEAT, "text": "Matrix tip."}
-        ),
-        # Tips: only the beat's officers and supervisors (not admins); supervisors alone see who read one.
-        "GET /beats/{code}/tips": Row("401 403 403 401 200 403 200 403 403 403 403", f"/beats/{BEAT}/tips"),
-        "GET /tips/{tip_id}": Row("401 403 403 401 200 403 200 403 403 403 403", "/tips/{tip}"),
-        "PUT /tips/{tip_id}/problem": Row(
-            "401 403 403 401 200 403 200 403 403 403 403", "/tips/{tip}/problem", "TIP_PROBLEM"
-        ),
-        "GET /tips/{tip_id}/reads": Row("401 403 403 401 403 403 200 403 403 403 403", "/tips/{tip}/reads"),
         "GET /open311/v2/discovery.{fmt}": Row(
             "200 200 200 200 200 200 200 200 200 200 200", "/open311/v2/discovery.json"
         ),
@@ -283,6 +239,7 @@ MATRIX: dict[str, dict[str, Row]] = {
         "GET /agencies/{agency_id}/webhooks": Row(
             "401 403 403 401 403 403 403 200 403 403 200", f"/agencies/{AGENCY_A}/webhooks"
         ),
+        "GET /agencies/me/integration": Row("401 403 403 401 403 403 403 200 200 403 403"),
         "POST /agencies/{agency_id}/webhooks/{endpoint_id}/rotate": Row(
             "401 403 403 401 403 403 403 200 403 403 200", f"/agencies/{AGENCY_A}/webhooks/{{webhook}}/rotate"
         ),
@@ -318,6 +275,11 @@ MATRIX: dict[str, dict[str, Row]] = {
         # Officers of other beats could alert any beat's subscribers until this matrix found it.
         "POST /broadcasts/{beat_code}": Row(
             "401 403 403 401 201 403 201 403 403 403 403", f"/broadcasts/{BEAT}", {"kind": "alert", "title": "Matrix"}
+        ),
+        "POST /broadcasts/{beat_code}/preview": Row(
+            "401 403 403 401 200 403 200 403 403 403 403",
+            f"/broadcasts/{BEAT}/preview",
+            {"kind": "alert", "title": "Matrix"},
         ),
         "GET /messages": Row("401 403 403 401 403 403 200 403 403 403 200"),
         "GET /messages/{message_id}": Row("401 403 403 401 403 403 404 403 403 403 404", "/messages/999999"),
@@ -412,8 +374,6 @@ def named_bodies(scenario: Scenario) -> dict[str, Any]:
             "client": {"name": "Matrix Client", "phone": "+1 555 0100 000"},
             "consent": consent_body(now),
         },
-        "PROBLEM_CONCERNS": {"concern_ids": [scenario.ids["concern"]]},
-        "TIP_PROBLEM": {"problem_id": scenario.ids["problem"]},
         "OPEN311_FORM": {
             "api_key": "riverton-demo-key",
             "service_code": "noise",
