@@ -117,6 +117,52 @@ MATRIX: dict[str, dict[str, Row]] = {
             f"/beats/{BEAT}/priorities",
             {"period": "2027-Q1", "items": [{"title": "Car park"}]},
         ),
+        "GET /beats/{code}/problem-candidates": Row(
+            "401 403 403 401 200 403 200 403 403 403 200", f"/beats/{BEAT}/problem-candidates"
+        ),
+        "POST /problems": Row(
+            "401 403 403 401 201 403 201 403 403 403 201",
+            body={"beat_code": BEAT, "title": "Matrix problem", "categories": ["noise"]},
+        ),
+        "GET /beats/{code}/problems": Row("401 403 403 401 200 403 200 403 403 403 200", f"/beats/{BEAT}/problems"),
+        "GET /problems/{problem_id}": Row("401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}"),
+        "POST /problems/{problem_id}/concerns": Row(
+            "401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}/concerns", "PROBLEM_CONCERNS"
+        ),
+        "POST /problems/{problem_id}/stage": Row(
+            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/stage", {"stage": "response"}
+        ),
+        "POST /problems/{problem_id}/notes": Row(
+            "401 403 403 401 201 403 201 403 403 403 201",
+            "/problems/{problem}/notes",
+            {"side": "place", "text": "Matrix row."},
+        ),
+        "POST /problems/{problem_id}/actions": Row(
+            "401 403 403 401 400 403 400 403 403 403 400", "/problems/{problem}/actions", {"description": "Half"}
+        ),
+        "POST /problems/{problem_id}/referrals": Row(
+            "401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}/referrals", {"referral_id": "matrix"}
+        ),
+        "GET /problems/{problem_id}/assessment": Row(
+            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/assessment"
+        ),
+        "POST /problems/{problem_id}/assessment": Row(
+            "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/assessment", {"outcome": "solved"}
+        ),
+        "GET /public/problems/{problem_id}": Row(
+            "200 200 200 200 200 200 200 200 200 200 200", "/public/problems/{problem}"
+        ),
+        "GET /tips/notice": Row("200 200 200 200 200 200 200 200 200 200 200"),
+        "POST /tips": Row(
+            "201 201 201 201 201 201 201 201 201 201 201", body={"beat_code": BEAT, "text": "Matrix tip."}
+        ),
+        # Tips: only the beat's officers and supervisors (not admins); supervisors alone see who read one.
+        "GET /beats/{code}/tips": Row("401 403 403 401 200 403 200 403 403 403 403", f"/beats/{BEAT}/tips"),
+        "GET /tips/{tip_id}": Row("401 403 403 401 200 403 200 403 403 403 403", "/tips/{tip}"),
+        "PUT /tips/{tip_id}/problem": Row(
+            "401 403 403 401 200 403 200 403 403 403 403", "/tips/{tip}/problem", "TIP_PROBLEM"
+        ),
+        "GET /tips/{tip_id}/reads": Row("401 403 403 401 403 403 200 403 403 403 403", "/tips/{tip}/reads"),
         "GET /open311/v2/discovery.{fmt}": Row(
             "200 200 200 200 200 200 200 200 200 200 200", "/open311/v2/discovery.json"
         ),
@@ -374,6 +420,8 @@ def named_bodies(scenario: Scenario) -> dict[str, Any]:
             "client": {"name": "Matrix Client", "phone": "+1 555 0100 000"},
             "consent": consent_body(now),
         },
+        "PROBLEM_CONCERNS": {"concern_ids": [scenario.ids["concern"]]},
+        "TIP_PROBLEM": {"problem_id": scenario.ids["problem"]},
         "OPEN311_FORM": {
             "api_key": "riverton-demo-key",
             "service_code": "noise",
