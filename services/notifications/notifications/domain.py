@@ -229,8 +229,9 @@ def watched_by(session: Session, recipient: Recipient) -> list[str]:
     )
 
 
-def beat_subscribers(session: Session, beat_code: str) -> list[str]:
-    """Opaque references of the residents following a beat (for survey waves)."""
+def beat_subscribers(session: Session, beat_code: str, watch: bool = False) -> list[str]:
+    """Opaque references of the residents following a beat (for survey waves), or of its
+    neighbourhood watch."""
     return list(
         session.scalars(
             select(Recipient.ref)
@@ -239,6 +240,7 @@ def beat_subscribers(session: Session, beat_code: str) -> list[str]:
                 Subscription.beat_code == beat_code,
                 Subscription.confirmed_at.is_not(None),
                 Recipient.opted_out.is_(False),
+                *([Subscription.watch.is_(True)] if watch else []),
             )
             .order_by(Recipient.id)
         )

@@ -197,20 +197,18 @@ def _survey_invitation(event: CloudEvent, context: dict[str, Any]) -> list[Notif
 
 
 # An officer's broadcast of each kind: its topic (the subscriber's wish) and its template.
-BROADCASTS = {"alert": ("beat_alerts", "beat_alert"), "meeting": ("meetings", "meeting_announcement")}
+# A `watch` message goes to the beat's neighbourhood watch only (its subscribers who joined it).
+BROADCASTS = {
+    "alert": ("beat_alerts", "beat_alert"),
+    "meeting": ("meetings", "meeting_announcement"),
+    "watch": ("neighbourhood_watch", "beat_alert"),
+}
 
 
 def broadcast_notification(
     broadcast_id: str, beat_code: str, kind: str, urgent: bool, context: dict[str, Any]
 ) -> NotificationSpec:
-    """An officer's alert or meeting announcement to a beat's subscribers."""
+    """An officer's alert or meeting announcement to a beat's subscribers (a watch message: to its watch)."""
     topic, template = BROADCASTS[kind]
-    return NotificationSpec(
-        broadcast_id,
-        "subscribers",
-        topic,
-        template,
-        {"kind": "subscribers", "beat_code": beat_code},
-        context,
-        urgent,
-    )
+    audience = {"kind": "subscribers", "beat_code": beat_code, **({"watch": True} if kind == "watch" else {})}
+    return NotificationSpec(broadcast_id, "subscribers", topic, template, audience, context, urgent)

@@ -68,7 +68,11 @@ class SubscriptionsView(Schema):
 
 
 class BroadcastInput(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("alert", "meeting")))
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(("alert", "meeting", "watch")),
+        metadata={"description": "watch: a message to the beat's neighbourhood watch only"},
+    )
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(load_default="", validate=validate.Length(max=2000))
     urgent = fields.Boolean(load_default=False, metadata={"description": "urgent alerts ignore quiet hours"})

@@ -610,7 +610,7 @@ class NotificationsService(PlatformEndpoints):
             record, replayed = domain.broadcast(self.db, beat_code, body, request.principal.subject, now), {}
             if claimed is not None:
                 idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, record.id)
-        subscribers = len(domain.beat_subscribers(self.db, beat_code))
+        subscribers = len(domain.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
         return json_response(
             {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201, replayed
         )
@@ -630,7 +630,7 @@ class NotificationsService(PlatformEndpoints):
         body = read_json(request, schemas.BroadcastInput)
         if request.principal.role == "officer":
             self._require_assignment(request.principal.subject, beat_code)
-        subscribers = len(domain.beat_subscribers(self.db, beat_code))
+        subscribers = len(domain.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
         return json_response(broadcast_preview.preview(RENDERER, beat_code, body, subscribers))
 
     @timer(interval=3600)

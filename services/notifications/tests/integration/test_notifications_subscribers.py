@@ -157,7 +157,8 @@ def meeting(kind: str, meeting_id: str):
     return new_event("beat.meeting.scheduled", meeting_id, data)
 
 
-def test_a_neighbourhood_watch_meeting_reaches_the_beats_watch_only(
+@pytest.mark.usefixtures("officer_rv01")
+def test_the_watchs_meetings_and_messages_reach_the_beats_neighbourhood_watch_only(
     service, smtp_sink, notifications_db, kit, web_session, rabbit_config
 ):
     watcher, neighbour = kit.token("resident", "resident-1"), kit.token("resident", "resident-2")
@@ -188,6 +189,16 @@ def test_a_neighbourhood_watch_meeting_reaches_the_beats_watch_only(
     kit.dispatch(service)
     everyone = [m["To"] for m in smtp_sink.mailbox() if m["Subject"].startswith("Beat meeting")]
     assert sorted(everyone) == ["ana@example.org", "ben@example.org", "lena@example.org"]
+
+    body = {"kind": "watch", "title": "Watch walk moved to Thursday", "body": "Same place, 7pm."}
+    officer = kit.token("officer", "officer-rv01")
+    preview = web_session.post("/broadcasts/RV-01/preview", json=body, headers=officer)
+    assert preview.status_code == 200 and preview.json()["subscribers"] == 2
+    sent = web_session.post("/broadcasts/RV-01", json=body, headers=officer)
+    assert sent.status_code == 201 and sent.json()["subscribers"] == 2  # the watch, not every subscriber
+    kit.dispatch(service)
+    moved = [m["To"] for m in smtp_sink.mailbox() if m["Subject"].startswith("Watch walk moved")]
+    assert sorted(moved) == ["ana@example.org", "lena@example.org"]
 
     left = web_session.post("/me/subscriptions", json={"beat_code": "RV-01", "watch": False}, headers=watcher)
     assert left.status_code == 200 and left.json() == {"beat_codes": ["RV-01"], "watch_beat_codes": []}
