@@ -772,6 +772,8 @@ def conclude_meeting(
     linked: list[str] = []
     for index, action in enumerate(body.get("actions", [])):
         _check_concern_ids(session, action.get("concern_ids", []), f"actions.{index}.concern_ids")
+        if action.get("problem_id"):
+            problems.check_plan_of(session, meeting.beat_code, action["problem_id"], f"actions.{index}.problem_id")
         session.add(
             AgreedAction(
                 id=new_id(),
@@ -783,6 +785,7 @@ def conclude_meeting(
                 status="open",
                 concern_ids=action.get("concern_ids", []),
                 created_at=now,
+                problem_id=action.get("problem_id"),
             )
         )
         linked += action.get("concern_ids", [])

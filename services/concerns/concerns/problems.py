@@ -273,6 +273,13 @@ def add_action(session: Session, now: datetime, actor: Actor, problem_id: str, b
     return action
 
 
+def check_plan_of(session: Session, beat_code: str, problem_id: str, field_name: str) -> None:
+    """Raise InvalidInput unless `problem_id` is an open problem of the beat (a meeting's action joins its plan)."""
+    problem = session.get(Problem, problem_id)
+    if problem is None or problem.beat_code != beat_code or not is_open(problem.stage):
+        raise InvalidInput("no such open problem in the meeting's beat", {field_name: ["unknown or closed"]})
+
+
 def link_referral(session: Session, actor: Actor, problem_id: str, referral_id: str) -> Problem:
     """Link a referral made for the problem (its id in the referrals service)."""
     problem = _open_for_change(session, problem_id, actor)

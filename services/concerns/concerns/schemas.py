@@ -419,6 +419,8 @@ class ActionInput(StrictSchema):
     owner = fields.String(required=True, validate=validate.Length(min=1, max=200))
     due_date = fields.Date(required=True)
     concern_ids = fields.List(fields.String(validate=validate.Length(max=36)), load_default=list)
+    # An action for one of the beat's open problems joins its response plan.
+    problem_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36))
 
 
 class PriorityItem(StrictSchema):

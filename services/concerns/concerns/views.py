@@ -238,6 +238,7 @@ def action_view(action: AgreedAction) -> dict[str, Any]:
         "status": action.status,
         "concern_ids": action.concern_ids,
         "completed_at": _iso(action.completed_at),
+        "problem_id": action.problem_id,  # the problem whose response plan it belongs to
     }
 
 

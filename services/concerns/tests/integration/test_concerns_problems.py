@@ -72,10 +72,14 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert web_session.post(f"/problems/{problem_id}/stage", json={"stage": "response"}, headers=officer()).ok
     meeting = web_session.post("/beats/RV-02/meetings", json=MEETING, headers=officer()).json()
     clock.advance(hours=12)
-    agreed = {
-        "actions": [{"description": "Talk to the bar's owner", "owner": "officer-rv02", "due_date": "2026-03-20"}]
-    }
-    concluded = web_session.post(f"/meetings/{meeting['id']}/conclusion", json=agreed, headers=officer()).json()
+    talk = {"description": "Talk to the bar's owner", "owner": "officer-rv02", "due_date": "2026-03-20"}
+    walk = {"description": "Residents' walk at closing time", "owner": "Elm St group", "due_date": "2026-03-22"}
+    conclusion = f"/meetings/{meeting['id']}/conclusion"
+    unknown = {"actions": [talk, {**walk, "problem_id": "no-such-problem"}]}
+    assert web_session.post(conclusion, json=unknown, headers=officer()).status_code == 400
+    agreed = {"actions": [talk, {**walk, "problem_id": problem_id}]}
+    concluded = web_session.post(conclusion, json=agreed, headers=officer()).json()
+    assert [action["problem_id"] for action in concluded["actions"]] == [None, problem_id]
     action_id = concluded["actions"][0]["id"]
     attach = web_session.post(
         f"/problems/{problem_id}/actions",
@@ -95,7 +99,11 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     linked = web_session.post(f"/problems/{problem_id}/referrals", json={"referral_id": "ref-123"}, headers=officer())
     assert linked.json()["referral_ids"] == ["ref-123"]
     plan = linked.json()["actions"]
-    assert [(a["meeting_id"], a["owner_kind"]) for a in plan] == [(meeting["id"], "officer"), (None, "city")]
+    assert [(a["meeting_id"], a["owner_kind"]) for a in plan] == [
+        (meeting["id"], "officer"),
+        (meeting["id"], None),
+        (None, "city"),
+    ]
 
     # The response ends at day 32; too soon to assess until a week has passed.
     clock.advance(days=29, hours=12)
@@ -153,10 +161,10 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     public = web_session.get(f"/public/problems/{problem_id}")
     assert public.status_code == 200
     body = public.text
-    for private in ("Analysis of the", "landlord", "officer-rv02", "Streets department", str(AREA[0] + 0.0000001)):
+    for private in ("Analysis of the", "landlord", "officer-rv02", "Streets department", "Elm St group"):
         assert private not in body
     assert public.json()["area"]["centre"] == {"lat": round(AREA[0], 3), "long": round(AREA[1], 3)}
-    assert public.json()["outcome"] == "reduced" and len(public.json()["actions"]) == 2
+    assert public.json()["outcome"] == "reduced" and len(public.json()["actions"]) == 3
     assert web_session.get("/public/problems/nope").status_code == 404
 
 
