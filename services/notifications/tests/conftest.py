@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
+import eventlet
 import pytest
 from kombu import Connection, Producer
 from nameko.rpc import rpc
@@ -230,9 +231,14 @@ def service(start_service) -> Any:
     return start_service()
 
 
+DISPATCH_TIMEOUT = 60  # seconds; a round takes well under one
+
+
 def dispatch(container: Any) -> dict[str, Any]:
-    """One dispatcher round, now (at the frozen clock's time)."""
-    with entrypoint_hook(container, "dispatch") as hook:
+    """One dispatcher round, now (at the frozen clock's time). A round that never answers (its
+    container died under it) fails the test instead of hanging the whole lane."""
+    failure = AssertionError(f"the dispatch round did not answer within {DISPATCH_TIMEOUT} s")
+    with eventlet.Timeout(DISPATCH_TIMEOUT, failure), entrypoint_hook(container, "dispatch") as hook:
         return hook()
 
 
