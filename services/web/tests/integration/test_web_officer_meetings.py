@@ -1,7 +1,8 @@
 """Meetings in the officer's console over HTTP: scheduling with an agenda chosen from the beat's top
 concerns, recording what the meeting agreed, actions tracked to done, the beat page showing them,
 form errors beside their fields, and the refusal pages for everyone else (concerns, on the test's
-backend, decides who may plan a beat's meetings)."""
+backend, decides who may plan a beat's meetings); and the pages in Chromium, in Spanish without scripts,
+axe-core on each, at 360 px."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
+from integration.test_web_browser import Resident
+from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
+from integration.test_web_supervisor_browser import fits_a_phone
 from web_testkit import csrf, open_receipt, sign_in, voice
 
 from beat_shared.config import env
@@ -201,3 +205,30 @@ def test_everyone_else_gets_a_refusal_page(stack):
     assert (
         requests.get(f"{stack.concerns_url}/beats/RV-02/actions", timeout=10).json()["actions"][0]["status"] == "open"
     )
+
+
+def test_the_meeting_pages_in_spanish_without_scripts(stack, chrome):
+    concern_id = voiced(stack.web_url, "Coches a toda velocidad")
+    officer = Resident(chrome, stack.web_url, "es", scripts=False)
+    officer.open("/sign-in")
+    officer.find('input[value="officer-rv02"]').click()
+    officer.follow(officer.find('form[action="/sign-in"] button'))
+    officer.open("/staff/meetings")  # axe-core checks each page as it arrives
+    fits_a_phone(officer)
+    officer.follow(officer.find('a[href="/staff/beats/RV-02/meetings/new"]'))
+    assert officer.find(f'input[name="agenda"][value="{concern_id}"]').is_selected()
+    officer.find("#title").send_keys("Reunión del sector")
+    officer.find("#venue").send_keys("Biblioteca")
+    for field, hours in (("starts_at", -2), ("ends_at", -1)):
+        officer.driver.execute_script(f"arguments[0].value = '{city_time(hours)}'", officer.find(f"#{field}"))
+    fits_a_phone(officer)
+    officer.follow(officer.find('form[action="/staff/beats/RV-02/meetings"] button[type="submit"]'))
+    assert "La reunión quedó programada." in officer.find(".flash").text
+    fits_a_phone(officer)
+    officer.find("#action_description_0").send_keys("Controles de velocidad")
+    officer.find("#action_owner_0").send_keys("Agente del sector")
+    officer.driver.execute_script("arguments[0].value = '2026-12-31'", officer.find("#action_due_0"))
+    officer.follow(officer.find('form[action$="/conclusion"] button[type="submit"]'))
+    assert "Lo que acordó la reunión quedó registrado." in officer.find(".flash").text
+    officer.follow(officer.find('form[action^="/staff/actions/"] button'))
+    assert "La acción quedó marcada como hecha." in officer.find(".flash").text
