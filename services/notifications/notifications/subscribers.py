@@ -110,12 +110,10 @@ def view(session: Session, recipient: Recipient) -> dict[str, Any]:
 
 
 def stop_beat(session: Session, recipient: Recipient, beat_code: str) -> None:
-    found = session.scalar(
-        select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
+    """Stop one beat's alerts; a beat already stopped is fine (a second click, an old mail)."""
+    session.execute(
+        delete(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
     )
-    if found is None:
-        raise NotFound(f"these alerts do not follow beat {beat_code}")
-    session.delete(found)
 
 
 def forget(session: Session, recipient: Recipient) -> None:

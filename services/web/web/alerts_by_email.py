@@ -103,7 +103,7 @@ class AlertsByEmail:
     @page_http("POST", "/alerts/manage/stop/<code>", auth="none", summary="Stop a beat's e-mail alerts", tags=["pages"])
     @page
     def manage_stop(self, view: Page, api: ApiClient, code: str) -> Response:
-        refused = _send(view, api, "DELETE", f"/subscribers/me/beats/{code}", stopped_already_ok=True)
+        refused = _send(view, api, "DELETE", f"/subscribers/me/beats/{code}")
         return refused or view.redirect("/alerts/manage", flash="alerts_off")
 
     @page_http("POST", "/alerts/manage/forget", auth="none", summary="Stop every e-mail alert", tags=["pages"])
@@ -114,9 +114,7 @@ class AlertsByEmail:
         return refused or view.redirect("/alerts", flash="alerts_forgotten")
 
 
-def _send(
-    view: Page, api: ApiClient, method: str, path: str, body: dict | None = None, stopped_already_ok: bool = False
-) -> Response | None:
+def _send(view: Page, api: ApiClient, method: str, path: str, body: dict | None = None) -> Response | None:
     """One change with the session's manage token: None when notifications made it, else the page
     to show instead (a browser without a token goes to /alerts)."""
     token = view.session.get(MANAGING)
@@ -125,8 +123,6 @@ def _send(
     try:
         api.call(Call("notifications", method, path, json=body, headers={TOKEN_HEADER: token}))
     except ApiError as error:
-        if stopped_already_ok and error.status == 404 and "stopped" not in error.message:
-            return None  # that beat was stopped already (a second click)
         return _gone(view, error)
     return None
 
