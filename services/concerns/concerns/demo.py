@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from concerns import commands
+from concerns import commands, problems, tips
+from concerns.domain.problems import Stage
 from concerns.domain.workflow import Actor, Status
-from concerns.models import Beat, Category, Concern, Meeting, Officer
+from concerns.models import Beat, Category, Concern, Meeting, Officer, Problem
 from concerns.settings import Settings
 
 DEMO_DEVICE = "beat-demo-seed"
@@ -329,11 +330,13 @@ def seed(session: Session, now: datetime | None = None) -> str:
     """Load the Riverton demo; idempotent. Returns a one-line summary."""
     now = now or datetime.now(UTC)
     added = seed_reference(session, now)
-    added |= {"concerns": 0, "meetings": 0}
+    added |= {"concerns": 0, "meetings": 0, "problems": 0}
     if session.scalars(select(Concern.id).where(Concern.device_id == DEMO_DEVICE)).first() is None:
         _seed_concerns(session, Settings.from_config({}), now, added)
     if session.scalars(select(Meeting.id)).first() is None:
         _seed_meetings(session, now, added)
+    if session.scalars(select(Problem.id)).first() is None:
+        _seed_problem_and_tip(session, now, added)
     if not any(added.values()):
         return "demo data already present (10 categories, 6 beats, 7 officers, concerns, meetings)"
     return ", ".join(f"{count} {name}" for name, count in added.items()) + " added"
@@ -527,3 +530,30 @@ def _seed_meetings(session: Session, now: datetime, added: dict[str, int]) -> No
         },
     )
     added["meetings"] += 3
+
+
+def _seed_problem_and_tip(session: Session, now: datetime, added: dict[str, int]) -> None:
+    """A problem being analysed at Station Road (RV-02), and a tip its officers can link to it."""
+    station = session.scalars(
+        select(Concern.id).where(Concern.device_id == DEMO_DEVICE, Concern.category_code == "drug_activity")
+    ).first()
+    if station is None:
+        return
+    officer = Actor("officer-rv02", "officer", frozenset({"RV-02"}))
+    body = {
+        "beat_code": "RV-02",
+        "title": "Dealing around the Station Road bus shelter",
+        "summary": "Residents report dealing near the bus shelter in the evenings; we are working on it with them.",
+        "categories": ["drug_activity"],
+        "centre": {"lat": 43.0452, "long": -108.375},
+        "radius_metres": 150,
+        "concern_ids": [station],
+        "origin": "manual",
+    }
+    problem = problems.open_problem(session, now, _ignore, officer, body)
+    problems.move(session, now, _ignore, officer, problem.id, Stage.ANALYSIS)
+    note = {"side": "place", "party": "", "text": "The shelter's light is broken and the hedge hides it from the road."}
+    problems.add_note(session, now, officer, problem.id, note)
+    tip = {"beat_code": "RV-02", "text": "A grey car waits by the shelter around 9pm.", "language": "en"}
+    tips.receive(session, Settings.from_config({}), now, tip)
+    added["problems"] += 1

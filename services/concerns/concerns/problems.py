@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -51,6 +51,7 @@ def candidates(session: Session, settings: Settings, now: datetime, actor: Actor
         select(Concern.id, Concern.category_code, Concern.lat, Concern.long, Concern.submitted_at, Concern.supporters)
         .where(Concern.beat_code == beat_code, Concern.lat.is_not(None), Concern.long.is_not(None))
         .where(Concern.merged_into.is_(None), Concern.id.not_in(worked))
+        .where(Concern.submitted_at >= now - timedelta(days=settings.scan_rules.days))  # the rest cannot count
     )
     scanned = [ScannedConcern(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
     return [_candidate_view(beat_code, found) for found in scan(scanned, settings.scan_rules, now)]

@@ -2,7 +2,13 @@
 assessment, with linked concerns (by hand and as they arrive), notes, a meeting's action, a
 referral id, its events and its public page."""
 
-from concerns_testkit import POINTS, admin, officer, resident, run_timer, supervisor
+from concerns_testkit import POINTS, START, admin, officer, resident, run_timer, supervisor
+from sqlalchemy import select
+
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.migrations import upgrade
+from concerns import demo
+from concerns.models import Problem, ProblemConcern, Tip
 
 AREA = POINTS["RV-02"]
 ELSEWHERE = (43.0405, -108.388)  # the same beat, ~800 m from the area: the control
@@ -200,3 +206,19 @@ def test_problems_by_hand_and_who_may_work_them(submit, web_session, service):
     early = web_session.post(f"/problems/{problem_id}/assessment", json={"outcome": "solved"}, headers=officer())
     assert early.status_code == 409
     assert run_timer(service, "erase_expired_tips") == 0
+
+
+def test_the_demo_city_has_a_problem_being_analysed_and_a_tip(database):
+    url = database("concerns")
+    upgrade("concerns", url)
+    engine = make_engine(url, pool_size=1)
+    with unit_of_work(engine) as session:
+        first = demo.seed(session, START)
+    with unit_of_work(engine) as session:
+        second = demo.seed(session, START)
+        problem = session.scalars(select(Problem)).one()
+        assert (problem.beat_code, problem.stage, problem.categories) == ("RV-02", "analysis", ["drug_activity"])
+        assert len(session.scalars(select(ProblemConcern)).all()) == 1
+        assert session.scalars(select(Tip.beat_code)).all() == ["RV-02"]
+    engine.dispose()
+    assert "1 problems" in first and second.startswith("demo data already present")
