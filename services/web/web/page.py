@@ -113,7 +113,8 @@ class Page:
         response.headers["Cache-Control"] = "no-store"  # pages may hold a person's own concern
         if self.session.changed:
             codec = SessionCodec(self.settings.session_secret)
-            response.set_cookie(SESSION_COOKIE, codec.dumps(self.session), **cookie_options(self.settings.production))
+            value = codec.dumps_within_limit(self.session)
+            response.set_cookie(SESSION_COOKIE, value, **cookie_options(self.settings.production))
         return response
 
 

@@ -18,6 +18,12 @@ from typing import Any
 SESSION_COOKIE = "beat_session"
 CSRF_FIELD = "csrf_token"
 _SIGNATURE_BYTES = 32
+# Browsers drop a cookie over 4096 bytes (name, value and attributes together), and with it the
+# whole session; a signed-in person's token plus many receipts can come near that.
+MAX_COOKIE_VALUE = 3800
+# What may be let go, oldest first, to keep the cookie under the limit: the keys of forms already
+# sent (only a recent one is ever sent again), then receipts (their links still open them).
+_TRIMMABLE = ("sent_keys", "receipts")
 
 
 def _b64(data: bytes) -> str:
@@ -77,6 +83,14 @@ class SessionCodec:
         payload = json.dumps(session.data, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
+    def dumps_within_limit(self, session: Session) -> str:
+        """The cookie value, the oldest receipts and sent-form keys let go while it is too large
+        for a browser to keep; the person, their token and the CSRF token are never let go."""
+        value = self.dumps(session)
+        while len(value) > MAX_COOKIE_VALUE and _let_go_of_oldest(session):
+            value = self.dumps(session)
+        return value
+
     def loads(self, cookie: str | None) -> Session:
         """The session in a cookie; an empty one when the cookie is missing, malformed or forged."""
         if not cookie or cookie.count(".") != 1:
@@ -93,6 +107,16 @@ class SessionCodec:
         except ValueError:
             return Session()
         return Session(data if isinstance(data, dict) else {})
+
+
+def _let_go_of_oldest(session: Session) -> bool:
+    for bucket in _TRIMMABLE:
+        kept = session.get(bucket)
+        if kept:  # dicts and lists both keep their oldest entry first
+            trimmed = dict(list(kept.items())[1:]) if isinstance(kept, dict) else list(kept)[1:]
+            session.set(bucket, trimmed)
+            return True
+    return False
 
 
 def new_nonce() -> str:

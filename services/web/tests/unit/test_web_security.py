@@ -1,7 +1,7 @@
 """The signed session cookie, CSRF tokens, receipts in fragments and the security headers."""
 
 from web.domain.receipts import parse_receipt
-from web.security import Session, SessionCodec, content_security_policy, security_headers
+from web.security import MAX_COOKIE_VALUE, Session, SessionCodec, content_security_policy, security_headers
 
 CONCERN = "0b5a3a52-9d1e-4a38-9b54-1c3f6b1d2e10"
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
@@ -69,3 +69,22 @@ def test_the_language_switch_returns_only_to_a_page_of_this_site():
     ):
         assert local_path(elsewhere) == "/", elsewhere
     assert local_path("/\tjavascript:alert(1)") == "/"
+
+
+def test_a_large_session_lets_go_of_its_oldest_receipts_to_stay_a_cookie_browsers_keep():
+    codec = SessionCodec(b"secret")
+    session = Session()
+    person = {"subject": "s", "role": "resident", "name": "Rosa", "token": "t" * 1500, "expires_at": 1}
+    session.set("person", person)
+    session.set("receipts", {f"{n:08d}-0000-4000-8000-000000000000": TOKEN for n in range(20)})
+    session.set("sent_keys", [f"key-{n:032d}" for n in range(20)])
+    assert len(codec.dumps(session)) > MAX_COOKIE_VALUE  # as it would be without the limit
+    value = codec.dumps_within_limit(session)
+    kept = codec.loads(value).data
+    assert len(value) <= MAX_COOKIE_VALUE and kept["person"] == person
+    assert "sent_keys" not in kept or len(kept["sent_keys"]) < 20
+    assert 0 < len(kept["receipts"]) < 20 and "00000019-0000-4000-8000-000000000000" in kept["receipts"]
+    assert "00000000-0000-4000-8000-000000000000" not in kept["receipts"]  # the oldest went first
+    small = Session()
+    small.set("language", "es")
+    assert codec.dumps_within_limit(small) == codec.dumps(small)  # a small session is left as it is
