@@ -554,3 +554,12 @@ def public_problem(session: Session, problem_id: str) -> dict[str, Any]:
         "actions": [action_view(action, public=True) for action in _actions(session, problem.id)],
         "assessment": problem.assessment,
     }
+
+
+def public_beat_problems(session: Session, beat_code: str, since: datetime) -> list[dict[str, Any]]:
+    """The beat page's problems: those being worked and those closed since `since`, public summaries."""
+    worked = Problem.stage != Stage.CLOSED.value
+    query = select(Problem).where(Problem.beat_code == beat_code, worked | (Problem.closed_at >= since))
+    found = list(session.scalars(query.order_by(Problem.opened_at.desc(), Problem.id).limit(10)))
+    counts = _counts(session, [problem.id for problem in found])
+    return [_summary(problem, counts.get(problem.id, 0)) for problem in found]

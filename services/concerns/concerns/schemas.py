@@ -394,6 +394,7 @@ class BeatPageOutput(Schema):
     recently_resolved = fields.List(fields.Nested(ConcernOutput))
     priorities = fields.Dict()
     open_actions = fields.List(fields.Dict())
+    problems = fields.List(fields.Dict(), metadata={"description": "problems worked, and those closed recently"})
     service_notice = fields.String()
 
 

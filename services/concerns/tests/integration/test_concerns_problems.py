@@ -172,6 +172,10 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert public.json()["area"]["centre"] == {"lat": round(AREA[0], 3), "long": round(AREA[1], 3)}
     assert public.json()["outcome"] == "reduced" and len(public.json()["actions"]) == 3
     assert web_session.get("/public/problems/nope").status_code == 404
+    page = web_session.get("/beats/RV-02").json()["problems"]  # on the beat page while it is recent
+    assert [(p["id"], p["stage"], p["outcome"], p["concerns"]) for p in page] == [(problem_id, "closed", "reduced", 6)]
+    clock.advance(days=31)
+    assert web_session.get("/beats/RV-02").json()["problems"] == []
 
 
 def test_problems_by_hand_and_who_may_work_them(submit, web_session, service):
