@@ -57,6 +57,15 @@ BASE_HOOKS = (
     " --root-user-action=ignore --no-warn-script-location $(ls /usr/share/python-wheels/pip-*.whl)",
     "ln -sf /usr/bin/python3.11 /usr/local/bin/python && ln -sf /usr/bin/python3.11 /usr/local/bin/python3",
 )
+# No manuals, info pages, translations or docs in the base (as in the official slim images), but the
+# packages' copyright files stay.
+DPKG_OPTIONS = (
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+)
 STOP_SECONDS = 20  # podman's grace period before SIGKILL; a clean stop takes a few seconds
 
 
@@ -97,7 +106,7 @@ def deb822_pairs(stanza: str) -> list[tuple[str, str]]:
 def local_base() -> str:
     """The mmdebstrap base as a podman image, made and imported only when its inputs changed."""
     sources = mirror_sources()
-    recipe = json.dumps([sources, PACKAGES, BASE_HOOKS, PATH])
+    recipe = json.dumps([sources, PACKAGES, BASE_HOOKS, PATH, DPKG_OPTIONS])
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
     image = f"localhost/beat-base:python3.11-bookworm-{key}"
     if run("podman", "image", "exists", image, check=False).returncode == 0:
@@ -110,7 +119,8 @@ def local_base() -> str:
         hooks = [f'--customize-hook=chroot "$1" sh -ec {shell_quote(hook)}' for hook in BASE_HOOKS]
         partial = tarball.with_suffix(".partial.tar")
         print(f"base: mmdebstrap bookworm ({', '.join(PACKAGES)}) -> {tarball.name}", flush=True)
-        run("mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(PACKAGES)}", *hooks,
+        dpkg = [f"--dpkgopt={option}" for option in DPKG_OPTIONS]
+        run("mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(PACKAGES)}", *dpkg, *hooks,
             "bookworm", str(partial), str(sources_file))  # fmt: skip
         partial.rename(tarball)
     print(f"base: podman import -> {image}", flush=True)

@@ -7,6 +7,7 @@ cached under var/images/ and buildah reuses layers), so it runs once per module.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -22,8 +23,12 @@ ENSURE = REPO / "deploy" / "local" / "ensure-image-tools.sh"
 SERVICES = ("concerns", "referrals", "notifications", "surveys", "web")
 MIGRATED = ("concerns", "referrals", "notifications", "surveys")
 
-sys.path.insert(0, str(IMAGES.parent))
-import images  # noqa: E402  (deploy/docker is not a package; the tool runs as a script)
+# deploy/docker is not a package (the tool runs as a script): load it under a name of its own.
+_spec = importlib.util.spec_from_file_location("beat_images_tool", IMAGES)
+assert _spec and _spec.loader
+images = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = images  # dataclasses look their module up by name
+_spec.loader.exec_module(images)
 
 
 def ensure_tools(environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
