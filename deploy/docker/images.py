@@ -123,6 +123,9 @@ def local_base() -> str:
         run("mmdebstrap", "--quiet", "--variant=minbase", f"--include={','.join(PACKAGES)}", *dpkg, *hooks,
             "bookworm", str(partial), str(sources_file))  # fmt: skip
         partial.rename(tarball)
+        for stale in WORK.glob("base-*"):  # earlier recipes' tarballs (about 200 MB each)
+            if key not in stale.name:
+                stale.unlink()
     print(f"base: podman import -> {image}", flush=True)
     run("podman", "import", "--change", f"ENV PATH={PATH}", "--change", 'CMD ["python3"]', str(tarball), image)
     return image
