@@ -1,4 +1,4 @@
-"""deploy/docker/Dockerfile follows the image rules (no Docker engine here, so it is read, not built)."""
+"""deploy/docker/Dockerfile follows the image rules, read here; tests/deploy/test_images.py builds and runs it."""
 
 from __future__ import annotations
 
