@@ -226,3 +226,35 @@ def test_the_demo_city_has_a_problem_being_analysed_and_a_tip(database):
         assert session.scalars(select(Tip.beat_code)).all() == ["RV-02"]
     engine.dispose()
     assert "1 problems" in first and second.startswith("demo data already present")
+
+
+def test_plans_and_links_refuse_what_does_not_fit(web_session, service, clock):
+    assert web_session.get("/beats/RV-99/problem-candidates", headers=supervisor()).status_code == 404
+    body = {"beat_code": "RV-02", "title": "Verge parking", "categories": ["noise"]}
+    first = web_session.post("/problems", json=body, headers=officer()).json()["id"]
+    second = web_session.post("/problems", json=body, headers=officer()).json()["id"]
+    unknown = web_session.post(f"/problems/{first}/concerns", json={"concern_ids": ["nope"]}, headers=officer())
+    assert unknown.status_code == 400 and "nope" in unknown.text
+    # A meeting's action joins one problem's plan only, and only a problem of its own beat.
+    meeting = web_session.post("/beats/RV-02/meetings", json=MEETING, headers=officer()).json()
+    clock.advance(days=3)
+    action = {"description": "Letters to the flats", "owner": "Elm St group", "due_date": "2026-03-30"}
+    concluded = web_session.post(f"/meetings/{meeting['id']}/conclusion", json={"actions": [action]}, headers=officer())
+    action_id = concluded.json()["actions"][0]["id"]
+    attach = {"agreed_action_id": action_id, "owner_kind": "residents"}
+    assert web_session.post(f"/problems/{first}/actions", json=attach, headers=officer()).status_code == 201
+    assert (
+        web_session.post(f"/problems/{first}/actions", json=attach, headers=officer()).status_code == 201
+    )  # again: no-op
+    assert web_session.post(f"/problems/{second}/actions", json=attach, headers=officer()).status_code == 409
+    missing = {"agreed_action_id": "no-such-action"}
+    assert web_session.post(f"/problems/{first}/actions", json=missing, headers=officer()).status_code == 400
+    both = {**attach, "description": "And a new one"}
+    assert web_session.post(f"/problems/{first}/actions", json=both, headers=officer()).status_code == 400
+    other_beat = web_session.post("/problems", json={**body, "beat_code": "RV-03"}, headers=officer("RV-03")).json()
+    stolen = web_session.post(f"/problems/{other_beat['id']}/actions", json=attach, headers=officer("RV-03"))
+    assert stolen.status_code == 400
+    for _ in range(2):
+        linked = web_session.post(f"/problems/{first}/referrals", json={"referral_id": "ref-9"}, headers=officer())
+    assert linked.json()["referral_ids"] == ["ref-9"]  # once
+    assert web_session.put("/tips/nope/problem", json={"problem_id": first}, headers=officer()).status_code == 404
