@@ -60,7 +60,13 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     arrived = _noise(submit, AREA)
     workspace = web_session.get(f"/problems/{problem_id}", headers=officer()).json()
     assert arrived in [c["id"] for c in workspace["linked_concerns"]] and workspace["evidence"]["count"] == 5
-    assert workspace["evidence"]["by_category"] == {"noise": 5}
+    evidence = workspace["evidence"]  # Monday 2 March 09:00 UTC four times, Tuesday once
+    assert (evidence["by_category"], evidence["by_week"], evidence["by_hour_utc"]) == (
+        {"noise": 5},
+        {"2026-W10": 5},
+        {"9": 5},
+    )
+    assert (evidence["by_weekday"], evidence["support"]) == ({"monday": 4, "tuesday": 1}, 0)
 
     # Analysis: notes along the triangle, and who else is involved.
     move = web_session.post(f"/problems/{problem_id}/stage", json={"stage": "analysis"}, headers=officer())
