@@ -293,7 +293,8 @@ def link_referral(session: Session, actor: Actor, problem_id: str, referral_id: 
 
 
 def measure(session: Session, settings: Settings, now: datetime, problem: Problem) -> Assessment:
-    """Before/after figures of the problem's area against the rest of its beat (domain/assessment.py)."""
+    """Before/after figures of the problem's area against the rest of its beat (domain/assessment.py):
+    the area is the problem's circle, or, for a problem opened without a place, its linked concerns."""
     if problem.response_started_at is None or problem.response_ended_at is None:
         raise Conflict("assess a problem after its response: move it to assessment first", {"stage": [problem.stage]})
     span = windows(problem.response_started_at, problem.response_ended_at, now, settings.assessment_days)
@@ -302,22 +303,27 @@ def measure(session: Session, settings: Settings, now: datetime, problem: Proble
             "too soon to assess: at least a week must pass after the response ended",
             {"response_ended_at": [utc_iso(problem.response_ended_at)]},
         )
-    rows = session.execute(
-        select(Concern.lat, Concern.long, Concern.submitted_at).where(
-            Concern.beat_code == problem.beat_code,
-            Concern.category_code.in_(problem.categories),
-            Concern.lat.is_not(None),
-            Concern.submitted_at >= span.before_start,
-            Concern.submitted_at < span.after_end,
-        )
+    query = select(Concern.id, Concern.lat, Concern.long, Concern.submitted_at).where(
+        Concern.beat_code == problem.beat_code,
+        Concern.category_code.in_(problem.categories),
+        Concern.submitted_at >= span.before_start,
+        Concern.submitted_at < span.after_end,
     )
+    centre = (problem.centre_lat, problem.centre_long)
+    placed = centre[0] is not None and centre[1] is not None
+    # A problem with a place is its circle; one without is the concerns linked to it.
+    linked: set[str] = set()
+    if placed:
+        query = query.where(Concern.lat.is_not(None))
+    else:
+        linked = set(session.scalars(select(ProblemConcern.concern_id).where(ProblemConcern.problem_id == problem.id)))
     area: list[datetime] = []
     control: list[datetime] = []
-    for lat, long, at in rows:
-        inside = problem.centre_lat is not None and problem.centre_long is not None
-        inside = (
-            inside and geo.distance_metres(problem.centre_lat, problem.centre_long, lat, long) <= problem.radius_metres
-        )
+    for concern_id, lat, long, at in session.execute(query):
+        if placed:
+            inside = geo.distance_metres(centre[0], centre[1], lat, long) <= problem.radius_metres  # type: ignore[arg-type]
+        else:
+            inside = concern_id in linked
         (area if inside else control).append(at)
     return assess(area, control, span)
 

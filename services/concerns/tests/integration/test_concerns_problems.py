@@ -184,7 +184,7 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert web_session.get("/beats/RV-02").json()["problems"] == []
 
 
-def test_problems_by_hand_and_who_may_work_them(submit, web_session, service):
+def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, clock):
     mine = _noise(submit, AREA)
     other_beat = submit(beat="RV-03")["concern"]["id"]
     body = {"beat_code": "RV-02", "title": "Cars on the verge", "categories": ["noise"], "concern_ids": [mine]}
@@ -216,6 +216,16 @@ def test_problems_by_hand_and_who_may_work_them(submit, web_session, service):
     early = web_session.post(f"/problems/{problem_id}/assessment", json={"outcome": "solved"}, headers=officer())
     assert early.status_code == 409
     assert run_timer(service, "erase_expired_tips") == 0
+    # Without a place, the area is the linked concerns and the control the rest of the beat's.
+    clock.advance(hours=1)
+    for stage in ("analysis", "response"):
+        assert web_session.post(f"/problems/{problem_id}/stage", json={"stage": stage}, headers=officer()).ok
+    clock.advance(days=1)
+    assert web_session.post(f"/problems/{problem_id}/stage", json={"stage": "assessment"}, headers=officer()).ok
+    clock.advance(days=7)
+    figures = web_session.get(f"/problems/{problem_id}/assessment", headers=officer()).json()
+    assert (figures["window_weeks"], figures["area"]["before"], figures["control"]["before"]) == (1.0, 1, 1)
+    assert (figures["area"]["after"], figures["control"]["after"], figures["test"]["p_value"]) == (0, 0, 1.0)
 
 
 def test_the_demo_city_has_a_problem_being_analysed_and_a_tip(database):
