@@ -328,6 +328,10 @@ def test_default_deny_and_one_network_policy_per_service(rendered, overlay):
         ports = [{p["port"] for p in rule["ports"]} for rule in egress]
         assert {53} in ports  # DNS
         assert any(5672 in p for p in ports)  # RabbitMQ
+        # Every service verifies the provider's RS256 tokens in production: its JWKS is on HTTPS.
+        to_public = [r for r in egress if any("ipBlock" in peer for peer in r["to"])]
+        assert any(443 in {p["port"] for p in r["ports"]} for r in to_public), f"{app} cannot reach the JWKS"
+        assert all("10.0.0.0/8" in r["to"][0]["ipBlock"]["except"] for r in to_public), "public addresses only"
         if app == "web":
             continue  # its own rules: the next test
         # the ingress controller, monitoring, and the web service's pages calling the API
