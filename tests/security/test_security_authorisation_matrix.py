@@ -314,6 +314,18 @@ MATRIX: dict[str, dict[str, Row]] = {
         "DELETE /me/subscriptions/{beat_code}": Row(
             "401 404 404 401 404 404 404 403 403 403 403", f"/me/subscriptions/{OTHER_BEAT}"
         ),
+        # Following a beat without an account: asking is open to all (and always answers 202); the rest
+        # takes a subscriber's manage token in its own header, which no bearer token or receipt stands for.
+        "POST /subscribers": Row(
+            "202 202 202 202 202 202 202 202 202 202 202", body={"email": "matrix@example.org", "beat_code": BEAT}
+        ),
+        "POST /subscribers/confirm": Row("400 400 400 400 400 400 400 400 400 400 400", body={"token": "forged"}),
+        "GET /subscribers/me": Row("401 401 401 401 401 401 401 401 401 401 401"),
+        "PUT /subscribers/me/language": Row("401 401 401 401 401 401 401 401 401 401 401", body={"language": "es"}),
+        "DELETE /subscribers/me/beats/{beat_code}": Row(
+            "401 401 401 401 401 401 401 401 401 401 401", f"/subscribers/me/beats/{BEAT}"
+        ),
+        "DELETE /subscribers/me": Row("401 401 401 401 401 401 401 401 401 401 401"),
         "GET /inbox": Row("401 200 200 401 200 200 200 403 403 403 403"),
         "GET /inbox/unread-count": Row("401 200 200 401 200 200 200 403 403 403 403"),
         "POST /inbox/read-all": Row("401 200 200 401 200 200 200 403 403 403 403"),
