@@ -95,6 +95,8 @@ class Submitted:
     duplicates: list[Suggestion]
     history: list[ConcernUpdate] = field(default_factory=list)  # the new concern's one update
     duplicate_concerns: dict[str, PublicConcern] = field(default_factory=dict)  # those `duplicates` name
+    # The problems of its beat it joined as it arrived (public summaries: id, title, stage).
+    joined_problems: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _contact_preference(submission: Submission) -> str:
@@ -190,7 +192,7 @@ def submit(
     )
     session.add(update)
     session.flush()
-    problems.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
+    joined = problems.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
     emit(
         "beat.concern.submitted",
         concern.id,
@@ -202,7 +204,7 @@ def submit(
             "language": concern.language,
         },
     )
-    return Submitted(concern, category, token, duplicates, [update], duplicate_concerns)
+    return Submitted(concern, category, token, duplicates, [update], duplicate_concerns, joined)
 
 
 def reissue_receipt(session: Session, concern_id: str) -> tuple[Concern, str]:

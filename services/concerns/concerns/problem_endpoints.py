@@ -113,7 +113,8 @@ class ProblemEndpoints:
     def link_problem_concerns(self, request: Request, problem_id: str) -> Response:
         body = read_json(request, ProblemConcernsInput)
         actor = access.actor_for(self.db, request.principal)
-        problems.link_concerns(self.db, self.clock.now(), actor, problem_id, body["concern_ids"])
+        now, tell = self.clock.now(), body["tell_reporters"]
+        problems.link_concerns(self.db, now, self.outbox.add, actor, problem_id, body["concern_ids"], tell)
         return self._workspace(request, problem_id)
 
     @http(

@@ -32,10 +32,14 @@ class ProblemInput(StrictSchema):
     radius_metres = fields.Integer(load_default=150, validate=validate.Range(min=10, max=2000))
     concern_ids = fields.List(fields.String(validate=_ID), load_default=list, validate=validate.Length(max=500))
     origin = fields.String(load_default="manual", validate=validate.OneOf(("candidate", "manual")))
+    # Each newly linked open concern gets a public note saying so: its reporter is told (notifications).
+    tell_reporters = fields.Boolean(load_default=False)
 
 
 class ProblemConcernsInput(StrictSchema):
     concern_ids = fields.List(fields.String(validate=_ID), required=True, validate=validate.Length(min=1, max=500))
+    # Each newly linked open concern gets a public note saying so: its reporter is told (notifications).
+    tell_reporters = fields.Boolean(load_default=False)
 
 
 class StageInput(StrictSchema):

@@ -109,6 +109,8 @@ def open_problem(session: Session, now: datetime, emit: Emit, actor: Actor, body
     session.add(problem)
     session.flush()
     linked = _link(session, now, problem, body.get("concern_ids", []), actor.subject)
+    if body.get("tell_reporters"):
+        _tell_reporters(session, now, emit, actor, problem, linked)
     emit(
         "beat.problem.opened",
         problem.id,
@@ -172,15 +174,43 @@ def _open_for_change(session: Session, problem_id: str, actor: Actor) -> Problem
     return problem
 
 
-def link_concerns(session: Session, now: datetime, actor: Actor, problem_id: str, concern_ids: list[str]) -> Problem:
+def link_concerns(
+    session: Session, now: datetime, emit: Emit, actor: Actor, problem_id: str, concern_ids: list[str], tell: bool
+) -> Problem:
+    """Link concerns of the beat; with `tell`, their reporters hear of it (see _tell_reporters)."""
     problem = _open_for_change(session, problem_id, actor)
-    _link(session, now, problem, concern_ids, actor.subject)
+    linked = _link(session, now, problem, concern_ids, actor.subject)
+    if tell:
+        _tell_reporters(session, now, emit, actor, problem, linked)
     return problem
 
 
-def link_arrival(session: Session, now: datetime, concern: Concern) -> list[str]:
+# A public note on each newly linked open concern: notifications turns it into news for its reporter.
+JOINED_NOTES = {
+    "en": "Your beat's officers are working on this together with similar concerns nearby, as one problem: {title}.",
+    "es": (
+        "Los agentes de su sector están trabajando en esto junto con inquietudes similares cercanas, "
+        "como un solo problema: {title}."
+    ),
+}
+
+
+def _tell_reporters(session: Session, now: datetime, emit: Emit, actor: Actor, problem: Problem, ids: list[str]) -> int:
+    """Add the joined-a-problem public note to the open ones of `ids`; returns how many."""
+    from concerns import commands  # commands imports this module (a new concern joins problems)
+
+    concerns = session.scalars(select(Concern).where(Concern.id.in_(ids), Concern.status.in_(store.OPEN_VALUES)))
+    told = 0
+    for concern in list(concerns):
+        text = JOINED_NOTES.get(concern.language, JOINED_NOTES["en"]).format(title=problem.title)
+        commands.add_note(session, now, emit, concern.id, actor, commands.Note(concern.version, public_note=text))
+        told += 1
+    return told
+
+
+def link_arrival(session: Session, now: datetime, concern: Concern) -> list[dict[str, Any]]:
     """Link a new concern to every open problem of its beat it matches (category, within the radius);
-    returns those problems' ids."""
+    returns those problems as its reporter may see them (id, title, stage)."""
     if concern.beat_code is None or concern.lat is None or concern.long is None:
         return []
     problems = session.scalars(
@@ -189,7 +219,7 @@ def link_arrival(session: Session, now: datetime, concern: Concern) -> list[str]
     matched = [problem for problem in problems if _matches(problem, concern)]
     for problem in matched:
         session.add(ProblemConcern(problem_id=problem.id, concern_id=concern.id, linked_by="arrival", linked_at=now))
-    return [problem.id for problem in matched]
+    return [{"id": problem.id, "title": problem.title, "stage": problem.stage} for problem in matched]
 
 
 def _matches(problem: Problem, concern: Concern) -> bool:

@@ -245,6 +245,12 @@ class SubmittedOutput(Schema):
     concern = fields.Nested(ConcernOutput)
     receipt_token = fields.String(metadata={"description": "shown once; reads and withdraws this concern only"})
     possible_duplicates = fields.List(fields.Nested(SuggestionOutput))
+    problems = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "problems of its beat the concern joined: officers are working on them (id, title, stage)"
+        },
+    )
     service_notice = fields.String()
 
 

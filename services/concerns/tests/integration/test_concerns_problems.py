@@ -57,7 +57,9 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     # Its concerns are no longer suggested; a new one at the place joins the problem as it arrives.
     assert web_session.get("/beats/RV-02/problem-candidates", headers=officer()).json()["candidates"] == []
     clock.advance(days=1)
-    arrived = _noise(submit, AREA)
+    answer = submit(category="noise", location={"lat": AREA[0], "long": AREA[1]})
+    arrived = answer["concern"]["id"]  # its reporter is told at once which problem it joined
+    assert answer["problems"] == [{"id": problem_id, "title": "Repeated noise concerns", "stage": "scanning"}]
     workspace = web_session.get(f"/problems/{problem_id}", headers=officer()).json()
     assert arrived in [c["id"] for c in workspace["linked_concerns"]] and workspace["evidence"]["count"] == 5
     evidence = workspace["evidence"]  # Monday 2 March 09:00 UTC four times, Tuesday once
@@ -184,7 +186,7 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert web_session.get("/beats/RV-02").json()["problems"] == []
 
 
-def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, clock):
+def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, clock, events):
     mine = _noise(submit, AREA)
     other_beat = submit(beat="RV-03")["concern"]["id"]
     body = {"beat_code": "RV-02", "title": "Cars on the verge", "categories": ["noise"], "concern_ids": [mine]}
@@ -206,6 +208,14 @@ def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, cl
         f"/problems/{problem_id}/concerns", json={"concern_ids": [mine, mine]}, headers=officer()
     )
     assert relinked.status_code == 200 and relinked.json()["concerns"] == 1
+    # Linking may tell the reporters, in their language, through a public note (news for notifications).
+    spanish = _noise(submit, AREA, language="es")
+    told = {"concern_ids": [spanish], "tell_reporters": True}
+    assert web_session.post(f"/problems/{problem_id}/concerns", json=told, headers=officer()).json()["concerns"] == 2
+    public = web_session.get(f"/public/concerns/{spanish}").text
+    assert "como un solo problema: Cars on the verge." in public
+    news = [e for e in events.wait_for("beat.concern.status_changed") if e["data"]["concern_id"] == spanish]
+    assert news[0]["data"]["has_public_note"] is True and news[0]["data"]["previous_status"] == "submitted"
     assert web_session.get(f"/problems/{problem_id}", headers=officer("RV-03")).status_code == 403
     assert web_session.get("/problems/nope", headers=officer()).status_code == 404
     listed = web_session.get("/beats/RV-02/problems", params={"stage": "open"}, headers=officer()).json()["problems"]
@@ -224,7 +234,7 @@ def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, cl
     assert web_session.post(f"/problems/{problem_id}/stage", json={"stage": "assessment"}, headers=officer()).ok
     clock.advance(days=7)
     figures = web_session.get(f"/problems/{problem_id}/assessment", headers=officer()).json()
-    assert (figures["window_weeks"], figures["area"]["before"], figures["control"]["before"]) == (1.0, 1, 1)
+    assert (figures["window_weeks"], figures["area"]["before"], figures["control"]["before"]) == (1.0, 2, 1)
     assert (figures["area"]["after"], figures["control"]["after"], figures["test"]["p_value"]) == (0, 0, 1.0)
 
 
