@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -61,7 +62,13 @@ class Resident:
     def follow(self, element: WebElement) -> None:
         """Click a link or button that loads another page, and wait for that page."""
         page = self.driver.find_element(By.TAG_NAME, "html")
-        element.click()
+        try:
+            element.click()
+        except WebDriverException as error:
+            # Chromium at times reports the clicked node gone when the click's own navigation has
+            # already replaced the document; whether the page really changed is checked just below.
+            if "does not belong to the document" not in str(error):
+                raise
         WebDriverWait(self.driver, WAIT).until(expected_conditions.staleness_of(page))
         self._arrived()
 
