@@ -157,9 +157,11 @@ def test_officers_choose_the_agenda_from_the_suggestion(submit, web_session, db_
     first = submit(category="speeding_traffic")["concern"]["id"]
     second = submit(category="noise")["concern"]["id"]
     elsewhere = submit(beat="RV-03")["concern"]["id"]
+    # Both were submitted at the same (frozen) instant: a neighbour's "me too" puts the second first.
+    assert web_session.post(f"/concerns/{second}/support").status_code == 200
     suggested = web_session.get("/beats/RV-02/agenda", headers=officer())
     assert suggested.status_code == 200, suggested.text
-    assert [item["concern_id"] for item in suggested.json()["agenda"]] == [first, second]
+    assert [item["concern_id"] for item in suggested.json()["agenda"]] == [second, first]
     assert web_session.get("/beats/RV-02/agenda", headers=officer("RV-03")).status_code == 403
     assert web_session.get("/beats/RV-02/agenda", headers=resident()).status_code == 403
     assert web_session.get("/beats/RV-02/agenda").status_code == 401
