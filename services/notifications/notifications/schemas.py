@@ -241,6 +241,13 @@ class UnsubscribeView(Schema):
 
 # --- subscribers without an account ---------------------------------------------------------------
 SUBSCRIBER_TOKEN_HEADER = "X-Subscriber-Token"
+# These endpoints take no bearer token, but refuse a request without a valid manage token.
+MANAGE_TOKEN_RESPONSES = {
+    "401": {
+        "description": f"no manage token in {SUBSCRIBER_TOKEN_HEADER} (a forged or expired one is a 400)",
+        "content": {"application/json": {"schema": "Error"}},
+    }
+}
 
 
 class SubscriberInput(Schema):

@@ -471,6 +471,7 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.SubscriberView,
         tags=["subscribers"],
         headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+        responses=schemas.MANAGE_TOKEN_RESPONSES,
     )
     def get_subscriber(self, request: Request) -> Response:
         return json_response(subscribers.view(self.db, self._subscriber(request)))
@@ -484,6 +485,7 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.SubscriberView,
         tags=["subscribers"],
         headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+        responses=schemas.MANAGE_TOKEN_RESPONSES,
     )
     def set_subscriber_language(self, request: Request) -> Response:
         recipient = self._subscriber(request)
@@ -498,6 +500,7 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.SubscriberView,
         tags=["subscribers"],
         headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+        responses=schemas.MANAGE_TOKEN_RESPONSES,
     )
     def stop_subscriber_beat(self, request: Request, beat_code: str) -> Response:
         recipient = self._subscriber(request)
@@ -512,6 +515,7 @@ class NotificationsService(PlatformEndpoints):
         status=204,
         tags=["subscribers"],
         headers={schemas.SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
+        responses=schemas.MANAGE_TOKEN_RESPONSES,
     )
     def forget_subscriber(self, request: Request) -> Response:
         subscribers.forget(self.db, self._subscriber(request))
