@@ -3,9 +3,14 @@ answer gets what its first request made, not a second one (IETF draft "The Idemp
 HTTP Header Field": 422 when a key is reused for another request, 409 while the first one
 is in flight).
 
-A service declares the table with `add_idempotency_table(metadata)`, claims the key
-before doing the work and remembers what the work made in the same transaction. Keys are
-kept for a day, as hashes only: of the key with who sent it, and of the request body.
+A service declares the table with `add_idempotency_table(metadata)` and wraps the work in
+`once(...)`, which claims the key before doing it and remembers what it made in the same
+transaction (or finds what the first request made). Keys are kept for a day, as hashes only:
+of the key with who sent it, and of the request body.
+
+`once` is the claim/replay/remember sequence written once; referrals uses it. Still written
+out by hand (to move onto `once`): concerns `service.py` (`submit_concern`, Open311's
+`post_service_request`) and notifications `service.py` (`broadcast`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, Index, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +34,7 @@ from beat_shared.errors import Conflict, InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+T = TypeVar("T")
 KEPT_FOR = timedelta(hours=24)
 VALID_KEY = re.compile(r"^[\x21-\x7e]{8,255}$")
 HEADER_DOC = {
@@ -101,3 +108,43 @@ def remember(session: Session, table: Table, claimed: Claim, resource_id: str) -
 
 def forget_expired(session: Session, table: Table, now: datetime) -> int:
     return session.execute(delete(table).where(table.c.created_at <= now - KEPT_FOR)).rowcount
+
+
+@dataclass(frozen=True)
+class Once(Generic[T]):
+    """What `once` did: `made` is what this request made, None when it replays an earlier one."""
+
+    resource_id: str
+    made: T | None
+
+    @property
+    def replayed(self) -> bool:
+        return self.made is None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The answer's extra headers: `Idempotent-Replayed: true` on a replay."""
+        return {REPLAYED_HEADER: "true"} if self.replayed else {}
+
+
+def once(
+    session: Session,
+    table: Table,
+    request: Request,
+    body: Any,
+    now: datetime,
+    make: Callable[[], T],
+    id_of: Callable[[T], str],
+) -> Once[T]:
+    """Run `make` unless an earlier request with this Idempotency-Key made something already.
+
+    Without the header `make` always runs. With it, a retry gets the earlier resource's id and
+    `make` is not run; `body` is what the key is bound to (422 when a retry's differs)."""
+    claimed = claim_request(session, table, request, body, now)
+    if claimed is not None and claimed.resource_id is not None:
+        return Once(claimed.resource_id, None)
+    made = make()
+    resource_id = id_of(made)
+    if claimed is not None:
+        remember(session, table, claimed, resource_id)
+    return Once(resource_id, made)

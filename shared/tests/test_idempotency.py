@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import MetaData, func, select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from beat_shared import idempotency
 from beat_shared.auth import Principal
@@ -55,3 +57,46 @@ def test_keys_expire_after_a_day_and_bad_keys_are_refused(keyed):
         for bad in ("short", "x" * 256, "with space", "tab\there"):
             with pytest.raises(InvalidInput):
                 idempotency.claim(session, table, bad, "anonymous", {}, NOW)
+
+
+def _request(key: str | None) -> Request:
+    headers = {idempotency.HEADER: key} if key else {}
+    return Request(EnvironBuilder(method="POST", path="/things", headers=headers).get_environ())
+
+
+def test_once_makes_once_per_key_and_replays_after(keyed):
+    engine, table = keyed
+    made: list[str] = []
+
+    def make() -> dict[str, str]:
+        made.append(f"thing-{len(made) + 1}")
+        return {"id": made[-1]}
+
+    def run(key: str | None, body: dict) -> idempotency.Once:
+        with unit_of_work(engine) as session:
+            return idempotency.once(session, table, _request(key), body, NOW, make=make, id_of=lambda t: t["id"])
+
+    first = run(KEY, {"a": 1})
+    assert (first.resource_id, first.made, first.replayed, first.headers) == ("thing-1", {"id": "thing-1"}, False, {})
+    retry = run(KEY, {"a": 1})
+    assert (retry.resource_id, retry.made, retry.replayed) == ("thing-1", None, True)
+    assert retry.headers == {idempotency.REPLAYED_HEADER: "true"}
+    assert made == ["thing-1"]  # the retry made nothing
+    # Without the header every request makes something; a key reused for another body is refused.
+    assert run(None, {"a": 1}).resource_id == "thing-2"
+    assert run(None, {"a": 1}).resource_id == "thing-3"
+    with pytest.raises(Unprocessable):
+        run(KEY, {"a": 2})
+    assert made == ["thing-1", "thing-2", "thing-3"]
+
+
+def test_once_remembers_nothing_when_the_work_fails(keyed):
+    engine, table = keyed
+
+    def fail() -> dict[str, str]:
+        raise InvalidInput("no", {})
+
+    with pytest.raises(InvalidInput), unit_of_work(engine) as session:
+        idempotency.once(session, table, _request(KEY), {}, NOW, make=fail, id_of=lambda t: t["id"])
+    with unit_of_work(engine) as session:  # rolled back with the work: the key is free again
+        assert session.scalar(select(func.count()).select_from(table)) == 0

@@ -478,14 +478,17 @@ class ReferralsService(PlatformEndpoints):
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         context = self._context(request.principal)
         body = read_json(request, ReferralInput)
-        claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, body, context.now)
-        if claimed is not None and claimed.resource_id is not None:
-            referral = domain.get_referral(context, claimed.resource_id)
-            return json_response(domain.referral_view(context, referral), 201, {idempotency.REPLAYED_HEADER: "true"})
-        referral = domain.create_referral(context, body)
-        if claimed is not None:
-            idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, referral.id)
-        return json_response(domain.referral_view(context, referral), status=201)
+        done = idempotency.once(
+            self.db,
+            IDEMPOTENCY_KEYS,
+            request,
+            body,
+            context.now,
+            make=lambda: domain.create_referral(context, body),
+            id_of=lambda referral: referral.id,
+        )
+        referral = done.made or domain.get_referral(context, done.resource_id)
+        return json_response(domain.referral_view(context, referral), 201, done.headers)
 
     @http(
         "GET",
