@@ -22,10 +22,12 @@ from web.domain.receipts import Receipt, parse_receipt
 from web.inbox import PersonalInbox
 from web.maps import PICKER_WIDTH, beat_at, beat_map, picker_svg
 from web.page import Page, Pages, local_path, page, page_http
+from web.problems_public import ResidentProblems
 from web.sign_in import SignIn
 from web.staff import OfficerConsole
 from web.staff_broadcasts import BroadcastConsole
 from web.staff_meetings import MeetingConsole
+from web.staff_problems import ProblemConsole
 from web.staff_referrals import ReferralConsole
 from web.supervisor import SupervisorConsole
 
@@ -41,6 +43,8 @@ class WebService(
     OfficerConsole,
     ReferralConsole,
     MeetingConsole,
+    ProblemConsole,
+    ResidentProblems,
     BroadcastConsole,
     PersonalInbox,
     SupervisorConsole,

@@ -1,0 +1,181 @@
+"""Problem solving and tips in the web pages over HTTP (issue 26), on both backends: an officer opens
+a problem from a scanning candidate, works it (a note, a plan action, stage moves), sees the
+assessment's figures and closes it; a problem opened by hand gets a concern linked; the public page
+and the beat page show it without personal data; a resident gives a tip that the officer reads and
+links; form errors come back beside their fields; everyone else gets a refusal page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from web_testkit import csrf, open_receipt, sign_in, voice
+
+from beat_shared.clock import FrozenClock
+
+ID = r"([0-9a-f-]{36})"
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def problem_stack(start_stack, clock):
+    concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
+    return start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5"})
+
+
+def voiced(base: str, description: str) -> str:
+    resident = requests.Session()
+    assert voice(resident, base, confirmed="yes", description=description).status_code == 303
+    return open_receipt(resident, base)
+
+
+def officer(base: str, subject: str = "officer-rv02") -> requests.Session:
+    browser = requests.Session()
+    assert sign_in(browser, base, subject).status_code == 200
+    return browser
+
+
+def post(browser: requests.Session, url: str, page: str, **data) -> requests.Response:
+    return browser.post(url, data={"csrf_token": csrf(page), **data}, allow_redirects=False, timeout=10)
+
+
+def test_an_officer_works_a_problem_from_candidate_to_closed(problem_stack, clock):
+    web = problem_stack.web_url
+    concern_ids = [voiced(web, f"Loud music again, night {night}") for night in range(3)]
+    with officer(web) as browser:
+        listing = browser.get(f"{web}/staff/problems", timeout=10)
+        assert listing.status_code == 200 and "Suggested by the data" in listing.text
+        candidate = re.search(r'name="candidate" value="([^"]+)"', listing.text)[1]
+        assert sorted(candidate.split(",")) == sorted(concern_ids)
+        opened = post(browser, f"{web}/staff/beats/RV-02/problems", listing.text, candidate=candidate)
+        assert opened.status_code == 303, opened.text
+        problem_id = re.search(ID, opened.headers["Location"])[1]
+        url = f"{web}/staff/problems/{problem_id}"
+        page = browser.get(url, timeout=10).text
+        assert "The problem was opened." in page and "Concerns: 3" in page and "By day of the week" in page
+        assert all(f"/staff/concerns/{concern_id}" in page for concern_id in concern_ids)
+        again = post(browser, f"{web}/staff/beats/RV-02/problems", listing.text, candidate=candidate)
+        assert again.status_code == 409  # scanning no longer proposes linked concerns
+
+        empty = post(browser, f"{url}/notes", page, side="place", text="")
+        assert empty.status_code == 400 and 'id="text-error"' in empty.text and 'aria-invalid="true"' in empty.text
+        assert (
+            post(browser, f"{url}/notes", page, side="place", party="landlord", text="Flat 3 hosts parties").status_code
+            == 303
+        )
+        bad_date = post(
+            browser, f"{url}/actions", page, description="Visit", owner="PC Lee", owner_kind="officer", due_date="soon"
+        )
+        assert (
+            bad_date.status_code == 400 and 'id="due_date-error"' in bad_date.text and 'value="Visit"' in bad_date.text
+        )
+        plan = {
+            "description": "Talk to the landlord",
+            "owner": "PC Lee",
+            "owner_kind": "officer",
+            "due_date": "2027-01-15",
+        }
+        assert post(browser, f"{url}/actions", page, **plan).status_code == 303
+        for stage in ("analysis", "response"):
+            assert post(browser, f"{url}/stage", page, stage=stage).status_code == 303
+        assert post(browser, f"{url}/stage", page, stage="closed").status_code == 400  # only the assessment closes
+        clock.advance(days=10)
+        assert post(browser, f"{url}/stage", page, stage="assessment").status_code == 303
+        waiting = browser.get(url, timeout=10).text
+        assert "a week must pass after the response ended" in waiting
+        clock.advance(days=8)
+        ready = browser.get(url, timeout=10).text
+        assert "The problem's area" in ready and "Exact binomial test" in ready
+        assert post(browser, f"{url}/assessment", ready, outcome="").status_code == 400
+        closed = post(browser, f"{url}/assessment", ready, outcome="solved")
+        assert closed.status_code == 303
+        final = browser.get(url, timeout=10).text
+        assert 'id="problem-outcome">Solved' in final and "Close the problem" not in final
+
+    public = requests.get(f"{web}/problems/{problem_id}", timeout=10)
+    assert public.status_code == 200 and "Solved" in public.text and "Talk to the landlord" in public.text
+    assert "PC Lee" not in public.text and "Flat 3 hosts parties" not in public.text  # no names, no notes
+    assert all(concern_id not in public.text for concern_id in concern_ids)
+    beat = requests.get(f"{web}/beats/RV-02", timeout=10).text
+    assert f"/problems/{problem_id}" in beat and "/beats/RV-02/tip" in beat
+    spanish = requests.get(f"{web}/problems/{problem_id}", headers={"Accept-Language": "es"}, timeout=10).text
+    assert "Resuelto" in spanish
+    assert requests.get(f"{web}/problems/no-such-problem", timeout=10).status_code == 404
+
+
+def test_a_problem_opened_by_hand_gets_a_concern_and_a_tip(problem_stack):
+    web = problem_stack.web_url
+    concern_id = voiced(web, "Music from the corner shop")
+    resident = requests.Session()
+    form = resident.get(f"{web}/beats/RV-02/tip", timeout=10)
+    assert form.status_code == 200 and "not an emergency line" in form.text.lower()
+    assert post(resident, f"{web}/beats/RV-02/tip", form.text, text="").status_code == 400
+    sent = post(resident, f"{web}/beats/RV-02/tip", form.text, text="The van comes at 2am", contact="555-0101")
+    assert sent.status_code == 303 and "tip" not in sent.headers["Location"].split("/tip")[1]
+    assert "Your tip was passed on" in resident.get(web + sent.headers["Location"], timeout=10).text
+    assert "The van comes at 2am" not in requests.get(f"{web}/beats/RV-02", timeout=10).text
+    assert requests.get(f"{web}/beats/XX-99/tip", timeout=10).status_code == 404
+
+    with officer(web) as browser:
+        listing = browser.get(f"{web}/staff/problems", timeout=10).text
+        missing = post(browser, f"{web}/staff/beats/RV-02/problems", listing, title="", category="noise")
+        assert missing.status_code == 400 and 'id="title-error"' in missing.text
+        made = post(browser, f"{web}/staff/beats/RV-02/problems", listing, title="Corner shop nights", category="noise")
+        assert made.status_code == 303
+        problem_id = re.search(ID, made.headers["Location"])[1]
+        url = f"{web}/staff/problems/{problem_id}"
+        page = browser.get(url, timeout=10).text
+        assert f'name="concern_ids" value="{concern_id}"' in page
+        assert post(browser, f"{url}/concerns", page).status_code == 400  # none chosen
+        assert post(browser, f"{url}/concerns", page, concern_ids=concern_id).status_code == 303
+        assert f"/staff/concerns/{concern_id}" in browser.get(url, timeout=10).text
+        assert post(browser, f"{url}/nothing", page).status_code == 404
+
+        tips = browser.get(f"{web}/staff/beats/RV-02/tips", timeout=10)
+        assert tips.status_code == 200 and "The van comes at 2am" in tips.text
+        tip_id = re.search(rf"/staff/tips/{ID}", tips.text)[1]
+        tip = browser.get(f"{web}/staff/tips/{tip_id}", timeout=10).text
+        assert "555-0101" in tip and "Your reading of this tip was recorded." in tip
+        linked = post(browser, f"{web}/staff/tips/{tip_id}/problem", tip, problem_id=problem_id)
+        assert linked.status_code == 303
+        assert f"/staff/problems/{problem_id}" in browser.get(f"{web}/staff/tips/{tip_id}", timeout=10).text
+
+
+def test_everyone_else_gets_a_refusal_page(problem_stack):
+    web = problem_stack.web_url
+    resident = requests.Session()
+    form = resident.get(f"{web}/beats/RV-02/tip", timeout=10).text
+    assert post(resident, f"{web}/beats/RV-02/tip", form, text="Someone sells from the van").status_code == 303
+    with officer(web) as browser:
+        listing = browser.get(f"{web}/staff/problems", timeout=10).text
+        made = post(browser, f"{web}/staff/beats/RV-02/problems", listing, title="Van", category="noise")
+        problem_id = re.search(ID, made.headers["Location"])[1]
+        tip_id = re.search(rf"/staff/tips/{ID}", browser.get(f"{web}/staff/beats/RV-02/tips", timeout=10).text)[1]
+    pages = [f"/staff/problems/{problem_id}", "/staff/beats/RV-02/tips", f"/staff/tips/{tip_id}"]
+    posts = {
+        f"/staff/problems/{problem_id}/notes": {"side": "place", "text": "Hola"},
+        f"/staff/problems/{problem_id}/stage": {"stage": "analysis"},
+        "/staff/beats/RV-02/problems": {"title": "Hola", "category": "noise"},
+        f"/staff/tips/{tip_id}/problem": {"problem_id": problem_id},
+    }
+    people = {"anonymous": None, "resident": "resident-demo-1", "other beat": "officer-rv05"}
+    for who, subject in people.items():
+        with requests.Session() as browser:
+            browser.headers["Accept-Language"] = "es"
+            if subject:
+                sign_in(browser, web, subject)
+            token = csrf(browser.get(web + "/follow", timeout=10).text)
+            answers = [browser.get(web + path, timeout=10) for path in pages]
+            answers += [
+                browser.post(web + path, data={"csrf_token": token, **data}, timeout=10) for path, data in posts.items()
+            ]
+        for path, answer in zip(pages + list(posts), answers, strict=True):
+            assert answer.status_code in (403, 404), (who, path, answer.status_code)
+            assert answer.headers["Content-Type"].startswith("text/html") and "Sehr" not in answer.text
+            assert "Someone sells from the van" not in answer.text

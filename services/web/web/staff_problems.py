@@ -1,0 +1,267 @@
+"""Problem solving (SARA) and tips in the officer's console (issue 26): problem candidates for my
+beats (from concerns' scanning) and opening one, the problem workspace (evidence, linked concerns,
+notes along the problem-analysis triangle, the response plan, linked referrals, stage moves, the
+assessment's figures and closing), and the tips of my beats (listed, read, linked to a problem).
+
+An endpoint group of the web service (mixed into `WebService`), like `web/staff_meetings.py`.
+concerns decides who may see and change problems and tips (a beat's officers and supervisors; it
+logs every tip read): a resident, an agency or an officer of another beat gets its 403/404 as a
+page. Only an anonymous visitor is turned away here, as there is no one to ask on their behalf.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from web.api import ApiClient, ApiError, Call
+from web.domain import problem_form
+from web.page import Page, page, page_http
+from web.staff import signed_in
+from web.staff_meetings import _categories
+
+LINKED_REFERRALS_LOOKED_UP = 20  # a problem's concerns whose referrals are offered for linking
+BEAT_CONCERNS_SHOWN = 100  # the concerns API's largest page
+
+
+class ProblemConsole:
+    """Officers' problem and tip pages (needs the service's `apis` and `pages` dependencies)."""
+
+    @page_http(
+        "GET",
+        "/staff/problems",
+        auth="none",
+        summary="My beats' problem candidates, open problems and tips (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def staff_problems(self, view: Page, api: ApiClient) -> Response:
+        return self._problems_page(view, api, problem_form.ProblemForm({}))
+
+    @page_http(
+        "POST",
+        "/staff/beats/<code>/problems",
+        auth="none",
+        summary="Open a problem from a candidate or by hand (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def open_problem(self, view: Page, api: ApiClient, code: str) -> Response:
+        form = view.request.form
+        if form.get("candidate"):
+            body = self._candidate_body(api, code, form["candidate"])
+            if body is None:  # scanning no longer proposes it (linked meanwhile, or changed)
+                return view.render("error.html", status=409, kind="conflict")
+            body["tell_reporters"] = form.get("tell_reporters") == "yes"
+            made = api.call(Call("concerns", "POST", "/problems", json=body))
+            return view.redirect(f"/staff/problems/{made['id']}", flash="problem_opened")
+        opened = problem_form.read_open_form(form, code)
+        opened.values["beat"] = code  # whose form shows the errors
+        if opened.body is not None:
+            try:
+                made = api.call(Call("concerns", "POST", "/problems", json=opened.body))
+                return view.redirect(f"/staff/problems/{made['id']}", flash="problem_opened")
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                opened.errors.update(problem_form.api_errors(error.details) or {"title": "invalid"})
+        return self._problems_page(view, api, opened, status=400)
+
+    @page_http(
+        "GET",
+        "/staff/problems/<problem_id>",
+        auth="none",
+        summary="A problem's workspace: evidence, analysis, response plan, assessment (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def staff_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        return self._workspace_page(view, api, problem_id)
+
+    @page_http(
+        "POST",
+        "/staff/problems/<problem_id>/<part>",
+        auth="none",
+        summary="Change a problem: link concerns or a referral, add a note or an action, move its stage, close it",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def change_problem(self, view: Page, api: ApiClient, problem_id: str, part: str) -> Response:
+        reader = problem_form.CHANGES.get(part)
+        if reader is None:
+            return view.render("error.html", status=404, kind="not_found")
+        change = reader(view.request.form)
+        if change.body is not None:
+            method, path = problem_form.CHANGE_CALLS[part]
+            try:
+                api.call(Call("concerns", method, f"/problems/{problem_id}{path}", json=change.body))
+                return view.redirect(f"/staff/problems/{problem_id}#{part}", flash=f"problem_{part}")
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                change.errors.update(problem_form.api_errors(error.details) or {part: "invalid"})
+        return self._workspace_page(view, api, problem_id, change, part, status=400)
+
+    # --- tips ---------------------------------------------------------------------------------
+
+    @page_http(
+        "GET",
+        "/staff/beats/<code>/tips",
+        auth="none",
+        summary="A beat's tips, newest first (HTML; concerns logs the listing)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def staff_tips(self, view: Page, api: ApiClient, code: str) -> Response:
+        found = api.gather(
+            {
+                "tips": Call("concerns", "GET", f"/beats/{code}/tips"),
+                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
+            }
+        )
+        return view.render(
+            "staff/tips.html",
+            beat_code=code,
+            tips=found["tips"]["tips"],
+            category_names=_categories(found["categories"]),
+        )
+
+    @page_http(
+        "GET",
+        "/staff/tips/<tip_id>",
+        auth="none",
+        summary="One tip (HTML; concerns logs the read)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def staff_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
+        tip = api.call(Call("concerns", "GET", f"/tips/{tip_id}"))
+        found = api.gather_outcomes(
+            {
+                "problems": Call("concerns", "GET", f"/beats/{tip['beat_code']}/problems", params={"stage": "open"}),
+                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
+            }
+        )
+        problems = [] if isinstance(found["problems"], ApiError) else found["problems"]["problems"]
+        return view.render(
+            "staff/tip.html", tip=tip, problems=problems, category_names=_categories(found["categories"])
+        )
+
+    @page_http(
+        "POST",
+        "/staff/tips/<tip_id>/problem",
+        auth="none",
+        summary="Link a tip to a problem of its beat, or unlink it (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def link_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
+        problem_id = (view.request.form.get("problem_id") or "").strip() or None
+        api.call(Call("concerns", "PUT", f"/tips/{tip_id}/problem", json={"problem_id": problem_id}))
+        return view.redirect(f"/staff/tips/{tip_id}", flash="tip_linked" if problem_id else "tip_unlinked")
+
+    # --- the pages ----------------------------------------------------------------------------
+
+    def _candidate_body(self, api: ApiClient, code: str, chosen: str) -> dict[str, Any] | None:
+        """The `open_with` of the candidate whose concerns are `chosen` (comma-separated ids), as
+        scanning proposes it now; None when it no longer does."""
+        wanted = set(chosen.split(","))
+        found = api.call(Call("concerns", "GET", f"/beats/{code}/problem-candidates"))["candidates"]
+        for candidate in found:
+            if set(candidate["concern_ids"]) == wanted:
+                return dict(candidate["open_with"])
+        return None
+
+    def _problems_page(
+        self, view: Page, api: ApiClient, opened: problem_form.ProblemForm, status: int = 200
+    ) -> Response:
+        beats = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
+        calls = {"categories": Call("concerns", "GET", "/categories", params={"lang": view.language})}
+        for beat in beats:
+            code = beat["code"]
+            calls[f"candidates {code}"] = Call("concerns", "GET", f"/beats/{code}/problem-candidates")
+            calls[f"problems {code}"] = Call("concerns", "GET", f"/beats/{code}/problems", params={"stage": "open"})
+        found = api.gather(calls)
+        rows = [
+            {
+                **beat,
+                "candidates": found[f"candidates {beat['code']}"]["candidates"],
+                "problems": found[f"problems {beat['code']}"]["problems"],
+            }
+            for beat in beats
+        ]
+        return view.render(
+            "staff/problems.html",
+            status=status,
+            beats=rows,
+            category_names=_categories(found["categories"]),
+            opened=opened,
+            blank=problem_form.ProblemForm({}),
+        )
+
+    def _workspace_page(
+        self,
+        view: Page,
+        api: ApiClient,
+        problem_id: str,
+        change: problem_form.ProblemForm | None = None,
+        part: str | None = None,
+        status: int = 200,
+    ) -> Response:
+        found = api.gather_outcomes(
+            {
+                "problem": Call("concerns", "GET", f"/problems/{problem_id}"),
+                "assessment": Call("concerns", "GET", f"/problems/{problem_id}/assessment"),
+                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
+            }
+        )
+        problem = found["problem"]
+        if isinstance(problem, ApiError):
+            raise problem
+        more = api.gather_outcomes(_workspace_extras(problem))
+        beat_concerns = more.pop("beat concerns")
+        linked = {concern["id"] for concern in problem["linked_concerns"]}
+        linkable = (
+            []
+            if isinstance(beat_concerns, ApiError)
+            else [concern for concern in beat_concerns["contents"] if concern["id"] not in linked]
+        )
+        referrals = problem_form.referrals_of(more, problem["referral_ids"])
+        assessment = found["assessment"]
+        return view.render(
+            "staff/problem.html",
+            status=status,
+            problem=problem,
+            linkable=linkable,
+            referrals=referrals,
+            assessment=None if isinstance(assessment, ApiError) else assessment,
+            assessment_refusal=assessment.message if isinstance(assessment, ApiError) else None,
+            category_names=_categories(found["categories"]),
+            moves=problem_form.MOVES.get(problem["stage"], ()),
+            change=change or problem_form.ProblemForm({}),
+            part=part,
+            sides=problem_form.NOTE_SIDES,
+            owner_kinds=problem_form.OWNER_KINDS,
+            outcomes=problem_form.OUTCOMES,
+        )
+
+
+def _workspace_extras(problem: dict[str, Any]) -> dict[str, Call]:
+    """The second round of a workspace's calls, made together: the beat's concerns (to link) and the
+    referrals of its linked concerns (to link, and to name the ones linked)."""
+    calls = {
+        "beat concerns": Call(
+            "concerns", "GET", "/concerns", params={"beat": problem["beat_code"], "per_page": BEAT_CONCERNS_SHOWN}
+        )
+    }
+    for concern in problem["linked_concerns"][:LINKED_REFERRALS_LOOKED_UP]:
+        calls[concern["id"]] = Call("referrals", "GET", "/referrals", params={"concern_id": concern["id"]})
+    return calls
