@@ -290,6 +290,12 @@ _setting(
 _setting("NOTIFICATIONS_RPC_TIMEOUT", "10", "Seconds to wait for another service's RPC answer.")
 _setting("NOTIFICATIONS_TIMEZONE", "America/Chicago", "Default time zone for quiet hours and digests.")
 _setting("NOTIFICATIONS_DIGEST_HOUR", "7", "Local hour at which daily digests are sent.")
+_setting(
+    "NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS",
+    "10/3600",
+    "Requests to follow a beat by e-mail without an account (each sends a confirmation mail) per client address: "
+    "COUNT/SECONDS.",
+)
 
 # The web service (pages): where it reaches the four services' APIs, the city's time zone, the
 # key that signs its session cookie.

@@ -242,6 +242,14 @@ class UnsubscribeView(Schema):
 # --- subscribers without an account ---------------------------------------------------------------
 SUBSCRIBER_TOKEN_HEADER = "X-Subscriber-Token"
 # These endpoints take no bearer token, but refuse a request without a valid manage token.
+SUBSCRIBE_LIMIT_RESPONSES = {
+    "429": {
+        "description": "too many asks from this client address (NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS); "
+        "Retry-After says when to try again",
+        "content": {"application/json": {"schema": "Error"}},
+    }
+}
+
 MANAGE_TOKEN_RESPONSES = {
     "401": {
         "description": f"no manage token in {SUBSCRIBER_TOKEN_HEADER} (a forged or expired one is a 400)",

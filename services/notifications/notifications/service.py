@@ -36,6 +36,7 @@ from beat_shared.http import http, json_response, page_body, page_request, read_
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
+from beat_shared.ratelimit_provider import AddressLimiter
 from beat_shared.roles import ADMINS, OFFICERS
 from beat_shared.service_index import Page
 from notifications import broadcast_preview, dev_outbox, domain, queries, schemas, subscribers
@@ -191,6 +192,8 @@ class NotificationsService(PlatformEndpoints):
     wake_dispatcher = DispatchWakeup()
     smtp = SmtpConnections()
     config = Config()
+    # Each ask mails a confirmation: counted per client address, so nobody floods an inbox or the relay.
+    subscribe_limiter = AddressLimiter(lambda config: Settings.from_config(config).subscribe_rate)
 
     # --- events: write notifications (no network here; the dispatcher delivers) ---------------
 
@@ -439,12 +442,14 @@ class NotificationsService(PlatformEndpoints):
         response_schema=schemas.SubscriberAsked,
         status=202,
         tags=["subscribers"],
+        responses=schemas.SUBSCRIBE_LIMIT_RESPONSES,
     )
     def ask_to_subscribe(self, request: Request) -> Response:
+        now = self.clock.now()
+        self.subscribe_limiter(request.remote_addr, now)
         body = read_json(request, schemas.SubscriberInput)
         self._require_known_beat(body["beat_code"])
         secret = self.settings.signing_secret
-        now = self.clock.now()
         subscribers.ask(self.db, secret, body["email"], body["beat_code"], body["language"], now, body["watch"])
         return json_response({"status": "confirmation_sent"}, 202)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beat_shared.config import setting_from
+from beat_shared.ratelimit import Rate
 
 
 def _flag(raw: str) -> bool:
@@ -48,6 +49,7 @@ class Settings:
     rpc_timeout: float
     timezone: str
     digest_hour: int
+    subscribe_rate: Rate
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -86,4 +88,5 @@ class Settings:
             rpc_timeout=float(read("NOTIFICATIONS_RPC_TIMEOUT")),
             timezone=read("NOTIFICATIONS_TIMEZONE"),
             digest_hour=int(read("NOTIFICATIONS_DIGEST_HOUR")),
+            subscribe_rate=Rate.parse(read("NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS")),
         )

@@ -203,3 +203,30 @@ def test_the_watchs_meetings_and_messages_reach_the_beats_neighbourhood_watch_on
 
     left = web_session.post("/me/subscriptions", json={"beat_code": "RV-01", "watch": False}, headers=watcher)
     assert left.status_code == 200 and left.json() == {"beat_codes": ["RV-01"], "watch_beat_codes": []}
+
+
+@pytest.mark.usefixtures("officer_rv01")
+def test_asks_are_limited_per_client_address(start_service, smtp_sink, kit, web_session):
+    """Each ask mails a confirmation: past NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS a client gets a 429
+    (the clock is frozen, so no budget comes back) and nobody is mailed; behind a trusted proxy each
+    client counts for itself."""
+    service = start_service(NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS="2/3600", BEAT_TRUSTED_PROXIES="127.0.0.1/32")
+    assert ask(web_session, email="one@example.org").status_code == 202
+    assert ask(web_session, email="two@example.org").status_code == 202
+    refused = ask(web_session, email="three@example.org")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    error = refused.json()["error"]
+    assert error["code"] == "rate_limited" and "too many requests from this address" in error["message"]
+    assert ask(web_session, email="not-an-address").status_code == 429  # counted before the body is read
+    neighbour = web_session.post(
+        "/subscribers",
+        json={"email": "four@example.org", "beat_code": "RV-01", "language": "en", "watch": False},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert neighbour.status_code == 202  # another resident behind the ingress: their own budget
+    kit.dispatch(service)
+    assert sorted(mail["To"] for mail in smtp_sink.mailbox()) == [
+        "four@example.org",
+        "one@example.org",
+        "two@example.org",
+    ]

@@ -26,8 +26,9 @@ class MailStack:
 
 
 @pytest.fixture
-def mail_stack(start_stack, database, container_factory, beat_config, smtp_sink) -> MailStack:
-    """concerns and web (start_stack), and notifications mailing the SMTP sink with links to this web."""
+def mail_stack(request, start_stack, database, container_factory, beat_config, smtp_sink) -> MailStack:
+    """concerns and web (start_stack), and notifications mailing the SMTP sink with links to this web
+    (a test's indirect parameter: more of notifications' settings)."""
     notifications_port = free_port()
     notifications_url = f"http://127.0.0.1:{notifications_port}"
     stack = start_stack(
@@ -44,6 +45,7 @@ def mail_stack(start_stack, database, container_factory, beat_config, smtp_sink)
         NOTIFICATIONS_SMTP_HOST="127.0.0.1",
         NOTIFICATIONS_DISPATCH_SECONDS="0.3",
         NOTIFICATIONS_PORTAL_URL=stack.web_url,
+        **getattr(request, "param", {}),
     )
     container = container_factory(NotificationsService, config)
     container.start()
@@ -141,6 +143,20 @@ def test_what_is_refused_comes_back_beside_its_field_or_as_a_page(mail_stack, sm
         assert no_form_token.status_code == 403
         assert browser.get(base + "/alerts/manage", allow_redirects=False, timeout=10).headers["Location"] == "/alerts"
     assert smtp_sink.mailbox() == []  # nothing was asked for: no mail
+
+
+@pytest.mark.parametrize("mail_stack", [{"NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS": "1/3600"}], indirect=True)
+def test_asking_too_often_is_a_clear_page_and_mails_nobody(mail_stack, smtp_sink):
+    """notifications counts asks per client address (here web's own: it does not trust web as a proxy)."""
+    base = mail_stack.web_url
+    with requests.Session() as browser:
+        assert ask(browser, base).status_code == 303
+        mail_link(smtp_sink, base, "/alerts/confirm")  # the first ask's confirmation
+        browser.headers["Accept-Language"] = "es"
+        again = ask(browser, base, email="ben@example.org")
+        assert again.status_code == 429
+        assert "Demasiadas solicitudes" in again.text and "Espere un poco e inténtelo de nuevo." in again.text
+    assert [mail["To"] for mail in smtp_sink.mailbox()] == ["lena@example.org"]
 
 
 def test_someone_without_an_account_joins_the_neighbourhood_watch_from_the_mail(mail_stack, smtp_sink):
