@@ -53,6 +53,11 @@ def test_the_real_tree_keeps_every_contract():
         ("web/borrowed.py", "import surveys.queries", "web imports no service (it calls their public APIs)"),
         ("concerns/domain/stored.py", "import sqlalchemy", "domain/ is plain Python: no SQLAlchemy, no nameko"),
         (
+            "referrals/domain/stored.py",
+            "from sqlalchemy.orm import Session",
+            "domain/ is plain Python: no SQLAlchemy, no nameko",
+        ),
+        (
             "web/domain/served.py",
             "from nameko.web.handlers import http",
             "domain/ is plain Python: no SQLAlchemy, no nameko",

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from referrals.directory import upsert_location, upsert_organization, upsert_service, upsert_taxonomy, upsert_term
-from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, DRAFT, IN_PROGRESS, SENT
+from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, DRAFT, IN_PROGRESS, SENT
 from referrals.models import (
     ConsentRecord,
     Organization,

@@ -8,7 +8,7 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from referrals.lifecycle import SENT
+from referrals.domain.lifecycle import SENT
 from referrals.models import Referral
 
 # "Nearing its answer-by time": an agency has this long left to accept or decline.

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, EXPIRED, IN_PROGRESS, OUTCOMES
+from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, EXPIRED, IN_PROGRESS, OUTCOMES
 from referrals.models import Referral
 
 GROUPINGS = ("agency", "need_category")

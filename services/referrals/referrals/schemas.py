@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from beat_shared.fields import UtcDateTime
-from referrals.lifecycle import (
+from referrals.domain.lifecycle import (
     ACCEPTED,
     CANCEL_REASONS,
     COMPLETED,

@@ -32,11 +32,12 @@ from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
-from referrals import directory, domain, hsds, provisioning, webhooks
+from referrals import commands, directory, hsds, provisioning, queries, webhooks
 from referrals import metrics as service_metrics
-from referrals.domain import Actor, Context
+from referrals.commands import Context
+from referrals.domain.actors import SYSTEM, Actor
+from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
 from referrals.hsds.transfer import export_directory, import_directory
-from referrals.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
 from referrals.models import (
     IDEMPOTENCY_KEYS,
     AuditEntry,
@@ -103,7 +104,7 @@ class ReferralsService(PlatformEndpoints):
     # --- helpers -----------------------------------------------------------------------------
 
     def _context(self, principal: Principal | None = None) -> Context:
-        actor = Actor(principal.subject, principal.role, principal.agency_id) if principal else domain.SYSTEM
+        actor = Actor(principal.subject, principal.role, principal.agency_id) if principal else SYSTEM
         return Context(self.db, self.clock.now(), ReferralSettings.from_config(self.config), self.outbox.add, actor)
 
     def _settings(self) -> ReferralSettings:
@@ -484,11 +485,11 @@ class ReferralsService(PlatformEndpoints):
             request,
             body,
             context.now,
-            make=lambda: domain.create_referral(context, body),
+            make=lambda: commands.create_referral(context, body),
             id_of=lambda referral: referral.id,
         )
-        referral = done.made or domain.get_referral(context, done.resource_id)
-        return json_response(domain.referral_view(context, referral), 201, done.headers)
+        referral = done.made or queries.get_referral(context, done.resource_id)
+        return json_response(queries.referral_view(context, referral), 201, done.headers)
 
     @http(
         "GET",
@@ -502,7 +503,7 @@ class ReferralsService(PlatformEndpoints):
         """No personal data here; read one referral to see the client's details."""
         criteria = ReferralsQuery().load(request.args.to_dict())
         page = page_request(request.args)
-        query = domain.visible_referrals(_actor(request.principal))
+        query = queries.visible_referrals(_actor(request.principal))
         for field in ("status", "agency_id", "need_category", "concern_id"):
             if criteria.get(field):
                 query = query.where(getattr(Referral, field) == criteria[field])
@@ -520,7 +521,7 @@ class ReferralsService(PlatformEndpoints):
     def get_referral(self, request: Request, referral_id: str) -> Response:
         """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
         context = self._context(request.principal)
-        return json_response(domain.referral_view(context, domain.get_referral(context, referral_id)))
+        return json_response(queries.referral_view(context, queries.get_referral(context, referral_id)))
 
     @http(
         "PATCH",
@@ -534,8 +535,8 @@ class ReferralsService(PlatformEndpoints):
     def edit_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
         data = read_json(request, ReferralPatch)
-        referral = domain.update_draft(context, domain.get_referral(context, referral_id), data)
-        return json_response(domain.referral_view(context, referral))
+        referral = commands.update_draft(context, queries.get_referral(context, referral_id), data)
+        return json_response(queries.referral_view(context, referral))
 
     @http(
         "POST",
@@ -548,9 +549,9 @@ class ReferralsService(PlatformEndpoints):
     )
     def record_consent(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
-        referral = domain.get_referral(context, referral_id)
-        consent = domain.record_consent(context, referral, read_json(request, ConsentInput))
-        return json_response(domain.consent_view(consent, context.now), status=201)
+        referral = queries.get_referral(context, referral_id)
+        consent = commands.record_consent(context, referral, read_json(request, ConsentInput))
+        return json_response(queries.consent_view(consent, context.now), status=201)
 
     @http(
         "POST",
@@ -563,8 +564,8 @@ class ReferralsService(PlatformEndpoints):
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
-        referral = domain.send(context, domain.get_referral(context, referral_id))
-        return json_response(domain.referral_view(context, referral))
+        referral = commands.send(context, queries.get_referral(context, referral_id))
+        return json_response(queries.referral_view(context, referral))
 
     @http(
         "POST",
@@ -577,13 +578,13 @@ class ReferralsService(PlatformEndpoints):
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
         context = self._context(request.principal)
         reason = read_json(request, CancelInput)["reason"]
-        referral = domain.cancel(context, domain.get_referral(context, referral_id), reason)
+        referral = commands.cancel(context, queries.get_referral(context, referral_id), reason)
         return json_response(_summary(referral))
 
     @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRAL_TAGS)
     def get_consent(self, request: Request, consent_id: str) -> Response:
         context = self._context(request.principal)
-        return json_response(domain.consent_view(domain.get_consent(context, consent_id), context.now))
+        return json_response(queries.consent_view(queries.get_consent(context, consent_id), context.now))
 
     @http(
         "POST",
@@ -597,16 +598,16 @@ class ReferralsService(PlatformEndpoints):
         """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
         context = self._context(request.principal)
         method = read_json(request, WithdrawInput)["method"]
-        consent = domain.get_consent(context, consent_id)
-        told = domain.withdraw_consent(context, consent, method)
-        return json_response({**domain.consent_view(consent, context.now), "agencies_told": sorted(told)})
+        consent = queries.get_consent(context, consent_id)
+        told = commands.withdraw_consent(context, consent, method)
+        return json_response({**queries.consent_view(consent, context.now), "agencies_told": sorted(told)})
 
     # --- referrals: agencies -----------------------------------------------------------------
 
     def _agency_moves(self, request: Request, referral_id: str, target: str, **details: Any) -> Response:
         context = self._context(request.principal)
-        referral = domain.get_referral(context, referral_id)
-        domain.change_status(context, referral, target, **details)
+        referral = queries.get_referral(context, referral_id)
+        commands.change_status(context, referral, target, **details)
         return json_response(_summary(referral))
 
     @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY_TAGS)
@@ -789,7 +790,7 @@ class ReferralsService(PlatformEndpoints):
     def outcomes_report(self, request: Request) -> Response:
         """Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
         criteria = ReportQuery().load(request.args.to_dict())
-        query = domain.visible_referrals(_actor(request.principal)).where(Referral.sent_at.is_not(None))
+        query = queries.visible_referrals(_actor(request.principal)).where(Referral.sent_at.is_not(None))
         if criteria.get("since"):
             query = query.where(Referral.sent_at >= criteria["since"])
         if criteria.get("until"):
@@ -803,7 +804,7 @@ class ReferralsService(PlatformEndpoints):
     def on_referral_requested(self, event: CloudEvent) -> None:
         """A draft for the officer's request, with the client's details fetched from concerns."""
         client = self.concerns.referral_client(event.data["request_id"])  # before opening a transaction
-        domain.create_from_request(self._context(), event.data, client)
+        commands.create_from_request(self._context(), event.data, client)
 
     # Not eager: a call fired while the container is still starting can wait forever for its reply.
     @timer(interval=60)
@@ -824,7 +825,7 @@ class ReferralsService(PlatformEndpoints):
     @timer(interval=60)
     def check_deadlines(self) -> dict[str, int]:
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
-        outcome = domain.process_deadlines(self._context())
+        outcome = commands.process_deadlines(self._context())
         return outcome
 
     @http("GET", "/metrics", auth="none", tags=["platform"])
@@ -839,7 +840,7 @@ class ReferralsService(PlatformEndpoints):
     def erase_expired_personal_data(self) -> int:
         """Retention: erase client details of referrals closed longer than the retention period,
         and forget Idempotency-Keys older than a day."""
-        erased = domain.erase_personal_data(self._context())
+        erased = commands.erase_personal_data(self._context())
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return erased
 

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from referrals.directory import distance_km, is_open
-from referrals.hsds import schema_errors
-from referrals.lifecycle import (
+from referrals.domain.lifecycle import (
     STATUSES,
     TRANSITIONS,
     ConsentFacts,
@@ -18,6 +17,7 @@ from referrals.lifecycle import (
     check_transition,
     consent_problem,
 )
+from referrals.hsds import schema_errors
 from referrals.reporting import outcome_report
 from referrals.webhooks import check_url, new_secret
 

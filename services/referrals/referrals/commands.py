@@ -1,8 +1,9 @@
-"""Referrals, consent, deadlines, retention and the audit of personal-data reads.
+"""Changing referrals: drafting, consent, the lifecycle, deadlines and retention.
 
-Functions take a `Context` (the session of the unit of work, the time, the settings,
-who acts, and where events go) so they run the same under nameko, in the CLI and in
-unit tests. Events go through `emit`, which is the outbox in the service.
+Use cases take a `Context`, the unit of work: the session, the time (`now`), the settings,
+who acts, and `emit` (the outbox writer's `add`), so the rows and the events of one use case
+are written in one transaction and the same function runs under nameko, in the CLI and in
+fast tests with a FrozenClock and recorded events. Reads are in `queries.py`, the rules in `domain/`.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
-from beat_shared.errors import Conflict, InvalidInput, NotFound
+from beat_shared.errors import Conflict, InvalidInput
 from beat_shared.isotime import parse_iso
-from referrals import lifecycle
 from referrals.directory import MatchRequest, get_service, match_services, term_by_code
-from referrals.lifecycle import (
+from referrals.domain.actors import SYSTEM, Actor
+from referrals.domain.lifecycle import (
     ACCEPTED,
     CANCELLED,
     CLOSED,
@@ -32,29 +33,14 @@ from referrals.lifecycle import (
     EXPIRED,
     IN_PROGRESS,
     SENT,
-    ConsentFacts,
     check_transition,
     consent_problem,
 )
-from referrals.models import AuditEntry, ConsentRecord, FailedRequest, Referral, ReferralStatusChange
+from referrals.models import ConsentRecord, FailedRequest, Referral, ReferralStatusChange
+from referrals.queries import CLIENT_FIELDS, consent_facts
 from referrals.settings import ReferralSettings
 
 Emit = Callable[..., Any]
-CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
-
-
-@dataclass(frozen=True)
-class Actor:
-    subject: str
-    role: str
-    agency_id: str | None = None
-
-    @property
-    def is_agency(self) -> bool:
-        return self.role == "agency"
-
-
-SYSTEM = Actor("beat-referrals", "system")
 
 
 @dataclass
@@ -64,110 +50,6 @@ class Context:
     settings: ReferralSettings
     emit: Emit
     actor: Actor = SYSTEM
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def visible_referrals(actor: Actor) -> Select[tuple[Referral]]:
-    """Agencies see only referrals addressed to them, and never drafts."""
-    query = select(Referral)
-    if actor.is_agency:
-        query = query.where(Referral.agency_id == actor.agency_id, Referral.status != DRAFT)
-    return query
-
-
-def get_referral(ctx: Context, referral_id: str) -> Referral:
-    """The referral if the actor may see it; NotFound otherwise (no hint that it exists)."""
-    referral = ctx.session.scalars(visible_referrals(ctx.actor).where(Referral.id == referral_id)).first()
-    if referral is None:
-        raise NotFound(f"referral {referral_id} does not exist")
-    return referral
-
-
-def _consent_facts(consent: ConsentRecord | None) -> ConsentFacts | None:
-    if consent is None:
-        return None
-    return ConsentFacts(consent.agency_id, consent.given_at, consent.valid_until, consent.withdrawn_at)
-
-
-def client_withheld_because(ctx: Context, referral: Referral) -> str | None:
-    """Why the actor may not see the client's details now, or None when they may."""
-    if referral.personal_data_erased_at is not None:
-        return "the client's details were erased after the retention period"
-    if not ctx.actor.is_agency:
-        return None
-    if referral.status not in lifecycle.AGENCY_MAY_SEE_CLIENT:
-        return f"the referral is {referral.status}"
-    return consent_problem(_consent_facts(referral.consent), referral.agency_id, ctx.now)
-
-
-def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
-    """The referral as the actor may see it; a read of client details is audit-logged."""
-    withheld = client_withheld_because(ctx, referral)
-    body = {
-        "id": referral.id,
-        "status": referral.status,
-        "agency_id": referral.agency_id,
-        "service_id": referral.service_id,
-        "need_category": referral.need_category,
-        "urgency": referral.urgency,
-        "beat_code": referral.beat_code,
-        "concern_id": referral.concern_id,
-        "request_id": referral.request_id,
-        "created_by": referral.created_by,
-        "decline_reason": referral.decline_reason,
-        "cancel_reason": referral.cancel_reason,
-        "outcome": referral.outcome,
-        "created_at": referral.created_at,
-        "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by,
-        "accepted_at": referral.accepted_at,
-        "closed_at": referral.closed_at,
-        "consent": consent_view(referral.consent, ctx.now, with_person=withheld is None) if referral.consent else None,
-        "history": [
-            {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "by": change.changed_by}
-            for change in referral.history
-        ],
-        "client": None,
-        "client_withheld_reason": withheld,
-        "note": None,
-    }
-    if withheld is None:
-        body["client"] = {field: getattr(referral, f"client_{field}") for field in CLIENT_FIELDS}
-        body["note"] = referral.note
-        audit(ctx, referral, "read_client_details", [*CLIENT_FIELDS, "note"])
-    return body
-
-
-def consent_view(consent: ConsentRecord, now: datetime, with_person: bool = True) -> dict[str, Any]:
-    """The consent record; `given_by` names a person, so it shows only where client details may."""
-    return {
-        "id": consent.id,
-        "agency_id": consent.agency_id,
-        "given_by": consent.given_by if with_person else None,
-        "given_at": consent.given_at,
-        "method": consent.method,
-        "scope": consent.scope,
-        "valid_until": consent.valid_until,
-        "recorded_by": consent.recorded_by,
-        "withdrawn_at": consent.withdrawn_at,
-        "valid_now": consent_problem(_consent_facts(consent), consent.agency_id, now) is None,
-    }
-
-
-def audit(ctx: Context, referral: Referral, action: str, fields: list[str]) -> None:
-    ctx.session.add(
-        AuditEntry(
-            at=ctx.now,
-            actor=ctx.actor.subject,
-            actor_role=ctx.actor.role,
-            actor_agency_id=ctx.actor.agency_id,
-            action=action,
-            referral_id=referral.id,
-            fields=",".join(fields),
-        )
-    )
 
 
 # --- events -----------------------------------------------------------------------------------
@@ -404,13 +286,6 @@ def record_consent(ctx: Context, referral: Referral, data: dict[str, Any]) -> Co
     return consent
 
 
-def get_consent(ctx: Context, consent_id: str) -> ConsentRecord:
-    consent = ctx.session.get(ConsentRecord, consent_id)
-    if consent is None:
-        raise NotFound(f"consent record {consent_id} does not exist")
-    return consent
-
-
 def withdraw_consent(ctx: Context, consent: ConsentRecord, method: str) -> dict[str, list[str]]:
     """Stop all further sharing; tell each agency that had a referral, once, on its own route.
 
@@ -467,7 +342,7 @@ def send(ctx: Context, referral: Referral) -> Referral:
     check_transition(referral.status, SENT)
     if referral.agency_id is None:
         raise Conflict("choose a service (PATCH the draft with service_id) before sending")
-    problem = consent_problem(_consent_facts(referral.consent), referral.agency_id, ctx.now)
+    problem = consent_problem(consent_facts(referral.consent), referral.agency_id, ctx.now)
     if problem is not None:
         raise Conflict(
             f"this referral cannot be sent: {problem}. Record the client's consent to share their details "

@@ -1,0 +1,1 @@
+"""Referrals' pure rules: plain Python, no SQLAlchemy, no nameko, no I/O (checked by `make lint`)."""

@@ -1,0 +1,130 @@
+"""Reading referrals and consent as the actor may see them (a read of client details is audit-logged)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, select
+
+from beat_shared.errors import NotFound
+from referrals.domain import lifecycle
+from referrals.domain.actors import Actor
+from referrals.domain.lifecycle import DRAFT, ConsentFacts, consent_problem
+from referrals.models import AuditEntry, ConsentRecord, Referral
+
+if TYPE_CHECKING:  # commands imports this module
+    from referrals.commands import Context
+
+CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+def visible_referrals(actor: Actor) -> Select[tuple[Referral]]:
+    """Agencies see only referrals addressed to them, and never drafts."""
+    query = select(Referral)
+    if actor.is_agency:
+        query = query.where(Referral.agency_id == actor.agency_id, Referral.status != DRAFT)
+    return query
+
+
+def get_referral(ctx: Context, referral_id: str) -> Referral:
+    """The referral if the actor may see it; NotFound otherwise (no hint that it exists)."""
+    referral = ctx.session.scalars(visible_referrals(ctx.actor).where(Referral.id == referral_id)).first()
+    if referral is None:
+        raise NotFound(f"referral {referral_id} does not exist")
+    return referral
+
+
+def consent_facts(consent: ConsentRecord | None) -> ConsentFacts | None:
+    if consent is None:
+        return None
+    return ConsentFacts(consent.agency_id, consent.given_at, consent.valid_until, consent.withdrawn_at)
+
+
+def client_withheld_because(ctx: Context, referral: Referral) -> str | None:
+    """Why the actor may not see the client's details now, or None when they may."""
+    if referral.personal_data_erased_at is not None:
+        return "the client's details were erased after the retention period"
+    if not ctx.actor.is_agency:
+        return None
+    if referral.status not in lifecycle.AGENCY_MAY_SEE_CLIENT:
+        return f"the referral is {referral.status}"
+    return consent_problem(consent_facts(referral.consent), referral.agency_id, ctx.now)
+
+
+def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
+    """The referral as the actor may see it; a read of client details is audit-logged."""
+    withheld = client_withheld_because(ctx, referral)
+    body = {
+        "id": referral.id,
+        "status": referral.status,
+        "agency_id": referral.agency_id,
+        "service_id": referral.service_id,
+        "need_category": referral.need_category,
+        "urgency": referral.urgency,
+        "beat_code": referral.beat_code,
+        "concern_id": referral.concern_id,
+        "request_id": referral.request_id,
+        "created_by": referral.created_by,
+        "decline_reason": referral.decline_reason,
+        "cancel_reason": referral.cancel_reason,
+        "outcome": referral.outcome,
+        "created_at": referral.created_at,
+        "sent_at": referral.sent_at,
+        "respond_by": referral.respond_by,
+        "accepted_at": referral.accepted_at,
+        "closed_at": referral.closed_at,
+        "consent": consent_view(referral.consent, ctx.now, with_person=withheld is None) if referral.consent else None,
+        "history": [
+            {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "by": change.changed_by}
+            for change in referral.history
+        ],
+        "client": None,
+        "client_withheld_reason": withheld,
+        "note": None,
+    }
+    if withheld is None:
+        body["client"] = {field: getattr(referral, f"client_{field}") for field in CLIENT_FIELDS}
+        body["note"] = referral.note
+        audit(ctx, referral, "read_client_details", [*CLIENT_FIELDS, "note"])
+    return body
+
+
+def consent_view(consent: ConsentRecord, now: datetime, with_person: bool = True) -> dict[str, Any]:
+    """The consent record; `given_by` names a person, so it shows only where client details may."""
+    return {
+        "id": consent.id,
+        "agency_id": consent.agency_id,
+        "given_by": consent.given_by if with_person else None,
+        "given_at": consent.given_at,
+        "method": consent.method,
+        "scope": consent.scope,
+        "valid_until": consent.valid_until,
+        "recorded_by": consent.recorded_by,
+        "withdrawn_at": consent.withdrawn_at,
+        "valid_now": consent_problem(consent_facts(consent), consent.agency_id, now) is None,
+    }
+
+
+def audit(ctx: Context, referral: Referral, action: str, fields: list[str]) -> None:
+    ctx.session.add(
+        AuditEntry(
+            at=ctx.now,
+            actor=ctx.actor.subject,
+            actor_role=ctx.actor.role,
+            actor_agency_id=ctx.actor.agency_id,
+            action=action,
+            referral_id=referral.id,
+            fields=",".join(fields),
+        )
+    )
+
+
+def get_consent(ctx: Context, consent_id: str) -> ConsentRecord:
+    consent = ctx.session.get(ConsentRecord, consent_id)
+    if consent is None:
+        raise NotFound(f"consent record {consent_id} does not exist")
+    return consent
