@@ -83,6 +83,9 @@ MATRIX: dict[str, dict[str, Row]] = {
         "GET /categories": Row("200 200 200 200 200 200 200 200 200 200 200"),
         "GET /categories/{code}": Row("200 200 200 200 200 200 200 200 200 200 200", "/categories/noise"),
         "PUT /categories/{code}": Row("401 403 403 401 403 403 403 403 403 403 400", "/categories/noise", {}),
+        "PATCH /categories/{code}": Row(
+            "401 403 403 401 403 403 403 403 403 403 400", "/categories/noise", {"acknowledge_hours": 0}
+        ),
         "GET /beats": Row("200 200 200 200 200 200 200 200 200 200 200"),
         "GET /beats.geojson": Row("200 200 200 200 200 200 200 200 200 200 200"),
         "POST /beats/import": Row("401 403 403 401 403 403 403 403 403 403 400", body={}),

@@ -23,6 +23,7 @@ from beat_shared.roles import ADMINS, MANAGERS, STAFF
 from concerns import access, commands, open311, queries, store, views
 from concerns import metrics as service_metrics
 from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
+from concerns.domain.categories import patched_definition
 from concerns.domain.translations import served_language
 from concerns.domain.workflow import Status
 from concerns.models import IDEMPOTENCY_KEYS, Base, Beat, Category, Concern, ConcernUpdate, Officer, ReferralRequest
@@ -486,6 +487,26 @@ class ConcernsService(ProblemEndpoints, PlatformEndpoints):
         if raw.setdefault("code", code) != code:
             raise InvalidInput("the body's code differs from the path's", {"code": ["must match the path"]})
         body = schema_instance(CategoryInput).load(raw)
+        return json_response(views.category_view(commands.save_category(self.db, self.clock.now(), body)))
+
+    @http(
+        "PATCH",
+        "/categories/<code>",
+        roles=ADMINS,
+        summary="Change part of a category: a JSON Merge Patch (RFC 7396) of its definition; null removes a field",
+        request_schema=CategoryInput,
+        response_schema=CategoryOutput,
+        tags=["categories"],
+    )
+    def patch_category(self, request: Request, code: str) -> Response:
+        patch = read_json_object(request)
+        if patch.get("code", code) != code:
+            raise InvalidInput("the body's code differs from the path's", {"code": ["must match the path"]})
+        category = self.db.get(Category, code)
+        if category is None:
+            raise NotFound(f"category {code} does not exist")
+        merged = patched_definition(views.category_view(category), patch)
+        body = schema_instance(CategoryInput).load({**merged, "code": code})  # checked as a PUT's body is
         return json_response(views.category_view(commands.save_category(self.db, self.clock.now(), body)))
 
     # --- beats and officers --------------------------------------------------------------
