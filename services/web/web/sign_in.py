@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from beat_shared.auth import TokenVerifier, mint_token
 from web.api import ApiClient
-from web.domain.people import DEMO_PEOPLE, HOME_OF_ROLE, demo_person
+from web.domain.people import DEMO_PEOPLE, LANDING_OF_ROLE, demo_person
 from web.oidc import OidcClient, Pending, SignedIn, SignInFailed
 from web.page import Page, local_path, page, page_http
 from web.security import CSRF_FIELD
@@ -83,7 +83,7 @@ class SignIn:
         except SignInFailed as failed:
             return _failed(view, failed)
         _keep(view, signed_in)
-        home = HOME_OF_ROLE.get(signed_in.principal.role, "/me")
+        home = LANDING_OF_ROLE.get(signed_in.principal.role, "/me")
         return view.redirect(pending.next if pending and pending.next else home)
 
     @page_http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
@@ -117,7 +117,7 @@ class SignIn:
                 "expires_at": int(time.time()) + SIGNED_IN_SECONDS,
             },
         )
-        return view.redirect(HOME_OF_ROLE.get(person.role, "/me"))
+        return view.redirect(LANDING_OF_ROLE.get(person.role, "/me"))
 
     @page_http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
     @page

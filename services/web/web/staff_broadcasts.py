@@ -5,7 +5,8 @@ An endpoint group of the web service (mixed into `WebService`). notifications de
 broadcast to a beat (its officers, supervisors) and answers the preview; the form page itself is
 offered only to staff who work the beat (concerns `GET /me/beats`). A random key made with each
 preview is sent as the broadcast's `Idempotency-Key`: a double click, or a retry after a lost
-answer, alerts the beat once.
+answer, alerts the beat once. The alert goes to everyone following the beat (kind `alert`) or to its
+neighbourhood watch only (kind `watch`: notifications then reaches and counts the watch's members).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from web.page import Page, page, page_http
 from web.staff import signed_in
 
 TITLE_MAX, BODY_MAX = 200, 2000  # notifications' limits, also set on the fields
+KINDS = ("alert", "watch")  # everyone following the beat, or its neighbourhood watch only
 
 
 def _alert(form: Any) -> dict[str, Any]:
     return {
-        "kind": "alert",
+        "kind": form.get("kind") or "alert",
         "title": (form.get("title") or "").strip(),
         "body": (form.get("body") or "").strip(),
         "urgent": form.get("urgent") == "yes",
@@ -44,7 +46,7 @@ class BroadcastConsole:
     @page
     @signed_in
     def broadcast_form(self, view: Page, api: ApiClient, code: str) -> Response:
-        return self._form(view, api, code, {"title": "", "body": "", "urgent": False})
+        return self._form(view, api, code, {"kind": "alert", "title": "", "body": "", "urgent": False})
 
     @page_http(
         "POST",
@@ -57,6 +59,8 @@ class BroadcastConsole:
     @signed_in
     def broadcast_preview(self, view: Page, api: ApiClient, code: str) -> Response:
         alert = _alert(view.request.form)
+        if alert["kind"] not in KINDS:
+            return view.render("error.html", status=400, kind="bad_request")
         if not alert["title"]:
             return self._form(view, api, code, alert, errors={"title": "required"}, status=400)
         try:
@@ -88,7 +92,7 @@ class BroadcastConsole:
     def send_broadcast(self, view: Page, api: ApiClient, code: str) -> Response:
         alert = _alert(view.request.form)
         key = view.request.form.get("key") or ""
-        if not alert["title"] or not 8 <= len(key) <= 255:
+        if alert["kind"] not in KINDS or not alert["title"] or not 8 <= len(key) <= 255:
             return view.render("error.html", status=400, kind="bad_request")
         headers = {"Idempotency-Key": key}
         api.call(Call("notifications", "POST", f"/broadcasts/{code}", json=alert, headers=headers))

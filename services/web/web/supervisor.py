@@ -4,8 +4,10 @@ to beats (assign and unassign), and the categories with their questions and resp
 An endpoint group of the web service (mixed into `WebService`). concerns decides what a supervisor
 may do (its 400/403/404 come back as pages); these pages are the supervisors' view, so they turn
 away anyone else signed in (beats and categories are public reads in concerns, and an officer's
-`GET /concerns` is their own beats, which is not this page's question). Categories are read-only
-here: concerns lets only admins change them (`PUT /categories/{code}`).
+`GET /concerns` is their own beats, which is not this page's question). Supervisors read the
+categories; admins, whom concerns lets change them, change a category's names, time to acknowledge
+and questions' wording with a form, sent as a merge patch (`PATCH /categories/{code}`) so that what
+the form does not show (descriptions, answers, other languages) is kept.
 """
 
 from __future__ import annotations
@@ -17,23 +19,33 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from web.api import ApiClient, ApiError, Call
+from web.domain import category_form
+from web.domain.category_form import MAX_HOURS, CategoryForm
 from web.page import Page, page, page_http
 from web.staff import refusal
 
 MANAGER_ROLES = ("supervisor", "admin")
+ADMIN_ROLES = ("admin",)  # who may change categories in concerns (beat_shared.roles.ADMINS)
 LIST_SIZE = 100  # the concerns API's largest page
 
 
-def managers_only(method: Callable[..., Response]) -> Callable[..., Response]:
-    """A supervisor page method: anyone else (anonymous, or signed in with another role) gets `refusal`."""
+def only_for(roles: tuple[str, ...]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """A page method for `roles`: anyone else (anonymous, or signed in with another role) gets `refusal`."""
 
-    @functools.wraps(method)
-    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
-        if view.person is None or view.person["role"] not in MANAGER_ROLES:
-            return refusal(view)
-        return method(self, view, api, **kwargs)
+    def decorator(method: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(method)
+        def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
+            if view.person is None or view.person["role"] not in roles:
+                return refusal(view)
+            return method(self, view, api, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+managers_only = only_for(MANAGER_ROLES)
+admins_only = only_for(ADMIN_ROLES)
 
 
 class SupervisorConsole:
@@ -115,7 +127,45 @@ class SupervisorConsole:
     @managers_only
     def categories(self, view: Page, api: ApiClient) -> Response:
         found = api.call(Call("concerns", "GET", "/categories"))
-        return view.render("supervisor/categories.html", categories=found["categories"])
+        editable = view.person is not None and view.person["role"] in ADMIN_ROLES
+        return view.render("supervisor/categories.html", categories=found["categories"], editable=editable)
+
+    @page_http(
+        "GET",
+        "/supervisor/categories/<code>",
+        auth="none",
+        summary="The form to change a category's names, time to acknowledge and questions (HTML, admins)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @admins_only
+    def category_form(self, view: Page, api: ApiClient, code: str) -> Response:
+        category = _source_category(api, code)
+        return _category_page(view, category, CategoryForm(category_form.values_of(category)))
+
+    @page_http(
+        "POST",
+        "/supervisor/categories/<code>",
+        auth="none",
+        summary="Change a category (HTML redirect, admins)",
+        tags=["supervisor pages"],
+    )
+    @page
+    @admins_only
+    def change_category(self, view: Page, api: ApiClient, code: str) -> Response:
+        category = _source_category(api, code)  # the stored questions, read just before they are sent back
+        typed = category_form.read(view.request.form, category)
+        if not typed.errors:
+            patch = category_form.patch_of(typed, category)
+            try:
+                api.call(Call("concerns", "PATCH", f"/categories/{code}", json=patch))
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                typed.errors.update(category_form.api_errors(error.details))
+            else:
+                return view.redirect(f"/supervisor/categories#category-{code}", flash="category_saved")
+        return _category_page(view, category, typed, status=400)
 
     def _assignments_page(
         self,
@@ -137,3 +187,14 @@ class SupervisorConsole:
             typed=typed or {},
             errors=errors or {},
         )
+
+
+def _source_category(api: ApiClient, code: str) -> dict[str, Any]:
+    """The category as stored: its English words (`lang=en`) and every translation (404 page if unknown)."""
+    return api.call(Call("concerns", "GET", f"/categories/{code}", params={"lang": "en"}))
+
+
+def _category_page(view: Page, category: dict[str, Any], form: CategoryForm, status: int = 200) -> Response:
+    return view.render(
+        "supervisor/category_edit.html", status=status, category=category, form=form, most_hours=MAX_HOURS
+    )

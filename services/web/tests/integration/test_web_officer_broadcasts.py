@@ -15,6 +15,7 @@ from web_testkit import csrf, sign_in
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
+from beat_shared.testing import wait_for
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 from notifications.service import NotificationsService
@@ -130,3 +131,41 @@ def test_everyone_else_gets_a_refusal_page_and_nothing_is_sent(broadcast_stack):
             assert answer.headers["Content-Type"].startswith("text/html") and '<html lang="es">' in answer.text
             assert "Hola" not in answer.text and "it will reach" not in answer.text
     assert broadcast_stack.broadcasts() == []
+
+
+def test_an_officer_alerts_the_neighbourhood_watch_only(broadcast_stack):
+    base = broadcast_stack.web_url
+    broadcast_stack.follows("resident-demo-1")
+    broadcast_stack.follows("resident-demo-2")
+    watcher = broadcast_stack.as_person("resident", "resident-demo-2")
+    joined = requests.post(
+        f"{broadcast_stack.notifications_url}/me/subscriptions",
+        json={"beat_code": "RV-02", "watch": True},
+        headers=watcher,
+        timeout=10,
+    )
+    assert joined.ok, joined.text
+    with officer(base) as browser:
+        form = browser.get(f"{base}/staff/beats/RV-02/broadcast", timeout=10)
+        assert 'name="kind" value="watch"' in form.text and "The beat's neighbourhood watch only" in form.text
+        alert = {"csrf_token": csrf(form.text), "kind": "watch", "title": "Watch walk moved", "body": "Thursday, 7pm."}
+        preview = browser.post(f"{base}/staff/beats/RV-02/broadcast/preview", data=alert, timeout=10)
+        assert preview.status_code == 200
+        assert "Members of the neighbourhood watch of RV-02 it will reach: 1." in preview.text
+        send = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', preview.text))
+        assert send["kind"] == "watch"
+        odd = browser.post(f"{base}/staff/beats/RV-02/broadcast/preview", data={**alert, "kind": "all"}, timeout=10)
+        assert odd.status_code == 400 and odd.headers["Content-Type"].startswith("text/html")
+        assert browser.post(f"{base}/staff/beats/RV-02/broadcast", data={**send, "kind": "all"}).status_code == 400
+        sent = browser.post(f"{base}/staff/beats/RV-02/broadcast", data=send, timeout=10)
+        assert "The alert was sent to the beat's subscribers." in sent.text
+    [recorded] = broadcast_stack.broadcasts()
+    assert recorded["topic"] == "neighbourhood_watch", recorded
+
+    def inbox_of(headers: dict[str, str]) -> list[str]:
+        answer = requests.get(f"{broadcast_stack.notifications_url}/inbox", headers=headers, timeout=10)
+        return [item["title"] for item in answer.json()["contents"]]
+
+    titles = wait_for(lambda: inbox_of(watcher), message="the watch message in the watcher's inbox")
+    assert titles == ["Watch walk moved (RV-02)"]
+    assert inbox_of(broadcast_stack.as_person("resident", "resident-demo-1")) == []  # a follower, not in the watch

@@ -45,7 +45,7 @@ def test_signing_out_forgets_the_person(stack):
 
 def test_someone_not_in_the_list_is_refused(stack):
     with requests.Session() as browser:
-        refused = sign_in(browser, stack.web_url, "admin-1")
+        refused = sign_in(browser, stack.web_url, "mayor-1")
     assert refused.status_code == 400 and "Choose one of the people in the list." in refused.text
 
 
