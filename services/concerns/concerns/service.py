@@ -20,7 +20,7 @@ from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, MANAGERS, STAFF
-from concerns import access, commands, open311, queries, store, views
+from concerns import access, commands, open311, problems, queries, store, views
 from concerns import metrics as service_metrics
 from concerns.dependencies import ConcernsSettings, RateLimiter, ReferenceData
 from concerns.domain.categories import patched_definition
@@ -620,7 +620,9 @@ class ConcernsService(ProblemEndpoints, PlatformEndpoints):
     def suggested_agenda(self, request: Request, code: str) -> Response:
         actor = access.actor_for(self.db, request.principal)
         agenda = commands.suggested_agenda(self.db, self.clock.now(), actor, code)
-        return json_response({"beat_code": code, "agenda": agenda})
+        # A meeting works the beat's open problems too (issue 26): they come with the suggestion.
+        worked = problems.beat_problems(self.db, actor, code, "open")
+        return json_response({"beat_code": code, "agenda": agenda, "problems": worked})
 
     @http(
         "GET",

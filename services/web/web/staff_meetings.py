@@ -161,6 +161,7 @@ class MeetingConsole:
             status=status,
             beat_code=code,
             suggested=suggested,
+            problems=found["agenda"].get("problems", []),  # the beat's open problems (issue 26)
             chosen=set(chosen),
             category_names=_categories(found["categories"]),
             meeting=meeting,

@@ -136,6 +136,9 @@ def test_a_problem_opened_by_hand_gets_a_concern_and_a_tip(problem_stack):
         assert post(browser, f"{url}/concerns", page, concern_ids=concern_id).status_code == 303
         assert f"/staff/concerns/{concern_id}" in browser.get(url, timeout=10).text
         assert post(browser, f"{url}/nothing", page).status_code == 404
+        meeting_form = browser.get(f"{web}/staff/beats/RV-02/meetings/new", timeout=10).text
+        agenda_problems = re.search(r'<ul class="agenda-problems">(.*?)</ul>', meeting_form, re.S)[1]
+        assert f"/staff/problems/{problem_id}" in agenda_problems  # meetings work the beat's open problems
 
         tips = browser.get(f"{web}/staff/beats/RV-02/tips", timeout=10)
         assert tips.status_code == 200 and "The van comes at 2am" in tips.text
