@@ -33,16 +33,31 @@ from beat_shared.migrations import upgrade
 POSTGRES_ADMIN_URL = os.environ.get("BEAT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, message: str = "") -> Any:
-    """Poll `condition` until it returns something truthy; fail the test at the deadline."""
+# Polls start quick and slow down to this: a condition asked every 50 ms for a minute costs a
+# service request or a query each time, and when the suite's lanes share two cores those polls
+# slow down everything they wait for.
+LONGEST_POLL_SECONDS = 0.5
+
+
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    message: str = "",
+    longest_interval: float = LONGEST_POLL_SECONDS,
+) -> Any:
+    """Poll `condition` until it returns something truthy; fail the test at the deadline. The
+    pause between polls starts at `interval` and grows by half each time up to `longest_interval`."""
     deadline = time.monotonic() + timeout
+    pause = interval
     while True:
         outcome = condition()
         if outcome:
             return outcome
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
-        time.sleep(interval)
+        time.sleep(pause)
+        pause = min(max(pause * 1.5, interval), max(longest_interval, interval))
 
 
 def free_port() -> int:

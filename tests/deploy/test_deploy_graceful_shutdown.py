@@ -161,7 +161,13 @@ def test_sigterm_mid_burst_loses_nothing_and_duplicates_nothing(
                 )
 
         # SIGTERM while the burst is being worked through.
-        wait_for(lambda: receipt_count(tally_database)[0] >= 20, timeout=20, interval=0.01, message="burst started")
+        wait_for(
+            lambda: receipt_count(tally_database)[0] >= 20,
+            timeout=20,
+            interval=0.01,
+            longest_interval=0.01,
+            message="burst started",
+        )
         assert tally.process is not None
         tally.process.send_signal(signal.SIGTERM)
         signalled = time.monotonic()
