@@ -99,3 +99,37 @@ def test_an_officer_solves_a_problem_and_reads_a_tip_without_scripts(problem_sta
     assert "555-0199" in officer.find("#tip-contact").text
     assert "flyer at the bus stop" in officer.find("#tip-text").text
     fits_a_phone(officer)
+
+
+def test_the_tip_form_and_problem_pages_in_spanish(problem_stack, chrome):
+    web = problem_stack.web_url
+    for night in range(3):
+        voiced(web, f"Música alta, noche {night}")
+    resident = Resident(chrome, web, "es", scripts=False)
+    resident.open("/beats/RV-02")
+    resident.follow(resident.find('a[href="/beats/RV-02/tip"]'))
+    assert "Dar un aviso a los agentes de RV-02" in resident.text()
+    resident.follow(resident.find('form[action="/beats/RV-02/tip"] button[type="submit"]'))  # empty: refused
+    assert resident.find("#text").get_attribute("aria-invalid") == "true"
+    assert "Este dato es obligatorio." in resident.find("#text-error").text
+    resident.find("#text").send_keys("La furgoneta llega a las dos")
+    resident.follow(resident.find('form[action="/beats/RV-02/tip"] button[type="submit"]'))
+    assert "Su aviso se ha enviado" in resident.text()
+
+    officer = Resident(chrome, web, "es", scripts=False)
+    officer.open("/sign-in")
+    officer.find('input[value="officer-rv02"]').click()
+    officer.follow(officer.find('form[action="/sign-in"] button'))
+    officer.open("/staff/problems")
+    assert "Sugeridos por los datos" in officer.text()
+    officer.follow(officer.find('form[action="/staff/beats/RV-02/problems"] button[type="submit"]'))
+    assert "Se abrió el problema." in officer.find(".flash").text
+    fits_a_phone(officer)
+    officer.follow(officer.find('a[href^="/problems/"]'))
+    assert "Detección: visto en los datos" in officer.text() or "Análisis" in officer.text()
+    fits_a_phone(officer)
+    officer.open("/staff/beats/RV-02/tips")
+    officer.follow(officer.find('a[href^="/staff/tips/"]'))
+    assert "La furgoneta llega a las dos" in officer.find("#tip-text").text
+    officer.follow(officer.find('form[action$="/problem"] button[type="submit"]'))
+    assert "El aviso ya no está vinculado a un problema." in officer.find(".flash").text
