@@ -27,7 +27,7 @@ from sqlalchemy import text
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
 from surveys.catalogue import ensure_bank_survey
-from surveys.item_bank import STANDARD_SURVEY_CODE
+from surveys.domain.item_bank import STANDARD_SURVEY_CODE
 from surveys.results import ResultQuery, compute_results
 from surveys.totals import rebuild_totals
 

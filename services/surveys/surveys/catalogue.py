@@ -12,10 +12,15 @@ from sqlalchemy.orm import Session
 
 from beat_shared.db import page_of
 from beat_shared.errors import Conflict, InvalidInput, NotFound
-from surveys.definitions import check_definition
-from surveys.item_bank import POST_CONTACT_SURVEY_CODE, STANDARD_SURVEY_CODE, post_contact_survey, standard_survey
+from surveys.domain.definitions import check_definition
+from surveys.domain.item_bank import (
+    POST_CONTACT_SURVEY_CODE,
+    STANDARD_SURVEY_CODE,
+    post_contact_survey,
+    standard_survey,
+)
+from surveys.domain.periods import period_bounds
 from surveys.models import ConcernActivity, MeetingActivity, ResultTotal, Survey, Wave
-from surveys.periods import period_bounds
 
 
 def create_survey_version(session: Session, body: dict[str, Any], author: str, now: datetime) -> Survey:

@@ -21,8 +21,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from surveys.catalogue import ensure_bank_survey
-from surveys.definitions import construct_scores, score_response
-from surveys.item_bank import POST_CONTACT_SURVEY_CODE, STANDARD_SURVEY_CODE
+from surveys.domain.definitions import construct_scores, score_response
+from surveys.domain.item_bank import POST_CONTACT_SURVEY_CODE, STANDARD_SURVEY_CODE
+from surveys.domain.periods import period_bounds, quarter_of
 from surveys.models import (
     CONSTRUCT_COLUMNS,
     Answer,
@@ -34,7 +35,6 @@ from surveys.models import (
     Survey,
     Wave,
 )
-from surveys.periods import period_bounds, quarter_of
 from surveys.totals import rebuild_totals
 
 BEATS = ("RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06")

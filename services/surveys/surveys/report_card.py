@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveys.domain.periods import period_bounds
 from surveys.models import ConcernActivity, MeetingActivity, ReferralActivity
-from surveys.periods import period_bounds
 from surveys.results import ResultQuery, compute_results
 
 CARD_CONSTRUCTS = ("safety", "trust")

@@ -22,9 +22,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from surveys.item_bank import CONSTRUCTS
+from surveys.domain.item_bank import CONSTRUCTS
+from surveys.domain.stats import ZERO, Moments, change_between, estimate, is_suppressed, post_stratification_weights
 from surveys.models import CONSTRUCT_COLUMNS, BeatPopulation, ResultTotal, Survey
-from surveys.stats import ZERO, Moments, change_between, estimate, is_suppressed, post_stratification_weights
 from surveys.totals import STATISTICS
 
 ALL = "all"

@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from beat_shared.fields import UtcDateTime
 from beat_shared.http import PageFields
-from surveys.definitions import QUESTION_TYPES, SURVEY_KINDS
-from surveys.item_bank import STANDARD_SURVEY_CODE
+from surveys.domain.definitions import QUESTION_TYPES, SURVEY_KINDS
+from surveys.domain.item_bank import STANDARD_SURVEY_CODE
 from surveys.models import CONSTRUCT_COLUMNS
 from surveys.results import GROUPINGS, MEASURES
 

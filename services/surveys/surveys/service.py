@@ -17,7 +17,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.clock import ClockProvider
 from beat_shared.config import env
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
@@ -30,10 +30,10 @@ from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.service_index import Page
-from surveys import catalogue, dashboard, feeds, invitations, report_card, responses
-from surveys.item_bank import CONSTRUCTS, ITEM_BANK
-from surveys.models import Base, BeatPopulation, MeetingActivity, ReferralActivity, Survey, Wave
-from surveys.periods import quarter_of
+from surveys import catalogue, commands, dashboard, feeds, queries, report_card
+from surveys.domain.item_bank import CONSTRUCTS, ITEM_BANK
+from surveys.domain.periods import quarter_of
+from surveys.models import Base, Survey, Wave
 from surveys.results import ResultQuery, compute_results, csv_rows, periods_of
 from surveys.schemas import (
     IssuedOutput,
@@ -195,11 +195,7 @@ class SurveysService(PlatformEndpoints):
         recipients = {beat: list(self.notifications.beat_subscribers(beat)) for beat in beats}
         now = self.clock.now()
         wave = catalogue.get_wave(self.db, wave_id)
-        created = invitations.issue_wave_invitations(self.db, wave, recipients, self.settings.token_secret, now)
-        for invitation in created:
-            self.outbox.add(
-                "beat.survey.invitation_created", invitation.id, invitations.invitation_event(invitation, now)
-            )
+        created = commands.issue_wave_invitations(self.db, self.settings, now, self.outbox.add, wave, recipients)
         by_beat: dict[str, int] = {}
         for invitation in created:
             by_beat[invitation.beat_code or ""] = by_beat.get(invitation.beat_code or "", 0) + 1
@@ -208,7 +204,7 @@ class SurveysService(PlatformEndpoints):
     @rpc(read_only=True)
     def invitation_link(self, invitation_id: str) -> dict[str, str] | None:
         """For notifications: `{"url", "expires_at"}`, or None if unknown, used or expired."""
-        link = invitations.invitation_link(
+        link = queries.invitation_link(
             self.db, invitation_id, self.settings.token_secret, self.settings.public_url, self.clock.now()
         )
         return None if link is None else {"url": link.url, "expires_at": link.expires_at}
@@ -225,7 +221,7 @@ class SurveysService(PlatformEndpoints):
     )
     def survey_for_token(self, request: Request) -> Response:
         body = read_json(request, TokenInput)
-        return json_response(responses.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
+        return json_response(queries.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
 
     @http(
         "POST",
@@ -239,7 +235,7 @@ class SurveysService(PlatformEndpoints):
     )
     def respond(self, request: Request) -> Response:
         body = read_json(request, ResponseInput)
-        responses.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
+        commands.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
         return json_response({"status": "recorded"}, status=201)
 
     @http(
@@ -252,7 +248,7 @@ class SurveysService(PlatformEndpoints):
     )
     def open_survey(self, request: Request, slug: str) -> Response:
         language = LanguageQuery().load(request.args)["language"]
-        return json_response(responses.survey_for_open_link(self.db, slug, language))
+        return json_response(queries.survey_for_open_link(self.db, slug, language))
 
     @http(
         "POST",
@@ -267,7 +263,7 @@ class SurveysService(PlatformEndpoints):
     def respond_open(self, request: Request, slug: str) -> Response:
         body = read_json(request, OpenResponseInput)
         fingerprint = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
-        responses.submit_open(
+        commands.submit_open(
             self.db,
             slug,
             body["beat_code"],
@@ -380,9 +376,7 @@ class SurveysService(PlatformEndpoints):
     )
     def set_population(self, request: Request, beat_code: str) -> Response:
         body = read_json(request, PopulationInput)
-        row = self.db.get(BeatPopulation, beat_code) or BeatPopulation(beat_code=beat_code)
-        row.population = body["population"]
-        self.db.add(row)
+        commands.set_population(self.db, beat_code, body["population"])
         return json_response({"beat_code": beat_code, "population": body["population"]})
 
     @http("GET", "/metrics", auth="none", tags=["platform"])
@@ -408,97 +402,33 @@ class SurveysService(PlatformEndpoints):
     @timer(interval=RESULTS_EVENT_SECONDS)
     def publish_results_updates(self) -> int:
         """Announce `beat.survey.results_updated` once per period whose results changed."""
-        now = self.clock.now()
-        changes = responses.pending_results_changes(self.db)
-        for change in changes:
-            self.outbox.add(
-                "beat.survey.results_updated",
-                change.survey_id,
-                {
-                    "survey_id": change.survey_id,
-                    "period": change.period,
-                    "beat_codes": list(change.beat_codes),
-                    "occurred_at": utc_iso(now),
-                },
-            )
-        return len(changes)
+        return commands.publish_results_updates(self.db, self.clock.now(), self.outbox.add)
 
     # --- the report card's read model -------------------------------------------------
 
     @event_handler("concerns", "beat.concern.submitted")
     def on_concern_submitted(self, event: CloudEvent) -> None:
-        invitations.record_concern_activity(self.db, event.data, submitted_at=parse_iso(event.data["occurred_at"]))
+        commands.record_concern_activity(self.db, event.data, submitted_at=parse_iso(event.data["occurred_at"]))
 
     @event_handler("concerns", "beat.concern.acknowledged")
     def on_concern_acknowledged(self, event: CloudEvent) -> None:
         data = event.data
-        invitations.record_concern_activity(
+        commands.record_concern_activity(
             self.db, data, submitted_at=parse_iso(data["submitted_at"]), acknowledged_at=parse_iso(data["occurred_at"])
         )
 
     @event_handler("concerns", "beat.concern.resolved")
     def on_concern_resolved(self, event: CloudEvent) -> None:
-        self._concern_ended(event, "resolved_at")
+        commands.concern_ended(self.db, self.settings, self.clock.now(), self.outbox.add, event.data, "resolved_at")
 
     @event_handler("concerns", "beat.concern.closed")
     def on_concern_closed(self, event: CloudEvent) -> None:
-        self._concern_ended(event, "closed_at")
-
-    def _concern_ended(self, event: CloudEvent, moment_name: str) -> None:
-        """Record the ending; invite the reporter to the post-contact survey if they left contact."""
-        data = event.data
-        acknowledged = data.get("acknowledged_at")
-        activity = invitations.record_concern_activity(
-            self.db,
-            data,
-            submitted_at=parse_iso(data["submitted_at"]),
-            acknowledged_at=parse_iso(acknowledged) if acknowledged else None,
-            **{moment_name: parse_iso(data["occurred_at"])},
-        )
-        if not data["has_contact"]:
-            return
-        now = self.clock.now()
-        survey = catalogue.post_contact_version(self.db, now)
-        invitation = invitations.invite_after_contact(
-            self.db,
-            activity,
-            survey,
-            data["language"],
-            self.settings.token_secret,
-            self.settings.post_contact_days,
-            now,
-        )
-        if invitation is not None:
-            self.outbox.add(
-                "beat.survey.invitation_created", invitation.id, invitations.invitation_event(invitation, now)
-            )
+        commands.concern_ended(self.db, self.settings, self.clock.now(), self.outbox.add, event.data, "closed_at")
 
     @event_handler("concerns", "beat.meeting.concluded")
     def on_meeting_concluded(self, event: CloudEvent) -> None:
-        """A held meeting counts on its beat's report card. One concluded before it started (concerns
-        refuses that now; older events may say so) was not held: it does not count."""
-        data = event.data
-        if parse_iso(data["starts_at"]) > parse_iso(data["occurred_at"]):
-            return
-        if self.db.get(MeetingActivity, data["meeting_id"]) is None:
-            self.db.add(
-                MeetingActivity(
-                    meeting_id=data["meeting_id"],
-                    beat_code=data["beat_code"],
-                    kind=data["kind"],
-                    held_at=parse_iso(data["starts_at"]),
-                )
-            )
+        commands.record_meeting(self.db, event.data)
 
     @event_handler("referrals", "beat.referral.sent")
     def on_referral_sent(self, event: CloudEvent) -> None:
-        data = event.data
-        if self.db.get(ReferralActivity, data["referral_id"]) is None:
-            self.db.add(
-                ReferralActivity(
-                    referral_id=data["referral_id"],
-                    beat_code=data.get("beat_code"),
-                    need_category=data["need_category"],
-                    sent_at=parse_iso(data["occurred_at"]),
-                )
-            )
+        commands.record_referral_sent(self.db, event.data)

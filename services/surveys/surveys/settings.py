@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beat_shared.config import setting_from
-from surveys.stats import suppression_threshold
+from surveys.domain.stats import suppression_threshold
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from beat_shared.db import adding_upsert
-from surveys.definitions import ScoredAnswer
+from surveys.domain.definitions import ScoredAnswer
 from surveys.models import CONSTRUCT_COLUMNS, Answer, Response, ResultTotal
 
 STATISTICS = ("answered", "n", "total", "squares", "favourable")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from beat_shared.db import make_engine
 from beat_shared.migrations import upgrade
 from beat_shared.testing import wait_for
-from surveys.invitations import record_concern_activity
+from surveys.commands import record_concern_activity
 from surveys.models import ConcernActivity
 
 SUBMITTED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from nameko.testing.services import entrypoint_hook
 from sqlalchemy import select
 
 from beat_shared.config import env
-from surveys.invitations import token_hash
+from surveys.domain.tokens import token_hash
 from surveys.models import Invitation
 
 WAVE = {

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from surveys.item_bank import post_contact_survey, standard_survey
+from surveys.domain.item_bank import post_contact_survey, standard_survey
 
 NUMBERS = {
     "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"],

@@ -3,7 +3,7 @@
 import pytest
 
 from beat_shared.errors import InvalidInput
-from surveys.definitions import (
+from surveys.domain.definitions import (
     check_definition,
     construct_scores,
     expand_question,
@@ -11,8 +11,8 @@ from surveys.definitions import (
     score_answer,
     score_response,
 )
-from surveys.item_bank import CONSTRUCTS, ITEM_BANK, post_contact_survey, standard_survey
-from surveys.periods import period_bounds, quarter_of
+from surveys.domain.item_bank import CONSTRUCTS, ITEM_BANK, post_contact_survey, standard_survey
+from surveys.domain.periods import period_bounds, quarter_of
 
 
 def q(item, **overrides):

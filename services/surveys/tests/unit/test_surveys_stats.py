@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from surveys.settings import SurveySettings
-from surveys.stats import (
+from surveys.domain.stats import (
     Moments,
     change_between,
     effective_sample_size,
@@ -15,6 +14,7 @@ from surveys.stats import (
     suppression_threshold,
     wilson_interval,
 )
+from surveys.settings import SurveySettings
 
 
 def test_wilson_interval_for_8_of_10():

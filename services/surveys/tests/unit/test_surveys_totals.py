@@ -1,6 +1,6 @@
 """What one response adds to the running totals, computed by hand."""
 
-from surveys.definitions import ScoredAnswer
+from surveys.domain.definitions import ScoredAnswer
 from surveys.totals import Placement, response_rows
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beat_shared.errors import InvalidInput
-from surveys.item_bank import CONSTRUCTS, ITEM_BANK
+from surveys.domain.item_bank import CONSTRUCTS, ITEM_BANK
 
 QUESTION_TYPES = ("likert_5", "scale_0_10", "single_choice", "multiple_choice", "numeric", "free_text")
 SURVEY_KINDS = ("wave", "post_contact")

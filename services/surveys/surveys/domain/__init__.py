@@ -1,0 +1,1 @@
+"""Surveys' pure rules: plain Python, no SQLAlchemy, no nameko, no I/O (checked by `make lint`)."""
