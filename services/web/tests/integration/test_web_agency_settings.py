@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import requests
-from integration.test_web_browser import Resident
+from integration.test_web_browser import DESKTOP, PHONE, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from integration.test_web_supervisor_browser import fits_a_phone
 from web_testkit import sign_in
@@ -63,7 +63,7 @@ def test_everyone_but_agencies_gets_a_refusal_page(partners):
         assert '<html lang="es">' in answer.text and "amqp-queue" not in answer.text
 
 
-def test_the_settings_page_in_chromium_in_spanish_without_scripts(partners, chrome):
+def test_the_settings_page_in_chromium_in_spanish_without_scripts(partners, chrome, backend):
     stack, referrals_url = partners
     registered_hook(referrals_url)
     agency = Resident(chrome, stack.web_url, "es", scripts=False)
@@ -72,4 +72,7 @@ def test_the_settings_page_in_chromium_in_spanish_without_scripts(partners, chro
     agency.follow(agency.find('form[action="/sign-in"] button'))  # the inbox, checked by axe-core
     agency.follow(agency.find('a[href="/agency/settings"]'))
     assert HOOK in agency.text() and "Cola de mensajes (AMQP)" in agency.text()
+    if backend == "sqlite":
+        agency.screenshot("web-agency-settings-desktop-es", DESKTOP)
+        agency.screenshot("web-agency-settings-phone-es", PHONE)
     fits_a_phone(agency)

@@ -35,7 +35,7 @@ def test_an_officer_previews_and_sends_an_alert_without_scripts(broadcast_stack,
     assert len(broadcast_stack.broadcasts()) == 1
 
 
-def test_the_inbox_and_preferences_in_spanish_without_scripts(broadcast_stack, chrome):
+def test_the_inbox_and_preferences_in_spanish_without_scripts(broadcast_stack, chrome, backend):
     broadcast_stack.follows("resident-demo-1")
     alerted(broadcast_stack)
     resident = Resident(chrome, broadcast_stack.web_url, "es", scripts=False)
@@ -50,10 +50,16 @@ def test_the_inbox_and_preferences_in_spanish_without_scripts(broadcast_stack, c
         return "Car break-ins on Elm St" in resident.text()
 
     wait_for(arrived, message="the alert in the inbox")
+    if backend == "sqlite":
+        resident.screenshot("web-inbox-desktop-es", DESKTOP)
+        resident.screenshot("web-inbox-phone-es", PHONE)
     fits_a_phone(resident)
     resident.follow(resident.find('form[action="/me/inbox/read"] button'))
     assert "Marcado como leído." in resident.find(".flash").text
     resident.follow(resident.find('a[href="/me/notifications"]'))
+    if backend == "sqlite":
+        resident.screenshot("web-preferences-desktop-es", DESKTOP)
+        resident.screenshot("web-preferences-phone-es", PHONE)
     fits_a_phone(resident)
     resident.follow(resident.find('form[action="/me/notifications"] button[type="submit"]'))
     assert "Se guardó su preferencia." in resident.find(".flash").text

@@ -61,10 +61,13 @@ def test_a_supervisor_reads_the_lists_and_assigns_an_officer_without_scripts(sta
     assert len(supervisor.pages_checked) >= 6
 
 
-def test_the_analysts_home_in_spanish_without_scripts(stack, chrome):
+def test_the_analysts_home_in_spanish_without_scripts(stack, chrome, backend):
     analyst = Resident(chrome, stack.web_url, "es", scripts=False)
     analyst.open("/sign-in")
     analyst.find('input[value="analyst-1"]').click()
     analyst.follow(analyst.find('form[action="/sign-in"] button'))  # lands on the home page, checked by axe-core
     assert "Para analistas" in analyst.find("#analyst").text
+    if backend == "sqlite":
+        analyst.screenshot("web-analyst-home-desktop-es", DESKTOP)
+        analyst.screenshot("web-analyst-home-phone-es", PHONE)
     fits_a_phone(analyst)
