@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from web_testkit import csrf, open_receipt, sign_in, voice
+from web_testkit import csrf, open_receipt, sent_referral, sign_in, voice
 
 from beat_shared.clock import FrozenClock
 
@@ -182,3 +182,26 @@ def test_everyone_else_gets_a_refusal_page(problem_stack):
             assert answer.status_code in (403, 404), (who, path, answer.status_code)
             assert answer.headers["Content-Type"].startswith("text/html") and "Sehr" not in answer.text
             assert "Someone sells from the van" not in answer.text
+
+
+def test_a_referral_made_for_a_linked_concern_is_linked_to_the_problem(partners):
+    stack, _ = partners
+    web = stack.web_url
+    with officer(web) as browser:
+        concern_id, referral_id = sent_referral(web, browser)
+        listing = browser.get(f"{web}/staff/problems", timeout=10).text
+        made = post(browser, f"{web}/staff/beats/RV-02/problems", listing, title="Food insecurity", category="noise")
+        problem_id = re.search(ID, made.headers["Location"])[1]
+        url = f"{web}/staff/problems/{problem_id}"
+        page = browser.get(url, timeout=10).text
+        assert post(browser, f"{url}/concerns", page, concern_ids=concern_id).status_code == 303
+        page = browser.get(url, timeout=10).text
+        assert f'<option value="{referral_id}">' in page  # offered: a referral of a linked concern
+        assert post(browser, f"{url}/referrals", page).status_code == 400  # none chosen
+        assert post(browser, f"{url}/referrals", page, referral_id=referral_id).status_code == 303
+        linked = browser.get(url, timeout=10).text
+        section = re.search(r'id="referrals">.*?</section>', linked, re.S)[0]
+        assert "Sent, waiting for the agency" in section and f'<option value="{referral_id}">' not in section
+        assert post(browser, f"{url}/referrals", page, referral_id=referral_id).status_code == 303
+        again = re.search(r'id="referrals">.*?</section>', browser.get(url, timeout=10).text, re.S)[0]
+        assert again.count("Sent, waiting for the agency") == 1  # linked once, however often it is sent
