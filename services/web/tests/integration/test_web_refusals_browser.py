@@ -46,6 +46,7 @@ def pages(concern_id: str, referral_id: str, meeting_id: str) -> list[str]:
         "/supervisor",
         "/supervisor/assignments",
         "/supervisor/categories",
+        "/supervisor/categories/noise",  # the administrator's form
     ]
 
 
