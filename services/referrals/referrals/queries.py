@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from beat_shared.errors import NotFound
+from referrals import directory
 from referrals.domain import lifecycle
 from referrals.domain.actors import Actor
 from referrals.domain.lifecycle import DRAFT, ConsentFacts, consent_problem
-from referrals.models import AuditEntry, ConsentRecord, Referral
+from referrals.models import (
+    AuditEntry,
+    ConsentRecord,
+    Organization,
+    Referral,
+    Service,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
 
 if TYPE_CHECKING:  # commands imports this module
     from referrals.commands import Context
 
+T = TypeVar("T")
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
 
 
@@ -128,3 +141,99 @@ def get_consent(ctx: Context, consent_id: str) -> ConsentRecord:
     if consent is None:
         raise NotFound(f"consent record {consent_id} does not exist")
     return consent
+
+
+def referrals(actor: Actor, criteria: Mapping[str, Any]) -> Select[tuple[Referral]]:
+    """The referrals the actor may see, filtered by status, agency, need category or concern."""
+    query = visible_referrals(actor)
+    for field in ("status", "agency_id", "need_category", "concern_id"):
+        if criteria.get(field):
+            query = query.where(getattr(Referral, field) == criteria[field])
+    return query
+
+
+def sent_referrals(actor: Actor, since: datetime | None, until: datetime | None) -> Select[tuple[Referral]]:
+    """The sent referrals the actor may see, sent in [since, until) (what outcome reports count)."""
+    query = visible_referrals(actor).where(Referral.sent_at.is_not(None))
+    if since:
+        query = query.where(Referral.sent_at >= since)
+    if until:
+        query = query.where(Referral.sent_at < until)
+    return query
+
+
+def audit_entries(criteria: Mapping[str, Any]) -> Select[tuple[AuditEntry]]:
+    query = select(AuditEntry)
+    if criteria.get("referral_id"):
+        query = query.where(AuditEntry.referral_id == criteria["referral_id"])
+    if criteria.get("actor"):
+        query = query.where(AuditEntry.actor == criteria["actor"])
+    if criteria.get("since"):
+        query = query.where(AuditEntry.at >= criteria["since"])
+    return query
+
+
+# --- the HSDS directory's lists ----------------------------------------------------------------
+
+
+def organizations(search: str | None) -> Select[tuple[Organization]]:
+    query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
+    if search:
+        query = query.where(Organization.name.ilike(f"%{search}%"))
+    return query
+
+
+def taxonomies(search: str | None) -> Select[tuple[Taxonomy]]:
+    query = select(Taxonomy)
+    if search:
+        query = query.where(Taxonomy.name.ilike(f"%{search}%"))
+    return query
+
+
+def taxonomy_terms(criteria: Mapping[str, Any]) -> Select[tuple[TaxonomyTerm]]:
+    """Filtered by `taxonomy_id`, `parent_id`, `search`; `top_only` for terms without a parent."""
+    query = select(TaxonomyTerm).options(selectinload(TaxonomyTerm.taxonomy))
+    for field in ("taxonomy_id", "parent_id"):
+        if criteria.get(field):
+            query = query.where(getattr(TaxonomyTerm, field) == criteria[field])
+    if criteria.get("top_only"):
+        query = query.where(TaxonomyTerm.parent_id.is_(None))
+    if criteria.get("search"):
+        query = query.where(TaxonomyTerm.name.ilike(f"%{criteria['search']}%"))
+    return query
+
+
+def service_at_locations(criteria: Mapping[str, Any]) -> Select[tuple[ServiceAtLocation]]:
+    """Filtered by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
+    query = select(ServiceAtLocation).join(Service)
+    for field in ("service_id", "location_id"):
+        if criteria.get(field):
+            query = query.where(getattr(ServiceAtLocation, field) == criteria[field])
+    if criteria.get("organization_id"):
+        query = query.where(Service.organization_id == criteria["organization_id"])
+    if criteria.get("taxonomy_term_id") or criteria.get("search"):
+        wanted = {key: criteria.get(key) for key in ("search", "taxonomy_term_id")}
+        services = directory.services_query(directory.ServiceFilter(**wanted))
+        query = query.where(Service.id.in_(services.with_only_columns(Service.id)))
+    return query.options(
+        selectinload(ServiceAtLocation.location),
+        selectinload(ServiceAtLocation.service).options(*directory.service_options()),
+    )
+
+
+def taxonomy(session: Session, taxonomy_id: str) -> Taxonomy:
+    return _found(session.get(Taxonomy, taxonomy_id), f"taxonomy {taxonomy_id}")
+
+
+def taxonomy_term(session: Session, term_id: str) -> TaxonomyTerm:
+    return _found(session.get(TaxonomyTerm, term_id), f"taxonomy term {term_id}")
+
+
+def service_at_location(session: Session, link_id: str) -> ServiceAtLocation:
+    return _found(session.get(ServiceAtLocation, link_id), f"service_at_location {link_id}")
+
+
+def _found(row: T | None, what: str) -> T:
+    if row is None:
+        raise NotFound(f"{what} does not exist")
+    return row

@@ -15,8 +15,6 @@ from typing import Any
 from nameko.dependency_providers import Config
 from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
@@ -90,10 +88,8 @@ ADMINISTRATION_TAGS = ["administration"]
 log = logging.getLogger(__name__)
 
 
-class ReferralsService(PlatformEndpoints):
-    """Agency directory (Open Referral HSDS 3.0) and closed-loop referrals with consent."""
-
-    name = "referrals"
+class _Dependencies:
+    """What every endpoint group uses: the service's dependencies and the unit of work."""
 
     db = Database(Base.metadata)
     outbox = Outbox()
@@ -109,6 +105,10 @@ class ReferralsService(PlatformEndpoints):
 
     def _settings(self) -> ReferralSettings:
         return ReferralSettings.from_config(self.config)
+
+
+class DirectoryEndpoints(_Dependencies):
+    """The HSDS 3.0 directory: the public read API, its administration and matching."""
 
     # --- HSDS read API -----------------------------------------------------------------------
 
@@ -166,9 +166,7 @@ class ReferralsService(PlatformEndpoints):
     def list_organizations(self, request: Request) -> Response:
         """`full_service=true` (or `full=true`) nests each organization's services."""
         criteria = OrganizationsQuery().load(request.args.to_dict())
-        query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
-        if criteria.get("search"):
-            query = query.where(Organization.name.ilike(f"%{criteria['search']}%"))
+        query = queries.organizations(criteria.get("search"))
         nested = criteria["full_service"] or criteria["full"]
         render = partial(hsds.organization_dict, with_services=nested)
         return self._listing(request, criteria, query, (Organization.name, Organization.id), render)
@@ -187,17 +185,12 @@ class ReferralsService(PlatformEndpoints):
     @http("GET", "/taxonomies", auth="none", summary="Taxonomies", query_schema=ListQuery, tags=DIRECTORY_TAGS)
     def list_taxonomies(self, request: Request) -> Response:
         criteria = ListQuery().load(request.args.to_dict())
-        query = select(Taxonomy)
-        if criteria.get("search"):
-            query = query.where(Taxonomy.name.ilike(f"%{criteria['search']}%"))
+        query = queries.taxonomies(criteria.get("search"))
         return self._listing(request, criteria, query, (Taxonomy.name, Taxonomy.id), hsds.taxonomy_dict)
 
     @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY_TAGS)
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
-        taxonomy = self.db.get(Taxonomy, taxonomy_id)
-        if taxonomy is None:
-            raise NotFound(f"taxonomy {taxonomy_id} does not exist")
-        return json_response(hsds.taxonomy_dict(taxonomy))
+        return json_response(hsds.taxonomy_dict(queries.taxonomy(self.db, taxonomy_id)))
 
     @http(
         "GET",
@@ -210,22 +203,12 @@ class ReferralsService(PlatformEndpoints):
     def list_taxonomy_terms(self, request: Request) -> Response:
         """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
         criteria = TaxonomyTermsQuery().load(request.args.to_dict())
-        query = select(TaxonomyTerm).options(selectinload(TaxonomyTerm.taxonomy))
-        for field in ("taxonomy_id", "parent_id"):
-            if criteria.get(field):
-                query = query.where(getattr(TaxonomyTerm, field) == criteria[field])
-        if criteria["top_only"]:
-            query = query.where(TaxonomyTerm.parent_id.is_(None))
-        if criteria.get("search"):
-            query = query.where(TaxonomyTerm.name.ilike(f"%{criteria['search']}%"))
+        query = queries.taxonomy_terms(criteria)
         return self._listing(request, criteria, query, (TaxonomyTerm.code, TaxonomyTerm.id), hsds.term_dict)
 
     @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY_TAGS)
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
-        term = self.db.get(TaxonomyTerm, term_id)
-        if term is None:
-            raise NotFound(f"taxonomy term {term_id} does not exist")
-        return json_response(hsds.term_dict(term))
+        return json_response(hsds.term_dict(queries.taxonomy_term(self.db, term_id)))
 
     @http(
         "GET",
@@ -238,28 +221,13 @@ class ReferralsService(PlatformEndpoints):
     def list_service_at_locations(self, request: Request) -> Response:
         """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
         criteria = ServiceAtLocationsQuery().load(request.args.to_dict())
-        query = select(ServiceAtLocation).join(Service)
-        for field in ("service_id", "location_id"):
-            if criteria.get(field):
-                query = query.where(getattr(ServiceAtLocation, field) == criteria[field])
-        if criteria.get("organization_id"):
-            query = query.where(Service.organization_id == criteria["organization_id"])
-        if criteria.get("taxonomy_term_id") or criteria.get("search"):
-            wanted = {key: criteria.get(key) for key in ("search", "taxonomy_term_id")}
-            services = directory.services_query(directory.ServiceFilter(**wanted))
-            query = query.where(Service.id.in_(services.with_only_columns(Service.id)))
-        query = query.options(
-            selectinload(ServiceAtLocation.location),
-            selectinload(ServiceAtLocation.service).options(*directory.service_options()),
-        )
+        query = queries.service_at_locations(criteria)
         render = partial(hsds.service_at_location_dict, with_service=True)
         return self._listing(request, criteria, query, (ServiceAtLocation.id,), render)
 
     @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY_TAGS)
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
-        link = self.db.get(ServiceAtLocation, link_id)
-        if link is None:
-            raise NotFound(f"service_at_location {link_id} does not exist")
+        link = queries.service_at_location(self.db, link_id)
         return json_response(hsds.service_at_location_dict(link, with_service=True))
 
     @http(
@@ -461,6 +429,10 @@ class ReferralsService(PlatformEndpoints):
             }
         )
 
+
+class ReferralEndpoints(_Dependencies):
+    """Referrals with consent: drafted and sent by officers, answered by agencies."""
+
     # --- referrals: officers -----------------------------------------------------------------
 
     @http(
@@ -503,10 +475,7 @@ class ReferralsService(PlatformEndpoints):
         """No personal data here; read one referral to see the client's details."""
         criteria = ReferralsQuery().load(request.args.to_dict())
         page = page_request(request.args)
-        query = queries.visible_referrals(_actor(request.principal))
-        for field in ("status", "agency_id", "need_category", "concern_id"):
-            if criteria.get(field):
-                query = query.where(getattr(Referral, field) == criteria[field])
+        query = queries.referrals(_actor(request.principal), criteria)
         rows, total = page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
         return json_response(page_body([_summary(r) for r in rows], total, page))
 
@@ -669,6 +638,10 @@ class ReferralsService(PlatformEndpoints):
             note=body.get("note"),
         )
 
+
+class AgencyIntegrationEndpoints(_Dependencies):
+    """How an agency's own systems hear of referrals: its AMQP feed and webhooks."""
+
     # --- webhooks ----------------------------------------------------------------------------
 
     @http(
@@ -756,6 +729,10 @@ class ReferralsService(PlatformEndpoints):
             raise NotFound(f"agency {agency_id} is not in the directory")
         return organization
 
+
+class ReportEndpoints(_Dependencies):
+    """The audit of client-detail reads and the outcome report."""
+
     # --- audit and reporting -----------------------------------------------------------------
 
     @http(
@@ -769,13 +746,7 @@ class ReferralsService(PlatformEndpoints):
     def audit_log(self, request: Request) -> Response:
         criteria = AuditQuery().load(request.args.to_dict())
         page = page_request(request.args)
-        query = select(AuditEntry)
-        if criteria.get("referral_id"):
-            query = query.where(AuditEntry.referral_id == criteria["referral_id"])
-        if criteria.get("actor"):
-            query = query.where(AuditEntry.actor == criteria["actor"])
-        if criteria.get("since"):
-            query = query.where(AuditEntry.at >= criteria["since"])
+        query = queries.audit_entries(criteria)
         rows, total = page_of(self.db, query, page.offset, page.size, AuditEntry.id.desc())
         return json_response(page_body([_audit_row(entry) for entry in rows], total, page))
 
@@ -790,13 +761,13 @@ class ReferralsService(PlatformEndpoints):
     def outcomes_report(self, request: Request) -> Response:
         """Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
         criteria = ReportQuery().load(request.args.to_dict())
-        query = queries.visible_referrals(_actor(request.principal)).where(Referral.sent_at.is_not(None))
-        if criteria.get("since"):
-            query = query.where(Referral.sent_at >= criteria["since"])
-        if criteria.get("until"):
-            query = query.where(Referral.sent_at < criteria["until"])
+        query = queries.sent_referrals(_actor(request.principal), criteria.get("since"), criteria.get("until"))
         rows = outcome_report(self.db.scalars(query), criteria["group_by"])
         return json_response({"group_by": criteria["group_by"], "contents": rows})
+
+
+class BackgroundEndpoints(_Dependencies):
+    """Events from concerns, timers (beat map, deadlines, retention), metrics and the RPC others call."""
 
     # --- events, timers and RPC --------------------------------------------------------------
 
@@ -928,3 +899,16 @@ def _audit_row(entry: AuditEntry) -> dict[str, Any]:
         "referral_id": entry.referral_id,
         "fields": entry.fields.split(","),
     }
+
+
+class ReferralsService(
+    DirectoryEndpoints,
+    ReferralEndpoints,
+    AgencyIntegrationEndpoints,
+    ReportEndpoints,
+    BackgroundEndpoints,
+    PlatformEndpoints,
+):
+    """Agency directory (Open Referral HSDS 3.0) and closed-loop referrals with consent."""
+
+    name = "referrals"
