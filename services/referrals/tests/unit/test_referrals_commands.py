@@ -1,0 +1,104 @@
+"""Referrals' use cases on SQLite with their events recorded: what a draft, consent, sending and an
+agency's answer write and announce, in milliseconds, beside the integration tests over the broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.errors import Conflict, NotFound
+from referrals import commands, demo, queries
+from referrals.domain.actors import Actor
+from referrals.domain.lifecycle import ACCEPTED, SENT
+from referrals.models import AuditEntry, Base, Service
+from referrals.settings import ReferralSettings
+
+NOW = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+SETTINGS = ReferralSettings(
+    response_time=timedelta(hours=72),
+    reminder_after=timedelta(hours=24),
+    retention=timedelta(days=365),
+    public_url="https://referrals.test",
+    timezone="America/Chicago",
+    secret_overlap=timedelta(days=1),
+    webhooks_allow_http=False,
+)
+OFFICER = Actor("officer-1", "officer")
+
+
+class Recorded:
+    """The events a use case emitted, as the outbox writer's `add` receives them."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
+
+    def __call__(self, event_type: str, subject: str, data: dict[str, Any], headers: Any = None) -> None:
+        self.events.append((event_type, subject, data, dict(headers or {})))
+
+    def types(self) -> list[str]:
+        return [event[0] for event in self.events]
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/referrals.db", pool_size=1)
+    Base.metadata.create_all(engine)
+    with unit_of_work(engine) as session:
+        demo.seed_directory(session)
+    yield engine
+    engine.dispose()
+
+
+def _pantry(session) -> Service:
+    return session.scalars(select(Service).where(Service.name == "Emergency food pantry")).one()
+
+
+def test_a_draft_is_sent_only_with_consent_and_its_agency_alone_hears_of_it(engine):
+    recorded = Recorded()
+    with unit_of_work(engine) as session:
+        ctx = commands.Context(session, NOW, SETTINGS, recorded, OFFICER)
+        pantry = _pantry(session)
+        draft = {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana Diaz", "phone": "555-0101"}}
+        referral = commands.create_referral(ctx, draft)
+        with pytest.raises(Conflict):
+            commands.send(ctx, referral)  # no consent yet
+        consent = {"given_by": "Ana Diaz", "given_at": NOW - timedelta(minutes=5), "method": "verbal", "scope": "food"}
+        commands.record_consent(ctx, referral, consent)
+        commands.send(ctx, referral)
+        agency = pantry.organization.agency_id
+        assert referral.status == SENT and referral.respond_by == NOW + timedelta(hours=72)
+
+    assert recorded.types() == ["beat.referral.created", "beat.referral.sent"]
+    created, sent = recorded.events
+    assert created[3] == {}  # a draft is the officer's: no agency route
+    assert sent[3] == {"x-agency-id": agency}
+    assert sent[2]["details_url"] == f"https://referrals.test/referrals/{referral.id}"
+    assert "Ana" not in repr(recorded.events) and "555" not in repr(recorded.events)  # no personal data
+
+
+def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
+    recorded = Recorded()
+    with unit_of_work(engine) as session:
+        officer = commands.Context(session, NOW, SETTINGS, recorded, OFFICER)
+        pantry = _pantry(session)
+        consent = {"given_by": "Ana", "given_at": NOW, "method": "verbal", "scope": "food"}
+        referral = commands.create_referral(
+            officer, {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana"}, "consent": consent}
+        )
+        commands.send(officer, referral)
+        agency = Actor("intake-1", "agency", pantry.organization.agency_id)
+        later = commands.Context(session, NOW + timedelta(hours=1), SETTINGS, recorded, agency)
+        commands.change_status(later, referral, ACCEPTED)
+        view = queries.referral_view(later, queries.get_referral(later, referral.id))
+        stranger = commands.Context(session, NOW, SETTINGS, recorded, Actor("x", "agency", "agency-elsewhere"))
+        with pytest.raises(NotFound):  # another agency's referral does not exist for it
+            queries.get_referral(stranger, referral.id)
+        audited = session.scalars(select(AuditEntry.actor).where(AuditEntry.referral_id == referral.id)).all()
+
+    assert recorded.types() == ["beat.referral.created", "beat.referral.sent", "beat.referral.accepted"]
+    assert view["status"] == ACCEPTED and view["client"]["name"] == "Ana"
+    assert audited == ["intake-1"]
