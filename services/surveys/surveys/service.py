@@ -75,24 +75,18 @@ def _survey_body(survey: Survey) -> dict[str, Any]:
     return schema_instance(SurveyOutput).dump(survey)
 
 
-class SurveysService(PlatformEndpoints):
-    """Resident safety and trust surveys and the results dashboards read.
-
-    Results never show a cell with fewer respondents than SURVEYS_MIN_CELL (default 30,
-    never below 10): not in the JSON API, the CSV, /metrics or the dashboard page.
-    """
-
-    name = "surveys"
-    index_pages = (
-        Page("City dashboard", "/dashboard"),
-        Page("Survey page (opens with a resident's survey link)", "/respond"),
-    )
+class _Dependencies:
+    """What every endpoint group uses: the service's dependencies."""
 
     db = Database(Base.metadata)
     outbox = Outbox()
     clock = ClockProvider()
     settings = Settings()
     notifications = RpcProxy("notifications")
+
+
+class DefinitionEndpoints(_Dependencies):
+    """The item bank, survey definitions and their versions."""
 
     # --- definitions ----------------------------------------------------------------
 
@@ -137,6 +131,10 @@ class SurveysService(PlatformEndpoints):
     )
     def get_survey_version(self, request: Request, code: str, version: int) -> Response:
         return json_response(_survey_body(catalogue.survey_version(self.db, code, version)))
+
+
+class WaveEndpoints(_Dependencies):
+    """Waves and their invitations (notifications sends them)."""
 
     # --- waves and invitations -----------------------------------------------------
 
@@ -209,6 +207,10 @@ class SurveysService(PlatformEndpoints):
         )
         return None if link is None else {"url": link.url, "expires_at": link.expires_at}
 
+
+class RespondingEndpoints(_Dependencies):
+    """Residents answering, by invitation token or open link."""
+
     # --- responding ----------------------------------------------------------------
 
     @http(
@@ -278,6 +280,10 @@ class SurveysService(PlatformEndpoints):
     @http("GET", "/respond", auth="none", summary="The resident's survey form (HTML)", tags=["responding"])
     def respond_page(self, request: Request) -> Response:
         return Response(dashboard.respond_page(), mimetype="text/html")
+
+
+class ResultEndpoints(_Dependencies):
+    """Results, CSV, report cards, populations, metrics and the dashboard pages."""
 
     # --- results and feeds ---------------------------------------------------------
 
@@ -404,6 +410,10 @@ class SurveysService(PlatformEndpoints):
         """Announce `beat.survey.results_updated` once per period whose results changed."""
         return commands.publish_results_updates(self.db, self.clock.now(), self.outbox.add)
 
+
+class ActivityEndpoints(_Dependencies):
+    """The report card's read model, kept from the other services' events."""
+
     # --- the report card's read model -------------------------------------------------
 
     @event_handler("concerns", "beat.concern.submitted")
@@ -432,3 +442,24 @@ class SurveysService(PlatformEndpoints):
     @event_handler("referrals", "beat.referral.sent")
     def on_referral_sent(self, event: CloudEvent) -> None:
         commands.record_referral_sent(self.db, event.data)
+
+
+class SurveysService(
+    DefinitionEndpoints,
+    WaveEndpoints,
+    RespondingEndpoints,
+    ResultEndpoints,
+    ActivityEndpoints,
+    PlatformEndpoints,
+):
+    """Resident safety and trust surveys and the results dashboards read.
+
+    Results never show a cell with fewer respondents than SURVEYS_MIN_CELL (default 30,
+    never below 10): not in the JSON API, the CSV, /metrics or the dashboard page.
+    """
+
+    name = "surveys"
+    index_pages = (
+        Page("City dashboard", "/dashboard"),
+        Page("Survey page (opens with a resident's survey link)", "/respond"),
+    )
