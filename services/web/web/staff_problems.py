@@ -228,6 +228,17 @@ class ProblemConsole:
             raise problem
         more = api.gather_outcomes(_workspace_extras(problem))
         beat_concerns = more.pop("beat concerns")
+        beat_actions = more.pop("beat actions")
+        # Open actions meetings agreed that no problem's plan holds yet: they may join this one.
+        attachable = (
+            []
+            if isinstance(beat_actions, ApiError)
+            else [
+                action
+                for action in beat_actions["actions"]
+                if action.get("meeting_id") and not action.get("problem_id")
+            ]
+        )
         linked = {concern["id"] for concern in problem["linked_concerns"]}
         linkable = (
             []
@@ -241,6 +252,7 @@ class ProblemConsole:
             status=status,
             problem=problem,
             linkable=linkable,
+            attachable=attachable,
             referrals=referrals,
             assessment=None if isinstance(assessment, ApiError) else assessment,
             assessment_refusal=assessment.message if isinstance(assessment, ApiError) else None,
@@ -255,12 +267,14 @@ class ProblemConsole:
 
 
 def _workspace_extras(problem: dict[str, Any]) -> dict[str, Call]:
-    """The second round of a workspace's calls, made together: the beat's concerns (to link) and the
-    referrals of its linked concerns (to link, and to name the ones linked)."""
+    """The second round of a workspace's calls, made together: the beat's concerns (to link), its
+    meetings' open actions (to attach to the plan) and the referrals of its linked concerns (to link,
+    and to name the ones linked)."""
     calls = {
         "beat concerns": Call(
             "concerns", "GET", "/concerns", params={"beat": problem["beat_code"], "per_page": BEAT_CONCERNS_SHOWN}
-        )
+        ),
+        "beat actions": Call("concerns", "GET", f"/beats/{problem['beat_code']}/actions", params={"status": "open"}),
     }
     for concern in problem["linked_concerns"][:LINKED_REFERRALS_LOOKED_UP]:
         calls[concern["id"]] = Call("referrals", "GET", "/referrals", params={"concern_id": concern["id"]})

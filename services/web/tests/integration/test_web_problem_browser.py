@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from integration.test_web_browser import DESKTOP, PHONE, Resident
+from integration.test_web_browser import DESKTOP, PHONE, WAIT, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from integration.test_web_supervisor_browser import fits_a_phone
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.ui import WebDriverWait
 from web_testkit import open_receipt, voice
 
 from beat_shared.clock import FrozenClock
@@ -33,6 +35,20 @@ def voiced(base: str, description: str, **place: str) -> str:
     resident = requests.Session()
     assert voice(resident, base, confirmed="yes", description=description, **place).status_code == 303
     return open_receipt(resident, base)
+
+
+def shows(person: Resident, words: str) -> bool:
+    """Whether the page comes to show `words` (after a form's redirect Chromium may still be swapping
+    the document in for a moment: "Node ... does not belong to the document" is retried, not failed)."""
+
+    def has(_: object) -> bool:
+        try:
+            return words in person.text()
+        except WebDriverException:
+            return False
+
+    WebDriverWait(person.driver, WAIT).until(has, message=f"{words!r} on {person.driver.current_url}")
+    return True
 
 
 def signed_in_officer(chrome, base: str) -> Resident:
@@ -58,7 +74,7 @@ def test_an_officer_solves_a_problem_and_reads_a_tip_without_scripts(problem_sta
     resident.find("#text").send_keys("The parties are announced on a flyer at the bus stop")
     resident.find("#contact").send_keys("555-0199")
     resident.follow(resident.find('form[action="/beats/RV-02/tip"] button[type="submit"]'))
-    assert "Your tip was passed on" in resident.text()
+    assert shows(resident, "Your tip was passed on")
 
     officer = signed_in_officer(chrome, web)
     officer.open("/staff/queue")
@@ -114,7 +130,7 @@ def test_the_tip_form_and_problem_pages_in_spanish(problem_stack, chrome):
     assert "Este dato es obligatorio." in resident.find("#text-error").text
     resident.find("#text").send_keys("La furgoneta llega a las dos")
     resident.follow(resident.find('form[action="/beats/RV-02/tip"] button[type="submit"]'))
-    assert "Su aviso se ha enviado" in resident.text()
+    assert shows(resident, "Su aviso se ha enviado")
 
     officer = Resident(chrome, web, "es", scripts=False)
     officer.open("/sign-in")

@@ -7,11 +7,11 @@ links; form errors come back beside their fields; everyone else gets a refusal p
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from web_testkit import csrf, open_receipt, sent_referral, sign_in, voice
+from web_testkit import csrf, open_receipt, sent_referral, sign_in, staff_headers, voice
 
 from beat_shared.clock import FrozenClock
 
@@ -39,6 +39,20 @@ def officer(base: str, subject: str = "officer-rv02") -> requests.Session:
     browser = requests.Session()
     assert sign_in(browser, base, subject).status_code == 200
     return browser
+
+
+def agreed_action(concerns_url: str, description: str) -> str:
+    """A community meeting held two hours ago agreed an action (supervisor, concerns API); its id."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    times = {"starts_at": (now - timedelta(hours=2)).isoformat(), "ends_at": (now - timedelta(hours=1)).isoformat()}
+    body = {"kind": "community_meeting", "title": "Beat meeting", "venue": "Library", **times}
+    made = requests.post(f"{concerns_url}/beats/RV-02/meetings", json=body, headers=staff_headers(), timeout=10)
+    assert made.status_code == 201, made.text
+    action = {"description": description, "owner": "Residents' group", "due_date": "2027-02-01"}
+    url = f"{concerns_url}/meetings/{made.json()['id']}/conclusion"
+    concluded = requests.post(url, json={"actions": [action]}, headers=staff_headers(), timeout=10)
+    assert concluded.status_code == 200, concluded.text
+    return concluded.json()["actions"][0]["id"]
 
 
 def post(browser: requests.Session, url: str, page: str, **data) -> requests.Response:
@@ -136,6 +150,13 @@ def test_a_problem_opened_by_hand_gets_a_concern_and_a_tip(problem_stack):
         assert post(browser, f"{url}/concerns", page, concern_ids=concern_id).status_code == 303
         assert f"/staff/concerns/{concern_id}" in browser.get(url, timeout=10).text
         assert post(browser, f"{url}/nothing", page).status_code == 404
+        action_id = agreed_action(problem_stack.concerns_url, "Ask the shop to close its yard at ten")
+        page = browser.get(url, timeout=10).text
+        assert f'<option value="{action_id}">' in page  # a meeting's open action, in no plan yet
+        assert post(browser, f"{url}/actions", page, agreed_action_id="").status_code == 400
+        assert post(browser, f"{url}/actions", page, agreed_action_id=action_id).status_code == 303
+        plan = browser.get(url, timeout=10).text
+        assert f'id="action-{action_id}"' in plan and f'<option value="{action_id}">' not in plan
         meeting_form = browser.get(f"{web}/staff/beats/RV-02/meetings/new", timeout=10).text
         agenda_problems = re.search(r'<ul class="agenda-problems">(.*?)</ul>', meeting_form, re.S)[1]
         assert f"/staff/problems/{problem_id}" in agenda_problems  # meetings work the beat's open problems

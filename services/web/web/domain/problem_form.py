@@ -78,6 +78,12 @@ def read_note(form: Any) -> ProblemForm:
 
 
 def read_action(form: Any) -> ProblemForm:
+    """A new action of the plan, or (`agreed_action_id`) an action a meeting of the beat agreed."""
+    agreed = (form.get("agreed_action_id") or "").strip()
+    if "agreed_action_id" in form:
+        if not agreed:
+            return ProblemForm({}, None, {"agreed_action_id": "required"})
+        return ProblemForm({"agreed_action_id": agreed}, {"agreed_action_id": agreed})
     values = _values(form, ("description", "owner", "owner_kind", "due_date"))
     errors = _required(values, ("description", "owner", "owner_kind", "due_date"))
     if values["owner_kind"] and values["owner_kind"] not in OWNER_KINDS:
