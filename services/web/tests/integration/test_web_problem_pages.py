@@ -147,8 +147,12 @@ def test_a_problem_opened_by_hand_gets_a_concern_and_a_tip(problem_stack):
         page = browser.get(url, timeout=10).text
         assert f'name="concern_ids" value="{concern_id}"' in page
         assert post(browser, f"{url}/concerns", page).status_code == 400  # none chosen
-        assert post(browser, f"{url}/concerns", page, concern_ids=concern_id).status_code == 303
+        linked = post(browser, f"{url}/concerns", page, concern_ids=concern_id, tell_reporters="yes")
+        assert linked.status_code == 303
         assert f"/staff/concerns/{concern_id}" in browser.get(url, timeout=10).text
+        told = requests.get(f"{problem_stack.concerns_url}/concerns/{concern_id}", headers=staff_headers(), timeout=10)
+        notes = [update.get("public_note") or "" for update in told.json()["updates"]]
+        assert any("as one problem: Corner shop nights" in note for note in notes)  # its reporter is told
         assert post(browser, f"{url}/nothing", page).status_code == 404
         action_id = agreed_action(problem_stack.concerns_url, "Ask the shop to close its yard at ten")
         page = browser.get(url, timeout=10).text
