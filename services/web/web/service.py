@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request, Response
 
 from beat_shared.http import http
 from beat_shared.platform import PlatformEndpoints
-from web import forms
+from web import categories, forms
 from web.agency import AgencyInbox
 from web.alerts import BeatAlerts
 from web.alerts_by_email import AlertsByEmail
@@ -65,13 +65,16 @@ class WebService(
     @page
     def index(self, view: Page, api: ApiClient) -> Response:
         """The home page; it replaces the platform's service index (same name), as the front door."""
-        found = api.gather(
+        found, names = categories.gather(
+            api,
+            view.language,
             {
                 "beats": Call("concerns", "GET", "/beats.geojson"),
                 "recent": Call("concerns", "GET", "/public/concerns", params={"per_page": RECENT_CONCERNS}),
-            }
+            },
         )
-        return view.render("home.html", map=beat_map(found["beats"]), recent=found["recent"]["contents"])
+        recent = categories.in_language(found["recent"]["contents"], names)
+        return view.render("home.html", map=beat_map(found["beats"]), recent=recent)
 
     @page_http("POST", "/beats/find", auth="none", summary="The beat at a location (HTML redirect)", tags=["pages"])
     @page
@@ -93,12 +96,15 @@ class WebService(
             {
                 "beat": Call("concerns", "GET", f"/beats/{code}"),
                 "report_card": Call("surveys", "GET", f"/report-cards/{code}"),
+                categories.NAMES: categories.names_call(view.language),
             }
         )
         if isinstance(found["beat"], ApiError):
             raise found["beat"]
-        card = found["report_card"]
-        return view.render("beat.html", page=found["beat"], report_card=None if isinstance(card, ApiError) else card)
+        beat, card = found["beat"], found["report_card"]
+        names = categories.names_from(found[categories.NAMES])
+        categories.in_language([*beat["top_open_concerns"], *beat["recently_resolved"]], names)
+        return view.render("beat.html", page=beat, report_card=None if isinstance(card, ApiError) else card)
 
     @page_http("GET", "/meetings/<meeting_id>", auth="none", summary="A meeting or activity (HTML)", tags=["pages"])
     @page
@@ -135,6 +141,8 @@ class WebService(
         if view.request.form.get("confirmed") != "yes" and not retry:
             nearby = self._similar(api, body)
             if nearby:
+                # The nearby concerns are of the category being voiced, already named in the page's language.
+                categories.in_language((item["concern"] for item in nearby), {found["code"]: found["name"]})
                 return view.render("voice_similar.html", category=found, voice=voice, similar=nearby)
         try:
             key = forms.ensure_submission_key(voice)
@@ -159,7 +167,8 @@ class WebService(
         token = _receipt_token(view, sent["id"]) if isinstance(sent, dict) else None
         if token is None:
             return view.redirect("/follow")  # shown once: a reload goes to the follow page
-        concern = api.call(Call("concerns", "GET", f"/concerns/{sent['id']}", headers={RECEIPT_HEADER: token}))
+        request = Call("concerns", "GET", f"/concerns/{sent['id']}", headers={RECEIPT_HEADER: token})
+        concern = categories.concern(api, view.language, request)
         receipt = Receipt(sent["id"], token)
         link = f"{view.request.host_url}follow#{receipt.fragment}"
         return view.render("voice_sent.html", concern=concern, receipt_link=link, notice=sent["notice"])
@@ -221,8 +230,8 @@ class WebService(
         token = _receipt_token(view, concern_id)
         if token is None:
             return view.redirect("/follow")
-        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}", headers={RECEIPT_HEADER: token}))
-        return view.render("follow.html", concern=concern)
+        request = Call("concerns", "GET", f"/concerns/{concern_id}", headers={RECEIPT_HEADER: token})
+        return view.render("follow.html", concern=categories.concern(api, view.language, request))
 
     @page_http("POST", "/follow/<concern_id>/withdraw", auth="none", summary="Withdraw my concern", tags=["pages"])
     @page
@@ -240,7 +249,7 @@ class WebService(
     )
     @page
     def public_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        concern = api.call(Call("concerns", "GET", f"/public/concerns/{concern_id}"))
+        concern = categories.concern(api, view.language, Call("concerns", "GET", f"/public/concerns/{concern_id}"))
         return view.render("concern.html", concern=concern)
 
     @page_http(
@@ -268,8 +277,11 @@ class WebService(
         if person["role"] in HOME_OF_ROLE:  # agencies and analysts have no concerns of their own
             return view.redirect(HOME_OF_ROLE[person["role"]])
         path = "/me/concerns" if person["role"] == "resident" else "/concerns"
-        found = api.call(Call("concerns", "GET", path, params={"per_page": 50}))
-        return view.render("me.html", concerns=found["contents"], total=found["total_items"])
+        found, names = categories.gather(
+            api, view.language, {"mine": Call("concerns", "GET", path, params={"per_page": 50})}
+        )
+        shown = categories.in_language(found["mine"]["contents"], names)
+        return view.render("me.html", concerns=shown, total=found["mine"]["total_items"])
 
     # --- language and files ------------------------------------------------------------------
 

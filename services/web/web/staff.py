@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web import forms
+from web import categories, forms
 from web.api import ApiClient, ApiError, Call
 from web.domain import queue
 from web.page import Page, page, page_http
@@ -66,8 +66,11 @@ class OfficerConsole:
             part: Call("concerns", "GET", "/concerns", params={**filters, "per_page": QUEUE_PAGE_SIZE})
             for part, filters in queue.QUEUE_PARTS.items()
         }
-        found = api.gather(calls)
-        parts = {part: queue.sorted_concerns(answer["contents"], sort) for part, answer in found.items()}
+        found, names = categories.gather(api, view.language, calls)
+        parts = {
+            part: queue.sorted_concerns(categories.in_language(answer["contents"], names), sort)
+            for part, answer in found.items()
+        }
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("staff/queue.html", parts=parts, counts=counts, sort=sort, sorts=queue.SORTS)
 
@@ -148,16 +151,20 @@ class OfficerConsole:
                 "referrals": Call(
                     "referrals", "GET", "/referrals", params={"concern_id": concern_id, "per_page": REFERRALS_SHOWN}
                 ),
+                categories.NAMES: categories.names_call(view.language),
             }
         )
         concern = found["concern"]
         if isinstance(concern, ApiError):
             raise concern
+        names = categories.names_from(found[categories.NAMES])
+        duplicates = _likely_duplicates(api, concern)
+        categories.in_language([concern, *(row["concern"] for row in duplicates or [])], names)
         return view.render(
             "staff/concern.html",
             status=status,
             concern=concern,
-            duplicates=_likely_duplicates(api, concern),
+            duplicates=duplicates,
             referrals=with_service_names(api, found["referrals"]),
             contact=queue.reporter_contact(concern),
             steps=queue.steps_offered(concern["status"]),

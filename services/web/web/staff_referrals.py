@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from beat_shared.contracts.catalogue import URGENCIES
+from web import categories
 from web.api import ApiClient, ApiError, Call
 from web.domain import queue
 from web.domain.referral_form import (
@@ -44,7 +45,7 @@ class ReferralConsole:
     @page
     @signed_in
     def refer_page(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}"))
+        concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         contact = queue.reporter_contact(concern) or {}
         typed = {
             "need": view.request.args.get("need", ""),
@@ -76,7 +77,7 @@ class ReferralConsole:
                 if error.status != 400:
                     raise
                 referral.errors.update(api_errors(error.details) or {"need": "invalid"})
-        concern = api.call(Call("concerns", "GET", f"/concerns/{concern_id}"))
+        concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         return self._refer_page(view, api, concern, referral, status=400)
 
     @page_http(
