@@ -162,18 +162,28 @@ def postgres_database() -> Iterator[Callable[[str], str]]:
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRESQL_ONLY = "postgresql_only"  # marker, registered in pyproject.toml
+SQLITE_ONLY = "sqlite_only"  # marker, registered in pyproject.toml
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out the SQLite variant of the tests marked `postgresql_only`."""
+    """Leave out the SQLite variant of the tests marked `postgresql_only`, and the PostgreSQL variant
+    of those marked `sqlite_only`: browser journeys, whose services need a database only to run
+    (their storage is tested on both backends at the HTTP level), and whose Chromium is most of a lane's CPU."""
     kept: list[pytest.Item] = []
     left_out: list[pytest.Item] = []
     for item in items:
-        on_sqlite = _backend_of(item) == "sqlite"
-        (left_out if on_sqlite and item.get_closest_marker(POSTGRESQL_ONLY) else kept).append(item)
+        (left_out if _one_backend_elsewhere(item) else kept).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def _one_backend_elsewhere(item: pytest.Item) -> bool:
+    """Whether the item is the variant of a test marked to run on the other backend only."""
+    backend = _backend_of(item)
+    if backend == "sqlite":
+        return item.get_closest_marker(POSTGRESQL_ONLY) is not None
+    return backend == "postgresql" and item.get_closest_marker(SQLITE_ONLY) is not None
 
 
 def _backend_of(item: pytest.Item) -> str | None:
@@ -193,7 +203,9 @@ def database(backend: str, postgres_database: Callable[[str], str], tmp_path: Pa
     """A factory of empty databases on the test's backend: `url = make("concerns")`.
 
     A test of a PostgreSQL-only mechanism (advisory locks, pg_terminate_backend...) is marked
-    `@pytest.mark.postgresql_only`, says why in its docstring, and runs on PostgreSQL alone."""
+    `@pytest.mark.postgresql_only`, says why in its docstring, and runs on PostgreSQL alone. A browser
+    journey, which needs its services' databases only to run them, is marked `sqlite_only` (what
+    `make run` gives) and says so in its docstring; the HTTP-level tests keep both backends."""
 
     def make(label: str = "db") -> str:
         if backend == "postgresql":

@@ -25,6 +25,10 @@ from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 from notifications.service import NotificationsService
 
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
+
 RESIDENT = "resident-demo-2"
 WORDS = {
     "en": {

@@ -25,6 +25,10 @@ from beat_shared.config import env
 from beat_shared.testing import headless_chromium
 from web.maps import PICKER_WIDTH, beat_map
 
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
+
 REPOSITORY = Path(__file__).resolve().parents[4]
 SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"

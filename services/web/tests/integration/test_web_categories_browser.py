@@ -4,10 +4,15 @@ page, each at 360 px without sideways scrolling; screenshots of the form (web-ad
 
 from __future__ import annotations
 
+import pytest
 import requests
 from integration.test_web_browser import DESKTOP, PHONE, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from integration.test_web_supervisor_browser import fits_a_phone
+
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
 
 CODE = "speeding_traffic"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import requests
 from integration.test_web_browser import Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
@@ -17,6 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from beat_shared.config import env
+
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
 
 
 def typed_moment(hours_from_now: float, with_time: bool = True) -> str:

@@ -5,6 +5,7 @@ the preview's screenshots (docs/screenshots/web-staff-broadcast-{desktop,phone}.
 
 from __future__ import annotations
 
+import pytest
 from integration.test_web_browser import DESKTOP, PHONE, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from integration.test_web_inbox import alerted
@@ -12,6 +13,10 @@ from integration.test_web_officer_broadcasts import broadcast_stack as broadcast
 from integration.test_web_supervisor_browser import fits_a_phone
 
 from beat_shared.testing import wait_for
+
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_an_officer_previews_and_sends_an_alert_without_scripts(broadcast_stack, chrome, backend):

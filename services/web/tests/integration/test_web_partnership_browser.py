@@ -14,6 +14,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from integration.test_web_browser import DESKTOP, PHONE, RV02, WAIT, Resident, click_map_at
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from selenium.webdriver.common.action_chains import ActionChains
@@ -24,6 +25,10 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from beat_shared.config import env
 from beat_shared.testing import wait_for
+
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
 
 NOTE = "I will walk past tonight and talk to the bar's owner."
 

@@ -19,6 +19,10 @@ from web_testkit import open_receipt, voice
 
 from beat_shared.clock import FrozenClock
 
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def clock() -> FrozenClock:

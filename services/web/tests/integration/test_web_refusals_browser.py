@@ -16,6 +16,10 @@ from web_testkit import schedule_meeting, sent_referral, sign_in
 
 from web.rendering import translations
 
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
+
 PEOPLE = {
     "anonymous": None,
     "resident": "resident-demo-1",

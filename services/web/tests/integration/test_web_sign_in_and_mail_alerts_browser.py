@@ -13,6 +13,10 @@ from integration.test_web_oidc import RESIDENT
 from integration.test_web_oidc import oidc_stack as oidc_stack
 from integration.test_web_oidc import provider as provider
 
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_a_resident_signs_in_at_the_citys_provider_in_a_browser(oidc_stack, provider, chrome, language):

@@ -5,6 +5,7 @@ each page at 360 px without sideways scrolling, and screenshots of the superviso
 
 from __future__ import annotations
 
+import pytest
 import requests
 from integration.test_web_browser import DESKTOP, PHONE, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
@@ -12,6 +13,10 @@ from integration.test_web_officer_console import mark_overdue, voiced
 from integration.test_web_supervisor import unplaced_concern
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
+
+# Chromium drives pages; the services behind them need a database only to run, and their storage is
+# tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
+pytestmark = pytest.mark.sqlite_only
 
 
 def fits_a_phone(person: Resident) -> None:
