@@ -68,10 +68,9 @@ def client_withheld_because(ctx: Context, referral: Referral) -> str | None:
     return consent_problem(consent_facts(referral.consent), referral.agency_id, ctx.now)
 
 
-def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
-    """The referral as the actor may see it; a read of client details is audit-logged."""
-    withheld = client_withheld_because(ctx, referral)
-    body = {
+def referral_summary(referral: Referral) -> dict[str, Any]:
+    """What lists show of a referral: codes, statuses and times, no personal data."""
+    return {
         "id": referral.id,
         "status": referral.status,
         "agency_id": referral.agency_id,
@@ -81,13 +80,21 @@ def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
         "beat_code": referral.beat_code,
         "concern_id": referral.concern_id,
         "request_id": referral.request_id,
-        "created_by": referral.created_by,
-        "decline_reason": referral.decline_reason,
-        "cancel_reason": referral.cancel_reason,
-        "outcome": referral.outcome,
         "created_at": referral.created_at,
         "sent_at": referral.sent_at,
         "respond_by": referral.respond_by,
+        "decline_reason": referral.decline_reason,
+        "outcome": referral.outcome,
+    }
+
+
+def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
+    """The referral as the actor may see it; a read of client details is audit-logged."""
+    withheld = client_withheld_because(ctx, referral)
+    body = {
+        **referral_summary(referral),
+        "created_by": referral.created_by,
+        "cancel_reason": referral.cancel_reason,
         "accepted_at": referral.accepted_at,
         "closed_at": referral.closed_at,
         "consent": consent_view(referral.consent, ctx.now, with_person=withheld is None) if referral.consent else None,

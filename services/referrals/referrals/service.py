@@ -477,7 +477,7 @@ class ReferralEndpoints(_Dependencies):
         page = page_request(request.args)
         query = queries.referrals(_actor(request.principal), criteria)
         rows, total = page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
-        return json_response(page_body([_summary(r) for r in rows], total, page))
+        return json_response(page_body([queries.referral_summary(r) for r in rows], total, page))
 
     @http(
         "GET",
@@ -548,7 +548,7 @@ class ReferralEndpoints(_Dependencies):
         context = self._context(request.principal)
         reason = read_json(request, CancelInput)["reason"]
         referral = commands.cancel(context, queries.get_referral(context, referral_id), reason)
-        return json_response(_summary(referral))
+        return json_response(queries.referral_summary(referral))
 
     @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRAL_TAGS)
     def get_consent(self, request: Request, consent_id: str) -> Response:
@@ -577,7 +577,7 @@ class ReferralEndpoints(_Dependencies):
         context = self._context(request.principal)
         referral = queries.get_referral(context, referral_id)
         commands.change_status(context, referral, target, **details)
-        return json_response(_summary(referral))
+        return json_response(queries.referral_summary(referral))
 
     @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY_TAGS)
     def accept_referral(self, request: Request, referral_id: str) -> Response:
@@ -867,25 +867,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment
-
-
-def _summary(referral: Referral) -> dict[str, Any]:
-    return {
-        "id": referral.id,
-        "status": referral.status,
-        "agency_id": referral.agency_id,
-        "service_id": referral.service_id,
-        "need_category": referral.need_category,
-        "urgency": referral.urgency,
-        "beat_code": referral.beat_code,
-        "concern_id": referral.concern_id,
-        "request_id": referral.request_id,
-        "created_at": referral.created_at,
-        "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by,
-        "decline_reason": referral.decline_reason,
-        "outcome": referral.outcome,
-    }
 
 
 def _audit_row(entry: AuditEntry) -> dict[str, Any]:
