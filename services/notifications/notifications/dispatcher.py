@@ -122,6 +122,33 @@ def concern_url(portal: str, concern_id: str, recipient_kind: str | None) -> str
     return f"{portal}/{page}/{concern_id}"
 
 
+# Every link to Beat's site (NOTIFICATIONS_PORTAL_URL) a message carries is made by the functions
+# below, so that a test can check each one opens a page of the web service.
+
+
+def page_links(portal: str, context: dict[str, Any], recipient_kind: str | None) -> dict[str, str]:
+    """The links a message's template is given: the pages where its reader acts."""
+    links = {}
+    if context.get("concern_id"):
+        links["concern_url"] = concern_url(portal, context["concern_id"], recipient_kind)
+    if context.get("merged_into"):
+        links["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
+    if recipient_kind == "agency":  # an agency acts on a referral in its inbox on Beat's site
+        referral_id = context.get("referral_id")
+        links["inbox_url"] = f"{portal}/agency/referrals" + (f"/{referral_id}" if referral_id else "")
+    return links
+
+
+def confirm_url(portal: str, token: str) -> str:
+    """A subscriber's confirmation link: its page shows a button (opening it confirms nothing)."""
+    return f"{portal}/alerts/confirm/{token}"
+
+
+def manage_url(portal: str, token: str) -> str:
+    """The link in every mail to someone without an account: where they manage their alerts."""
+    return f"{portal}/alerts/manage/{token}"
+
+
 @dataclass
 class Prepared:
     """A claimed message made ready to send (address looked up, content rendered)."""
@@ -560,15 +587,9 @@ class Dispatcher:
         context.update(recipient_name=name, tz=tz)
         portal = self.settings.portal_url
         kind = message.address_ref.get("kind")
-        if context.get("concern_id"):
-            context["concern_url"] = concern_url(portal, context["concern_id"], kind)
-            if message.address_ref.get("kind") == "reporter":
-                context["public_note"] = self._step_note(context)
-        if context.get("merged_into"):
-            context["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
-        if kind == "agency":  # an agency acts on a referral in its inbox on Beat's site
-            referral_id = context.get("referral_id")
-            context["inbox_url"] = f"{portal}/agency/referrals" + (f"/{referral_id}" if referral_id else "")
+        context.update(page_links(portal, context, kind))
+        if context.get("concern_id") and kind == "reporter":
+            context["public_note"] = self._step_note(context)
         if message.template == "survey_invitation":
             link = self.resolver.invitation_link(context["invitation_id"])
             if not link:
@@ -585,7 +606,7 @@ class Dispatcher:
                 message.created_at,
                 bool(context.get("watch")),
             )
-            context["confirm_url"] = f"{portal}/alerts/confirm/{token}"
+            context["confirm_url"] = confirm_url(portal, token)
         return context
 
     def _step_note(self, context: dict[str, Any]) -> str | None:
@@ -623,9 +644,9 @@ class Dispatcher:
         if subscribers.is_subscriber(subject) and message.template != subscribers.CONFIRMATION:
             # Someone without an account manages their alerts from the link in each mail.
             manage_link = subscribers.manage_token(self.settings.signing_secret, subject)
-            manage_url = f"{self.settings.portal_url}/alerts/manage/{manage_link}"
-            text += f"{MANAGE[lang]}: {manage_url}\n"
-            manage = f' <a href="{manage_url}">{MANAGE[lang]}</a>'
+            link = manage_url(self.settings.portal_url, manage_link)
+            text += f"{MANAGE[lang]}: {link}\n"
+            manage = f' <a href="{link}">{MANAGE[lang]}</a>'
         footer = f'{FOOTER[lang]} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a>{manage}'
         html = (
             f'<!doctype html><html lang="{lang}"><body>{rendered.html}'
