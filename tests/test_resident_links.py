@@ -76,7 +76,8 @@ def test_every_link_in_a_residents_message_opens_a_web_page(web_url):
     links = {
         (where, link.rstrip(".,;")) for where, text in resident_messages(web_url).items() for link in LINK.findall(text)
     }
-    assert {where.split("/")[0] for where, _ in links} >= {"concern_acknowledged", "concern_merged", "footer"}
+    with_links = {where.split("/")[0] for where, _ in links}
+    assert with_links >= {"concern_acknowledged", "concern_merged", "meeting_announcement", "footer"}
     elsewhere = {(where, link) for where, link in links if not link.startswith(web_url)}
     assert elsewhere == set(), "links that do not lead to Beat's site"
     landed = {}

@@ -149,6 +149,10 @@ def test_a_meeting_announcement_names_the_time_zone_of_its_time(city, smtp_sink)
     [announcement] = wait_for(lambda: mails(smtp_sink, "North beat meeting"), timeout=30, message="announcement")
     assert "Tue 8 Dec 2026, 18:30 CST" in announcement["Subject"]
     assert "When: Tue 8 Dec 2026, 18:30 CST to Tue 8 Dec 2026, 20:00 CST" in text_part(announcement)
+    meeting_page = f"{city['web']}/meetings/{made.json()['id']}"  # the mail's link opens the meeting's page
+    assert f"More about it: {meeting_page}" in text_part(announcement)
+    opened = requests.get(meeting_page, timeout=10)
+    assert opened.status_code == 200 and "North beat meeting" in opened.text
 
     def inbox_items():
         return requests.get(f"{city['notifications']}/inbox", headers=resident, timeout=10).json()["contents"]

@@ -133,6 +133,8 @@ def page_links(portal: str, context: dict[str, Any], recipient_kind: str | None)
         links["concern_url"] = concern_url(portal, context["concern_id"], recipient_kind)
     if context.get("merged_into"):
         links["merged_url"] = f"{portal}/concerns/{context['merged_into']}"
+    if context.get("meeting_id"):  # a meeting's page: agenda now, summary and agreed actions after it
+        links["meeting_url"] = f"{portal}/meetings/{context['meeting_id']}"
     if recipient_kind == "agency":  # an agency acts on a referral in its inbox on Beat's site
         referral_id = context.get("referral_id")
         links["inbox_url"] = f"{portal}/agency/referrals" + (f"/{referral_id}" if referral_id else "")

@@ -187,6 +187,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     "concern_new_in_beat": {**_CONCERN, "status": "submitted", "recipient_name": "Officer Diaz"},
     "concern_overdue": {**_CONCERN, "status": "submitted", "due_at": "2026-01-06T15:30:00Z"},
     "meeting_announcement": {
+        "meeting_id": "5d0c3a52-1f3e-4a8e-9c1b-2f6d4e8a7b10",
         "beat_code": "RV-01",
         "kind": "community_meeting",
         "title": "Riverton North beat meeting",
