@@ -36,6 +36,7 @@ from surveys.models import (
     MeetingActivity,
     OpenLinkCount,
     OpenLinkUse,
+    ProblemActivity,
     ReferralActivity,
     Response,
     ResultsChange,
@@ -214,6 +215,22 @@ def record_referral_sent(session: Session, data: dict[str, Any]) -> None:
                 sent_at=parse_iso(data["occurred_at"]),
             )
         )
+
+
+def record_problem(session: Session, data: dict[str, Any], assessed: bool = False) -> None:
+    """A problem counts as worked on its beat from its earliest event (its opening; the events
+    travel on separate queues, so a later stage may arrive first) and, once assessed, as solved
+    or not by its outcome."""
+    moment = parse_iso(data["occurred_at"])
+    row = {"problem_id": data["problem_id"], "beat_code": data["beat_code"], "opened_at": moment}
+    insert_unless_exists(session, ProblemActivity, row)
+    # Locked: two of one problem's events may be handled at the same time.
+    problem = session.get(ProblemActivity, data["problem_id"], with_for_update=True, populate_existing=True)
+    assert problem is not None
+    problem.opened_at = min(problem.opened_at, moment)
+    if assessed and problem.assessed_at is None:
+        problem.assessed_at, problem.outcome = moment, data["outcome"]
+    session.flush()
 
 
 def set_population(session: Session, beat_code: str, population: int) -> None:

@@ -251,3 +251,16 @@ class ReferralActivity(Base):
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     need_category: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ProblemActivity(Base):
+    """A beat's problem (SARA) as the report card counts it: worked from its first event until
+    it was assessed; solved if assessed solved or reduced."""
+
+    __tablename__ = "problem_activity"
+
+    problem_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    beat_code: Mapped[str] = mapped_column(String(64), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)

@@ -1,7 +1,7 @@
 """The beat report card: what people feel beside what was done, in the same period.
 
 The actions come from this service's own read model, fed by the other services'
-events (concerns, meetings, referrals); the scores come from the survey results and
+events (concerns, meetings, problems, referrals); the scores come from the survey results and
 obey the same suppression.
 """
 
@@ -15,16 +15,34 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.domain.periods import period_bounds
-from surveys.models import ConcernActivity, MeetingActivity, ReferralActivity
+from surveys.models import ConcernActivity, MeetingActivity, ProblemActivity, ReferralActivity
 from surveys.results import ResultQuery, compute_results
 
 CARD_CONSTRUCTS = ("safety", "trust")
+SOLVED_OUTCOMES = ("solved", "reduced")
 SCORE_FIELDS = ("suppressed", "n", "mean", "mean_ci", "share_favourable", "change")
 
 
 def _count(session: Session, column: Any, beat_column: Any, beat: str, start: datetime, end: datetime) -> int:
     statement = select(func.count()).where(beat_column == beat, column >= start, column < end)
     return int(session.scalar(statement) or 0)
+
+
+def problems(session: Session, beat: str, start: datetime, end: datetime) -> dict[str, int]:
+    """Problems worked (opened in the period, or open at some time in it) and solved (assessed
+    solved or reduced in the period)."""
+    worked = select(func.count()).where(
+        ProblemActivity.beat_code == beat,
+        ProblemActivity.opened_at < end,
+        (ProblemActivity.assessed_at.is_(None)) | (ProblemActivity.assessed_at >= start),
+    )
+    solved = select(func.count()).where(
+        ProblemActivity.beat_code == beat,
+        ProblemActivity.assessed_at >= start,
+        ProblemActivity.assessed_at < end,
+        ProblemActivity.outcome.in_(SOLVED_OUTCOMES),
+    )
+    return {"problems_worked": int(session.scalar(worked) or 0), "problems_solved": int(session.scalar(solved) or 0)}
 
 
 def actions(session: Session, beat: str, period: str) -> dict[str, Any]:
@@ -46,6 +64,7 @@ def actions(session: Session, beat: str, period: str) -> dict[str, Any]:
         "median_hours_to_acknowledge": round(statistics.median(waits), 1) if waits else None,
         "meetings_held": _count(session, MeetingActivity.held_at, MeetingActivity.beat_code, beat, start, end),
         "referrals_made": _count(session, ReferralActivity.sent_at, ReferralActivity.beat_code, beat, start, end),
+        **problems(session, beat, start, end),
     }
 
 

@@ -443,6 +443,18 @@ class ActivityEndpoints(_Dependencies):
     def on_referral_sent(self, event: CloudEvent) -> None:
         commands.record_referral_sent(self.db, event.data)
 
+    @event_handler("concerns", "beat.problem.opened")
+    def on_problem_opened(self, event: CloudEvent) -> None:
+        commands.record_problem(self.db, event.data)
+
+    @event_handler("concerns", "beat.problem.stage_changed")
+    def on_problem_stage_changed(self, event: CloudEvent) -> None:
+        commands.record_problem(self.db, event.data)
+
+    @event_handler("concerns", "beat.problem.assessed")
+    def on_problem_assessed(self, event: CloudEvent) -> None:
+        commands.record_problem(self.db, event.data, assessed=True)
+
 
 class SurveysService(
     DefinitionEndpoints,

@@ -1,8 +1,13 @@
 """The report card's read model and the post-contact survey, fed by real CloudEvents
 published on the concerns and referrals exchanges of a real RabbitMQ."""
 
+import json
+
+from kombu import Connection, Producer
 from nameko.testing.services import entrypoint_hook
 
+from beat_shared.amqp import event_exchange
+from beat_shared.contracts import new_event
 from beat_shared.testing import wait_for
 
 BEAT = "RV-03"
@@ -111,6 +116,8 @@ def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(s
         "median_hours_to_acknowledge": 6.0,
         "meetings_held": 1,
         "referrals_made": 1,
+        "problems_worked": 0,
+        "problems_solved": 0,
     }
 
     def counted():
@@ -146,3 +153,79 @@ def test_a_resolved_concern_invites_its_reporter_and_counts_on_the_report_card(s
     by_category = web_session.get("/results?survey=post-contact&by=category").json()["contents"]
     noise = [c for c in by_category if c["group"] == "noise"]
     assert noise and all(c["suppressed"] and c["n"] is None for c in noise)
+
+
+def problem(problem_id, stage, occurred_at, beat=BEAT):
+    return {
+        "problem_id": problem_id,
+        "beat_code": beat,
+        "categories": ["noise"],
+        "stage": stage,
+        "occurred_at": occurred_at,
+    }
+
+
+def opened(problem_id, occurred_at, beat=BEAT):
+    facts = {"origin": "manual", "concern_ids": [], "opened_by": "officer-rv03"}
+    return {**problem(problem_id, "scanning", occurred_at, beat), **facts}
+
+
+def assessed(problem_id, occurred_at, outcome):
+    figures = {
+        "window_weeks": 4.0,
+        "area_before_per_week": 3.0,
+        "area_after_per_week": 1.0,
+        "control_before_per_week": 2.0,
+        "control_after_per_week": 2.0,
+        "p_value": 0.03,
+    }
+    return {**problem(problem_id, "closed", occurred_at), "outcome": outcome, **figures}
+
+
+def publish_twice(helpers, event_type, subject, data):
+    """One CloudEvent delivered twice, as a broker may redeliver it: the inbox handles it once."""
+    event = new_event(event_type, subject, data)
+    with Connection(helpers.amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        for _ in range(2):
+            Producer(connection).publish(
+                json.dumps(event.to_dict()),
+                exchange=event_exchange("concerns"),
+                routing_key=event_type,
+                content_type="application/cloudevents+json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=event.id,
+            )
+
+
+def test_the_report_card_counts_problems_worked_and_solved_from_concerns_events(surveys, web_session, helpers):
+    # p-1: opened last quarter and still being worked on in this one.
+    helpers.publish("beat.problem.opened", "p-1", opened("p-1", "2025-12-10T09:00:00Z"))
+    stage = {**problem("p-1", "analysis", "2026-01-05T09:00:00Z"), "previous_stage": "scanning", "changed_by": "o-1"}
+    helpers.publish("beat.problem.stage_changed", "p-1", stage)
+    # p-2: opened and solved this quarter; its assessment delivered twice counts once.
+    helpers.publish("beat.problem.opened", "p-2", opened("p-2", "2026-01-10T09:00:00Z"))
+    publish_twice(helpers, "beat.problem.assessed", "p-2", assessed("p-2", "2026-03-01T09:00:00Z", "solved"))
+    # p-3: its assessment arrives before its opening; worked, but not solved.
+    helpers.publish("beat.problem.assessed", "p-3", assessed("p-3", "2026-03-10T09:00:00Z", "not_solved"))
+    helpers.publish("beat.problem.opened", "p-3", opened("p-3", "2026-02-01T09:00:00Z"))
+    # p-4: reduced last quarter, so not worked in this one.
+    helpers.publish("beat.problem.opened", "p-4", opened("p-4", "2025-10-01T09:00:00Z"))
+    helpers.publish("beat.problem.assessed", "p-4", assessed("p-4", "2025-12-01T09:00:00Z", "reduced"))
+    # p-5 opens next quarter; p-6 is another beat's.
+    helpers.publish("beat.problem.opened", "p-5", opened("p-5", "2026-04-05T09:00:00Z"))
+    helpers.publish("beat.problem.opened", "p-6", opened("p-6", "2026-01-10T09:00:00Z", beat="RV-01"))
+
+    def problems(period, beat=BEAT):
+        actions = web_session.get(f"/report-cards/{beat}?period={period}").json()["actions"]
+        return actions["problems_worked"], actions["problems_solved"]
+
+    wait_for(lambda: helpers.scalar("SELECT count(*) FROM problem_activity WHERE outcome IS NOT NULL") == 3, timeout=30)
+    wait_for(lambda: problems("2026-Q1") == (3, 1), timeout=30, message="every problem event reaches the report card")
+    assert problems("2025-Q4") == (2, 1)  # p-1 opened, p-4 reduced
+    assert problems("2026-02") == (3, 0)  # the month p-3 opened: p-1, p-2 and p-3 open in it
+    assert problems("2026-Q2") == (2, 0)  # p-1 still open, p-5 opened
+    assert problems("2026-Q1", beat="RV-01") == (1, 0)
+    [p3] = helpers.rows("SELECT opened_at, outcome FROM problem_activity WHERE problem_id = 'p-3'")
+    assert p3["outcome"] == "not_solved" and str(p3["opened_at"]).startswith("2026-02-01")
+    assert helpers.scalar("SELECT count(*) FROM processed_events WHERE event_type = 'beat.problem.assessed'") == 3
