@@ -17,12 +17,14 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from surveys.domain.item_bank import CONSTRUCTS
+from surveys.domain.periods import overlaps
 from surveys.domain.stats import ZERO, Moments, change_between, estimate, is_suppressed, post_stratification_weights
 from surveys.models import CONSTRUCT_COLUMNS, BeatPopulation, ResultTotal, Survey
 from surveys.totals import STATISTICS
@@ -226,6 +228,14 @@ def compute_results(session: Session, query: ResultQuery, threshold: int) -> lis
 
 def periods_of(session: Session, survey_code: str) -> list[str]:
     return sorted(session.scalars(select(ResultTotal.period).where(ResultTotal.survey_code == survey_code).distinct()))
+
+
+def periods_in_window(
+    session: Session, survey_code: str, periods: tuple[str, ...], start: datetime | None, end: datetime | None
+) -> tuple[str, ...]:
+    """The periods asked for (all with results if none) that overlap the window [start, end)."""
+    candidates = periods or tuple(periods_of(session, survey_code))
+    return tuple(period for period in candidates if overlaps(period, start, end))
 
 
 CSV_COLUMNS = (

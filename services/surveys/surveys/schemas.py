@@ -135,8 +135,20 @@ class ResultsQuery(Schema):
     code = fields.String(load_default=None, metadata={"description": "comma-separated constructs or item codes"})
     channel = fields.String(load_default=None, validate=validate.OneOf(("invited", "open")))
     weighted = fields.Boolean(load_default=False, metadata={"description": "post-stratify city cells"})
+    window_from = UtcDateTime(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "only periods that overlap the window [from, to) (an ISO date-time)"},
+    )
+    window_to = UtcDateTime(data_key="to", load_default=None, metadata={"description": "the window's end"})
     page = fields.Integer(load_default=1)
     per_page = fields.Integer(load_default=50)
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("window_from"), data.get("window_to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError({"to": ["the window ends after it starts"]})
 
     @post_load
     def _split(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from surveys import catalogue, commands, dashboard, feeds, queries, report_card
 from surveys.domain.item_bank import CONSTRUCTS, ITEM_BANK
 from surveys.domain.periods import quarter_of
 from surveys.models import Base, Survey, Wave
-from surveys.results import ResultQuery, compute_results, csv_rows, periods_of
+from surveys.results import ResultQuery, compute_results, csv_rows, periods_in_window, periods_of
 from surveys.schemas import (
     IssuedOutput,
     LanguageQuery,
@@ -289,11 +289,16 @@ class ResultEndpoints(_Dependencies):
 
     def _results(self, request: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         args = ResultsQuery().load(request.args)
+        periods = tuple(args["periods"])
+        if args["window_from"] or args["window_to"]:
+            periods = periods_in_window(self.db, args["survey"], periods, args["window_from"], args["window_to"])
+            if not periods:  # no period overlaps the window: no cell at all (not every period)
+                return args, []
         query = ResultQuery(
             survey_code=args["survey"],
             measure=args["measure"],
             by=args["by"],
-            periods=args["periods"],
+            periods=periods,
             groups=args["groups"],
             codes=args["codes"],
             channel=args["channel"],

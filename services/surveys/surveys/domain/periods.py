@@ -32,3 +32,9 @@ def quarter_of(moment: datetime) -> str:
     """The quarter label a moment falls in (post-contact responses are reported by quarter)."""
     moment = moment.astimezone(UTC)
     return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def overlaps(period: str, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a period shares time with the window [start, end) (an open side is unbounded)."""
+    first, last = period_bounds(period)
+    return (start is None or last > start) and (end is None or first < end)

@@ -140,7 +140,8 @@
       var a = card.actions;
       [["Concerns received", a.concerns_received], ["Concerns resolved", a.concerns_resolved],
        ["Median hours to acknowledge", a.median_hours_to_acknowledge === null ? "—" : a.median_hours_to_acknowledge],
-       ["Meetings held", a.meetings_held], ["Referrals made", a.referrals_made]].forEach(function (pair) {
+       ["Meetings held", a.meetings_held], ["Referrals made", a.referrals_made],
+       ["Problems worked", a.problems_worked], ["Problems solved (or reduced)", a.problems_solved]].forEach(function (pair) {
         var row = el("tr", {}); row.appendChild(el("th", {}, pair[0])); row.appendChild(el("td", { "class": "num" }, String(pair[1])));
         table.appendChild(row);
       });

@@ -76,6 +76,7 @@ def test_dashboard_shows_the_demo_beats_and_suppression(surveys, helpers, browse
     open_page(browser, f"{base}/dashboard/beats/RV-01")
     card = browser.find_element(By.ID, "report-card").text
     assert "Concerns received" in card and "suppressed" not in card
+    assert "Problems worked" in card and "Problems solved (or reduced)" in card
     assert [
         row.get_attribute("data-group")
         for row in browser.find_elements(By.CSS_SELECTOR, "#contact-table tr[data-group]")

@@ -159,3 +159,29 @@ def test_every_beats_report_card_is_paged_like_every_list(surveys, web_session, 
     assert beats == ["RV-01", "RV-02", "RV-03", "RV-04", "RV-05", "RV-06"]
     assert second["last_page"] is True
     assert web_session.get("/report-cards?period=2026-Q1&per_page=0").status_code == 400
+
+
+def test_results_in_a_date_window_are_those_of_the_periods_it_overlaps(surveys, web_session, helpers):
+    helpers.seed_demo()
+
+    def periods(query):
+        response = web_session.get(f"/results?group=RV-01&code=safety{query}")
+        assert response.status_code == 200, response.text
+        return [cell["period"] for cell in response.json()["contents"]]
+
+    assert periods("&from=2025-11-15T00:00:00Z&to=2026-02-10T00:00:00Z") == ["2025-Q4", "2026-Q1"]
+    # A window's end is not in it; a quarter that ends where the window starts is not either.
+    assert periods("&from=2026-01-01T00:00:00Z&to=2026-04-01T00:00:00Z") == ["2026-Q1"]
+    assert periods("&from=2025-12-31T23:00:00-06:00") == ["2026-Q1"]  # 05:00 UTC on 1 January
+    assert periods("&to=2025-07-01T00:00:00Z") == ["2025-Q2"]
+    # The periods asked for, narrowed by the window; none overlapping means no cell, not every cell.
+    assert periods("&period=2025-Q3,2026-Q1&from=2025-10-01T00:00:00Z") == ["2026-Q1"]
+    assert periods("&from=2027-01-01T00:00:00Z&to=2027-04-01T00:00:00Z") == []
+    whole = web_session.get("/results?group=RV-01&code=safety&period=2026-Q1").json()["contents"]
+    windowed = web_session.get("/results?group=RV-01&code=safety&from=2026-02-01T00:00:00Z").json()["contents"]
+    assert windowed == whole
+
+    for bad in ("from=yesterday", "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to=2026-13-01T00:00:00Z"):
+        response = web_session.get(f"/results?{bad}")
+        assert response.status_code == 400 and response.json()["error"]["code"], bad
+    assert web_session.get("/results.csv?from=2026-02-01T00:00:00Z&to=2026-02-01T00:00:00Z").status_code == 400
