@@ -70,8 +70,9 @@ def start_stack(concerns_db, container_factory, beat_config, start_web):
         concerns_url = f"http://127.0.0.1:{port}"
         nobody = f"http://127.0.0.1:{free_port()}"  # nobody listens: surveys is down
         # Nobody at referrals either unless a test starts it: never a referrals service someone runs on 8002.
-        web = {"WEB_REFERRALS_URL": nobody, **(web or {})}
-        web_url = start_web(WEB_CONCERNS_URL=concerns_url, WEB_SURVEYS_URL=nobody, **web)
+        # Surveys too, unless a test starts it.
+        web = {"WEB_REFERRALS_URL": nobody, "WEB_SURVEYS_URL": nobody, **(web or {})}
+        web_url = start_web(WEB_CONCERNS_URL=concerns_url, **web)
         return Stack(concerns_url, web_url)
 
     yield start

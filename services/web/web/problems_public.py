@@ -14,6 +14,7 @@ from web.api import ApiClient, ApiError, Call
 from web.domain.problem_form import ProblemForm
 from web.page import Page, page, page_http
 from web.staff_meetings import _categories
+from web.survey_windows import score_calls, window_scores
 
 TIP_MAX = 4000  # concerns' limit, told to the browser too
 CONTACT_MAX = 320
@@ -33,9 +34,18 @@ class ResidentProblems:
                 "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
             }
         )
-        if isinstance(found["problem"], ApiError):
-            raise found["problem"]
-        return view.render("problem.html", problem=found["problem"], category_names=_categories(found["categories"]))
+        problem = found["problem"]
+        if isinstance(problem, ApiError):
+            raise problem
+        # The windows come with the problem: the survey scores of both are asked together after it.
+        calls = score_calls(problem["beat_code"], problem.get("assessment"))
+        survey_scores = window_scores(api.gather_outcomes(calls)) if calls else None
+        return view.render(
+            "problem.html",
+            problem=problem,
+            category_names=_categories(found["categories"]),
+            survey_scores=survey_scores,
+        )
 
     @page_http(
         "GET",

@@ -20,6 +20,7 @@ from web.domain import problem_form
 from web.page import Page, page, page_http
 from web.staff import signed_in
 from web.staff_meetings import _categories
+from web.survey_windows import score_calls, window_scores
 
 LINKED_REFERRALS_LOOKED_UP = 20  # a problem's concerns whose referrals are offered for linking
 BEAT_CONCERNS_SHOWN = 100  # the concerns API's largest page
@@ -226,7 +227,10 @@ class ProblemConsole:
         problem = found["problem"]
         if isinstance(problem, ApiError):
             raise problem
-        more = api.gather_outcomes(_workspace_extras(problem))
+        assessment = found["assessment"]
+        shown = problem.get("assessment") or (None if isinstance(assessment, ApiError) else assessment)
+        more = api.gather_outcomes({**_workspace_extras(problem), **score_calls(problem["beat_code"], shown)})
+        survey_scores = window_scores(more)
         beat_concerns = more.pop("beat concerns")
         beat_actions = more.pop("beat actions")
         # Open actions meetings agreed that no problem's plan holds yet: they may join this one.
@@ -246,7 +250,6 @@ class ProblemConsole:
             else [concern for concern in beat_concerns["contents"] if concern["id"] not in linked]
         )
         referrals = problem_form.referrals_of(more, problem["referral_ids"])
-        assessment = found["assessment"]
         return view.render(
             "staff/problem.html",
             status=status,
@@ -256,6 +259,7 @@ class ProblemConsole:
             referrals=referrals,
             assessment=None if isinstance(assessment, ApiError) else assessment,
             assessment_refusal=assessment.message if isinstance(assessment, ApiError) else None,
+            survey_scores=survey_scores,
             category_names=_categories(found["categories"]),
             moves=problem_form.MOVES.get(problem["stage"], ()),
             change=change or problem_form.ProblemForm({}),

@@ -14,6 +14,13 @@ import requests
 from web_testkit import csrf, open_receipt, sent_referral, sign_in, staff_headers, voice
 
 from beat_shared.clock import FrozenClock
+from beat_shared.db import make_engine, unit_of_work
+from beat_shared.migrations import upgrade
+from beat_shared.outbox import Outbox
+from beat_shared.testing import free_port
+from surveys import demo as surveys_demo
+from surveys.domain.periods import quarter_of
+from surveys.service import SurveysService
 
 ID = r"([0-9a-f-]{36})"
 
@@ -106,6 +113,7 @@ def test_an_officer_works_a_problem_from_candidate_to_closed(problem_stack, cloc
         clock.advance(days=8)
         ready = browser.get(url, timeout=10).text
         assert "The problem's area" in ready and "Exact binomial test" in ready
+        assert "The survey results cannot be shown just now." in ready  # surveys is down: the figures still show
         assert post(browser, f"{url}/assessment", ready, outcome="").status_code == 400
         closed = post(browser, f"{url}/assessment", ready, outcome="solved")
         assert closed.status_code == 303
@@ -115,6 +123,7 @@ def test_an_officer_works_a_problem_from_candidate_to_closed(problem_stack, cloc
     public = requests.get(f"{web}/problems/{problem_id}", timeout=10)
     assert public.status_code == 200 and "Solved" in public.text and "Talk to the landlord" in public.text
     assert "PC Lee" not in public.text and "Flat 3 hosts parties" not in public.text  # no names, no notes
+    assert "The survey results cannot be shown just now." in public.text
     assert all(concern_id not in public.text for concern_id in concern_ids)
     beat = requests.get(f"{web}/beats/RV-02", timeout=10).text
     assert f"/problems/{problem_id}" in beat and "/beats/RV-02/tip" in beat
@@ -230,3 +239,56 @@ def test_a_referral_made_for_a_linked_concern_is_linked_to_the_problem(partners)
         assert post(browser, f"{url}/referrals", page, referral_id=referral_id).status_code == 303
         again = re.search(r'id="referrals">.*?</section>', browser.get(url, timeout=10).text, re.S)[0]
         assert again.count("Sent, waiting for the agency") == 1  # linked once, however often it is sent
+
+
+@pytest.fixture
+def surveys_url(database, container_factory, beat_config, clock):
+    """The surveys service (its demo results, dated from the test's clock) on the test's backend; its URL."""
+    url = database("surveys")
+    upgrade("surveys", url)
+    engine = make_engine(url, pool_size=1)
+    with unit_of_work(engine) as session:
+        surveys_demo.seed(session, clock.now())
+    engine.dispose()
+    port = free_port()
+    container = container_factory(
+        SurveysService, beat_config("surveys", SURVEYS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
+    )
+    container.start()
+    yield f"http://127.0.0.1:{port}"
+    for relay in (d.relay for d in container.dependencies if isinstance(d, Outbox)):
+        relay.stop()  # before the test database is dropped under it
+
+
+def test_the_assessment_shows_the_beats_survey_scores_for_the_same_windows(start_stack, surveys_url, clock):
+    concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
+    web = start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5", "WEB_SURVEYS_URL": surveys_url}).web_url
+    for night in range(3):
+        voiced(web, f"Fireworks in the park, night {night}")
+    with officer(web) as browser:
+        listing = browser.get(f"{web}/staff/problems", timeout=10).text
+        candidate = re.search(r'name="candidate" value="([^"]+)"', listing)[1]
+        opened = post(browser, f"{web}/staff/beats/RV-02/problems", listing, candidate=candidate)
+        url = f"{web}/staff/problems/{re.search(ID, opened.headers['Location'])[1]}"
+        page = browser.get(url, timeout=10).text
+        assert "survey scores in the same windows" not in page  # no windows before the assessment
+        for stage in ("analysis", "response"):
+            assert post(browser, f"{url}/stage", page, stage=stage).status_code == 303
+        clock.advance(days=10)
+        assert post(browser, f"{url}/stage", page, stage="assessment").status_code == 303
+        clock.advance(days=8)
+        ready = browser.get(url, timeout=10)
+        assert ready.status_code == 200
+        # The demo's quarter (RV-02 has enough responses) in both windows, for both scores.
+        quarter = quarter_of(clock.now())
+        table = ready.text.split('class="figures survey-scores"')[1].split("</table>")[0]
+        assert "Feeling safe" in table and "Trust in the police" in table
+        cells = re.findall(r"<td>(.*?)</td>", table, re.S)
+        assert len(cells) == 4 and all(f"{quarter}:" in cell and "% favourable (n=" in cell for cell in cells), cells
+        closed = post(browser, f"{url}/assessment", ready.text, outcome="reduced")
+        assert closed.status_code == 303
+    public = requests.get(url.replace("/staff", ""), timeout=10)
+    assert public.status_code == 200 and 'class="figures survey-scores"' in public.text
+    assert f"{quarter}:" in public.text and "No survey in this window" not in public.text
+    spanish = requests.get(url.replace("/staff", ""), headers={"Accept-Language": "es"}, timeout=10).text
+    assert "Las puntuaciones de las encuestas del sector" in spanish and "Sensación de seguridad" in spanish
