@@ -133,6 +133,8 @@ class WebService(
         found = api.call(Call("concerns", "GET", f"/categories/{category}", params={"lang": view.language}))
         voice = forms.read_voice_form(found, view.request.form)
         if "map.x" in view.request.form:  # a click on the no-script map: place the pin, show the form again
+            if _keyboard_on_map(view.request.form):
+                return self._voice_page(view, api, found, voice, map_without_point=True)
             return self._voice_page(view, api, found, self._placed(api, voice, view.request.form))
         body = forms.api_body(found, voice)
         if body is None:
@@ -174,10 +176,23 @@ class WebService(
         return view.render("voice_sent.html", concern=concern, receipt_link=link, notice=sent["notice"])
 
     def _voice_page(
-        self, view: Page, api: ApiClient, category: dict[str, Any], voice: forms.VoiceForm, status: int = 200
+        self,
+        view: Page,
+        api: ApiClient,
+        category: dict[str, Any],
+        voice: forms.VoiceForm,
+        status: int = 200,
+        map_without_point: bool = False,
     ) -> Response:
         forms.ensure_submission_key(voice)
-        return view.render("voice_form.html", status=status, category=category, voice=voice, picker_width=PICKER_WIDTH)
+        return view.render(
+            "voice_form.html",
+            status=status,
+            category=category,
+            voice=voice,
+            picker_width=PICKER_WIDTH,
+            map_without_point=map_without_point,
+        )
 
     def _placed(self, api: ApiClient, voice: forms.VoiceForm, form: Any) -> forms.VoiceForm:
         try:
@@ -317,6 +332,12 @@ def _marker(request: Request) -> tuple[float, float] | None:
 def _receipt_token(view: Page, concern_id: str) -> str | None:
     """The receipt token this browser holds for the concern (kept when it posted the receipt link)."""
     return (view.session.get("receipts") or {}).get(concern_id)
+
+
+def _keyboard_on_map(form: Any) -> bool:
+    """Enter or Space on the focused map picker posts the point (0, 0): no place was pointed at, and the
+    map's corner is not a place in the city."""
+    return form.get("map.x") == "0" and form.get("map.y") == "0"
 
 
 def _remember(view: Page, bucket: str, key: str, token: str) -> None:
