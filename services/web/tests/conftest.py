@@ -19,6 +19,8 @@ from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 from referrals import demo as referrals_demo
 from referrals.service import ReferralsService
+from surveys import demo as surveys_demo
+from surveys.service import SurveysService
 from web.service import WebService
 
 # The helpers module beside this file (pytest runs with --import-mode=importlib).
@@ -120,6 +122,25 @@ def referrals_url(database, container_factory, beat_config):
     port = free_port()
     config = beat_config("referrals", REFERRALS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
     container = container_factory(ReferralsService, config)
+    container.start()
+    yield f"http://127.0.0.1:{port}"
+    for relay in (d.relay for d in container.dependencies if isinstance(d, Outbox)):
+        relay.stop()  # before the test database is dropped under it
+
+
+@pytest.fixture
+def surveys_url(database, container_factory, beat_config, clock):
+    """The surveys service (its demo results, dated from the test module's `clock`) on the test's backend; its URL."""
+    url = database("surveys")
+    upgrade("surveys", url)
+    engine = make_engine(url, pool_size=1)
+    with unit_of_work(engine) as session:
+        surveys_demo.seed(session, clock.now())
+    engine.dispose()
+    port = free_port()
+    container = container_factory(
+        SurveysService, beat_config("surveys", SURVEYS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
+    )
     container.start()
     yield f"http://127.0.0.1:{port}"
     for relay in (d.relay for d in container.dependencies if isinstance(d, Outbox)):

@@ -30,9 +30,10 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def problem_stack(start_stack, clock):
+def problem_stack(start_stack, clock, surveys_url):
+    """concerns and web, and surveys with its demo results (the assessment shows the beat's scores)."""
     concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
-    return start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5"})
+    return start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5", "WEB_SURVEYS_URL": surveys_url})
 
 
 def voiced(base: str, description: str, **place: str) -> str:
@@ -103,6 +104,7 @@ def test_an_officer_solves_a_problem_and_reads_a_tip_without_scripts(problem_sta
     clock.advance(days=8)
     officer.open(officer.driver.current_url.split("#")[0].replace(web, ""))
     assert "The problem's area" in officer.text()
+    assert "Feeling safe" in officer.find("table.survey-scores").text  # the beat's scores, same windows
     fits_a_phone(officer)
     if backend == "sqlite":
         officer.screenshot("web-staff-problem-desktop", DESKTOP)

@@ -14,13 +14,7 @@ import requests
 from web_testkit import csrf, open_receipt, sent_referral, sign_in, staff_headers, voice
 
 from beat_shared.clock import FrozenClock
-from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
-from beat_shared.outbox import Outbox
-from beat_shared.testing import free_port
-from surveys import demo as surveys_demo
 from surveys.domain.periods import quarter_of
-from surveys.service import SurveysService
 
 ID = r"([0-9a-f-]{36})"
 
@@ -239,25 +233,6 @@ def test_a_referral_made_for_a_linked_concern_is_linked_to_the_problem(partners)
         assert post(browser, f"{url}/referrals", page, referral_id=referral_id).status_code == 303
         again = re.search(r'id="referrals">.*?</section>', browser.get(url, timeout=10).text, re.S)[0]
         assert again.count("Sent, waiting for the agency") == 1  # linked once, however often it is sent
-
-
-@pytest.fixture
-def surveys_url(database, container_factory, beat_config, clock):
-    """The surveys service (its demo results, dated from the test's clock) on the test's backend; its URL."""
-    url = database("surveys")
-    upgrade("surveys", url)
-    engine = make_engine(url, pool_size=1)
-    with unit_of_work(engine) as session:
-        surveys_demo.seed(session, clock.now())
-    engine.dispose()
-    port = free_port()
-    container = container_factory(
-        SurveysService, beat_config("surveys", SURVEYS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
-    )
-    container.start()
-    yield f"http://127.0.0.1:{port}"
-    for relay in (d.relay for d in container.dependencies if isinstance(d, Outbox)):
-        relay.stop()  # before the test database is dropped under it
 
 
 def test_the_assessment_shows_the_beats_survey_scores_for_the_same_windows(start_stack, surveys_url, clock):
