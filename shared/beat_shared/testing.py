@@ -320,6 +320,30 @@ def headless_chromium(window: tuple[int, int], page_load_seconds: float, *extra_
     return driver
 
 
+# Chromium sometimes answers a question about a node of a document that a navigation has just
+# replaced with this, rather than with WebDriver's "stale element reference".
+NODE_GONE = "does not belong to the document"
+
+
+def page_replaced(page: Any) -> Callable[[Any], bool]:
+    """A WebDriverWait condition: the element `page` (the old page's <html>) is gone, whichever of
+    the two ways Chromium says so (selenium's own `staleness_of` knows only the first)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def replaced(_driver: Any) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if NODE_GONE in str(error):
+                return True
+            raise
+        return False
+
+    return replaced
+
+
 # --- Beat as `make run` starts it ------------------------------------------------------------
 
 BANNER_END = "Press Ctrl-C to stop."

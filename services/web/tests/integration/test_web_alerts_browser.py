@@ -14,13 +14,12 @@ import requests
 from integration.test_web_browser import PHONE, WAIT, Resident
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from web_testkit import staff_headers
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
-from beat_shared.testing import wait_for
+from beat_shared.testing import page_replaced, wait_for
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
 from notifications.service import NotificationsService
@@ -113,7 +112,7 @@ def test_a_resident_follows_their_beat_and_reads_its_meeting_announcement(alerts
         resident.driver.execute_script("arguments[0].value = arguments[1]", resident.find(field), value)
     page = resident.find("html")
     email.send_keys(Keys.ENTER)  # the keyboard sends the form
-    WebDriverWait(resident.driver, WAIT).until(expected_conditions.staleness_of(page))
+    WebDriverWait(resident.driver, WAIT).until(page_replaced(page))
     resident._arrived()  # the next page: its language and axe-core
     assert WORDS[language]["done"] in resident.text() and WORDS[language]["stop"] in resident.text()
     resident.screenshot(f"web-alerts-phone-{language}", PHONE)  # fails if the page scrolls sideways

@@ -16,13 +16,12 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from web_testkit import schedule_meeting
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
-from beat_shared.testing import headless_chromium
+from beat_shared.testing import NODE_GONE, headless_chromium, page_replaced
 from web.maps import PICKER_WIDTH, beat_map
 
 # Chromium drives pages; the services behind them need a database only to run, and their storage is
@@ -71,9 +70,9 @@ class Resident:
         except WebDriverException as error:
             # Chromium at times reports the clicked node gone when the click's own navigation has
             # already replaced the document; whether the page really changed is checked just below.
-            if "does not belong to the document" not in str(error):
+            if NODE_GONE not in str(error):
                 raise
-        WebDriverWait(self.driver, WAIT).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, WAIT).until(page_replaced(page))
         self._arrived()
 
     def _arrived(self) -> None:
@@ -147,7 +146,7 @@ def click_map_at(resident: Resident, stack, long: float, lat: float) -> None:
     ActionChains(resident.driver).move_to_element_with_offset(
         picker, round(x - size["width"] / 2), round(y - size["height"] / 2)
     ).click().perform()
-    WebDriverWait(resident.driver, WAIT).until(expected_conditions.staleness_of(page))
+    WebDriverWait(resident.driver, WAIT).until(page_replaced(page))
     resident._arrived()
 
 

@@ -15,8 +15,9 @@ from integration.test_web_browser import RV02, WAIT, Resident, a_neighbours_conc
 from integration.test_web_browser import chrome as chrome  # the browser fixture, shared
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
+
+from beat_shared.testing import page_replaced
 
 # Chromium drives pages; the services behind them need a database only to run, and their storage is
 # tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
@@ -55,7 +56,7 @@ def press(person: Resident, key: str = Keys.ENTER) -> None:
     """A key that loads another page (Enter on a link or button, Space on a button); wait for the page."""
     page = person.find("html")
     keys(person, key)
-    WebDriverWait(person.driver, WAIT).until(expected_conditions.staleness_of(page))
+    WebDriverWait(person.driver, WAIT).until(page_replaced(page))
     person._arrived()
 
 

@@ -20,11 +20,10 @@ from integration.test_web_browser import chrome as chrome  # the browser fixture
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from beat_shared.config import env
-from beat_shared.testing import wait_for
+from beat_shared.testing import page_replaced, wait_for
 
 # Chromium drives pages; the services behind them need a database only to run, and their storage is
 # tested on both backends over HTTP: one backend here, SQLite (what `make run` gives).
@@ -180,7 +179,7 @@ def press_enter(person: Resident) -> None:
     """Enter on the focused link or button, and wait for the page it loads."""
     page = person.driver.find_element(By.TAG_NAME, "html")
     ActionChains(person.driver).send_keys(Keys.ENTER).perform()
-    WebDriverWait(person.driver, WAIT).until(expected_conditions.staleness_of(page))
+    WebDriverWait(person.driver, WAIT).until(page_replaced(page))
     person._arrived()
 
 
