@@ -24,6 +24,14 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 
+def write_whole(path: Path, content: bytes) -> None:
+    """Readers list `*.eml` while messages arrive: a message appears whole (written aside, then
+    renamed into place), never half-written with its headers missing."""
+    aside = path.with_suffix(".part")
+    aside.write_bytes(content)
+    aside.replace(path)
+
+
 class Sink:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -42,14 +50,14 @@ class Sink:
             return "550 5.1.1 Mailbox unavailable"
         content = envelope.original_content or envelope.content
         stamp = f"{time.time_ns()}"
-        (self.directory / "received" / f"{stamp}.eml").write_bytes(content)
+        write_whole(self.directory / "received" / f"{stamp}.eml", content)
         with (self.directory / "peers.log").open("a") as peers:  # which connection carried it
             peers.write(f"{session.peer[1]}\n")
         message_id = message_from_bytes(content).get("Message-ID", stamp)
         key = hashlib.sha256(message_id.encode()).hexdigest()[:24]
         target = self.directory / "mailbox" / f"{key}.eml"
         if not target.exists():
-            target.write_bytes(content)
+            write_whole(target, content)
         if mode == "hold":
             while not (self.directory / "release").exists():
                 await asyncio.sleep(0.05)
