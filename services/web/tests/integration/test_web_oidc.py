@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from oidc_provider import Account, TestProvider
 from web_testkit import csrf, voice
+
+from beat_shared.testing import wait_for
 
 CLIENT_ID, CLIENT_SECRET = "beat-web", "a-client-secret-of-the-test"
 RESIDENT = Account("city|resident-7", "Rosa Díaz", "resident")
@@ -189,9 +190,14 @@ def test_an_expired_token_signs_the_person_out_instead_of_failing_every_page(oid
     with requests.Session() as browser:
         me = browser.get(to_callback(to_provider(browser, oidc_stack.web_url)), timeout=10)
         assert "Rosa Díaz" in me.text
-        time.sleep(2.5)
-        later = browser.get(oidc_stack.web_url + "/me", allow_redirects=False, timeout=10)
-    assert later.status_code == 303 and later.headers["Location"] == "/sign-in"
+
+        # Once the token's two seconds are over, /me sends the person to sign in (polled, not slept).
+        def signed_out() -> requests.Response | None:
+            page = browser.get(oidc_stack.web_url + "/me", allow_redirects=False, timeout=10)
+            return page if page.status_code == 303 else None
+
+        later = wait_for(signed_out, timeout=15, message="the expired token to sign the person out")
+    assert later.headers["Location"] == "/sign-in"
 
 
 def test_a_provider_that_cannot_be_reached_is_a_page(start_stack, provider):
