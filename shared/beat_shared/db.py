@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from nameko.containers import WorkerContext
@@ -47,8 +47,11 @@ from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
 from beat_shared.config import database_url, setting_from
+from beat_shared.errors import NotFound
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | None
+
+Row = TypeVar("Row")
 
 # Integer primary keys autoincrement on SQLite only when declared INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -288,6 +291,14 @@ def _insert_ignoring_conflicts_returning_key(table: Table, dialect_name: str) ->
 def count_rows(session: Session, query: Select[Any]) -> int:
     """How many rows `query` selects (its ordering dropped: it does not change the count)."""
     return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def existing(session: Session, model: type[Row], key: Any, what: str) -> Row:
+    """The `model` row with primary key `key`; raises NotFound ("<what> <key> does not exist")."""
+    found = session.get(model, key)
+    if found is None:
+        raise NotFound(f"{what} {key} does not exist")
+    return found
 
 
 def page_of(session: Session, query: Select[Any], offset: int, size: int, *order: Any) -> tuple[list[Any], int]:

@@ -1,4 +1,5 @@
-"""`page_of` and `count_rows` (every paged list), on PostgreSQL and SQLite; `parse_iso`/`parse_utc`."""
+"""`page_of` and `count_rows` (every paged list) and `existing` (get or 404), on PostgreSQL and SQLite;
+`parse_iso`/`parse_utc`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, joinedload, mapped_column, relationship
 
-from beat_shared.db import count_rows, make_engine, page_of, unit_of_work
+from beat_shared.db import count_rows, existing, make_engine, page_of, unit_of_work
+from beat_shared.errors import NotFound
 from beat_shared.isotime import parse_iso, parse_utc
 
 
@@ -64,6 +66,12 @@ def test_a_joined_collection_yields_each_entity_once(session):
     rows, total = page_of(session, query, 0, 10, Beat.id)
     assert ([row.id for row in rows], total) == (list(range(1, 8)), 7)
     assert all(len(row.streets) == 3 for row in rows)
+
+
+def test_existing_finds_a_row_by_its_key_or_says_what_does_not_exist(session):
+    assert existing(session, Beat, 3, "beat").code == "RV-03"
+    with pytest.raises(NotFound, match=r"^beat 99 does not exist$"):
+        existing(session, Beat, 99, "beat")
 
 
 def test_parse_iso_keeps_the_offset_given_and_reads_z_as_utc():
