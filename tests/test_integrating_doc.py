@@ -8,7 +8,7 @@ from pathlib import Path
 from beat_shared.contracts import contract_for
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.contracts.jsonschema import event_json_schema
-from notifications.rules import webhook_payload
+from notifications.domain.rules import webhook_payload
 
 ROOT = Path(__file__).parents[1]
 GUIDE = (ROOT / "docs" / "integrating.md").read_text()

@@ -8,6 +8,8 @@ from typing import Protocol
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
 
+from beat_shared.isotime import utc_iso  # noqa: F401 - services import it from here too
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -30,11 +32,6 @@ class FrozenClock:
     def advance(self, **delta: float) -> datetime:
         self._now += timedelta(**delta)
         return self._now
-
-
-def utc_iso(moment: datetime) -> str:
-    """RFC 3339 with a Z suffix, as CloudEvents and Open311 clients expect."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class ClockProvider(DependencyProvider):

@@ -1,4 +1,4 @@
-"""Reading ISO 8601 / RFC 3339 moments, one way in every service (writing them is clock.utc_iso).
+"""Reading and writing ISO 8601 / RFC 3339 moments, one way in every service.
 
 Plain Python, no imports beyond the standard library: the services' pure `domain/` packages use it.
 """
@@ -21,3 +21,8 @@ def parse_utc(value: str | datetime) -> datetime:
     not an ISO date-time, OverflowError when it has no UTC equivalent (year 1 with a + offset)."""
     moment = parse_iso(value)
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def utc_iso(moment: datetime) -> str:
+    """RFC 3339 with a Z suffix, as CloudEvents and Open311 clients expect."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

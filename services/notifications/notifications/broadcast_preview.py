@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from notifications.channels.sms import count_segments
-from notifications.domain import broadcast_context
-from notifications.preferences import LANGUAGES
+from notifications.domain.broadcasts import broadcast_context
+from notifications.domain.preferences import LANGUAGES
+from notifications.domain.rules import BROADCASTS
 from notifications.rendering import Renderer
-from notifications.rules import BROADCASTS
 
 
 def preview(renderer: Renderer, beat_code: str, body: dict[str, Any], subscribers: int) -> dict[str, Any]:

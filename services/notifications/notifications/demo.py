@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import SystemClock
-from notifications import domain
+from notifications import commands
 from notifications.models import Recipient
 
 RESIDENTS = [
@@ -25,7 +25,7 @@ def seed(session: Session) -> str:
     for subject, email, language, beats, (quiet_start, quiet_end), digest in RESIDENTS:
         if session.scalar(select(Recipient.id).where(Recipient.subject == subject)) is not None:
             continue
-        recipient = domain.update_contact(
+        recipient = commands.update_contact(
             session,
             subject,
             "resident",
@@ -40,14 +40,14 @@ def seed(session: Session) -> str:
             now,
         )
         for beat in beats:
-            domain.subscribe(session, recipient, beat, now)
+            commands.subscribe(session, recipient, beat, now)
         added += 1
     for subject in OFFICERS:
         if session.scalar(select(Recipient.id).where(Recipient.subject == subject)) is not None:
             continue
-        officer = domain.recipient_for(session, subject, "officer", now)
+        officer = commands.recipient_for(session, subject, "officer", now)
         assert officer is not None
         # Officers read referral updates in the app; new concerns also by email (the default).
-        domain.set_preference(session, officer, "referral_updates", "email", False)
+        commands.set_preference(session, officer, "referral_updates", "email", False)
         added += 1
     return f"notifications: {added} directory entries added ({len(RESIDENTS)} residents, {len(OFFICERS)} officers)"

@@ -36,6 +36,8 @@ from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
 from notifications.channels.webhooks import WebhookRequest, WebhookTransport
+from notifications.domain.preferences import digest_due, valid_email, valid_phone, zone
+from notifications.domain.tokens import address_hash, unsubscribe_token
 from notifications.metrics import SMS_SEGMENTS, record_send, record_transition
 from notifications.models import (
     DeliveryAttempt,
@@ -54,11 +56,9 @@ from notifications.planning import (
     plan_messages,
     remote_targets,
 )
-from notifications.preferences import digest_due, valid_email, valid_phone, zone
 from notifications.rendering import Rendered, Renderer
 from notifications.resolver import ResolutionError, Resolver
 from notifications.settings import Settings
-from notifications.tokens import address_hash, unsubscribe_token
 
 log = logging.getLogger(__name__)
 

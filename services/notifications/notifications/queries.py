@@ -1,4 +1,8 @@
-"""Read models of the notifications service, for pages and screens."""
+"""Read models of the notifications service: what pages, screens and the API show.
+
+Functions of the session only; they change nothing (the directory entry a signed-in person
+reads is made by `commands.recipient_for`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,208 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from notifications import domain
-from notifications.models import DeliveryAttempt, Message
+from beat_shared.clock import utc_iso
+from beat_shared.db import page_of
+from beat_shared.errors import NotFound
+from notifications.models import (
+    Broadcast,
+    DeliveryAttempt,
+    InboxItem,
+    Message,
+    Notification,
+    Preference,
+    Recipient,
+    Subscription,
+)
+
+
+def recipient_view(recipient: Recipient | None) -> dict[str, Any]:
+    """A person's directory entry as they see it (defaults when they have none yet)."""
+    if recipient is None:
+        return {
+            "ref": None,
+            "email": None,
+            "phone": None,
+            "language": "en",
+            "timezone": None,
+            "quiet_start": None,
+            "quiet_end": None,
+            "digest": False,
+            "opted_out": False,
+        }
+    return {
+        "ref": recipient.ref,
+        "email": recipient.email,
+        "phone": recipient.phone,
+        "language": recipient.language,
+        "timezone": recipient.timezone,
+        "quiet_start": recipient.quiet_start,
+        "quiet_end": recipient.quiet_end,
+        "digest": recipient.digest,
+        "opted_out": recipient.opted_out,
+    }
+
+
+def preferences_of(session: Session, recipient: Recipient) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(Preference).where(Preference.recipient_id == recipient.id).order_by(Preference.topic, Preference.channel)
+    )
+    return [{"topic": p.topic, "channel": p.channel, "enabled": p.enabled} for p in rows]
+
+
+def subscriptions_of(session: Session, recipient: Recipient) -> list[str]:
+    return list(
+        session.scalars(
+            select(Subscription.beat_code)
+            .where(Subscription.recipient_id == recipient.id, Subscription.confirmed_at.is_not(None))
+            .order_by(Subscription.beat_code)
+        )
+    )
+
+
+def watched_by(session: Session, recipient: Recipient) -> list[str]:
+    """The beats whose neighbourhood watch the person joined."""
+    return list(
+        session.scalars(
+            select(Subscription.beat_code)
+            .where(
+                Subscription.recipient_id == recipient.id,
+                Subscription.confirmed_at.is_not(None),
+                Subscription.watch.is_(True),
+            )
+            .order_by(Subscription.beat_code)
+        )
+    )
+
+
+def beat_subscribers(session: Session, beat_code: str, watch: bool = False) -> list[str]:
+    """Opaque references of the residents following a beat (for survey waves), or of its
+    neighbourhood watch."""
+    return list(
+        session.scalars(
+            select(Recipient.ref)
+            .join(Subscription, Subscription.recipient_id == Recipient.id)
+            .where(
+                Subscription.beat_code == beat_code,
+                Subscription.confirmed_at.is_not(None),
+                Recipient.opted_out.is_(False),
+                *([Subscription.watch.is_(True)] if watch else []),
+            )
+            .order_by(Recipient.id)
+        )
+    )
+
+
+def get_broadcast(session: Session, broadcast_id: str) -> Broadcast:
+    found = session.get(Broadcast, broadcast_id)
+    assert found is not None, "an idempotency key names a broadcast that is gone"
+    return found
+
+
+def inbox_page(
+    session: Session, subject: str, unread_only: bool, offset: int, limit: int
+) -> tuple[list[InboxItem], int]:
+    query = select(InboxItem).where(InboxItem.subject == subject)
+    if unread_only:
+        query = query.where(InboxItem.read_at.is_(None))
+    return page_of(session, query, offset, limit, InboxItem.created_at.desc(), InboxItem.id)
+
+
+def unread_count(session: Session, subject: str) -> int:
+    return session.scalar(select(func.count()).where(InboxItem.subject == subject, InboxItem.read_at.is_(None))) or 0
+
+
+def inbox_view(item: InboxItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "topic": item.topic,
+        "title": item.title,
+        "body": item.body,
+        "created_at": utc_iso(item.created_at),
+        "read_at": utc_iso(item.read_at) if item.read_at else None,
+    }
+
+
+def message_page(session: Session, filters: dict[str, Any], offset: int, limit: int) -> tuple[list[Message], int]:
+    query = select(Message)
+    for name in ("status", "channel", "event_id", "recipient_key", "topic"):
+        if filters.get(name):
+            query = query.where(getattr(Message, name) == filters[name])
+    return page_of(session, query, offset, limit, Message.created_at.desc(), Message.id)
+
+
+def message_view(message: Message, attempts: list[DeliveryAttempt] | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": message.id,
+        "source_key": message.source_key,
+        "event_id": message.event_id,
+        "event_type": message.event_type,
+        "recipient_key": message.recipient_key,
+        "channel": message.channel,
+        "topic": message.topic,
+        "template": message.template,
+        "language": message.language,
+        "urgent": message.urgent,
+        "status": message.status,
+        "attempts": message.attempts,
+        "next_attempt_at": utc_iso(message.next_attempt_at),
+        "last_error": message.last_error,
+        "held_for_digest": message.held_for_digest,
+        "digest_id": message.digest_id,
+        "sms_segments": message.sms_segments,
+        "created_at": utc_iso(message.created_at),
+        "delivered_at": utc_iso(message.delivered_at) if message.delivered_at else None,
+    }
+    if attempts is not None:
+        view["delivery_attempts"] = [
+            {
+                "number": a.number,
+                "started_at": utc_iso(a.started_at),
+                "outcome": a.outcome,
+                "status_code": a.status_code,
+                "error": a.error,
+                "next_attempt_at": utc_iso(a.next_attempt_at) if a.next_attempt_at else None,
+            }
+            for a in attempts
+        ]
+    return view
+
+
+def message_with_attempts(session: Session, message_id: str) -> tuple[Message, list[DeliveryAttempt]]:
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(f"no message {message_id}")
+    attempts = list(
+        session.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.message_id == message_id).order_by(DeliveryAttempt.id)
+        )
+    )
+    return message, attempts
+
+
+def notification_page(session: Session, status: str | None, offset: int, limit: int) -> tuple[list[Notification], int]:
+    query = select(Notification)
+    if status:
+        query = query.where(Notification.status == status)
+    return page_of(session, query, offset, limit, Notification.id.desc())
+
+
+def notification_view(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.id,
+        "source_key": notification.source_key,
+        "event_type": notification.event_type,
+        "rule": notification.rule,
+        "topic": notification.topic,
+        "template": notification.template,
+        "status": notification.status,
+        "attempts": notification.attempts,
+        "last_error": notification.last_error,
+        "created_at": utc_iso(notification.created_at),
+    }
 
 
 def recent_deliveries(session: Session, channels: Sequence[str], limit: int = 100) -> list[dict[str, Any]]:
@@ -29,4 +230,4 @@ def recent_deliveries(session: Session, channels: Sequence[str], limit: int = 10
         query = select(DeliveryAttempt).where(DeliveryAttempt.message_id.in_([m.id for m in messages]))
         for attempt in session.scalars(query.order_by(DeliveryAttempt.id)):
             attempts[attempt.message_id].append(attempt)
-    return [domain.message_view(message, attempts[message.id]) for message in messages]
+    return [message_view(message, attempts[message.id]) for message in messages]

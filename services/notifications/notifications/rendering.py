@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 
 from beat_shared.errors import NotFound
 from beat_shared.isotime import parse_iso
-from notifications.preferences import DEFAULT_LANGUAGE, LANGUAGES, language_of
+from notifications.domain.preferences import DEFAULT_LANGUAGE, LANGUAGES, language_of
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 BLOCKS = ("subject", "text", "html", "sms")

@@ -24,7 +24,7 @@ from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
-from beat_shared.clock import ClockProvider, utc_iso
+from beat_shared.clock import ClockProvider
 from beat_shared.config import is_production, setting_from
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database, ExcInfo, settle_unit_of_work
@@ -39,17 +39,17 @@ from beat_shared.platform import PlatformEndpoints
 from beat_shared.ratelimit_provider import AddressLimiter
 from beat_shared.roles import ADMINS, OFFICERS
 from beat_shared.service_index import Page
-from notifications import broadcast_preview, dev_outbox, domain, queries, schemas, subscribers
+from notifications import broadcast_preview, commands, dev_outbox, queries, schemas, subscribers
 from notifications.channels.email import SmtpTransport
 from notifications.channels.sms import count_segments, keyword
 from notifications.channels.webhooks import validate_url
 from notifications.dispatcher import Dispatcher
+from notifications.domain.preferences import LANGUAGES, language_of, normalise_phone
+from notifications.domain.rules import TOPICS
 from notifications.metrics import refresh_status_gauge
 from notifications.models import IDEMPOTENCY_KEYS, Base, Message
-from notifications.preferences import LANGUAGES, language_of, normalise_phone
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer
 from notifications.resolver import ResolutionError, RpcResolver
-from notifications.rules import TOPICS
 from notifications.settings import Settings
 
 PEOPLE = ("resident", "officer", "supervisor")
@@ -198,7 +198,7 @@ class NotificationsService(PlatformEndpoints):
     # --- events: write notifications (no network here; the dispatcher delivers) ---------------
 
     def _record(self, event: CloudEvent) -> None:
-        if domain.record_event(self.db, event, self.clock.now()):
+        if commands.record_event(self.db, event, self.clock.now()):
             self.wake_dispatcher()
 
     @event_handler("concerns", "beat.concern.submitted")
@@ -260,7 +260,7 @@ class NotificationsService(PlatformEndpoints):
         """One dispatcher round (also callable from tests with a frozen clock)."""
         now = self.clock.now()
         resolver = RpcResolver(self.concerns, self.referrals, self.surveys, self.settings.rpc_timeout)
-        dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._publish_status, RENDERER, self.smtp)
+        dispatcher = Dispatcher(self.db, resolver, self.settings, now, self._status_changed, RENDERER, self.smtp)
         report = dispatcher.run_round(housekeeping)
         refresh_status_gauge(self.db)
         self.db.commit()
@@ -272,26 +272,15 @@ class NotificationsService(PlatformEndpoints):
             "more": report.expanded >= batch or report.claimed >= batch,  # a full batch: go again at once
         }
 
-    def _publish_status(self, message: Message, now: datetime) -> None:
-        self.outbox.add(
-            "beat.notification.status_changed",
-            subject=message.id,
-            data={
-                "notification_id": message.id,
-                "channel": message.channel,
-                "status": message.status,
-                "source_event_id": message.event_id,
-                "attempts": message.attempts,
-                "occurred_at": utc_iso(now),
-            },
-        )
+    def _status_changed(self, message: Message, now: datetime) -> None:
+        commands.status_changed(self.outbox.add, message, now)
 
     # --- RPC -------------------------------------------------------------------------------------
 
     @rpc(read_only=True)
     def beat_subscribers(self, beat_code: str) -> list[str]:
         """Opaque recipient references of a beat's subscribers (surveys uses them for waves)."""
-        return domain.beat_subscribers(self.db, beat_code)
+        return queries.beat_subscribers(self.db, beat_code)
 
     # --- the signed-in person's own settings ---------------------------------------------------
 
@@ -305,8 +294,8 @@ class NotificationsService(PlatformEndpoints):
     )
     def get_contact(self, request: Request) -> Response:
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        return json_response(domain.recipient_view(recipient))
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        return json_response(queries.recipient_view(recipient))
 
     @http(
         "PUT",
@@ -320,8 +309,8 @@ class NotificationsService(PlatformEndpoints):
     def put_contact(self, request: Request) -> Response:
         body = read_json(request, schemas.ContactInput)
         principal = request.principal
-        recipient = domain.update_contact(self.db, principal.subject, principal.role, body, self.clock.now())
-        return json_response(domain.recipient_view(recipient))
+        recipient = commands.update_contact(self.db, principal.subject, principal.role, body, self.clock.now())
+        return json_response(queries.recipient_view(recipient))
 
     @http(
         "GET",
@@ -333,7 +322,7 @@ class NotificationsService(PlatformEndpoints):
     )
     def get_preferences(self, request: Request) -> Response:
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         return json_response(self._preferences_body(recipient))
 
     @http(
@@ -348,15 +337,15 @@ class NotificationsService(PlatformEndpoints):
     def put_preference(self, request: Request) -> Response:
         body = read_json(request, schemas.PreferenceInput)
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        domain.set_preference(self.db, recipient, body["topic"], body["channel"], body["enabled"])
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        commands.set_preference(self.db, recipient, body["topic"], body["channel"], body["enabled"])
         return json_response(self._preferences_body(recipient))
 
     def _preferences_body(self, recipient: Any) -> dict[str, Any]:
         return {
             "opted_out": recipient.opted_out,
             "topics": list(TOPICS),
-            "preferences": domain.preferences_of(self.db, recipient),
+            "preferences": queries.preferences_of(self.db, recipient),
         }
 
     @http(
@@ -369,16 +358,16 @@ class NotificationsService(PlatformEndpoints):
     )
     def opt_out(self, request: Request) -> Response:
         principal = request.principal
-        recipient = domain.set_opt_out(self.db, principal.subject, principal.role, True, self.clock.now())
-        return json_response(domain.recipient_view(recipient))
+        recipient = commands.set_opt_out(self.db, principal.subject, principal.role, True, self.clock.now())
+        return json_response(queries.recipient_view(recipient))
 
     @http(
         "DELETE", "/me/opt-out", roles=PEOPLE, summary="Opt back in", response_schema=schemas.ContactView, tags=["me"]
     )
     def opt_in(self, request: Request) -> Response:
         principal = request.principal
-        recipient = domain.set_opt_out(self.db, principal.subject, principal.role, False, self.clock.now())
-        return json_response(domain.recipient_view(recipient))
+        recipient = commands.set_opt_out(self.db, principal.subject, principal.role, False, self.clock.now())
+        return json_response(queries.recipient_view(recipient))
 
     @http(
         "GET",
@@ -390,7 +379,7 @@ class NotificationsService(PlatformEndpoints):
     )
     def get_subscriptions(self, request: Request) -> Response:
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
         return json_response(_subscriptions(self.db, recipient))
 
     @http(
@@ -413,8 +402,8 @@ class NotificationsService(PlatformEndpoints):
         body = read_json(request, schemas.SubscriptionInput)
         self._require_known_beat(body["beat_code"])
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        created = domain.subscribe(self.db, recipient, body["beat_code"], self.clock.now(), watch=body["watch"])
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        created = commands.subscribe(self.db, recipient, body["beat_code"], self.clock.now(), watch=body["watch"])
         return json_response(_subscriptions(self.db, recipient), 201 if created else 200)
 
     @http(
@@ -427,8 +416,8 @@ class NotificationsService(PlatformEndpoints):
     )
     def unsubscribe_beat(self, request: Request, beat_code: str) -> Response:
         principal = request.principal
-        recipient = domain.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
-        domain.unsubscribe_beat(self.db, recipient, beat_code)
+        recipient = commands.recipient_for(self.db, principal.subject, principal.role, self.clock.now())
+        commands.unsubscribe_beat(self.db, recipient, beat_code)
         return json_response(_subscriptions(self.db, recipient))
 
     # --- following a beat without an account (double opt-in) -----------------------------------------
@@ -552,8 +541,8 @@ class NotificationsService(PlatformEndpoints):
     def inbox(self, request: Request) -> Response:
         page = page_request(request.args)
         unread_only = request.args.get("unread", "").lower() in ("1", "true", "yes")
-        items, total = domain.inbox_page(self.db, request.principal.subject, unread_only, page.offset, page.size)
-        return json_response(page_body([domain.inbox_view(item) for item in items], total, page))
+        items, total = queries.inbox_page(self.db, request.principal.subject, unread_only, page.offset, page.size)
+        return json_response(page_body([queries.inbox_view(item) for item in items], total, page))
 
     @http(
         "GET",
@@ -564,7 +553,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["inbox"],
     )
     def inbox_unread(self, request: Request) -> Response:
-        return json_response({"unread": domain.unread_count(self.db, request.principal.subject)})
+        return json_response({"unread": queries.unread_count(self.db, request.principal.subject)})
 
     @http(
         "POST",
@@ -575,8 +564,8 @@ class NotificationsService(PlatformEndpoints):
         tags=["inbox"],
     )
     def inbox_mark_read(self, request: Request, item_id: str) -> Response:
-        item = domain.mark_read(self.db, request.principal.subject, item_id, self.clock.now())
-        return json_response(domain.inbox_view(item))
+        item = commands.mark_read(self.db, request.principal.subject, item_id, self.clock.now())
+        return json_response(queries.inbox_view(item))
 
     @http(
         "POST",
@@ -587,7 +576,7 @@ class NotificationsService(PlatformEndpoints):
         tags=["inbox"],
     )
     def inbox_mark_all_read(self, request: Request) -> Response:
-        domain.mark_all_read(self.db, request.principal.subject, self.clock.now())
+        commands.mark_all_read(self.db, request.principal.subject, self.clock.now())
         return json_response({"unread": 0})
 
     # --- officers' broadcasts ---------------------------------------------------------------------
@@ -614,12 +603,15 @@ class NotificationsService(PlatformEndpoints):
         # A retried alert must not reach the beat twice.
         claimed = idempotency.claim_request(self.db, IDEMPOTENCY_KEYS, request, {"beat": beat_code, **body}, now)
         if claimed is not None and claimed.resource_id is not None:
-            record, replayed = domain.get_broadcast(self.db, claimed.resource_id), {idempotency.REPLAYED_HEADER: "true"}
+            record, replayed = (
+                queries.get_broadcast(self.db, claimed.resource_id),
+                {idempotency.REPLAYED_HEADER: "true"},
+            )
         else:
-            record, replayed = domain.broadcast(self.db, beat_code, body, request.principal.subject, now), {}
+            record, replayed = commands.broadcast(self.db, beat_code, body, request.principal.subject, now), {}
             if claimed is not None:
                 idempotency.remember(self.db, IDEMPOTENCY_KEYS, claimed, record.id)
-        subscribers = len(domain.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
+        subscribers = len(queries.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
         return json_response(
             {"id": record.id, "beat_code": beat_code, "kind": record.kind, "subscribers": subscribers}, 201, replayed
         )
@@ -639,7 +631,7 @@ class NotificationsService(PlatformEndpoints):
         body = read_json(request, schemas.BroadcastInput)
         if request.principal.role == "officer":
             self._require_assignment(request.principal.subject, beat_code)
-        subscribers = len(domain.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
+        subscribers = len(queries.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
         return json_response(broadcast_preview.preview(RENDERER, beat_code, body, subscribers))
 
     @timer(interval=3600)
@@ -684,8 +676,8 @@ class NotificationsService(PlatformEndpoints):
     def list_messages(self, request: Request) -> Response:
         filters = schemas.MessageQuery().load(request.args.to_dict())
         page = page_request(request.args)
-        rows, total = domain.message_page(self.db, filters, page.offset, page.size)
-        return json_response(page_body([domain.message_view(row) for row in rows], total, page))
+        rows, total = queries.message_page(self.db, filters, page.offset, page.size)
+        return json_response(page_body([queries.message_view(row) for row in rows], total, page))
 
     @http(
         "GET",
@@ -696,8 +688,8 @@ class NotificationsService(PlatformEndpoints):
         tags=["delivery log"],
     )
     def get_message(self, request: Request, message_id: str) -> Response:
-        message, attempts = domain.message_with_attempts(self.db, message_id)
-        return json_response(domain.message_view(message, attempts))
+        message, attempts = queries.message_with_attempts(self.db, message_id)
+        return json_response(queries.message_view(message, attempts))
 
     @http(
         "POST",
@@ -708,10 +700,8 @@ class NotificationsService(PlatformEndpoints):
         tags=["delivery log"],
     )
     def retry_message(self, request: Request, message_id: str) -> Response:
-        now = self.clock.now()
-        message = domain.retry_message(self.db, message_id, now)
-        self._publish_status(message, now)
-        return json_response(domain.message_view(message))
+        message = commands.retry_message(self.db, self.clock.now(), self.outbox.add, message_id)
+        return json_response(queries.message_view(message))
 
     @http(
         "GET",
@@ -725,8 +715,8 @@ class NotificationsService(PlatformEndpoints):
     def list_notifications(self, request: Request) -> Response:
         filters = schemas.NotificationQuery().load(request.args.to_dict())
         page = page_request(request.args)
-        rows, total = domain.notification_page(self.db, filters.get("status"), page.offset, page.size)
-        return json_response(page_body([domain.notification_view(row) for row in rows], total, page))
+        rows, total = queries.notification_page(self.db, filters.get("status"), page.offset, page.size)
+        return json_response(page_body([queries.notification_view(row) for row in rows], total, page))
 
     # --- templates -----------------------------------------------------------------------------------
 
@@ -815,7 +805,7 @@ class NotificationsService(PlatformEndpoints):
         phone = normalise_phone(body["sender"])
         word = keyword(body["text"])
         if word is not None:
-            domain.sms_keyword(self.db, self.settings.signing_secret, phone, word, self.clock.now())
+            commands.sms_keyword(self.db, self.settings.signing_secret, phone, word, self.clock.now())
         return json_response({"action": word or "ignored"})
 
     # --- unsubscribe links (List-Unsubscribe) --------------------------------------------------------
@@ -824,7 +814,7 @@ class NotificationsService(PlatformEndpoints):
         "GET", "/unsubscribe/<token>", auth="none", summary="The page an unsubscribe link opens", tags=["unsubscribe"]
     )
     def unsubscribe_page(self, request: Request, token: str) -> Response:
-        from notifications.tokens import read_unsubscribe_token
+        from notifications.domain.tokens import read_unsubscribe_token
 
         read_unsubscribe_token(self.settings.signing_secret, token)  # a forged link gets a 400
         safe = html.escape(token, quote=True)
@@ -846,7 +836,9 @@ class NotificationsService(PlatformEndpoints):
     )
     def unsubscribe(self, request: Request, token: str) -> Response:
         everything = request.args.get("all", "").lower() in ("1", "true", "yes")
-        result = domain.unsubscribe_by_token(self.db, self.settings.signing_secret, token, everything, self.clock.now())
+        result = commands.unsubscribe_by_token(
+            self.db, self.settings.signing_secret, token, everything, self.clock.now()
+        )
         return json_response(result)
 
     # --- development ---------------------------------------------------------------------------------
@@ -869,6 +861,6 @@ class NotificationsService(PlatformEndpoints):
 def _subscriptions(session: Any, recipient: Any) -> dict[str, list[str]]:
     """A person's beats, and those whose neighbourhood watch they joined."""
     return {
-        "beat_codes": domain.subscriptions_of(session, recipient),
-        "watch_beat_codes": domain.watched_by(session, recipient),
+        "beat_codes": queries.subscriptions_of(session, recipient),
+        "watch_beat_codes": queries.watched_by(session, recipient),
     }

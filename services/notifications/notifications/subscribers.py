@@ -19,11 +19,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import InvalidInput, NotFound
-from notifications.domain import add_notification, recipient_for, watched_by
+from notifications.commands import add_notification, recipient_for
+from notifications.domain.preferences import language_of, valid_email
+from notifications.domain.rules import NotificationSpec
+from notifications.domain.tokens import CONFIRM, MANAGE, address_hash, read_subscriber_token, subscriber_token
 from notifications.models import Preference, Recipient, Subscription
-from notifications.preferences import language_of, valid_email
-from notifications.rules import NotificationSpec
-from notifications.tokens import CONFIRM, MANAGE, address_hash, read_subscriber_token, subscriber_token
+from notifications.queries import watched_by
 
 SUBJECT_PREFIX = "email:"
 CONFIRM_DAYS = 7  # a confirmation link works this long; unconfirmed subscriptions are then forgotten

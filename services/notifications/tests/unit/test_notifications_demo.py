@@ -2,7 +2,7 @@
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from notifications import demo, domain
+from notifications import demo, queries
 
 
 def test_seed_twice_adds_nothing_the_second_time(tmp_path):
@@ -13,7 +13,7 @@ def test_seed_twice_adds_nothing_the_second_time(tmp_path):
         first = demo.seed(session)
     with unit_of_work(engine) as session:
         second = demo.seed(session)
-        subscribers = domain.beat_subscribers(session, "RV-01")
+        subscribers = queries.beat_subscribers(session, "RV-01")
     engine.dispose()
     assert "9 directory entries added" in first
     assert "0 directory entries added" in second

@@ -7,7 +7,7 @@ import pytest
 
 from beat_shared.errors import InvalidInput
 from notifications.dispatcher import retry_delay
-from notifications.preferences import (
+from notifications.domain.preferences import (
     digest_due,
     language_of,
     normalise_phone,
@@ -15,7 +15,7 @@ from notifications.preferences import (
     valid_email,
     wants,
 )
-from notifications.tokens import address_hash, read_unsubscribe_token, unsubscribe_token
+from notifications.domain.tokens import address_hash, read_unsubscribe_token, unsubscribe_token
 
 CHICAGO = ZoneInfo("America/Chicago")
 

@@ -3,8 +3,8 @@
 import pytest
 
 from beat_shared.contracts import new_event
+from notifications.domain.rules import CONSUMED, DEFAULT_CHANNELS, notifications_for
 from notifications.rendering import Renderer
-from notifications.rules import CONSUMED, DEFAULT_CHANNELS, notifications_for
 
 WHEN = "2026-01-05T09:00:00Z"
 CONCERN = {"concern_id": "c-1", "category_code": "graffiti", "beat_code": "RV-01", "status": "x", "occurred_at": WHEN}

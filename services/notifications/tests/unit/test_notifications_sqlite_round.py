@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.db import make_engine
 from beat_shared.migrations import upgrade
-from notifications import domain
+from notifications import commands
 from notifications.dispatcher import Dispatcher
 from notifications.models import InboxItem, Message
 from notifications.settings import Settings
@@ -29,15 +29,15 @@ def test_broadcast_round_trip_on_sqlite(tmp_path):
     published = []
     settings = Settings.from_config({"NOTIFICATIONS_TIMEZONE": "UTC", "NOTIFICATIONS_SMTP_PORT": "1"})
     with Session(engine, expire_on_commit=False) as session:
-        recipient = domain.update_contact(
+        recipient = commands.update_contact(
             session,
             "resident-1",
             "resident",
             {"email": "ana@example.org", "quiet_start": "22:00", "quiet_end": "07:00", "timezone": "UTC"},
             NOW,
         )
-        domain.subscribe(session, recipient, "RV-01", NOW)
-        domain.broadcast(session, "RV-01", {"kind": "alert", "title": "Road closed"}, "officer-rv01", NOW)
+        commands.subscribe(session, recipient, "RV-01", NOW)
+        commands.broadcast(session, "RV-01", {"kind": "alert", "title": "Road closed"}, "officer-rv01", NOW)
         session.commit()
 
         def publish(message, now):
@@ -54,18 +54,18 @@ def test_broadcast_round_trip_on_sqlite(tmp_path):
 
 
 def test_a_message_that_cannot_be_rendered_fails_alone(tmp_path):
-    from notifications.rules import broadcast_notification
+    from notifications.domain.rules import broadcast_notification
 
     url = f"sqlite:///{tmp_path}/n.db"
     upgrade("notifications", url)
     engine = make_engine(url)
     settings = Settings.from_config({"NOTIFICATIONS_TIMEZONE": "UTC"})
     with Session(engine, expire_on_commit=False) as session:
-        recipient = domain.recipient_for(session, "resident-1", "resident", NOW)
-        domain.subscribe(session, recipient, "RV-01", NOW)
+        recipient = commands.recipient_for(session, "resident-1", "resident", NOW)
+        commands.subscribe(session, recipient, "RV-01", NOW)
         broken = broadcast_notification("b-1", "RV-01", "alert", False, {"beat_code": "RV-01"})  # no title
-        domain.add_notification(session, broken, NOW, event_id=None, event_type="beat.broadcast.alert")
-        domain.broadcast(session, "RV-01", {"kind": "alert", "title": "Fine"}, "officer-rv01", NOW)
+        commands.add_notification(session, broken, NOW, event_id=None, event_type="beat.broadcast.alert")
+        commands.broadcast(session, "RV-01", {"kind": "alert", "title": "Fine"}, "officer-rv01", NOW)
         session.commit()
         Dispatcher(session, NoOtherServices(), settings, NOW, lambda message, now: None).run_round()
         statuses = {m.source_key: (m.status, m.last_error) for m in session.scalars(select(Message))}

@@ -3,7 +3,7 @@
 import pytest
 
 from beat_shared.errors import NotFound
-from notifications.preferences import LANGUAGES
+from notifications.domain.preferences import LANGUAGES
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer
 
 RENDERER = Renderer()

@@ -8,9 +8,21 @@ The dispatcher looks the people up later, outside any transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from beat_shared.contracts.envelope import CloudEvent
+
+class Event(Protocol):
+    """What the rules read of an event (a `Event`; no import of it: the envelope's module is not pure)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def time(self) -> str: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
 
 # Topics a recipient can switch on or off per channel.
 TOPICS = (
@@ -81,12 +93,12 @@ class NotificationSpec:
     urgent: bool = False
 
 
-def webhook_payload(event: CloudEvent) -> dict[str, Any]:
+def webhook_payload(event: Event) -> dict[str, Any]:
     """What agencies' webhook endpoints receive: the Standard Webhooks payload shape."""
     return {"id": event.id, "type": event.type, "timestamp": event.time, "data": event.data}
 
 
-def notifications_for(event: CloudEvent) -> list[NotificationSpec]:
+def notifications_for(event: Event) -> list[NotificationSpec]:
     """The audiences an event concerns (possibly none)."""
     data = event.data
     context = {"event_type": event.type, **data}
@@ -131,7 +143,7 @@ def notifications_for(event: CloudEvent) -> list[NotificationSpec]:
 
 
 def _beat_staff(
-    event: CloudEvent, group: str, topic: str, template: str, context: dict[str, Any], urgent: bool = False
+    event: Event, group: str, topic: str, template: str, context: dict[str, Any], urgent: bool = False
 ) -> list[NotificationSpec]:
     beat_code = event.data.get("beat_code")
     if not beat_code:  # outside every beat: no beat team to tell
@@ -140,7 +152,7 @@ def _beat_staff(
     return [NotificationSpec(event.id, f"beat_{group}", topic, template, audience, context, urgent)]
 
 
-def _referral(event: CloudEvent, context: dict[str, Any]) -> list[NotificationSpec]:
+def _referral(event: Event, context: dict[str, Any]) -> list[NotificationSpec]:
     template, stage = AGENCY_REFERRAL_TEMPLATES[event.type]
     data = event.data
     specs = [
@@ -167,7 +179,7 @@ def _referral(event: CloudEvent, context: dict[str, Any]) -> list[NotificationSp
     return specs
 
 
-def _consent_withdrawn(event: CloudEvent, context: dict[str, Any]) -> list[NotificationSpec]:
+def _consent_withdrawn(event: Event, context: dict[str, Any]) -> list[NotificationSpec]:
     # Keyed by the consent, not the event: referrals may publish one event per agency,
     # and each agency must hear about one withdrawal once.
     consent_id = event.data["consent_id"]
@@ -185,7 +197,7 @@ def _consent_withdrawn(event: CloudEvent, context: dict[str, Any]) -> list[Notif
     ]
 
 
-def _survey_invitation(event: CloudEvent, context: dict[str, Any]) -> list[NotificationSpec]:
+def _survey_invitation(event: Event, context: dict[str, Any]) -> list[NotificationSpec]:
     data = event.data
     if data["kind"] == "post_contact" and data.get("concern_id"):
         audience: dict[str, Any] = {"kind": "reporter", "concern_id": data["concern_id"]}
