@@ -9,7 +9,7 @@ token to it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +54,14 @@ class Call:
     params: Mapping[str, Any] | None = None
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A service's 400 to what a form sent: `details` says which fields it refused (Beat's error
+    details), for the form to show beside them."""
+
+    details: Any
 
 
 class ApiClient:
@@ -104,11 +112,23 @@ class ApiClient:
             raise _error_from(response)
         return response.json() if response.content else None
 
-    def gather(self, calls: Mapping[str, Call]) -> dict[str, Any]:
-        """Every call's answer by name, made concurrently; raises the first call's ApiError."""
+    def submit(self, request: Call) -> Any:
+        """What a form sends: the answer, or `Refused` when the service refused what was typed (a 400,
+        shown beside the fields); any other error raises as in `call` (an error page)."""
+        try:
+            return self.call(request)
+        except ApiError as error:
+            if error.status != 400:
+                raise
+            return Refused(error.details)
+
+    def gather(self, calls: Mapping[str, Call], optional: Collection[str] = ()) -> dict[str, Any]:
+        """Every call's answer by name, made concurrently; raises the first ApiError of a call not
+        named in `optional` (an optional call's ApiError comes back in place of its answer: the page
+        shows what it has when that part is missing)."""
         outcomes = self.gather_outcomes(calls)
-        for outcome in outcomes.values():
-            if isinstance(outcome, ApiError):
+        for name, outcome in outcomes.items():
+            if isinstance(outcome, ApiError) and name not in optional:
                 raise outcome
         return outcomes
 

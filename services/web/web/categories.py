@@ -41,12 +41,8 @@ def in_language(concerns: Iterable[dict[str, Any]], names: Mapping[str, str]) ->
 def gather(api: ApiClient, language: str, calls: Mapping[str, Call]) -> tuple[dict[str, Any], dict[str, str]]:
     """The page's calls and the category names, all at once: (answers, names). Raises the first
     ApiError of the page's own calls, as `ApiClient.gather` does; the names are never a reason to fail."""
-    found = api.gather_outcomes({**calls, NAMES: names_call(language)})
-    names = names_from(found.pop(NAMES))
-    for outcome in found.values():
-        if isinstance(outcome, ApiError):
-            raise outcome
-    return found, names
+    found = api.gather({**calls, NAMES: names_call(language)}, optional=(NAMES,))
+    return found, names_from(found.pop(NAMES))
 
 
 def concern(api: ApiClient, language: str, request: Call) -> dict[str, Any]:

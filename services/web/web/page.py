@@ -150,6 +150,55 @@ class PageEndpoint(HttpEndpoint):
 
 page_http = PageEndpoint.decorator
 
+Handler = Callable[..., Response]
+# A check made before a page's method runs: None lets it run, a Response (a refusal page) answers instead.
+Guard = Callable[[Page], Response | None]
+
+
+def page_group(tag: str, guard: Guard | None = None) -> Callable[[str, str, str], Callable[[Handler], Handler]]:
+    """The route decorator of one endpoint group, so that every page module declares its pages alike:
+    `staff_page = page_group("staff pages", signed_in)`, then `@staff_page("GET", "/staff/queue",
+    "My beat's queue (HTML)")` on a method that receives `(view, api, **path values)` (see `page`).
+    `tag` and the summary describe the page in the service's OpenAPI document; `guard` may refuse the
+    request before any service is asked anything."""
+
+    def route(method: str, url: str, summary: str) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            guarded = _guarded(handler, guard) if guard else handler
+            return page_http(method, url, auth="none", summary=summary, tags=[tag])(page(guarded))
+
+        return decorator
+
+    return route
+
+
+def _guarded(handler: Handler, guard: Guard) -> Handler:
+    @functools.wraps(handler)
+    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
+        return guard(view) or handler(self, view, api, **kwargs)
+
+    return wrapper
+
+
+def refusal(view: Page) -> Response:
+    """The page someone gets for a page that is not theirs to see: 403, in their language."""
+    return view.render("error.html", status=403, kind="staff_only")
+
+
+def signed_in(view: Page) -> Response | None:
+    """A guard: anyone signed in. An anonymous visitor gets `refusal`, and no service is asked anything
+    on their behalf (there is no one to ask for); the services decide the rest."""
+    return refusal(view) if view.person is None else None
+
+
+def role_in(*roles: str) -> Guard:
+    """A guard: people signed in with one of `roles`; anyone else gets `refusal`."""
+
+    def guard(view: Page) -> Response | None:
+        return None if view.person is not None and view.person["role"] in roles else refusal(view)
+
+    return guard
+
 
 def page(method: Callable[..., Response]) -> Callable[..., Response]:
     """An entrypoint method that receives a `Page` (and the person's API client) instead of the
@@ -189,4 +238,4 @@ def local_path(candidate: str | None) -> str:
     return candidate
 
 
-__all__ = ["ApiClient", "Page", "Pages", "local_path", "page"]
+__all__ = ["ApiClient", "Page", "Pages", "local_path", "page", "page_group", "refusal", "role_in", "signed_in"]
