@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -25,9 +25,6 @@ from referrals.models import (
     TaxonomyTerm,
 )
 
-if TYPE_CHECKING:  # commands imports this module
-    from referrals.commands import Context
-
 T = TypeVar("T")
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
 
@@ -43,9 +40,9 @@ def visible_referrals(actor: Actor) -> Select[tuple[Referral]]:
     return query
 
 
-def get_referral(ctx: Context, referral_id: str) -> Referral:
+def get_referral(session: Session, actor: Actor, referral_id: str) -> Referral:
     """The referral if the actor may see it; NotFound otherwise (no hint that it exists)."""
-    referral = ctx.session.scalars(visible_referrals(ctx.actor).where(Referral.id == referral_id)).first()
+    referral = session.scalars(visible_referrals(actor).where(Referral.id == referral_id)).first()
     if referral is None:
         raise NotFound(f"referral {referral_id} does not exist")
     return referral
@@ -57,15 +54,15 @@ def consent_facts(consent: ConsentRecord | None) -> ConsentFacts | None:
     return ConsentFacts(consent.agency_id, consent.given_at, consent.valid_until, consent.withdrawn_at)
 
 
-def client_withheld_because(ctx: Context, referral: Referral) -> str | None:
+def client_withheld_because(now: datetime, actor: Actor, referral: Referral) -> str | None:
     """Why the actor may not see the client's details now, or None when they may."""
     if referral.personal_data_erased_at is not None:
         return "the client's details were erased after the retention period"
-    if not ctx.actor.is_agency:
+    if not actor.is_agency:
         return None
     if referral.status not in lifecycle.AGENCY_MAY_SEE_CLIENT:
         return f"the referral is {referral.status}"
-    return consent_problem(consent_facts(referral.consent), referral.agency_id, ctx.now)
+    return consent_problem(consent_facts(referral.consent), referral.agency_id, now)
 
 
 def referral_summary(referral: Referral) -> dict[str, Any]:
@@ -88,16 +85,16 @@ def referral_summary(referral: Referral) -> dict[str, Any]:
     }
 
 
-def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
+def referral_view(session: Session, now: datetime, actor: Actor, referral: Referral) -> dict[str, Any]:
     """The referral as the actor may see it; a read of client details is audit-logged."""
-    withheld = client_withheld_because(ctx, referral)
+    withheld = client_withheld_because(now, actor, referral)
     body = {
         **referral_summary(referral),
         "created_by": referral.created_by,
         "cancel_reason": referral.cancel_reason,
         "accepted_at": referral.accepted_at,
         "closed_at": referral.closed_at,
-        "consent": consent_view(referral.consent, ctx.now, with_person=withheld is None) if referral.consent else None,
+        "consent": consent_view(referral.consent, now, with_person=withheld is None) if referral.consent else None,
         "history": [
             {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "by": change.changed_by}
             for change in referral.history
@@ -109,7 +106,7 @@ def referral_view(ctx: Context, referral: Referral) -> dict[str, Any]:
     if withheld is None:
         body["client"] = {field: getattr(referral, f"client_{field}") for field in CLIENT_FIELDS}
         body["note"] = referral.note
-        audit(ctx, referral, "read_client_details", [*CLIENT_FIELDS, "note"])
+        audit(session, now, actor, referral, "read_client_details", [*CLIENT_FIELDS, "note"])
     return body
 
 
@@ -129,13 +126,13 @@ def consent_view(consent: ConsentRecord, now: datetime, with_person: bool = True
     }
 
 
-def audit(ctx: Context, referral: Referral, action: str, fields: list[str]) -> None:
-    ctx.session.add(
+def audit(session: Session, now: datetime, actor: Actor, referral: Referral, action: str, fields: list[str]) -> None:
+    session.add(
         AuditEntry(
-            at=ctx.now,
-            actor=ctx.actor.subject,
-            actor_role=ctx.actor.role,
-            actor_agency_id=ctx.actor.agency_id,
+            at=now,
+            actor=actor.subject,
+            actor_role=actor.role,
+            actor_agency_id=actor.agency_id,
             action=action,
             referral_id=referral.id,
             fields=",".join(fields),
@@ -143,11 +140,8 @@ def audit(ctx: Context, referral: Referral, action: str, fields: list[str]) -> N
     )
 
 
-def get_consent(ctx: Context, consent_id: str) -> ConsentRecord:
-    consent = ctx.session.get(ConsentRecord, consent_id)
-    if consent is None:
-        raise NotFound(f"consent record {consent_id} does not exist")
-    return consent
+def get_consent(session: Session, consent_id: str) -> ConsentRecord:
+    return _found(session.get(ConsentRecord, consent_id), f"consent record {consent_id}")
 
 
 def referrals(actor: Actor, criteria: Mapping[str, Any]) -> Select[tuple[Referral]]:

@@ -8,6 +8,7 @@ notifications service uses to reach agencies.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -32,8 +33,7 @@ from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
 from referrals import commands, directory, hsds, provisioning, queries, webhooks
 from referrals import metrics as service_metrics
-from referrals.commands import Context
-from referrals.domain.actors import SYSTEM, Actor
+from referrals.domain.actors import Actor
 from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
 from referrals.hsds.transfer import export_directory, import_directory
 from referrals.models import (
@@ -98,10 +98,6 @@ class _Dependencies:
     concerns = RpcProxy("concerns")
 
     # --- helpers -----------------------------------------------------------------------------
-
-    def _context(self, principal: Principal | None = None) -> Context:
-        actor = Actor(principal.subject, principal.role, principal.agency_id) if principal else SYSTEM
-        return Context(self.db, self.clock.now(), ReferralSettings.from_config(self.config), self.outbox.add, actor)
 
     def _settings(self) -> ReferralSettings:
         return ReferralSettings.from_config(self.config)
@@ -433,6 +429,17 @@ class DirectoryEndpoints(_Dependencies):
 class ReferralEndpoints(_Dependencies):
     """Referrals with consent: drafted and sent by officers, answered by agencies."""
 
+    def _referral(self, request: Request, referral_id: str) -> tuple[Actor, Referral]:
+        """Who asks, and the referral they name if they may see it (404 otherwise)."""
+        actor = _actor(request.principal)
+        return actor, queries.get_referral(self.db, actor, referral_id)
+
+    def _answer(
+        self, actor: Actor, referral: Referral, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """The referral as the actor may see it (a read of the client's details is audit-logged)."""
+        return json_response(queries.referral_view(self.db, self.clock.now(), actor, referral), status, headers)
+
     # --- referrals: officers -----------------------------------------------------------------
 
     @http(
@@ -449,19 +456,19 @@ class ReferralEndpoints(_Dependencies):
     )
     def create_referral(self, request: Request) -> Response:
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
-        context = self._context(request.principal)
+        actor, now = _actor(request.principal), self.clock.now()
         body = read_json(request, ReferralInput)
         done = idempotency.once(
             self.db,
             IDEMPOTENCY_KEYS,
             request,
             body,
-            context.now,
-            make=lambda: commands.create_referral(context, body),
+            now,
+            make=lambda: commands.create_referral(self.db, now, self.outbox.add, actor, body),
             id_of=lambda referral: referral.id,
         )
-        referral = done.made or queries.get_referral(context, done.resource_id)
-        return json_response(queries.referral_view(context, referral), 201, done.headers)
+        referral = done.made or queries.get_referral(self.db, actor, done.resource_id)
+        return self._answer(actor, referral, 201, done.headers)
 
     @http(
         "GET",
@@ -489,8 +496,7 @@ class ReferralEndpoints(_Dependencies):
     )
     def get_referral(self, request: Request, referral_id: str) -> Response:
         """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
-        context = self._context(request.principal)
-        return json_response(queries.referral_view(context, queries.get_referral(context, referral_id)))
+        return self._answer(*self._referral(request, referral_id))
 
     @http(
         "PATCH",
@@ -502,10 +508,10 @@ class ReferralEndpoints(_Dependencies):
         tags=REFERRAL_TAGS,
     )
     def edit_referral(self, request: Request, referral_id: str) -> Response:
-        context = self._context(request.principal)
         data = read_json(request, ReferralPatch)
-        referral = commands.update_draft(context, queries.get_referral(context, referral_id), data)
-        return json_response(queries.referral_view(context, referral))
+        actor, referral = self._referral(request, referral_id)
+        commands.update_draft(self.db, self.clock.now(), self.outbox.add, referral, data)
+        return self._answer(actor, referral)
 
     @http(
         "POST",
@@ -517,10 +523,11 @@ class ReferralEndpoints(_Dependencies):
         tags=REFERRAL_TAGS,
     )
     def record_consent(self, request: Request, referral_id: str) -> Response:
-        context = self._context(request.principal)
-        referral = queries.get_referral(context, referral_id)
-        consent = commands.record_consent(context, referral, read_json(request, ConsentInput))
-        return json_response(queries.consent_view(consent, context.now), status=201)
+        data = read_json(request, ConsentInput)
+        actor, referral = self._referral(request, referral_id)
+        now = self.clock.now()
+        consent = commands.record_consent(self.db, now, actor, referral, data)
+        return json_response(queries.consent_view(consent, now), status=201)
 
     @http(
         "POST",
@@ -532,9 +539,9 @@ class ReferralEndpoints(_Dependencies):
         responses={"409": {"description": "no valid consent, or not a draft"}},
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
-        context = self._context(request.principal)
-        referral = commands.send(context, queries.get_referral(context, referral_id))
-        return json_response(queries.referral_view(context, referral))
+        actor, referral = self._referral(request, referral_id)
+        commands.send(self.db, self._settings(), self.clock.now(), self.outbox.add, actor, referral)
+        return self._answer(actor, referral)
 
     @http(
         "POST",
@@ -545,15 +552,14 @@ class ReferralEndpoints(_Dependencies):
         tags=REFERRAL_TAGS,
     )
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
-        context = self._context(request.principal)
         reason = read_json(request, CancelInput)["reason"]
-        referral = commands.cancel(context, queries.get_referral(context, referral_id), reason)
+        actor, referral = self._referral(request, referral_id)
+        commands.cancel(self.db, self.clock.now(), self.outbox.add, actor, referral, reason)
         return json_response(queries.referral_summary(referral))
 
     @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRAL_TAGS)
     def get_consent(self, request: Request, consent_id: str) -> Response:
-        context = self._context(request.principal)
-        return json_response(queries.consent_view(queries.get_consent(context, consent_id), context.now))
+        return json_response(queries.consent_view(queries.get_consent(self.db, consent_id), self.clock.now()))
 
     @http(
         "POST",
@@ -565,18 +571,16 @@ class ReferralEndpoints(_Dependencies):
     )
     def withdraw_consent(self, request: Request, consent_id: str) -> Response:
         """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
-        context = self._context(request.principal)
         method = read_json(request, WithdrawInput)["method"]
-        consent = queries.get_consent(context, consent_id)
-        told = commands.withdraw_consent(context, consent, method)
-        return json_response({**queries.consent_view(consent, context.now), "agencies_told": sorted(told)})
+        consent, now = queries.get_consent(self.db, consent_id), self.clock.now()
+        told = commands.withdraw_consent(self.db, now, self.outbox.add, _actor(request.principal), consent, method)
+        return json_response({**queries.consent_view(consent, now), "agencies_told": sorted(told)})
 
     # --- referrals: agencies -----------------------------------------------------------------
 
     def _agency_moves(self, request: Request, referral_id: str, target: str, **details: Any) -> Response:
-        context = self._context(request.principal)
-        referral = queries.get_referral(context, referral_id)
-        commands.change_status(context, referral, target, **details)
+        actor, referral = self._referral(request, referral_id)
+        commands.change_status(self.db, self.clock.now(), self.outbox.add, actor, referral, target, **details)
         return json_response(queries.referral_summary(referral))
 
     @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY_TAGS)
@@ -775,7 +779,7 @@ class BackgroundEndpoints(_Dependencies):
     def on_referral_requested(self, event: CloudEvent) -> None:
         """A draft for the officer's request, with the client's details fetched from concerns."""
         client = self.concerns.referral_client(event.data["request_id"])  # before opening a transaction
-        commands.create_from_request(self._context(), event.data, client)
+        commands.create_from_request(self.db, self._settings(), self.clock.now(), self.outbox.add, event.data, client)
 
     # Not eager: a call fired while the container is still starting can wait forever for its reply.
     @timer(interval=60)
@@ -796,8 +800,7 @@ class BackgroundEndpoints(_Dependencies):
     @timer(interval=60)
     def check_deadlines(self) -> dict[str, int]:
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
-        outcome = commands.process_deadlines(self._context())
-        return outcome
+        return commands.process_deadlines(self.db, self._settings(), self.clock.now(), self.outbox.add)
 
     @http("GET", "/metrics", auth="none", tags=["platform"])
     def metrics(self, request: Request) -> Response:
@@ -811,7 +814,7 @@ class BackgroundEndpoints(_Dependencies):
     def erase_expired_personal_data(self) -> int:
         """Retention: erase client details of referrals closed longer than the retention period,
         and forget Idempotency-Keys older than a day."""
-        erased = commands.erase_personal_data(self._context())
+        erased = commands.erase_personal_data(self.db, self._settings(), self.clock.now())
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return erased
 

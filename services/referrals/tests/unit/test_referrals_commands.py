@@ -60,15 +60,14 @@ def _pantry(session) -> Service:
 def test_a_draft_is_sent_only_with_consent_and_its_agency_alone_hears_of_it(engine):
     recorded = Recorded()
     with unit_of_work(engine) as session:
-        ctx = commands.Context(session, NOW, SETTINGS, recorded, OFFICER)
         pantry = _pantry(session)
         draft = {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana Diaz", "phone": "555-0101"}}
-        referral = commands.create_referral(ctx, draft)
+        referral = commands.create_referral(session, NOW, recorded, OFFICER, draft)
         with pytest.raises(Conflict):
-            commands.send(ctx, referral)  # no consent yet
+            commands.send(session, SETTINGS, NOW, recorded, OFFICER, referral)  # no consent yet
         consent = {"given_by": "Ana Diaz", "given_at": NOW - timedelta(minutes=5), "method": "verbal", "scope": "food"}
-        commands.record_consent(ctx, referral, consent)
-        commands.send(ctx, referral)
+        commands.record_consent(session, NOW, OFFICER, referral, consent)
+        commands.send(session, SETTINGS, NOW, recorded, OFFICER, referral)
         agency = pantry.organization.agency_id
         assert referral.status == SENT and referral.respond_by == NOW + timedelta(hours=72)
 
@@ -83,20 +82,18 @@ def test_a_draft_is_sent_only_with_consent_and_its_agency_alone_hears_of_it(engi
 def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
     recorded = Recorded()
     with unit_of_work(engine) as session:
-        officer = commands.Context(session, NOW, SETTINGS, recorded, OFFICER)
         pantry = _pantry(session)
         consent = {"given_by": "Ana", "given_at": NOW, "method": "verbal", "scope": "food"}
-        referral = commands.create_referral(
-            officer, {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana"}, "consent": consent}
-        )
-        commands.send(officer, referral)
+        draft = {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana"}, "consent": consent}
+        referral = commands.create_referral(session, NOW, recorded, OFFICER, draft)
+        commands.send(session, SETTINGS, NOW, recorded, OFFICER, referral)
         agency = Actor("intake-1", "agency", pantry.organization.agency_id)
-        later = commands.Context(session, NOW + timedelta(hours=1), SETTINGS, recorded, agency)
-        commands.change_status(later, referral, ACCEPTED)
-        view = queries.referral_view(later, queries.get_referral(later, referral.id))
-        stranger = commands.Context(session, NOW, SETTINGS, recorded, Actor("x", "agency", "agency-elsewhere"))
+        later = NOW + timedelta(hours=1)
+        commands.change_status(session, later, recorded, agency, referral, ACCEPTED)
+        view = queries.referral_view(session, later, agency, queries.get_referral(session, agency, referral.id))
+        stranger = Actor("x", "agency", "agency-elsewhere")
         with pytest.raises(NotFound):  # another agency's referral does not exist for it
-            queries.get_referral(stranger, referral.id)
+            queries.get_referral(session, stranger, referral.id)
         audited = session.scalars(select(AuditEntry.actor).where(AuditEntry.referral_id == referral.id)).all()
 
     assert recorded.types() == ["beat.referral.created", "beat.referral.sent", "beat.referral.accepted"]
