@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,14 +22,13 @@ from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenie
 from concerns import store
 from concerns.domain import geo
 from concerns.domain.assessment import Assessment, assess, windows
-from concerns.domain.problems import Stage, check_move, check_outcome, is_open
+from concerns.domain.problems import Stage, check_move, check_outcome, is_open, time_profile
 from concerns.domain.scanning import ProblemCandidate, ScannedConcern, scan
 from concerns.domain.workflow import Actor
 from concerns.models import AgreedAction, Concern, Problem, ProblemConcern, ProblemNote, Tip
 from concerns.settings import Settings
 
 Emit = Callable[[str, str, dict[str, Any]], Any]
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _check_may_work(actor: Actor, beat_code: str) -> None:
@@ -488,24 +487,19 @@ def _actions(session: Session, problem_id: str) -> list[AgreedAction]:
     return list(session.scalars(query.order_by(AgreedAction.due_date, AgreedAction.id)))
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """The analysis's evidence from the linked concerns: when, where, what, how many "me too"s."""
-
-    concerns: list[Concern]
-
-    def view(self) -> dict[str, Any]:
-        times = [concern.submitted_at for concern in self.concerns]
-        return {
-            "count": len(self.concerns),
-            "support": sum(concern.supporters for concern in self.concerns),
-            "first_at": utc_iso(min(times)) if times else None,
-            "last_at": utc_iso(max(times)) if times else None,
-            "by_category": dict(Counter(concern.category_code for concern in self.concerns)),
-            "by_week": dict(sorted(Counter(at.strftime("%G-W%V") for at in times).items())),
-            "by_hour_utc": dict(sorted(Counter(at.hour for at in times).items())),
-            "by_weekday": {day: count for day, count in Counter(WEEKDAYS[at.weekday()] for at in times).items()},
-        }
+def evidence(concerns: list[Concern], zone: ZoneInfo) -> dict[str, Any]:
+    """The analysis's evidence from the linked concerns: how many, "me too"s, when (on the city's
+    clock, `zone`) and of what kind."""
+    times = [concern.submitted_at for concern in concerns]
+    return {
+        "count": len(concerns),
+        "support": sum(concern.supporters for concern in concerns),
+        "first_at": utc_iso(min(times)) if times else None,
+        "last_at": utc_iso(max(times)) if times else None,
+        "by_category": dict(Counter(concern.category_code for concern in concerns)),
+        "timezone": zone.key,
+        **time_profile(times, zone),
+    }
 
 
 def workspace(session: Session, settings: Settings, now: datetime, actor: Actor, problem_id: str) -> dict[str, Any]:
@@ -523,7 +517,7 @@ def workspace(session: Session, settings: Settings, now: datetime, actor: Actor,
         "referral_ids": problem.referral_ids,
         "response_started_at": utc_iso(problem.response_started_at) if problem.response_started_at else None,
         "response_ended_at": utc_iso(problem.response_ended_at) if problem.response_ended_at else None,
-        "evidence": Evidence(concerns).view(),
+        "evidence": evidence(concerns, settings.timezone),
         "linked_concerns": [_linked_view(concern) for concern in concerns],
         "notes": [note_view(note) for note in notes],
         "actions": [action_view(action) for action in _actions(session, problem.id)],

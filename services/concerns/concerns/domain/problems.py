@@ -7,7 +7,11 @@ only from Assessment, with an outcome, by the assessment itself (commands.assess
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from beat_shared.errors import Conflict, InvalidInput
 
@@ -33,6 +37,7 @@ OUTCOMES = ("solved", "reduced", "displaced", "not_solved")
 NOTE_SIDES = ("place", "offender", "victim", "other")
 # Who may own an action of a response plan.
 OWNER_KINDS = ("officer", "residents", "agency", "city")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def check_move(current: Stage, target: Stage) -> None:
@@ -58,3 +63,16 @@ def check_outcome(outcome: str) -> str:
 
 def is_open(stage: str) -> bool:
     return stage != Stage.CLOSED.value
+
+
+def time_profile(moments: Iterable[datetime], zone: ZoneInfo) -> dict[str, dict[str, int]]:
+    """When concerns came, on the city's clock: counts by ISO week, hour of the day (0 to 23) and day
+    of the week, each moment read in `zone` (so a summer evening is not counted an hour late, and
+    a Saturday night after 18:00 in Chicago is not a Sunday). Keys are strings, in time order."""
+    local = [moment.astimezone(zone) for moment in moments]
+    weekdays = Counter(at.weekday() for at in local)
+    return {
+        "by_week": dict(sorted(Counter(at.strftime("%G-W%V") for at in local).items())),
+        "by_hour": {str(hour): count for hour, count in sorted(Counter(at.hour for at in local).items())},
+        "by_weekday": {WEEKDAYS[day]: weekdays[day] for day in sorted(weekdays)},
+    }

@@ -2,6 +2,9 @@
 assessment, with linked concerns (by hand and as they arrive), notes, a meeting's action, a
 referral id, its events and its public page."""
 
+from datetime import UTC, datetime
+
+import pytest
 from concerns_testkit import POINTS, START, admin, officer, resident, run_timer, supervisor
 from sqlalchemy import select
 
@@ -62,11 +65,12 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert answer["problems"] == [{"id": problem_id, "title": "Repeated noise concerns", "stage": "scanning"}]
     workspace = web_session.get(f"/problems/{problem_id}", headers=officer()).json()
     assert arrived in [c["id"] for c in workspace["linked_concerns"]] and workspace["evidence"]["count"] == 5
-    evidence = workspace["evidence"]  # Monday 2 March 09:00 UTC four times, Tuesday once
-    assert (evidence["by_category"], evidence["by_week"], evidence["by_hour_utc"]) == (
+    evidence = workspace["evidence"]  # Monday 2 March 09:00 UTC (03:00 in Chicago) four times, Tuesday once
+    assert (evidence["by_category"], evidence["by_week"], evidence["by_hour"], evidence["timezone"]) == (
         {"noise": 5},
         {"2026-W10": 5},
-        {"9": 5},
+        {"3": 5},
+        "America/Chicago",
     )
     assert (evidence["by_weekday"], evidence["support"]) == ({"monday": 4, "tuesday": 1}, 0)
 
@@ -184,6 +188,28 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert [(p["id"], p["stage"], p["outcome"], p["concerns"]) for p in page] == [(problem_id, "closed", "reduced", 6)]
     clock.advance(days=31)
     assert web_session.get("/beats/RV-02").json()["problems"] == []
+
+
+def test_the_evidence_counts_hours_and_weekdays_on_the_citys_clock(submit, web_session, clock):
+    # Around Chicago's spring-forward (Sunday 8 March 2026, 02:00 CST = 08:00 UTC), as the API answers.
+    made = []
+    for moment in ("2026-03-08T05:30", "2026-03-08T07:59", "2026-03-08T08:00", "2026-03-09T04:30"):
+        clock.advance(seconds=(datetime.fromisoformat(moment).replace(tzinfo=UTC) - clock.now()).total_seconds())
+        made.append(_noise(submit, ELSEWHERE))
+    body = {"beat_code": "RV-02", "title": "Weekend noise", "categories": ["noise"], "concern_ids": made}
+    opened = web_session.post("/problems", json=body, headers=officer())
+    assert opened.status_code == 201, opened.text
+    evidence = opened.json()["evidence"]
+    # Saturday 23:30 CST, Sunday 01:59 CST, Sunday 03:00 CDT, Sunday 23:30 CDT (in UTC: 2 Sundays, a Monday).
+    assert evidence["timezone"] == "America/Chicago"
+    assert evidence["by_hour"] == {"1": 1, "3": 1, "23": 2}
+    assert evidence["by_weekday"] == {"saturday": 1, "sunday": 3}
+    assert evidence["by_week"] == {"2026-W10": 4}
+
+
+def test_an_unknown_time_zone_refuses_to_start(make_service):
+    with pytest.raises(ValueError, match="CONCERNS_TIMEZONE='Mars/Olympus' is not a known IANA time zone"):
+        make_service(CONCERNS_TIMEZONE="Mars/Olympus")
 
 
 def test_problems_by_hand_and_who_may_work_them(submit, web_session, service, clock, events):

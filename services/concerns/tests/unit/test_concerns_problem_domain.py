@@ -3,13 +3,14 @@
 import itertools
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from beat_shared.errors import Conflict, InvalidInput
 from concerns.domain.assessment import assess, binomial_p_value, windows
 from concerns.domain.geo import distance_metres
-from concerns.domain.problems import Stage, check_move, check_outcome
+from concerns.domain.problems import Stage, check_move, check_outcome, time_profile
 from concerns.domain.scanning import ScannedConcern, ScanRules, scan
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -183,3 +184,43 @@ def test_without_a_control_the_windows_are_expected_equal():
     span = windows(STARTED, ENDED, ENDED + timedelta(days=100), days=56)
     result = assess(times(6, span.before_start), [], span)
     assert (result.expected_share, result.p_value) == (0.5, 0.03125)
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_evidence_counts_hours_and_days_on_the_citys_clock_across_spring_forward():
+    # Chicago springs forward on Sunday 8 March 2026 at 02:00 CST (08:00 UTC): 02:00-02:59 never happens.
+    moments = [
+        utc("2026-03-08T05:30"),  # Saturday 7 March 23:30 CST (Sunday in UTC)
+        utc("2026-03-08T07:59"),  # Sunday 01:59 CST, the last minute before the change
+        utc("2026-03-08T08:00"),  # Sunday 03:00 CDT, the first minute after it
+        utc("2026-03-09T04:30"),  # Sunday 23:30 CDT (Monday of the next ISO week in UTC)
+        utc("2026-03-09T14:00"),  # Monday 09:00 CDT (08:00 would have been CST's)
+    ]
+    assert time_profile(moments, CHICAGO) == {
+        "by_week": {"2026-W10": 4, "2026-W11": 1},
+        "by_hour": {"1": 1, "3": 1, "9": 1, "23": 2},
+        "by_weekday": {"monday": 1, "saturday": 1, "sunday": 3},
+    }
+    # The same instants on UTC's clock, which is what the evidence counted before the setting.
+    assert time_profile(moments, ZoneInfo("UTC")) == {
+        "by_week": {"2026-W10": 3, "2026-W11": 2},
+        "by_hour": {"4": 1, "5": 1, "7": 1, "8": 1, "14": 1},
+        "by_weekday": {"monday": 2, "sunday": 3},
+    }
+
+
+def test_evidence_counts_the_repeated_hour_of_fall_back_once_per_instant():
+    # Chicago falls back on Sunday 1 November 2026 at 02:00 CDT (07:00 UTC): 01:00-01:59 happens twice.
+    moments = [utc("2026-11-01T06:30"), utc("2026-11-01T07:30"), utc("2026-11-01T08:30")]
+    assert time_profile(moments, CHICAGO) == {
+        "by_week": {"2026-W44": 3},
+        "by_hour": {"1": 2, "2": 1},  # 01:30 CDT, 01:30 CST, 02:30 CST
+        "by_weekday": {"sunday": 3},
+    }
+    assert time_profile([], CHICAGO) == {"by_week": {}, "by_hour": {}, "by_weekday": {}}

@@ -73,7 +73,7 @@ def test_an_officer_works_a_problem_from_candidate_to_closed(problem_stack, cloc
         problem_id = re.search(ID, opened.headers["Location"])[1]
         url = f"{web}/staff/problems/{problem_id}"
         page = browser.get(url, timeout=10).text
-        assert "The problem was opened." in page and "Concerns: 3" in page and "By day of the week" in page
+        assert "The problem was opened." in page and "Concerns: 3" in page and "By hour (America/Chicago)" in page
         assert all(f"/staff/concerns/{concern_id}" in page for concern_id in concern_ids)
         again = post(browser, f"{web}/staff/beats/RV-02/problems", listing.text, candidate=candidate)
         assert again.status_code == 409  # scanning no longer proposes linked concerns
