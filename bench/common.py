@@ -137,6 +137,43 @@ def fmt_number(value: float | None, unit: str = "") -> str:
     return f"{value:,.2f}{(' ' + unit) if unit else ''}"
 
 
+# --- the code under test ------------------------------------------------------------------
+
+PACKAGE_DIRS = ("shared", "services/concerns", "services/referrals", "services/notifications", "services/surveys")
+WORKTREES = LOGS / "worktrees"
+
+
+def checkout(revision: str) -> Path:
+    """A `git worktree` of `revision` under var/bench/worktrees/ (made once per commit, detached):
+    a benchmark can run another commit's services beside this checkout's."""
+    commit = git("rev-parse", "--verify", f"{revision}^{{commit}}")
+    root = WORKTREES / commit[:12]
+    if not (root / "shared").is_dir():
+        WORKTREES.mkdir(parents=True, exist_ok=True)
+        git("worktree", "add", "--detach", "--force", str(root), commit)
+    return root
+
+
+def code_env(root: Path) -> dict[str, str]:
+    """Environment that makes Python import Beat's packages from `root`: PYTHONPATH comes before
+    the editable installs of .venv (their finders are consulted after sys.path)."""
+    return {"PYTHONPATH": os.pathsep.join(str(root / directory) for directory in PACKAGE_DIRS), "BENCH_CODE": str(root)}
+
+
+def git(*arguments: str) -> str:
+    return subprocess.run(["git", *arguments], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def current_commit() -> str:
+    """The commit whose services run: BENCH_CODE's worktree if set, else this checkout's HEAD
+    (with "+dirty" when tracked files differ from it)."""
+    code = os.environ.get("BENCH_CODE")
+    if code:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=code, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=REPO, check=False).returncode != 0
+    return git("rev-parse", "HEAD") + ("+dirty" if dirty else "")
+
+
 # --- processes ----------------------------------------------------------------------------
 
 
@@ -234,7 +271,10 @@ class Process:
 class Sandbox:
     """A throw-away vhost, throw-away databases and the processes started in them."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, code: Path | None = None) -> None:
+        """`code`: a checkout (see `checkout`) whose services this sandbox runs, instead of the
+        packages this process imports."""
+        self.code_env = code_env(code) if code is not None else {}
         self.id = f"beat_bench_{label}_{uuid.uuid4().hex[:6]}"
         self.vhost = self.id
         self.amqp_uri = f"{AMQP_BASE}/{self.vhost}"
@@ -271,12 +311,30 @@ class Sandbox:
         return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{database}"
 
     def service_database(self, service: str, label: str | None = None) -> str:
-        """A database migrated to the service's latest schema (`label` names a second one)."""
-        from beat_shared.migrations import upgrade
-
+        """A database migrated to the service's latest schema (`label` names a second one), by the
+        sandbox's code."""
         url = self.database(label or service)
-        upgrade(service, url)
+        self.python(f"from beat_shared.migrations import upgrade; upgrade({service!r}, {url!r})")
         return url
+
+    def python(self, source: str) -> None:
+        """Run Python source with the sandbox's code (a worktree's migrations and seeds for its schema)."""
+        done = subprocess.run([sys.executable, "-c", source], env=self.env(), cwd=REPO, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{source!r} failed:\n{done.stderr[-3000:]}")
+
+    def seed(self, url: str, seed: str) -> None:
+        """Call `seed` ("module:function", taking a session and maybe the time) in one unit of work."""
+        module, function = seed.split(":")
+        self.python(
+            "from datetime import UTC, datetime; import inspect\n"
+            "from beat_shared.db import make_engine, unit_of_work\n"
+            f"from {module} import {function} as seed\n"
+            f"engine = make_engine({url!r}, pool_size=1)\n"
+            "with unit_of_work(engine) as session:\n"
+            "    seed(*[session, datetime.now(UTC)][: len(inspect.signature(seed).parameters)])\n"
+            "engine.dispose()"
+        )
 
     # --- processes
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -287,6 +345,7 @@ class Sandbox:
             "BEAT_LOG_LEVEL": "WARNING",
             "BEAT_LOG_FORMAT": "text",
             "PYTHONUNBUFFERED": "1",
+            **self.code_env,
         }
         environment.update(extra or {})
         return environment

@@ -285,7 +285,7 @@ def main() -> int:
     with Sandbox("pipeline") as sandbox:
         sink, accepted_log = sandbox.start_smtp_sink()
         concerns_url = sandbox.service_database("concerns")
-        seed_concerns(concerns_url)
+        seed_concerns(concerns_url, sandbox)
         concerns = start_concerns(sandbox, concerns_url)
         extra = {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(sink.port)}
         if args.dispatch_seconds:

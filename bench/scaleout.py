@@ -116,7 +116,7 @@ def main() -> int:
     with Sandbox("scaleout") as sandbox:
         sink, accepted_log = sandbox.start_smtp_sink()
         concerns_url = sandbox.service_database("concerns")
-        seed_concerns(concerns_url)
+        seed_concerns(concerns_url, sandbox)
         events = acknowledged_concerns(concerns_url, args.events)
         start_concerns(sandbox, concerns_url)
         round_number = 0

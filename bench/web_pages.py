@@ -15,12 +15,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import time
-from collections.abc import Callable
-from typing import Any
 
 from common import Row, Runs, Sandbox, percentile, record
-
-from beat_shared.db import make_engine, unit_of_work
 
 PAGES = {
     "beat page": "/beats/RV-02",
@@ -29,12 +25,10 @@ PAGES = {
 }
 
 
-def seeded(sandbox: Sandbox, service: str, seed: Callable[[Any], Any]) -> str:
+def seeded(sandbox: Sandbox, service: str) -> str:
+    """The service's database with its demo data, by the sandbox's code."""
     url = sandbox.service_database(service)
-    engine = make_engine(url, pool_size=1)
-    with unit_of_work(engine) as session:
-        seed(session)
-    engine.dispose()
+    sandbox.seed(url, f"{service}.demo:seed")
     return url
 
 
@@ -60,13 +54,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests of each kind per run")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    from concerns.demo import seed as seed_concerns
-    from surveys.demo import seed as seed_surveys
-
     runs = {name: Runs(higher_is_better=False) for name in PAGES}
     with Sandbox("web") as sandbox:
-        concerns = sandbox.start_service("concerns", seeded(sandbox, "concerns", seed_concerns))
-        surveys = sandbox.start_service("surveys", seeded(sandbox, "surveys", seed_surveys))
+        concerns = sandbox.start_service("concerns", seeded(sandbox, "concerns"))
+        surveys = sandbox.start_service("surveys", seeded(sandbox, "surveys"))
         web = sandbox.start_service(
             "web", "", {"WEB_CONCERNS_URL": concerns.url, "WEB_SURVEYS_URL": surveys.url, "WEB_API_TIMEOUT": "10"}
         )
