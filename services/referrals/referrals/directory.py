@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,8 +14,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from beat_shared.db import existing
 from beat_shared.errors import InvalidInput, NotFound
 from beat_shared.geo import boundary, distance_metres, place
+from beat_shared.rows import assign_fields
+from referrals import hsds
 from referrals.models import (
     BeatArea,
     Language,
@@ -36,12 +39,6 @@ WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def _assign(row: Any, data: dict[str, Any], fields: Iterable[str]) -> None:
-    for name in fields:
-        if name in data:
-            setattr(row, name, data[name])
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -69,10 +66,7 @@ def get_service(session: Session, service_id: str) -> Service:
 
 
 def get_organization(session: Session, organization_id: str) -> Organization:
-    organization = session.get(Organization, organization_id)
-    if organization is None:
-        raise NotFound(f"organization {organization_id} does not exist")
-    return organization
+    return existing(session, Organization, organization_id, "organization")
 
 
 def organization_for_agency(session: Session, agency_id: str) -> Organization | None:
@@ -140,7 +134,7 @@ def services_query(criteria: ServiceFilter) -> Select[tuple[Service]]:
 
 def upsert_taxonomy(session: Session, data: dict[str, Any]) -> Taxonomy:
     taxonomy = session.get(Taxonomy, data.get("id") or "") or Taxonomy(id=data.get("id") or new_id())
-    _assign(taxonomy, data, ("name", "description", "uri", "version"))
+    assign_fields(taxonomy, data, hsds.TAXONOMY_FIELDS)
     session.add(taxonomy)
     return taxonomy
 
@@ -154,7 +148,7 @@ def upsert_term(session: Session, data: dict[str, Any]) -> TaxonomyTerm:
     for field, model in (("taxonomy_id", Taxonomy), ("parent_id", TaxonomyTerm)):
         if data.get(field) and session.get(model, data[field]) is None:
             raise InvalidInput(f"unknown {field}", {field: [f"{data[field]} does not exist"]})
-    _assign(term, data, ("code", "name", "description", "taxonomy_id", "parent_id", "language"))
+    assign_fields(term, data, hsds.TERM_FIELDS)
     session.add(term)
     return term
 
@@ -167,7 +161,7 @@ def upsert_organization(session: Session, data: dict[str, Any], now: datetime) -
     clash = organization_for_agency(session, agency_id) if agency_id else None
     if clash is not None and clash.id != organization.id:
         raise InvalidInput("another organization has this agency_id", {"agency_id": [f"{agency_id!r} is taken"]})
-    _assign(organization, data, ("agency_id", "name", "alternate_name", "description", "email", "website", "language"))
+    assign_fields(organization, data, (*hsds.ORGANIZATION_FIELDS, "agency_id", "language"))
     organization.last_modified = now
     session.add(organization)
     session.flush()
@@ -191,46 +185,14 @@ def upsert_location(session: Session, data: dict[str, Any]) -> Location:
     location = session.get(Location, data.get("id") or "") or Location(id=data.get("id") or new_id())
     if data.get("organization_id"):
         get_organization(session, data["organization_id"])
-    _assign(
-        location,
-        data,
-        (
-            "organization_id",
-            "location_type",
-            "name",
-            "description",
-            "transportation",
-            "latitude",
-            "longitude",
-            "address_1",
-            "city",
-            "state_province",
-            "postal_code",
-            "country",
-        ),
-    )
+    address = ("address_1", "city", "state_province", "postal_code", "country")
+    assign_fields(location, data, (*hsds.LOCATION_FIELDS, *address))
     session.add(location)
     return location
 
 
-SERVICE_FIELDS = (
-    "organization_id",
-    "name",
-    "alternate_name",
-    "description",
-    "url",
-    "email",
-    "status",
-    "interpretation_services",
-    "application_process",
-    "fees_description",
-    "wait_time",
-    "eligibility_description",
-    "minimum_age",
-    "maximum_age",
-    "alert",
-    "accepting_referrals",
-)
+# What the API edits of a service: its HSDS columns, and whether it takes referrals now.
+SERVICE_FIELDS = (*hsds.SERVICE_FIELDS, "accepting_referrals")
 
 
 def upsert_service(session: Session, data: dict[str, Any], now: datetime, service: Service | None = None) -> Service:
@@ -243,7 +205,7 @@ def upsert_service(session: Session, data: dict[str, Any], now: datetime, servic
             raise InvalidInput("a service needs its organization", {"organization_id": ["required"]})
     if data.get("organization_id"):
         get_organization(session, data["organization_id"])
-    _assign(service, data, SERVICE_FIELDS)
+    assign_fields(service, data, SERVICE_FIELDS)
     minimum, maximum = service.minimum_age, service.maximum_age
     if minimum is not None and maximum is not None and minimum > maximum:
         raise InvalidInput("minimum_age is above maximum_age", {"minimum_age": ["must not exceed maximum_age"]})

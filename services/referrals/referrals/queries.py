@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from beat_shared.db import existing
 from beat_shared.errors import NotFound
 from referrals import directory
 from referrals.domain import lifecycle
@@ -25,7 +26,6 @@ from referrals.models import (
     TaxonomyTerm,
 )
 
-T = TypeVar("T")
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
 
 
@@ -141,7 +141,7 @@ def audit(session: Session, now: datetime, actor: Actor, referral: Referral, act
 
 
 def get_consent(session: Session, consent_id: str) -> ConsentRecord:
-    return _found(session.get(ConsentRecord, consent_id), f"consent record {consent_id}")
+    return existing(session, ConsentRecord, consent_id, "consent record")
 
 
 def referrals(actor: Actor, criteria: Mapping[str, Any]) -> Select[tuple[Referral]]:
@@ -223,18 +223,12 @@ def service_at_locations(criteria: Mapping[str, Any]) -> Select[tuple[ServiceAtL
 
 
 def taxonomy(session: Session, taxonomy_id: str) -> Taxonomy:
-    return _found(session.get(Taxonomy, taxonomy_id), f"taxonomy {taxonomy_id}")
+    return existing(session, Taxonomy, taxonomy_id, "taxonomy")
 
 
 def taxonomy_term(session: Session, term_id: str) -> TaxonomyTerm:
-    return _found(session.get(TaxonomyTerm, term_id), f"taxonomy term {term_id}")
+    return existing(session, TaxonomyTerm, term_id, "taxonomy term")
 
 
 def service_at_location(session: Session, link_id: str) -> ServiceAtLocation:
-    return _found(session.get(ServiceAtLocation, link_id), f"service_at_location {link_id}")
-
-
-def _found(row: T | None, what: str) -> T:
-    if row is None:
-        raise NotFound(f"{what} does not exist")
-    return row
+    return existing(session, ServiceAtLocation, link_id, "service_at_location")

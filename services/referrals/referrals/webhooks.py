@@ -19,11 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from beat_shared.errors import Conflict, InvalidInput, NotFound
+from beat_shared.rows import fields_of
 from referrals.models import WebhookEndpoint, WebhookSecret
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32  # the spec allows 24 to 64
 MAX_LIVE_SECRETS = 5
+ENDPOINT_FIELDS = ("agency_id", "url", "description", "active", "disabled_reason", "created_at")
 
 
 def new_secret() -> str:
@@ -106,13 +108,5 @@ def endpoints_for(session: Session, agency_id: str) -> list[WebhookEndpoint]:
 
 def endpoint_view(endpoint: WebhookEndpoint, now: datetime) -> dict[str, Any]:
     """What an agency or admin sees (never the secrets themselves)."""
-    return {
-        "endpoint_id": endpoint.id,
-        "agency_id": endpoint.agency_id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "active": endpoint.active,
-        "disabled_reason": endpoint.disabled_reason,
-        "created_at": endpoint.created_at,
-        "live_secrets": len(live_secrets(endpoint, now)),
-    }
+    shown = fields_of(endpoint, ENDPOINT_FIELDS, endpoint_id="id")
+    return {**shown, "live_secrets": len(live_secrets(endpoint, now))}

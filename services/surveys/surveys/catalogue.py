@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from beat_shared.db import page_of
+from beat_shared.db import existing, page_of
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from surveys.domain.definitions import check_definition
 from surveys.domain.item_bank import (
@@ -100,10 +100,7 @@ def create_wave(session: Session, body: dict[str, Any], now: datetime) -> Wave:
 
 
 def get_wave(session: Session, wave_id: str) -> Wave:
-    wave = session.get(Wave, wave_id)
-    if wave is None:
-        raise NotFound(f"wave {wave_id} does not exist")
-    return wave
+    return existing(session, Wave, wave_id, "wave")
 
 
 def list_waves(session: Session, offset: int, limit: int) -> tuple[list[Wave], int]:

@@ -12,7 +12,6 @@ so after the commit nothing connects the two.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.db import adding_upsert, insert_unless_exists
 from beat_shared.errors import Conflict, InvalidInput, RateLimited
 from beat_shared.isotime import parse_iso
+from beat_shared.rows import Emit, fields_of
 from surveys.catalogue import post_contact_version
 from surveys.domain.definitions import construct_scores, score_response
 from surveys.domain.periods import quarter_of
@@ -47,26 +47,16 @@ from surveys.queries import InvitationUsed, Submitted, SurveyClosed, check_open,
 from surveys.settings import SurveySettings
 from surveys.totals import Placement, add_to_totals, response_rows
 
-Emit = Callable[..., Any]
-
-
 # --- invitations ------------------------------------------------------------------------
+
+# What beat.survey.invitation_created says besides its id: no personal data, an opaque reference.
+INVITATION_FACTS = ("survey_id", "wave_id", "kind", "concern_id", "recipient_ref", "beat_code", "language")
 
 
 def invitation_event(invitation: Invitation, now: datetime) -> dict[str, Any]:
-    """The data of beat.survey.invitation_created (no personal data: an opaque reference)."""
-    return {
-        "invitation_id": invitation.id,
-        "survey_id": invitation.survey_id,
-        "wave_id": invitation.wave_id,
-        "kind": invitation.kind,
-        "concern_id": invitation.concern_id,
-        "recipient_ref": invitation.recipient_ref,
-        "beat_code": invitation.beat_code,
-        "language": invitation.language,
-        "expires_at": utc_iso(invitation.expires_at),
-        "occurred_at": utc_iso(now),
-    }
+    """The data of beat.survey.invitation_created."""
+    facts = fields_of(invitation, INVITATION_FACTS, invitation_id="id")
+    return {**facts, "expires_at": utc_iso(invitation.expires_at), "occurred_at": utc_iso(now)}
 
 
 def _new_invitation(secret: bytes, **fields: Any) -> Invitation:

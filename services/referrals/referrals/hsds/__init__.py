@@ -17,18 +17,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from beat_shared.clock import utc_iso
-from referrals.models import (
-    Language,
-    Location,
-    Organization,
-    Phone,
-    Schedule,
-    Service,
-    ServiceArea,
-    ServiceAtLocation,
-    Taxonomy,
-    TaxonomyTerm,
-)
+from beat_shared.rows import fields_of
+from referrals import models
 
 HSDS_VERSION = "3.0"
 HSDS_PROFILE = "https://docs.openreferral.org/en/3.0/"
@@ -81,131 +71,72 @@ def schema_errors(name: str, instance: Any, prefix: str = "") -> dict[str, list[
 # --- rows to HSDS ---------------------------------------------------------------------------
 
 
-def taxonomy_dict(taxonomy: Taxonomy) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": taxonomy.id,
-            "name": taxonomy.name,
-            "description": taxonomy.description,
-            "uri": taxonomy.uri,
-            "version": taxonomy.version,
-        }
+# The columns each HSDS object copies from its row as they are, besides its id (the others are
+# derived below); the directory's edits set the same ones.
+TAXONOMY_FIELDS = ("name", "description", "uri", "version")
+TERM_FIELDS = ("code", "name", "description", "parent_id", "taxonomy_id", "language")
+PHONE_FIELDS = ("id", "organization_id", "service_id", "number", "extension", "type", "description")
+SCHEDULE_FIELDS = ("id", "service_id", "freq", "interval", "byday", "opens_at", "closes_at", "valid_from", "valid_to")
+LANGUAGE_FIELDS = ("id", "service_id", "code", "name", "note")
+LOCATION_FIELDS = ("location_type", "organization_id", "name", "description", "transportation", "latitude", "longitude")
+ORGANIZATION_FIELDS = ("name", "alternate_name", "description", "email", "website")
+SERVICE_FIELDS = (
+    *("organization_id", "name", "alternate_name", "description", "url", "email", "status", "alert"),
+    *("interpretation_services", "application_process", "fees_description", "wait_time"),
+    *("eligibility_description", "minimum_age", "maximum_age"),
+)
+
+
+def taxonomy_dict(taxonomy: models.Taxonomy) -> dict[str, Any]:
+    return _clean(fields_of(taxonomy, ("id", *TAXONOMY_FIELDS)))
+
+
+def term_dict(term: models.TaxonomyTerm) -> dict[str, Any]:
+    taxonomy = (
+        {"taxonomy": term.taxonomy.name, "taxonomy_detail": taxonomy_dict(term.taxonomy)} if term.taxonomy else {}
     )
+    return _clean({**fields_of(term, ("id", *TERM_FIELDS)), **taxonomy})
 
 
-def term_dict(term: TaxonomyTerm) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": term.id,
-            "code": term.code,
-            "name": term.name,
-            "description": term.description,
-            "parent_id": term.parent_id,
-            "taxonomy": term.taxonomy.name if term.taxonomy else None,
-            "taxonomy_id": term.taxonomy_id,
-            "language": term.language,
-            "taxonomy_detail": taxonomy_dict(term.taxonomy) if term.taxonomy else None,
-        }
-    )
+def phone_dict(phone: models.Phone) -> dict[str, Any]:
+    return _clean(fields_of(phone, PHONE_FIELDS))
 
 
-def phone_dict(phone: Phone) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": phone.id,
-            "organization_id": phone.organization_id,
-            "service_id": phone.service_id,
-            "number": phone.number,
-            "extension": phone.extension,
-            "type": phone.type,
-            "description": phone.description,
-        }
-    )
+def schedule_dict(schedule: models.Schedule) -> dict[str, Any]:
+    return _clean(fields_of(schedule, (*SCHEDULE_FIELDS, "description")))
 
 
-def schedule_dict(schedule: Schedule) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": schedule.id,
-            "service_id": schedule.service_id,
-            "freq": schedule.freq,
-            "interval": schedule.interval,
-            "byday": schedule.byday,
-            "opens_at": schedule.opens_at,
-            "closes_at": schedule.closes_at,
-            "valid_from": schedule.valid_from,
-            "valid_to": schedule.valid_to,
-            "description": schedule.description,
-        }
-    )
+def language_dict(language: models.Language) -> dict[str, Any]:
+    return _clean(fields_of(language, LANGUAGE_FIELDS))
 
 
-def language_dict(language: Language) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": language.id,
-            "service_id": language.service_id,
-            "code": language.code,
-            "name": language.name,
-            "note": language.note,
-        }
-    )
+def service_area_dict(area: models.ServiceArea) -> dict[str, Any]:
+    extent = {"extent_type": "beat", "extent": area.beat_code} if area.beat_code else {}
+    return _clean({**fields_of(area, ("id", "service_id", "name", "description")), **extent})
 
 
-def service_area_dict(area: ServiceArea) -> dict[str, Any]:
-    return _clean(
-        {
-            "id": area.id,
-            "service_id": area.service_id,
-            "name": area.name,
-            "description": area.description,
-            "extent_type": "beat" if area.beat_code else None,
-            "extent": area.beat_code,
-        }
-    )
+def _address(location: models.Location) -> dict[str, Any]:
+    return {
+        "id": derived_id("address", location.id),
+        "location_id": location.id,
+        "address_1": location.address_1,
+        "city": location.city,
+        "state_province": location.state_province or "",
+        "postal_code": location.postal_code or "",
+        "country": location.country or "US",
+        "address_type": location.location_type,
+    }
 
 
-def location_dict(location: Location) -> dict[str, Any]:
-    addresses = []
-    if location.address_1 and location.city:
-        addresses.append(
-            _clean(
-                {
-                    "id": derived_id("address", location.id),
-                    "location_id": location.id,
-                    "address_1": location.address_1,
-                    "city": location.city,
-                    "state_province": location.state_province or "",
-                    "postal_code": location.postal_code or "",
-                    "country": location.country or "US",
-                    "address_type": location.location_type,
-                }
-            )
-        )
-    return _clean(
-        {
-            "id": location.id,
-            "location_type": location.location_type,
-            "organization_id": location.organization_id,
-            "name": location.name,
-            "description": location.description,
-            "transportation": location.transportation,
-            "latitude": location.latitude,
-            "longitude": location.longitude,
-            "addresses": addresses,
-        }
-    )
+def location_dict(location: models.Location) -> dict[str, Any]:
+    addresses = [_clean(_address(location))] if location.address_1 and location.city else []
+    return _clean({**fields_of(location, ("id", *LOCATION_FIELDS)), "addresses": addresses})
 
 
-def organization_dict(organization: Organization, with_services: bool = False) -> dict[str, Any]:
+def organization_dict(organization: models.Organization, with_services: bool = False) -> dict[str, Any]:
     body = _clean(
         {
-            "id": organization.id,
-            "name": organization.name,
-            "alternate_name": organization.alternate_name,
-            "description": organization.description,
-            "email": organization.email,
-            "website": organization.website,
+            **fields_of(organization, ("id", *ORGANIZATION_FIELDS)),
             "organization_identifiers": [
                 {
                     "id": derived_id("agency", organization.id),
@@ -224,7 +155,7 @@ def organization_dict(organization: Organization, with_services: bool = False) -
     return body
 
 
-def attribute_dict(service: Service, link_id: str, term: TaxonomyTerm) -> dict[str, Any]:
+def attribute_dict(service: models.Service, link_id: str, term: models.TaxonomyTerm) -> dict[str, Any]:
     return {
         "id": link_id,
         "link_id": service.id,
@@ -235,46 +166,20 @@ def attribute_dict(service: Service, link_id: str, term: TaxonomyTerm) -> dict[s
     }
 
 
-def service_at_location_dict(link: ServiceAtLocation, with_service: bool = False) -> dict[str, Any]:
-    body = _clean(
-        {
-            "id": link.id,
-            "service_id": link.service_id,
-            "location_id": link.location_id,
-            "description": link.description,
-            "location": location_dict(link.location),
-        }
-    )
+def service_at_location_dict(link: models.ServiceAtLocation, with_service: bool = False) -> dict[str, Any]:
+    link_fields = fields_of(link, ("id", "service_id", "location_id", "description"))
+    body = _clean({**link_fields, "location": location_dict(link.location)})
     if with_service:
         body["service"] = service_dict(link.service, nested_organization=True, with_locations=False)
     return body
 
 
 def service_dict(
-    service: Service, nested_organization: bool = True, with_locations: bool = True, full: bool = True
+    service: models.Service, nested_organization: bool = True, with_locations: bool = True, full: bool = True
 ) -> dict[str, Any]:
     """A service; `full` nests phones, schedules, languages, areas, terms and locations."""
-    body = _clean(
-        {
-            "id": service.id,
-            "organization_id": service.organization_id,
-            "name": service.name,
-            "alternate_name": service.alternate_name,
-            "description": service.description,
-            "url": service.url,
-            "email": service.email,
-            "status": service.status,
-            "interpretation_services": service.interpretation_services,
-            "application_process": service.application_process,
-            "fees_description": service.fees_description,
-            "wait_time": service.wait_time,
-            "eligibility_description": service.eligibility_description,
-            "minimum_age": service.minimum_age,
-            "maximum_age": service.maximum_age,
-            "alert": service.alert,
-            "last_modified": utc_iso(service.last_modified) if service.last_modified else None,
-        }
-    )
+    last_modified = utc_iso(service.last_modified) if service.last_modified else None
+    body = _clean({**fields_of(service, ("id", *SERVICE_FIELDS)), "last_modified": last_modified})
     if nested_organization:
         body["organization"] = organization_dict(service.organization)
     body["attributes"] = [attribute_dict(service, link.id, link.term) for link in service.terms]

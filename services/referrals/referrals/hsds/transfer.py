@@ -27,6 +27,7 @@ from referrals.directory import (
 from referrals.hsds import (
     AGENCY_IDENTIFIER_TYPE,
     HSDS_VERSION,
+    SERVICE_FIELDS,
     organization_dict,
     schema_errors,
     service_dict,
@@ -167,27 +168,7 @@ def _location_input(location: dict[str, Any], organization_id: str | None) -> di
 
 
 def _service_input(service: dict[str, Any]) -> dict[str, Any]:
-    data = {
-        key: service.get(key)
-        for key in (
-            "id",
-            "organization_id",
-            "name",
-            "alternate_name",
-            "description",
-            "url",
-            "email",
-            "status",
-            "interpretation_services",
-            "application_process",
-            "fees_description",
-            "wait_time",
-            "eligibility_description",
-            "minimum_age",
-            "maximum_age",
-            "alert",
-        )
-    }
+    data = {key: service.get(key) for key in ("id", *SERVICE_FIELDS)}
     for age in ("minimum_age", "maximum_age"):
         if data[age] is not None:
             data[age] = int(data[age])
