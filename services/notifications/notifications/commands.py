@@ -61,17 +61,17 @@ def status_changed(emit: Emit, message: Message, now: datetime) -> None:
     )
 
 
-def record_event(session: Session, event: CloudEvent, now: datetime) -> int:
+def record_event(session: Session, now: datetime, event: CloudEvent) -> int:
     """Write the notifications an event calls for (no network: the dispatcher expands them);
     returns how many were new."""
     return sum(
-        add_notification(session, spec, now, event_id=event.id, event_type=event.type)
+        add_notification(session, now, spec, event_id=event.id, event_type=event.type)
         for spec in notifications_for(event)
     )
 
 
 def add_notification(
-    session: Session, spec: NotificationSpec, now: datetime, event_id: str | None, event_type: str
+    session: Session, now: datetime, spec: NotificationSpec, event_id: str | None, event_type: str
 ) -> bool:
     """Add it unless the rule already has one for this source (e.g. a consent withdrawal is
     published once per agency); True if it was added."""
@@ -93,22 +93,22 @@ def add_notification(
     return insert_unless_exists(session, Notification, row)
 
 
-def recipient_for(session: Session, subject: str, role: str, now: datetime, create: bool = True) -> Recipient | None:
+def recipient_for(session: Session, now: datetime, subject: str, role: str) -> Recipient:
+    """A person's directory entry, made on first use."""
     by_subject = select(Recipient).where(Recipient.subject == subject)
     recipient = session.scalar(by_subject)
-    if recipient is None and create:
+    if recipient is None:
         # A page's calls made at once (contact, preferences, subscriptions) each make a new person's
         # entry: ON CONFLICT keeps one and every call reads it, none fails on the unique subject.
         entry = {"ref": new_id(), "subject": subject, "role": role, "language": "en", "digest": False}
         insert_unless_exists(session, Recipient, {**entry, "opted_out": False, "created_at": now, "updated_at": now})
-        recipient = session.scalar(by_subject)
+        recipient = session.scalars(by_subject).one()
     return recipient
 
 
-def update_contact(session: Session, subject: str, role: str, changes: dict[str, Any], now: datetime) -> Recipient:
-    """Set a signed-in person's own contact details and delivery settings; validates each."""
-    recipient = recipient_for(session, subject, role, now)
-    assert recipient is not None
+def update_contact(session: Session, now: datetime, recipient: Recipient, changes: dict[str, Any]) -> Recipient:
+    """Set a person's own contact details and delivery settings; raises InvalidInput naming each
+    field that is not valid."""
     problems: dict[str, list[str]] = {}
     if "email" in changes:
         email = (changes["email"] or "").strip() or None
@@ -140,9 +140,8 @@ def update_contact(session: Session, subject: str, role: str, changes: dict[str,
     return recipient
 
 
-def set_opt_out(session: Session, subject: str, role: str, opted_out: bool, now: datetime) -> Recipient:
-    recipient = recipient_for(session, subject, role, now)
-    assert recipient is not None
+def set_opt_out(session: Session, now: datetime, recipient: Recipient, opted_out: bool) -> Recipient:
+    """Stop (or resume) every notification to this person on every channel."""
     recipient.opted_out = opted_out
     recipient.updated_at = now
     return recipient
@@ -163,7 +162,7 @@ def set_preference(session: Session, recipient: Recipient, topic: str, channel: 
     session.flush()
 
 
-def subscribe(session: Session, recipient: Recipient, beat_code: str, now: datetime, watch: bool | None = None) -> bool:
+def subscribe(session: Session, now: datetime, recipient: Recipient, beat_code: str, watch: bool | None = None) -> bool:
     """Follow a beat's alerts and meetings (and, with `watch`, join its neighbourhood watch, or with
     watch=False leave it); False if already following."""
     exists = session.scalar(
@@ -191,24 +190,26 @@ def unsubscribe_beat(session: Session, recipient: Recipient, beat_code: str) -> 
     session.delete(subscription)
 
 
-def suppress(session: Session, hashed: str, channel: str, topic: str, reason: str, now: datetime) -> None:
+def suppress(session: Session, now: datetime, hashed: str, channel: str, topic: str, reason: str) -> None:
     """Record the suppression (once: a second STOP or a concurrent one changes nothing)."""
     row = {"address_hash": hashed, "channel": channel, "topic": topic, "reason": reason, "created_at": now}
     insert_unless_exists(session, Suppression, row)
 
 
-def unsubscribe_by_token(session: Session, secret: str, token: str, everything: bool, now: datetime) -> dict[str, str]:
+def unsubscribe_by_token(session: Session, now: datetime, secret: str, token: str, everything: bool) -> dict[str, str]:
+    """Suppress the address of an unsubscribe link for its topic (or everything); raises InvalidInput
+    for a forged or broken token."""
     claims = read_unsubscribe_token(secret, token)
     topic = "*" if everything else claims["t"]
-    suppress(session, claims["h"], claims["c"], topic, "unsubscribe_link", now)
+    suppress(session, now, claims["h"], claims["c"], topic, "unsubscribe_link")
     return {"channel": claims["c"], "topic": topic}
 
 
-def sms_keyword(session: Session, secret: str, phone: str, word: str, now: datetime) -> None:
+def sms_keyword(session: Session, now: datetime, secret: str, phone: str, word: str) -> None:
     """STOP suppresses the number for every SMS; START lifts that."""
     hashed = address_hash(secret, "sms", phone)
     if word == "stop":
-        suppress(session, hashed, "sms", "*", "sms_stop", now)
+        suppress(session, now, hashed, "sms", "*", "sms_stop")
     else:
         for row in session.scalars(
             select(Suppression).where(Suppression.address_hash == hashed, Suppression.channel == "sms")
@@ -216,7 +217,7 @@ def sms_keyword(session: Session, secret: str, phone: str, word: str, now: datet
             session.delete(row)
 
 
-def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: str, now: datetime) -> Broadcast:
+def broadcast(session: Session, now: datetime, beat_code: str, body: dict[str, Any], officer: str) -> Broadcast:
     """An officer's alert or meeting announcement to a beat's subscribers."""
     kind = body["kind"]
     context = broadcast_context(beat_code, body)
@@ -234,11 +235,12 @@ def broadcast(session: Session, beat_code: str, body: dict[str, Any], officer: s
     session.add(record)
     session.flush()
     spec = broadcast_notification(record.id, beat_code, kind, record.urgent, context)
-    add_notification(session, spec, now, event_id=None, event_type=f"beat.broadcast.{kind}")
+    add_notification(session, now, spec, event_id=None, event_type=f"beat.broadcast.{kind}")
     return record
 
 
-def mark_read(session: Session, subject: str, item_id: str, now: datetime) -> InboxItem:
+def mark_read(session: Session, now: datetime, subject: str, item_id: str) -> InboxItem:
+    """Mark one of the person's own inbox items read; raises NotFound for anyone else's."""
     item = session.get(InboxItem, item_id)
     if item is None or item.subject != subject:  # someone else's item is simply not there
         raise NotFound("no such inbox item")
@@ -247,7 +249,7 @@ def mark_read(session: Session, subject: str, item_id: str, now: datetime) -> In
     return item
 
 
-def mark_all_read(session: Session, subject: str, now: datetime) -> int:
+def mark_all_read(session: Session, now: datetime, subject: str) -> int:
     result = session.execute(
         update(InboxItem).where(InboxItem.subject == subject, InboxItem.read_at.is_(None)).values(read_at=now)
     )

@@ -25,10 +25,11 @@ def seed(session: Session) -> str:
     for subject, email, language, beats, (quiet_start, quiet_end), digest in RESIDENTS:
         if session.scalar(select(Recipient.id).where(Recipient.subject == subject)) is not None:
             continue
+        resident = commands.recipient_for(session, now, subject, "resident")
         recipient = commands.update_contact(
             session,
-            subject,
-            "resident",
+            now,
+            resident,
             {
                 "email": email,
                 "language": language,
@@ -37,16 +38,14 @@ def seed(session: Session) -> str:
                 "quiet_end": quiet_end,
                 "digest": digest,
             },
-            now,
         )
         for beat in beats:
-            commands.subscribe(session, recipient, beat, now)
+            commands.subscribe(session, now, recipient, beat)
         added += 1
     for subject in OFFICERS:
         if session.scalar(select(Recipient.id).where(Recipient.subject == subject)) is not None:
             continue
-        officer = commands.recipient_for(session, subject, "officer", now)
-        assert officer is not None
+        officer = commands.recipient_for(session, now, subject, "officer")
         # Officers read referral updates in the app; new concerns also by email (the default).
         commands.set_preference(session, officer, "referral_updates", "email", False)
         added += 1

@@ -87,6 +87,11 @@ def watched_by(session: Session, recipient: Recipient) -> list[str]:
     )
 
 
+def subscriptions_view(session: Session, recipient: Recipient) -> dict[str, list[str]]:
+    """A person's beats, and those whose neighbourhood watch they joined."""
+    return {"beat_codes": subscriptions_of(session, recipient), "watch_beat_codes": watched_by(session, recipient)}
+
+
 def beat_subscribers(session: Session, beat_code: str, watch: bool = False) -> list[str]:
     """Opaque references of the residents following a beat (for survey waves), or of its
     neighbourhood watch."""
@@ -192,10 +197,12 @@ def message_with_attempts(session: Session, message_id: str) -> tuple[Message, l
     return message, attempts
 
 
-def notification_page(session: Session, status: str | None, offset: int, limit: int) -> tuple[list[Notification], int]:
+def notification_page(
+    session: Session, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[list[Notification], int]:
     query = select(Notification)
-    if status:
-        query = query.where(Notification.status == status)
+    if filters.get("status"):
+        query = query.where(Notification.status == filters["status"])
     return page_of(session, query, offset, limit, Notification.id.desc())
 
 

@@ -24,7 +24,7 @@ from notifications.domain.preferences import language_of, valid_email
 from notifications.domain.rules import NotificationSpec
 from notifications.domain.tokens import CONFIRM, MANAGE, address_hash, read_subscriber_token, subscriber_token
 from notifications.models import Preference, Recipient, Subscription
-from notifications.queries import watched_by
+from notifications.queries import subscriptions_of, subscriptions_view
 
 SUBJECT_PREFIX = "email:"
 CONFIRM_DAYS = 7  # a confirmation link works this long; unconfirmed subscriptions are then forgotten
@@ -40,7 +40,7 @@ def is_subscriber(subject: str) -> bool:
 
 
 def ask(
-    session: Session, secret: str, email: str, beat_code: str, language: str, now: datetime, watch: bool = False
+    session: Session, now: datetime, secret: str, email: str, beat_code: str, language: str, watch: bool = False
 ) -> bool:
     """Someone asks to follow a beat by e-mail (with `watch`, in its neighbourhood watch too); True
     if a confirmation mail was queued. Nothing is sent again for what the address already follows,
@@ -48,14 +48,13 @@ def ask(
     email = email.strip()
     if not valid_email(email):
         raise InvalidInput("not a valid email address", {"email": ["not a valid email address"]})
-    recipient = recipient_for(session, subject_of(secret, email), "resident", now)
-    assert recipient is not None
+    recipient = recipient_for(session, now, subject_of(secret, email), "resident")
     subscription = session.scalar(
         select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
     )
     if subscription is not None and subscription.confirmed_at is not None and (subscription.watch or not watch):
         return False
-    if not _confirmed_beats(session, recipient):  # a stranger must not change a confirmed subscriber's language
+    if not subscriptions_of(session, recipient):  # a stranger must not change a confirmed subscriber's language
         recipient.email, recipient.language, recipient.updated_at = email, language_of(language), now
     if subscription is None:
         session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=None))
@@ -67,7 +66,7 @@ def ask(
         {"kind": "subscriber", "ref": recipient.ref},
         {"beat_code": beat_code, "watch": watch},
     )
-    return add_notification(session, spec, now, event_id=None, event_type="beat.subscriber.asked")
+    return add_notification(session, now, spec, event_id=None, event_type="beat.subscriber.asked")
 
 
 def confirmation_link_token(secret: str, subject: str, beat_code: str, asked_at: datetime, watch: bool) -> str:
@@ -79,7 +78,7 @@ def manage_token(secret: str, subject: str) -> str:
     return subscriber_token(secret, MANAGE, subject)
 
 
-def confirm(session: Session, secret: str, token: str, now: datetime) -> dict[str, Any]:
+def confirm(session: Session, now: datetime, secret: str, token: str) -> dict[str, Any]:
     """Follow the confirmation link: the subscription starts (again is fine). Answers the beat and
     the token that manages this address's alerts."""
     claims = read_subscriber_token(secret, token, CONFIRM, now.timestamp())
@@ -103,11 +102,12 @@ def managed(session: Session, secret: str, token: str) -> Recipient:
 
 
 def view(session: Session, recipient: Recipient) -> dict[str, Any]:
-    return {
-        "language": recipient.language,
-        "beat_codes": _confirmed_beats(session, recipient),
-        "watch_beat_codes": watched_by(session, recipient),
-    }
+    return {"language": recipient.language, **subscriptions_view(session, recipient)}
+
+
+def set_language(session: Session, now: datetime, recipient: Recipient, language: str) -> None:
+    """The language of a subscriber's mails (one Beat writes in; English otherwise)."""
+    recipient.language, recipient.updated_at = language_of(language), now
 
 
 def stop_beat(session: Session, recipient: Recipient, beat_code: str) -> None:
@@ -142,13 +142,3 @@ def _recipient(session: Session, subject: str) -> Recipient:
     if recipient is None or not is_subscriber(subject):
         raise NotFound("these alerts have been stopped")
     return recipient
-
-
-def _confirmed_beats(session: Session, recipient: Recipient) -> list[str]:
-    return list(
-        session.scalars(
-            select(Subscription.beat_code)
-            .where(Subscription.recipient_id == recipient.id, Subscription.confirmed_at.is_not(None))
-            .order_by(Subscription.beat_code)
-        )
-    )

@@ -28,7 +28,8 @@ from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
 from beat_shared.testing import html_part, text_part, wait_for
-from notifications.service import DispatchTimer, NotificationsService
+from notifications.dependencies import DispatchTimer
+from notifications.service import NotificationsService
 
 # --- real HTTP receivers (webhook endpoints, the SMS gateway) -------------------------------
 

@@ -4,9 +4,9 @@ import itertools
 import socket
 
 from beat_shared.contracts import new_event
+from notifications.dependencies import DispatchTimer
 from notifications.dispatcher import SEND_CONCURRENCY
 from notifications.models import DeliveryAttempt, Message, Notification
-from notifications.service import DispatchTimer
 
 CONCERN = "c-4711"
 

@@ -14,7 +14,7 @@ import eventlet
 import pytest
 
 from beat_shared.testing import wait_for
-from notifications.service import DispatchTimer, dispatch_timer
+from notifications.dependencies import DispatchTimer, dispatch_timer
 
 ROUND_SECONDS = 0.3
 

@@ -29,15 +29,11 @@ def test_broadcast_round_trip_on_sqlite(tmp_path):
     published = []
     settings = Settings.from_config({"NOTIFICATIONS_TIMEZONE": "UTC", "NOTIFICATIONS_SMTP_PORT": "1"})
     with Session(engine, expire_on_commit=False) as session:
-        recipient = commands.update_contact(
-            session,
-            "resident-1",
-            "resident",
-            {"email": "ana@example.org", "quiet_start": "22:00", "quiet_end": "07:00", "timezone": "UTC"},
-            NOW,
-        )
-        commands.subscribe(session, recipient, "RV-01", NOW)
-        commands.broadcast(session, "RV-01", {"kind": "alert", "title": "Road closed"}, "officer-rv01", NOW)
+        resident = commands.recipient_for(session, NOW, "resident-1", "resident")
+        changes = {"email": "ana@example.org", "quiet_start": "22:00", "quiet_end": "07:00", "timezone": "UTC"}
+        recipient = commands.update_contact(session, NOW, resident, changes)
+        commands.subscribe(session, NOW, recipient, "RV-01")
+        commands.broadcast(session, NOW, "RV-01", {"kind": "alert", "title": "Road closed"}, "officer-rv01")
         session.commit()
 
         def publish(message, now):
@@ -61,11 +57,11 @@ def test_a_message_that_cannot_be_rendered_fails_alone(tmp_path):
     engine = make_engine(url)
     settings = Settings.from_config({"NOTIFICATIONS_TIMEZONE": "UTC"})
     with Session(engine, expire_on_commit=False) as session:
-        recipient = commands.recipient_for(session, "resident-1", "resident", NOW)
-        commands.subscribe(session, recipient, "RV-01", NOW)
+        recipient = commands.recipient_for(session, NOW, "resident-1", "resident")
+        commands.subscribe(session, NOW, recipient, "RV-01")
         broken = broadcast_notification("b-1", "RV-01", "alert", False, {"beat_code": "RV-01"})  # no title
-        commands.add_notification(session, broken, NOW, event_id=None, event_type="beat.broadcast.alert")
-        commands.broadcast(session, "RV-01", {"kind": "alert", "title": "Fine"}, "officer-rv01", NOW)
+        commands.add_notification(session, NOW, broken, event_id=None, event_type="beat.broadcast.alert")
+        commands.broadcast(session, NOW, "RV-01", {"kind": "alert", "title": "Fine"}, "officer-rv01")
         session.commit()
         Dispatcher(session, NoOtherServices(), settings, NOW, lambda message, now: None).run_round()
         statuses = {m.source_key: (m.status, m.last_error) for m in session.scalars(select(Message))}
