@@ -8,9 +8,9 @@ A service declares the table with `add_idempotency_table(metadata)` and wraps th
 transaction (or finds what the first request made). Keys are kept for a day, as hashes only:
 of the key with who sent it, and of the request body.
 
-`once` is the claim/replay/remember sequence written once; referrals uses it. Still written
-out by hand (to move onto `once`): concerns `service.py` (`submit_concern`, Open311's
-`post_service_request`) and notifications `service.py` (`broadcast`).
+`once` is the claim/replay/remember sequence written once; referrals and notifications (an
+officer's broadcast) use it. Still written out by hand (to move onto `once`): concerns
+`service.py` (`submit_concern`, Open311's `post_service_request`).
 """
 
 from __future__ import annotations
