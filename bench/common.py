@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -137,9 +138,92 @@ def fmt_number(value: float | None, unit: str = "") -> str:
     return f"{value:,.2f}{(' ' + unit) if unit else ''}"
 
 
+# --- a broker of the benchmark's own -------------------------------------------------------
+
+
+class PrivateBroker:
+    """A RabbitMQ node of the run's own (the installed server, its own ports, data and logs under
+    var/bench/), so that the broker's CPU a benchmark counts is its own traffic: the machine's
+    shared broker also carries every other session's tests. Sets RABBIT_API_URI, BENCH_AMQP_BASE
+    and BENCH_BROKER_PID for the benchmarks started meanwhile."""
+
+    def __enter__(self) -> PrivateBroker:
+        self.root = LOGS / f"broker-{os.getpid()}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        amqp, api, dist = free_port(), free_port(), free_port()
+        (self.root / "rabbitmq.conf").write_text(
+            f"listeners.tcp.local = 127.0.0.1:{amqp}\nmanagement.tcp.ip = 127.0.0.1\nmanagement.tcp.port = {api}\n"
+        )
+        (self.root / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        environment = {
+            **os.environ,
+            "RABBITMQ_CONF_ENV_FILE": "/dev/null",  # not the shared node's name and ports
+            "RABBITMQ_NODENAME": f"bench{os.getpid()}@localhost",
+            "RABBITMQ_NODE_PORT": str(amqp),
+            "RABBITMQ_DIST_PORT": str(dist),
+            "RABBITMQ_MNESIA_BASE": str(self.root / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.root / "log"),
+            "RABBITMQ_CONFIG_FILE": str(self.root / "rabbitmq"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.root / "enabled_plugins"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+        with (self.root / "server.log").open("wb") as output:
+            self.popen = subprocess.Popen(
+                [RABBITMQ_SERVER], env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        api_uri = f"http://guest:guest@127.0.0.1:{api}"
+        wait_until(lambda: _answers(f"{api_uri}/api/overview"), 180, "the benchmark's RabbitMQ", interval=1)
+        os.environ.update(
+            RABBIT_API_URI=api_uri,
+            BENCH_AMQP_BASE=f"amqp://guest:guest@127.0.0.1:{amqp}",
+            BENCH_BROKER_PID=str(self.popen.pid),
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        wait_until(lambda: not _group_alive(self.popen.pid), 60, "the benchmark's RabbitMQ to stop", interval=0.5)
+        shutil.rmtree(self.root / "mnesia", ignore_errors=True)
+
+
+RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"  # the Debian package's, without its switch to user rabbitmq
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def _group_alive(group: int) -> bool:
+    return bool(subprocess.run(["pgrep", "-g", str(group)], capture_output=True, check=False).stdout.strip())
+
+
+def broker_pids() -> list[int]:
+    """The broker's processes: the run's own node (BENCH_BROKER_PID's process group) if there is
+    one, else every process of user rabbitmq (the shared node: others' traffic counts too)."""
+    group = os.environ.get("BENCH_BROKER_PID")
+    if not group:
+        return pids_of_user("rabbitmq")
+    found = subprocess.run(["pgrep", "-g", group], capture_output=True, text=True, check=False).stdout
+    return [int(pid) for pid in found.split()]
+
+
 # --- the code under test ------------------------------------------------------------------
 
-PACKAGE_DIRS = ("shared", "services/concerns", "services/referrals", "services/notifications", "services/surveys")
+PACKAGE_DIRS = (
+    "shared",
+    "services/concerns",
+    "services/referrals",
+    "services/notifications",
+    "services/surveys",
+    "services/web",
+)
 WORKTREES = LOGS / "worktrees"
 
 
@@ -309,6 +393,17 @@ class Sandbox:
         admin_sql(f'CREATE DATABASE "{database}"')
         self.databases.append(database)
         return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+
+    def postgres_pids(self) -> list[int]:
+        """PostgreSQL backends connected to this sandbox's databases (other sessions' are not
+        counted; neither are the server's shared background processes)."""
+        connection = psycopg2.connect(POSTGRES_ADMIN)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname LIKE %s", (f"{self.id}%",))
+                return [int(pid) for (pid,) in cursor.fetchall()]
+        finally:
+            connection.close()
 
     def service_database(self, service: str, label: str | None = None) -> str:
         """A database migrated to the service's latest schema (`label` names a second one), by the

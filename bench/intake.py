@@ -30,7 +30,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from common import BENCH, CpuMeter, Process, Row, Runs, Sandbox, pids_of_user, record
+from common import BENCH, CpuMeter, Process, Row, Runs, Sandbox, broker_pids, record
 
 from beat_shared.db import make_engine, unit_of_work
 
@@ -99,12 +99,14 @@ def start_bare(sandbox: Sandbox, database_url: str | None = None) -> Process:
     return sandbox.start("write-floor" if database_url else "bare", command, environment, port)
 
 
-def cpu_meter(target: Process) -> CpuMeter:
+def cpu_meter(target: Process, sandbox: Sandbox) -> CpuMeter:
+    """The service, its PostgreSQL backends (not other sessions') and RabbitMQ (one process for
+    everyone: on a shared machine it also counts others' traffic)."""
     return CpuMeter(
         {
             "service": lambda: [target.pid],
-            "PostgreSQL": lambda: pids_of_user("postgres"),
-            "RabbitMQ": lambda: pids_of_user("rabbitmq"),
+            "PostgreSQL": sandbox.postgres_pids,
+            "RabbitMQ": broker_pids,
         }
     )
 
@@ -167,7 +169,7 @@ def main() -> int:
         for _ in range(args.repeat):
             targets = (("bare", bare, bare_rates), ("write floor", floor, floor_rates), ("beat", concerns, beat_rates))
             for name, target, rates in targets:
-                meter = cpu_meter(target)
+                meter = cpu_meter(target, sandbox)
                 meter.start()
                 result = wrk(target.url, args.seconds, args.connections)
                 used = meter.stop()
