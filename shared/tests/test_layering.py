@@ -63,6 +63,11 @@ def test_the_real_tree_keeps_every_contract():
             "from nameko.web.handlers import http",
             "domain/ is plain Python: no SQLAlchemy, no nameko",
         ),
+        (
+            "notifications/domain/queued.py",
+            "from notifications.models import Message",  # models import SQLAlchemy: indirectly impure
+            "domain/ is plain Python: no SQLAlchemy, no nameko",
+        ),
     ],
 )
 def test_a_deliberate_violation_fails_the_lint(tmp_path, module, offending, broken):

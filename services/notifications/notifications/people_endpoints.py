@@ -70,13 +70,15 @@ class PeopleEndpoints(ServiceParts):
     @me_endpoint("POST", "/me/opt-out", response_schema=ContactView)
     def opt_out(self, request: Request) -> Response:
         """Opt out of every notification on every channel"""
-        recipient = commands.set_opt_out(self.db, self.clock.now(), self._me(request), True)
-        return json_response(queries.recipient_view(recipient))
+        return self._opted_out(request, True)
 
     @me_endpoint("DELETE", "/me/opt-out", response_schema=ContactView)
     def opt_in(self, request: Request) -> Response:
         """Opt back in"""
-        recipient = commands.set_opt_out(self.db, self.clock.now(), self._me(request), False)
+        return self._opted_out(request, False)
+
+    def _opted_out(self, request: Request, opted_out: bool) -> Response:
+        recipient = commands.set_opt_out(self.db, self.clock.now(), self._me(request), opted_out)
         return json_response(queries.recipient_view(recipient))
 
     @me_endpoint("GET", "/me/subscriptions", response_schema=SubscriptionsView)
