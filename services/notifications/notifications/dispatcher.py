@@ -631,12 +631,18 @@ class Dispatcher:
             entries.append({"subject": rendered.subject, "text": rendered.sms})
         return entries
 
+    def _rendered_for(self, item: Prepared, valid: bool, problem: str, context: dict[str, Any]) -> Rendered | None:
+        """The message rendered for its address, or None with a permanent failure when the address is not valid."""
+        if not valid:
+            item.outcome = Outcome.permanent(problem)
+            return None
+        return self.renderer.render(item.message.template, item.message.language, context)
+
     def _prepare_email(self, item: Prepared, address: str, context: dict[str, Any]) -> None:
         message = item.message
-        if not valid_email(address):
-            item.outcome = Outcome.permanent("the email address is not valid")
+        rendered = self._rendered_for(item, valid_email(address), "the email address is not valid", context)
+        if rendered is None:
             return
-        rendered = self.renderer.render(message.template, message.language, context)
         token = unsubscribe_token(self.settings.signing_secret, item.address_hash or "", "email", message.topic)
         unsubscribe_url = f"{self.settings.public_url}/unsubscribe/{token}"
         lang = rendered.language
@@ -668,10 +674,11 @@ class Dispatcher:
 
     def _prepare_sms(self, item: Prepared, address: str, context: dict[str, Any]) -> None:
         message = item.message
-        if not valid_phone(address):
-            item.outcome = Outcome.permanent("the phone number is not valid (E.164 expected)")
+        rendered = self._rendered_for(
+            item, valid_phone(address), "the phone number is not valid (E.164 expected)", context
+        )
+        if rendered is None:
             return
-        rendered = self.renderer.render(message.template, message.language, context)
         body = rendered.sms + STOP_HINT[rendered.language]
         item.segments = count_segments(body).segments
         item.sms = (address, body, f"sms_{message_key(message)}")
