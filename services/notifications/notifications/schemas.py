@@ -12,6 +12,16 @@ BEAT_CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="a beat code like RV
 PERSONAL_CHANNELS = ("email", "sms", "inbox", "*")
 
 
+def strings(*names: str, allow_none: bool = False) -> dict[str, fields.Field]:
+    """Text fields of an answer, in this order (None allowed for those that may be missing)."""
+    return {name: fields.String(allow_none=allow_none) for name in names}
+
+
+def answer(name: str, declared: dict[str, fields.Field]) -> type[Schema]:
+    """An answer's schema from its fields in order (mostly `strings`), named for the OpenAPI document."""
+    return Schema.from_dict(declared, name=name)
+
+
 class ContactInput(Schema):
     email = fields.String(allow_none=True, validate=validate.Length(max=254))
     phone = fields.String(allow_none=True, validate=validate.Length(max=32))
@@ -22,16 +32,17 @@ class ContactInput(Schema):
     digest = fields.Boolean(metadata={"description": "gather non-urgent emails into one daily digest"})
 
 
-class ContactView(Schema):
-    ref = fields.String(allow_none=True, metadata={"description": "opaque directory reference"})
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    language = fields.String()
-    timezone = fields.String(allow_none=True)
-    quiet_start = fields.String(allow_none=True)
-    quiet_end = fields.String(allow_none=True)
-    digest = fields.Boolean()
-    opted_out = fields.Boolean()
+ContactView = answer(
+    "ContactView",
+    {
+        "ref": fields.String(allow_none=True, metadata={"description": "opaque directory reference"}),
+        **strings("email", "phone", allow_none=True),
+        **strings("language"),
+        **strings("timezone", "quiet_start", "quiet_end", allow_none=True),
+        "digest": fields.Boolean(),
+        "opted_out": fields.Boolean(),
+    },
+)
 
 
 class PreferenceInput(Schema):
@@ -81,19 +92,10 @@ class BroadcastInput(Schema):
     venue = fields.String(allow_none=True, validate=validate.Length(max=200))
 
 
-class BroadcastView(Schema):
-    id = fields.String()
-    beat_code = fields.String()
-    kind = fields.String()
-    subscribers = fields.Integer()
-
-
-class BroadcastPreviewItem(Schema):
-    language = fields.String()
-    subject = fields.String()
-    text = fields.String()
-    sms = fields.String()
-    sms_segments = fields.Integer()
+BroadcastView = answer("BroadcastView", {**strings("id", "beat_code", "kind"), "subscribers": fields.Integer()})
+BroadcastPreviewItem = answer(
+    "BroadcastPreviewItem", {**strings("language", "subject", "text", "sms"), "sms_segments": fields.Integer()}
+)
 
 
 class BroadcastPreviewView(Schema):
@@ -103,13 +105,9 @@ class BroadcastPreviewView(Schema):
     previews = fields.List(fields.Nested(BroadcastPreviewItem), metadata={"description": "one per language"})
 
 
-class InboxItemView(Schema):
-    id = fields.String()
-    topic = fields.String()
-    title = fields.String()
-    body = fields.String()
-    created_at = fields.String()
-    read_at = fields.String(allow_none=True)
+InboxItemView = answer(
+    "InboxItemView", {**strings("id", "topic", "title", "body", "created_at"), **strings("read_at", allow_none=True)}
+)
 
 
 class InboxPage(PageFields):
@@ -126,36 +124,36 @@ class UnreadCount(Schema):
     unread = fields.Integer()
 
 
-class AttemptView(Schema):
-    number = fields.Integer()
-    started_at = fields.String()
-    outcome = fields.String()
-    status_code = fields.Integer(allow_none=True)
-    error = fields.String(allow_none=True)
-    next_attempt_at = fields.String(allow_none=True)
-
-
-class MessageView(Schema):
-    id = fields.String()
-    source_key = fields.String()
-    event_id = fields.String(allow_none=True)
-    event_type = fields.String()
-    recipient_key = fields.String(metadata={"description": "a reference (user:, reporter:, agency:, endpoint:)"})
-    channel = fields.String()
-    topic = fields.String()
-    template = fields.String()
-    language = fields.String()
-    urgent = fields.Boolean()
-    status = fields.String()
-    attempts = fields.Integer()
-    next_attempt_at = fields.String()
-    last_error = fields.String(allow_none=True)
-    held_for_digest = fields.Boolean()
-    digest_id = fields.String(allow_none=True)
-    sms_segments = fields.Integer(allow_none=True)
-    created_at = fields.String()
-    delivered_at = fields.String(allow_none=True)
-    delivery_attempts = fields.List(fields.Nested(AttemptView))
+AttemptView = answer(
+    "AttemptView",
+    {
+        "number": fields.Integer(),
+        **strings("started_at", "outcome"),
+        "status_code": fields.Integer(allow_none=True),
+        **strings("error", "next_attempt_at", allow_none=True),
+    },
+)
+MessageView = answer(
+    "MessageView",
+    {
+        **strings("id", "source_key"),
+        **strings("event_id", allow_none=True),
+        **strings("event_type"),
+        "recipient_key": fields.String(metadata={"description": "a reference (user:, reporter:, agency:, endpoint:)"}),
+        **strings("channel", "topic", "template", "language"),
+        "urgent": fields.Boolean(),
+        **strings("status"),
+        "attempts": fields.Integer(),
+        **strings("next_attempt_at"),
+        **strings("last_error", allow_none=True),
+        "held_for_digest": fields.Boolean(),
+        **strings("digest_id", allow_none=True),
+        "sms_segments": fields.Integer(allow_none=True),
+        **strings("created_at"),
+        **strings("delivered_at", allow_none=True),
+        "delivery_attempts": fields.List(fields.Nested(AttemptView)),
+    },
+)
 
 
 class MessagePage(PageFields):
@@ -172,17 +170,16 @@ class MessageQuery(Schema):
     per_page = fields.Integer()
 
 
-class NotificationView(Schema):
-    id = fields.Integer()
-    source_key = fields.String()
-    event_type = fields.String()
-    rule = fields.String()
-    topic = fields.String()
-    template = fields.String()
-    status = fields.String()
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    created_at = fields.String()
+NotificationView = answer(
+    "NotificationView",
+    {
+        "id": fields.Integer(),
+        **strings("source_key", "event_type", "rule", "topic", "template", "status"),
+        "attempts": fields.Integer(),
+        **strings("last_error", allow_none=True),
+        **strings("created_at"),
+    },
+)
 
 
 class NotificationPage(PageFields):
@@ -200,15 +197,16 @@ class PreviewInput(Schema):
     context = fields.Dict(load_default=None, allow_none=True, metadata={"description": "defaults to an example"})
 
 
-class PreviewView(Schema):
-    template = fields.String()
-    language = fields.String(metadata={"description": "the language actually used (fallback: en)"})
-    subject = fields.String()
-    text = fields.String()
-    html = fields.String()
-    sms = fields.String()
-    sms_segments = fields.Integer()
-    sms_encoding = fields.String()
+PreviewView = answer(
+    "PreviewView",
+    {
+        **strings("template"),
+        "language": fields.String(metadata={"description": "the language actually used (fallback: en)"}),
+        **strings("subject", "text", "html", "sms"),
+        "sms_segments": fields.Integer(),
+        **strings("sms_encoding"),
+    },
+)
 
 
 class TemplatesView(Schema):
@@ -234,9 +232,7 @@ class SmsInboundView(Schema):
     action = fields.String(metadata={"description": "stop, start or ignored"})
 
 
-class UnsubscribeView(Schema):
-    channel = fields.String()
-    topic = fields.String()
+UnsubscribeView = answer("UnsubscribeView", strings("channel", "topic"))
 
 
 # --- subscribers without an account ---------------------------------------------------------------
