@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.contracts.envelope import CloudEvent
-from beat_shared.db import insert_unless_exists
+from beat_shared.db import existing, insert_unless_exists
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from notifications.domain.broadcasts import broadcast_context
 from notifications.domain.preferences import (
@@ -259,9 +259,7 @@ def mark_all_read(session: Session, now: datetime, subject: str) -> int:
 def retry_message(session: Session, now: datetime, emit: Emit, message_id: str) -> Message:
     """Queue a failed message again now, with a fresh budget of attempts (same id: no duplicate),
     and publish its new status. Raises NotFound, or Conflict when it has not failed."""
-    message = session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"no message {message_id}")
+    message = existing(session, Message, message_id, "message")
     if message.status not in RETRYABLE:
         raise Conflict(f"only failed messages can be retried; this one is {message.status}")
     message.status = "queued"

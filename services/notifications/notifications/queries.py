@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
-from beat_shared.db import page_of
-from beat_shared.errors import NotFound
+from beat_shared.db import existing, page_of
 from notifications.models import (
     Broadcast,
     DeliveryAttempt,
@@ -111,9 +110,8 @@ def beat_subscribers(session: Session, beat_code: str, watch: bool = False) -> l
 
 
 def get_broadcast(session: Session, broadcast_id: str) -> Broadcast:
-    found = session.get(Broadcast, broadcast_id)
-    assert found is not None, "an idempotency key names a broadcast that is gone"
-    return found
+    """The broadcast an Idempotency-Key made (kept a day; broadcasts are never deleted)."""
+    return existing(session, Broadcast, broadcast_id, "broadcast")
 
 
 def inbox_page(
@@ -186,9 +184,7 @@ def message_view(message: Message, attempts: list[DeliveryAttempt] | None = None
 
 
 def message_with_attempts(session: Session, message_id: str) -> tuple[Message, list[DeliveryAttempt]]:
-    message = session.get(Message, message_id)
-    if message is None:
-        raise NotFound(f"no message {message_id}")
+    message = existing(session, Message, message_id, "message")
     attempts = list(
         session.scalars(
             select(DeliveryAttempt).where(DeliveryAttempt.message_id == message_id).order_by(DeliveryAttempt.id)
