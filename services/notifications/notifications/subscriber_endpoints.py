@@ -26,10 +26,10 @@ from notifications.schemas import (
     SubscriberView,
 )
 
-subscriber_endpoint = partial(http, auth="none", tags=["subscribers"])
+anyone = partial(http, auth="none", tags=["subscribers"])
 # The manage token travels in a header, never in a URL of this API.
-manage_endpoint = partial(
-    subscriber_endpoint,
+managing = partial(
+    anyone,
     headers={SUBSCRIBER_TOKEN_HEADER: "the manage token from a mail's link"},
     responses=MANAGE_TOKEN_RESPONSES,
 )
@@ -40,7 +40,7 @@ class SubscriberEndpoints(ServiceParts):
 
     subscribe_limiter: AddressLimiter
 
-    @subscriber_endpoint(
+    @anyone(
         "POST",
         "/subscribers",
         request_schema=SubscriberInput,
@@ -58,28 +58,18 @@ class SubscriberEndpoints(ServiceParts):
         subscribers.ask(self.db, now, secret, body["email"], body["beat_code"], body["language"], body["watch"])
         return json_response({"status": "confirmation_sent"}, 202)
 
-    @subscriber_endpoint(
-        "POST",
-        "/subscribers/confirm",
-        request_schema=ConfirmationInput,
-        response_schema=ConfirmationView,
-    )
+    @anyone("POST", "/subscribers/confirm", request_schema=ConfirmationInput, response_schema=ConfirmationView)
     def confirm_subscription(self, request: Request) -> Response:
         """Confirm a subscription with the token of the confirmation mail's link"""
         token = read_json(request, ConfirmationInput)["token"]
         return json_response(subscribers.confirm(self.db, self.clock.now(), self.settings.signing_secret, token))
 
-    @manage_endpoint("GET", "/subscribers/me", response_schema=SubscriberView)
+    @managing("GET", "/subscribers/me", response_schema=SubscriberView)
     def get_subscriber(self, request: Request) -> Response:
         """The alerts a manage link stands for"""
         return json_response(subscribers.view(self.db, self._subscriber(request)))
 
-    @manage_endpoint(
-        "PUT",
-        "/subscribers/me/language",
-        request_schema=SubscriberLanguageInput,
-        response_schema=SubscriberView,
-    )
+    @managing("PUT", "/subscribers/me/language", request_schema=SubscriberLanguageInput, response_schema=SubscriberView)
     def set_subscriber_language(self, request: Request) -> Response:
         """The language of a subscriber's mails"""
         recipient = self._subscriber(request)
@@ -87,14 +77,14 @@ class SubscriberEndpoints(ServiceParts):
         subscribers.set_language(self.db, self.clock.now(), recipient, language)
         return json_response(subscribers.view(self.db, recipient))
 
-    @manage_endpoint("DELETE", "/subscribers/me/beats/<beat_code>", response_schema=SubscriberView)
+    @managing("DELETE", "/subscribers/me/beats/<beat_code>", response_schema=SubscriberView)
     def stop_subscriber_beat(self, request: Request, beat_code: str) -> Response:
         """Stop one beat's alerts"""
         recipient = self._subscriber(request)
         subscribers.stop_beat(self.db, recipient, beat_code)
         return json_response(subscribers.view(self.db, recipient))
 
-    @manage_endpoint("DELETE", "/subscribers/me", status=204)
+    @managing("DELETE", "/subscribers/me", status=204)
     def forget_subscriber(self, request: Request) -> Response:
         """Stop every alert and forget the address"""
         subscribers.forget(self.db, self._subscriber(request))
