@@ -55,16 +55,6 @@ class AgencyCredentials:
     queue: str
     amqp_uri: str
 
-    def as_dict(self) -> dict[str, str]:
-        return {
-            "agency_id": self.agency_id,
-            "username": self.username,
-            "password": self.password,
-            "vhost": self.vhost,
-            "queue": self.queue,
-            "amqp_uri": self.amqp_uri,
-        }
-
 
 def queue_name(agency_id: str) -> str:
     return f"agency.{agency_id}"

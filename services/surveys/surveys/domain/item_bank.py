@@ -27,37 +27,52 @@ CONSTRUCTS: dict[str, dict[str, str]] = {
 STANDARD_SURVEY_CODE = "standard"
 POST_CONTACT_SURVEY_CODE = "post-contact"
 
-AGREE_5 = [
-    {"value": 1, "label": {"en": "Strongly disagree", "es": "Muy en desacuerdo"}},
-    {"value": 2, "label": {"en": "Disagree", "es": "En desacuerdo"}},
-    {"value": 3, "label": {"en": "Neither agree nor disagree", "es": "Ni de acuerdo ni en desacuerdo"}},
-    {"value": 4, "label": {"en": "Agree", "es": "De acuerdo"}},
-    {"value": 5, "label": {"en": "Strongly agree", "es": "Muy de acuerdo"}},
-]
+DONT_KNOW = {"value": "dont_know", "label": {"en": "Don't know", "es": "No sé"}}
 
-PROBLEM_5 = [
-    {"value": 1, "label": {"en": "Not a problem at all", "es": "Nada problemático"}},
-    {"value": 2, "label": {"en": "Not a very big problem", "es": "Un problema poco importante"}},
-    {"value": 3, "label": {"en": "Somewhat of a problem", "es": "Algo problemático"}},
-    {"value": 4, "label": {"en": "A fairly big problem", "es": "Un problema bastante grande"}},
-    {"value": 5, "label": {"en": "A very big problem", "es": "Un problema muy grande"}},
-]
+
+def _numbered(*labels: tuple[str, str]) -> list[dict[str, Any]]:
+    """A 1-to-n answer scale from its labels in English and Spanish."""
+    return [{"value": value, "label": {"en": en, "es": es}} for value, (en, es) in enumerate(labels, 1)]
+
+
+def _scored(*options: tuple[str, float, str, str]) -> list[dict[str, Any]]:
+    """Answer options with the score (0-100) each one counts for."""
+    return [{"value": value, "score": score, "label": {"en": en, "es": es}} for value, score, en, es in options]
+
+
+AGREE_5 = _numbered(
+    ("Strongly disagree", "Muy en desacuerdo"),
+    ("Disagree", "En desacuerdo"),
+    ("Neither agree nor disagree", "Ni de acuerdo ni en desacuerdo"),
+    ("Agree", "De acuerdo"),
+    ("Strongly agree", "Muy de acuerdo"),
+)
 
 SAFE_4 = [
-    {"value": "very_safe", "score": 100, "label": {"en": "Very safe", "es": "Muy seguro"}},
-    {"value": "fairly_safe", "score": 66.67, "label": {"en": "Fairly safe", "es": "Bastante seguro"}},
-    {"value": "a_bit_unsafe", "score": 33.33, "label": {"en": "A bit unsafe", "es": "Algo inseguro"}},
-    {"value": "very_unsafe", "score": 0, "label": {"en": "Very unsafe", "es": "Muy inseguro"}},
-    {"value": "dont_know", "label": {"en": "Don't know", "es": "No sé"}},
+    *_scored(
+        ("very_safe", 100, "Very safe", "Muy seguro"),
+        ("fairly_safe", 66.67, "Fairly safe", "Bastante seguro"),
+        ("a_bit_unsafe", 33.33, "A bit unsafe", "Algo inseguro"),
+        ("very_unsafe", 0, "Very unsafe", "Muy inseguro"),
+    ),
+    DONT_KNOW,
 ]
 
-JOB_5 = [
-    {"value": "excellent", "score": 100, "label": {"en": "Excellent", "es": "Excelente"}},
-    {"value": "good", "score": 75, "label": {"en": "Good", "es": "Bueno"}},
-    {"value": "fair", "score": 50, "label": {"en": "Fair", "es": "Regular"}},
-    {"value": "poor", "score": 25, "label": {"en": "Poor", "es": "Malo"}},
-    {"value": "very_poor", "score": 0, "label": {"en": "Very poor", "es": "Muy malo"}},
-]
+PROBLEM_5 = _numbered(
+    ("Not a problem at all", "Nada problemático"),
+    ("Not a very big problem", "Un problema poco importante"),
+    ("Somewhat of a problem", "Algo problemático"),
+    ("A fairly big problem", "Un problema bastante grande"),
+    ("A very big problem", "Un problema muy grande"),
+)
+
+JOB_5 = _scored(
+    ("excellent", 100, "Excellent", "Excelente"),
+    ("good", 75, "Good", "Bueno"),
+    ("fair", 50, "Fair", "Regular"),
+    ("poor", 25, "Poor", "Malo"),
+    ("very_poor", 0, "Very poor", "Muy malo"),
+)
 
 
 def _agree(code: str, construct: str, en: str, es: str, reverse: bool = False) -> dict[str, Any]:
@@ -314,32 +329,31 @@ STANDARD_ITEMS = [
 POST_CONTACT_ITEMS = ["pc_satisfied", "pc_fixed", "pc_respect", "pc_listened", "pc_explained", "comments"]
 
 
+def _definition(
+    code: str, kind: str, title: dict[str, str], description: dict[str, str], items: list[str]
+) -> dict[str, Any]:
+    """A survey definition as POST /surveys takes it; every question but the comment is required."""
+    questions = [{"item": item, "required": item != "comments"} for item in items]
+    return {"code": code, "kind": kind, "title": title, "description": description, "questions": questions}
+
+
 def standard_survey() -> dict[str, Any]:
     """The definition of the standard neighbourhood survey (as POST /surveys takes it)."""
-    return {
-        "code": STANDARD_SURVEY_CODE,
-        "kind": "wave",
-        "title": {"en": "Your neighbourhood: safety and trust", "es": "Su barrio: seguridad y confianza"},
-        "description": {
-            "en": "Ten minutes, anonymous. Your answers help your beat officers and neighbours.",
-            "es": "Diez minutos, anónima. Sus respuestas ayudan a los agentes y vecinos de su zona.",
-        },
-        "questions": [{"item": code, "required": code != "comments"} for code in STANDARD_ITEMS],
+    title = {"en": "Your neighbourhood: safety and trust", "es": "Su barrio: seguridad y confianza"}
+    description = {
+        "en": "Ten minutes, anonymous. Your answers help your beat officers and neighbours.",
+        "es": "Diez minutos, anónima. Sus respuestas ayudan a los agentes y vecinos de su zona.",
     }
+    return _definition(STANDARD_SURVEY_CODE, "wave", title, description, STANDARD_ITEMS)
 
 
 def post_contact_survey() -> dict[str, Any]:
     """The short satisfaction and procedural-justice survey after contact."""
-    return {
-        "code": POST_CONTACT_SURVEY_CODE,
-        "kind": "post_contact",
-        "title": {"en": "How did we do?", "es": "¿Cómo lo hicimos?"},
-        "description": {
-            "en": "Six quick questions about the concern you raised (the last, a comment, is optional). Anonymous.",
-            "es": (
-                "Seis preguntas rápidas sobre la inquietud que planteó (la última, un comentario, es opcional). "
-                "Anónima."
-            ),
-        },
-        "questions": [{"item": code, "required": code != "comments"} for code in POST_CONTACT_ITEMS],
+    title = {"en": "How did we do?", "es": "¿Cómo lo hicimos?"}
+    description = {
+        "en": "Six quick questions about the concern you raised (the last, a comment, is optional). Anonymous.",
+        "es": (
+            "Seis preguntas rápidas sobre la inquietud que planteó (la última, un comentario, es opcional). Anónima."
+        ),
     }
+    return _definition(POST_CONTACT_SURVEY_CODE, "post_contact", title, description, POST_CONTACT_ITEMS)
