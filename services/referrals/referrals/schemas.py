@@ -234,8 +234,8 @@ class TaxonomyTermsQuery(ListQuery):
 class ServiceAtLocationsQuery(ListQuery):
     service_id = fields.String()
     location_id = fields.String()
-    organization_id = fields.String()
-    taxonomy_term_id = fields.String()
+    organization_id = fields.String(metadata={"description": "the services of this organization, where they are"})
+    taxonomy_term_id = fields.String(metadata={"description": "services for this need category"})
 
 
 class MatchQuery(Query):

@@ -54,8 +54,8 @@ class SurveyInput(Schema):
 class SurveyOutput(Schema):
     id = fields.String()
     code = fields.String()
-    version = fields.Integer()
-    kind = fields.String()
+    version = fields.Integer(metadata={"description": "versions of a code are never changed; a new one is added"})
+    kind = fields.String(metadata={"description": "`wave` (a run over beats) or `post_contact`"})
     title = fields.Dict()
     description = fields.Dict()
     questions = fields.List(fields.Dict())
@@ -204,9 +204,9 @@ class ReportCardOutput(Schema):
     beat_code = fields.String()
     period = fields.String()
     survey_code = fields.String()
-    minimum_cell = fields.Integer()
-    scores = fields.Dict()
-    actions = fields.Dict()
+    minimum_cell = fields.Integer(metadata={"description": "the fewest respondents a score is shown for"})
+    scores = fields.Dict(metadata={"description": "per construct: the score, or `suppressed` below minimum_cell"})
+    actions = fields.Dict(metadata={"description": "what was done in the beat that period: concerns, meetings, …"})
 
 
 class PopulationInput(Schema):
