@@ -22,20 +22,9 @@ from beat_shared.errors import Conflict, InvalidInput
 from beat_shared.isotime import parse_iso
 from beat_shared.rows import Emit, assign_fields, fields_of
 from referrals.directory import MatchRequest, get_service, match_services, term_by_code
+from referrals.domain import lifecycle
 from referrals.domain.actors import SYSTEM, Actor
-from referrals.domain.lifecycle import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    COMPLETED,
-    DECLINED,
-    DRAFT,
-    EXPIRED,
-    IN_PROGRESS,
-    SENT,
-    check_transition,
-    consent_problem,
-)
+from referrals.domain.lifecycle import CLOSED, DRAFT, SENT, check_transition, consent_problem
 from referrals.models import ConsentRecord, FailedRequest, Referral, ReferralStatusChange
 from referrals.queries import CLIENT_FIELDS, consent_facts
 from referrals.settings import ReferralSettings
@@ -356,22 +345,22 @@ def change_status(
     note: str | None = None,
 ) -> Referral:
     """The agency answers (accepted, declined), starts work (in_progress) or closes it (completed)."""
-    if target == DECLINED and not reason:
+    if target == lifecycle.DECLINED and not reason:
         raise InvalidInput("a decline needs a reason", {"reason": ["required when declining"]})
-    if target == COMPLETED and not outcome:
+    if target == lifecycle.COMPLETED and not outcome:
         raise InvalidInput("completing needs an outcome", {"outcome": ["required when completing"]})
     previous = _move(now, actor, referral, target)
     if note is not None:
         referral.note = note
-    if target == ACCEPTED:
+    if target == lifecycle.ACCEPTED:
         referral.accepted_at = now
         publish(now, emit, "beat.referral.accepted", referral)
-    elif target == DECLINED:
+    elif target == lifecycle.DECLINED:
         referral.decline_reason = reason
         publish(now, emit, "beat.referral.declined", referral, reason=reason)
-    elif target == IN_PROGRESS:
+    elif target == lifecycle.IN_PROGRESS:
         publish(now, emit, "beat.referral.status_changed", referral, previous_status=previous)
-    elif target == COMPLETED:
+    elif target == lifecycle.COMPLETED:
         referral.outcome = outcome
         publish(now, emit, "beat.referral.completed", referral, outcome=outcome)
     else:
@@ -380,7 +369,7 @@ def change_status(
 
 
 def cancel(session: Session, now: datetime, emit: Emit, actor: Actor, referral: Referral, reason: str) -> Referral:
-    _move(now, actor, referral, CANCELLED)
+    _move(now, actor, referral, lifecycle.CANCELLED)
     referral.cancel_reason = reason
     publish(now, emit, "beat.referral.cancelled", referral)
     return referral
@@ -399,7 +388,7 @@ def process_deadlines(session: Session, settings: ReferralSettings, now: datetim
         select(Referral).where(Referral.status == SENT, Referral.respond_by <= now).order_by(Referral.respond_by)
     ).all()
     for referral in overdue:
-        _move(now, SYSTEM, referral, EXPIRED)
+        _move(now, SYSTEM, referral, lifecycle.EXPIRED)
         publish(now, emit, "beat.referral.expired", referral)
         expired += 1
     remind_sent_before = now - settings.reminder_after

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from beat_shared.db import existing
 from beat_shared.errors import NotFound
+from beat_shared.rows import fields_of
 from referrals import directory
 from referrals.domain import lifecycle
 from referrals.domain.actors import Actor
@@ -27,6 +28,8 @@ from referrals.models import (
 )
 
 CLIENT_FIELDS = ("name", "phone", "email", "language", "age", "notes")
+CONSENT_FIELDS = ("id", "agency_id", "given_at", "method", "scope", "valid_until", "recorded_by", "withdrawn_at")
+AUDIT_FIELDS = ("id", "at", "actor", "actor_role", "actor_agency_id", "action", "referral_id")
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -113,31 +116,21 @@ def referral_view(session: Session, now: datetime, actor: Actor, referral: Refer
 def consent_view(consent: ConsentRecord, now: datetime, with_person: bool = True) -> dict[str, Any]:
     """The consent record; `given_by` names a person, so it shows only where client details may."""
     return {
-        "id": consent.id,
-        "agency_id": consent.agency_id,
+        **fields_of(consent, CONSENT_FIELDS),
         "given_by": consent.given_by if with_person else None,
-        "given_at": consent.given_at,
-        "method": consent.method,
-        "scope": consent.scope,
-        "valid_until": consent.valid_until,
-        "recorded_by": consent.recorded_by,
-        "withdrawn_at": consent.withdrawn_at,
         "valid_now": consent_problem(consent_facts(consent), consent.agency_id, now) is None,
     }
 
 
 def audit(session: Session, now: datetime, actor: Actor, referral: Referral, action: str, fields: list[str]) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            actor=actor.subject,
-            actor_role=actor.role,
-            actor_agency_id=actor.agency_id,
-            action=action,
-            referral_id=referral.id,
-            fields=",".join(fields),
-        )
-    )
+    entry = AuditEntry(at=now, action=action, referral_id=referral.id, fields=",".join(fields))
+    entry.actor, entry.actor_role, entry.actor_agency_id = actor.subject, actor.role, actor.agency_id
+    session.add(entry)
+
+
+def audit_view(entry: AuditEntry) -> dict[str, Any]:
+    """One read of client details as the audit log lists it: who, their role and agency, what, when."""
+    return {**fields_of(entry, AUDIT_FIELDS), "fields": entry.fields.split(",")}
 
 
 def get_consent(session: Session, consent_id: str) -> ConsentRecord:
@@ -145,12 +138,12 @@ def get_consent(session: Session, consent_id: str) -> ConsentRecord:
 
 
 def referrals(actor: Actor, criteria: Mapping[str, Any]) -> Select[tuple[Referral]]:
-    """The referrals the actor may see, filtered by status, agency, need category or concern."""
+    """The referrals the actor may see, filtered by status, agency, need category or concern; newest first."""
     query = visible_referrals(actor)
     for field in ("status", "agency_id", "need_category", "concern_id"):
         if criteria.get(field):
             query = query.where(getattr(Referral, field) == criteria[field])
-    return query
+    return query.order_by(Referral.created_at.desc(), Referral.id)
 
 
 def sent_referrals(actor: Actor, since: datetime | None, until: datetime | None) -> Select[tuple[Referral]]:
@@ -171,7 +164,7 @@ def audit_entries(criteria: Mapping[str, Any]) -> Select[tuple[AuditEntry]]:
         query = query.where(AuditEntry.actor == criteria["actor"])
     if criteria.get("since"):
         query = query.where(AuditEntry.at >= criteria["since"])
-    return query
+    return query.order_by(AuditEntry.id.desc())
 
 
 # --- the HSDS directory's lists ----------------------------------------------------------------
@@ -181,14 +174,14 @@ def organizations(search: str | None) -> Select[tuple[Organization]]:
     query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
     if search:
         query = query.where(Organization.name.ilike(f"%{search}%"))
-    return query
+    return query.order_by(Organization.name, Organization.id)
 
 
 def taxonomies(search: str | None) -> Select[tuple[Taxonomy]]:
     query = select(Taxonomy)
     if search:
         query = query.where(Taxonomy.name.ilike(f"%{search}%"))
-    return query
+    return query.order_by(Taxonomy.name, Taxonomy.id)
 
 
 def taxonomy_terms(criteria: Mapping[str, Any]) -> Select[tuple[TaxonomyTerm]]:
@@ -201,7 +194,7 @@ def taxonomy_terms(criteria: Mapping[str, Any]) -> Select[tuple[TaxonomyTerm]]:
         query = query.where(TaxonomyTerm.parent_id.is_(None))
     if criteria.get("search"):
         query = query.where(TaxonomyTerm.name.ilike(f"%{criteria['search']}%"))
-    return query
+    return query.order_by(TaxonomyTerm.code, TaxonomyTerm.id)
 
 
 def service_at_locations(criteria: Mapping[str, Any]) -> Select[tuple[ServiceAtLocation]]:
@@ -216,7 +209,7 @@ def service_at_locations(criteria: Mapping[str, Any]) -> Select[tuple[ServiceAtL
         wanted = {key: criteria.get(key) for key in ("search", "taxonomy_term_id")}
         services = directory.services_query(directory.ServiceFilter(**wanted))
         query = query.where(Service.id.in_(services.with_only_columns(Service.id)))
-    return query.options(
+    return query.order_by(ServiceAtLocation.id).options(
         selectinload(ServiceAtLocation.location),
         selectinload(ServiceAtLocation.service).options(*directory.service_options()),
     )
