@@ -99,3 +99,44 @@ def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
     assert recorded.types() == ["beat.referral.created", "beat.referral.sent", "beat.referral.accepted"]
     assert view["status"] == ACCEPTED and view["client"]["name"] == "Ana"
     assert audited == ["intake-1"]
+
+
+def _sent(session, recorded: Recorded, at: datetime):
+    consent = {"given_by": "Ana", "given_at": at, "method": "verbal", "scope": "food"}
+    draft = {"need_category": "food", "service_id": _pantry(session).id, "client": {"name": "Ana"}, "consent": consent}
+    referral = commands.create_referral(session, at, recorded, OFFICER, draft)
+    return commands.send(session, SETTINGS, at, recorded, OFFICER, referral)
+
+
+def test_deadlines_remind_once_then_expire_and_retention_erases_the_client(engine):
+    recorded = Recorded()
+    with unit_of_work(engine) as session:
+        referral = _sent(session, recorded, NOW)
+        del recorded.events[:]
+        day_later = NOW + timedelta(hours=25)
+        assert commands.process_deadlines(session, SETTINGS, day_later, recorded) == {"reminded": 1, "expired": 0}
+        assert commands.process_deadlines(session, SETTINGS, day_later, recorded) == {"reminded": 0, "expired": 0}
+        too_late = NOW + timedelta(hours=72)
+        assert commands.process_deadlines(session, SETTINGS, too_late, recorded) == {"reminded": 0, "expired": 1}
+        assert commands.erase_personal_data(session, SETTINGS, too_late + timedelta(days=364)) == 0
+        assert commands.erase_personal_data(session, SETTINGS, too_late + timedelta(days=365)) == 1
+        assert referral.client_name is None and referral.consent.given_by is None and referral.status == "expired"
+        assert [change.changed_by for change in referral.history][-1] == "beat-referrals"  # the service expired it
+
+    assert recorded.types() == ["beat.referral.reminder_due", "beat.referral.expired"]
+
+
+def test_a_request_without_its_details_fails_once_and_a_redelivery_is_answered_from_the_record(engine):
+    recorded = Recorded()
+    request = {"request_id": "req-1", "concern_id": "c-1", "need_category": "food", "urgency": "routine"}
+    with unit_of_work(engine) as session:
+        assert commands.create_from_request(session, SETTINGS, NOW, recorded, request, None) is None
+        assert commands.create_from_request(session, SETTINGS, NOW, recorded, request, None) is None
+
+    assert recorded.types() == ["beat.referral.request_failed"]
+    assert recorded.events[0][2] == {
+        "request_id": "req-1",
+        "concern_id": "c-1",
+        "reason": "request_not_found",
+        "occurred_at": "2026-02-10T09:00:00Z",
+    }
