@@ -7,13 +7,14 @@ SERVICES := concerns referrals notifications surveys
 PACKAGES := shared $(addprefix services/,$(SERVICES)) services/web
 INSTALL_INPUTS := constraints.txt requirements-dev.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: run test lint broker postgres test-tools bench reliability docs clean-vhosts images image-tools
+.PHONY: run test lint broker postgres test-tools bench bench-tools reliability docs clean-vhosts images image-tools
 
 ## run: install, make sure RabbitMQ runs, migrate SQLite databases, seed demo data, start all services
+## (as the demo city, Riverton: deploy/local/demo-city.env, under any setting you give yourself)
 run: $(VENV)/.installed broker
 	$(BIN)/beat migrate
 	$(BIN)/beat seed-demo
-	$(BIN)/beat run
+	deploy/local/with-demo-city.sh $(BIN)/beat run
 
 ## test: lint, then every test against real RabbitMQ and PostgreSQL
 # pytest's exit status is the target's: a run that collects no tests (5) fails like any other.
@@ -42,9 +43,11 @@ test-tools:
 	@deploy/local/ensure-test-tools.sh
 
 ## bench: throughput and latency figures against the stack's own limits (not tests); writes bench/results.json
-bench: $(VENV)/.installed broker postgres
-	@command -v wrk >/dev/null 2>&1 || deploy/local/ensure-test-tools.sh wrk
-	$(BIN)/python bench/run.py
+bench: $(VENV)/.installed broker postgres bench-tools
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-tools: $(VENV)/.installed
+	@deploy/local/ensure-bench-tools.sh
 
 ## reliability: the full fault-injection run (all services as processes; restarts, kills, load); prints a table
 reliability: $(VENV)/.installed broker postgres test-tools

@@ -114,7 +114,7 @@ def test_the_first_hour_on_the_embedded_default(beat: BeatRun) -> None:
         beat.url("concerns", "/open311/v2/requests.json"),
         200,
         data={
-            "api_key": "riverton-demo-key",
+            "api_key": "open311-development-key",
             "service_code": "noise",
             "lat": str(IN_RV01["lat"]),
             "long": str(IN_RV01["long"]),

@@ -8,6 +8,7 @@ command and the document generator need of it, and this module finds those decla
     [project.entry-points."beat.migrations"]    name = "<package>.migrations"   (its Alembic folder)
     [project.entry-points."beat.demo"]          name = "<package>.demo:seed"    (seed(session) -> summary)
     [project.entry-points."beat.agency"]        name = "<module>:main"          (`beat agency ...`; one service)
+    [project.entry-points."beat.settings"]      name = "<package>.settings:SETTINGS"  (its settings table)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SERVICES = "beat.services"
 MIGRATIONS = "beat.migrations"
 DEMO = "beat.demo"
 AGENCY = "beat.agency"
+SETTINGS = "beat.settings"
 
 
 class NotRegistered(LookupError):
@@ -51,6 +53,11 @@ def service_classes(names: Iterable[str]) -> list[type]:
 def demo_seed(name: str) -> Callable[[Any], str]:
     """The service's `seed(session) -> summary` from `beat.demo`. Raises NotRegistered."""
     return _load(DEMO, name)
+
+
+def declared_settings() -> dict[str, Any]:
+    """Service name → the table of settings it declares in `beat.settings` (beat_shared.config.table)."""
+    return {name: entry.load() for name, entry in sorted(registered(SETTINGS).items())}
 
 
 def migrations_directory(name: str) -> Path:

@@ -438,7 +438,7 @@ def named_bodies(scenario: Scenario) -> dict[str, Any]:
         "PROBLEM_CONCERNS": {"concern_ids": [scenario.ids["concern"]]},
         "TIP_PROBLEM": {"problem_id": scenario.ids["problem"]},
         "OPEN311_FORM": {
-            "api_key": "riverton-demo-key",
+            "api_key": "open311-development-key",
             "service_code": "noise",
             "description": "Matrix row over Open311.",
             "lat": "43.045",

@@ -113,7 +113,7 @@ def test_forged_tokens_oversized_bodies_and_submission_floods_are_refused(start_
     assert statuses == [201, 429, 429], statuses  # four per address in all
     refused = world.call("concerns", "POST", "/concerns", json=body)
     assert refused.json()["error"]["code"] == "rate_limited" and int(refused.headers["Retry-After"]) > 0
-    form = {"api_key": "riverton-demo-key", "service_code": "noise", "description": "Flood.", "lat": "43.045"}
+    form = {"api_key": "open311-development-key", "service_code": "noise", "description": "Flood.", "lat": "43.045"}
     over311 = world.call("concerns", "POST", "/open311/v2/requests.json", data={**form, "long": "-108.38"})
     assert over311.status_code == 429 and over311.json()[0]["code"] == 429 and "Retry-After" in over311.headers
 

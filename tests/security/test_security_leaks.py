@@ -147,7 +147,7 @@ def test_no_personal_data_or_secret_reaches_a_log_or_an_event(start_world, captu
         officer, admin = bearer("officer", "officer-rv02"), bearer("admin", "admin-1")
         expect(world.call("concerns", "POST", "/concerns", json=concern_body(description="Second one.")), 201)
         form = {
-            "api_key": "riverton-demo-key",
+            "api_key": "open311-development-key",
             "service_code": "noise",
             "description": "Over Open311.",
             "lat": "43.045",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -22,31 +21,23 @@ from beat_shared import idempotency
 from beat_shared.auth import Principal
 from beat_shared.clock import ClockProvider
 from beat_shared.contracts import CloudEvent
-from beat_shared.db import Database, page_of
+from beat_shared.db import Database, existing, page_of
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
+from beat_shared.isotime import parse_utc
 from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
+from beat_shared.settings_provider import SettingsProvider
 from referrals import commands, directory, hsds, provisioning, queries, webhooks
 from referrals import metrics as service_metrics
 from referrals.domain.actors import Actor
 from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
 from referrals.hsds.transfer import export_directory, import_directory
-from referrals.models import (
-    IDEMPOTENCY_KEYS,
-    AuditEntry,
-    Base,
-    Organization,
-    Referral,
-    Service,
-    ServiceAtLocation,
-    Taxonomy,
-    TaxonomyTerm,
-)
+from referrals.models import IDEMPOTENCY_KEYS, Base, Organization, Referral, Service
 from referrals.reporting import outcome_report
 from referrals.schemas import (
     AuditQuery,
@@ -84,6 +75,12 @@ DIRECTORY_TAGS = ["directory (HSDS 3.0)"]
 REFERRAL_TAGS = ["referrals"]
 AGENCY_TAGS = ["agency"]
 ADMINISTRATION_TAGS = ["administration"]
+# Each group of endpoints says once who may call it and where the API reference lists it.
+hsds_read = partial(http, auth="none", tags=DIRECTORY_TAGS)
+directory_admin = partial(http, roles=ADMINS, tags=ADMINISTRATION_TAGS)
+officer_endpoint = partial(http, roles=OFFICERS, tags=REFERRAL_TAGS)
+agency_endpoint = partial(http, roles=("agency",), tags=AGENCY_TAGS)
+agency_admin_endpoint = partial(http, roles=("admin", "agency"), tags=AGENCY_TAGS)
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +93,7 @@ class _Dependencies:
     clock = ClockProvider()
     config = Config()
     concerns = RpcProxy("concerns")
-
-    # --- helpers -----------------------------------------------------------------------------
-
-    def _settings(self) -> ReferralSettings:
-        return ReferralSettings.from_config(self.config)
+    settings = SettingsProvider(ReferralSettings)
 
 
 class DirectoryEndpoints(_Dependencies):
@@ -108,27 +101,25 @@ class DirectoryEndpoints(_Dependencies):
 
     # --- HSDS read API -----------------------------------------------------------------------
 
-    @http("GET", "/", auth="none", summary="HSDS API version information and this service's index", tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/", summary="HSDS API version information and this service's index")
     def index(self, request: Request) -> Response:
         """HSDS's API information (JSON), with the index every Beat service has; HTML for a browser."""
         hsds_info = {
             "version": hsds.HSDS_VERSION,
             "profile": hsds.HSDS_PROFILE,
-            "openapi_url": f"{self._settings().public_url}/openapi.json",
+            "openapi_url": f"{self.settings.public_url}/openapi.json",
         }
         return self.platform.index(request, type(self), hsds_info)
 
-    def _listing(
-        self, request: Request, criteria: dict[str, Any], query: Any, order: tuple[Any, ...], render: Any
-    ) -> Response:
+    def _listing(self, request: Request, criteria: dict[str, Any], query: Any, render: Any) -> Response:
         """A page of `query` in the HSDS paging shape, or with `format=ndjson` every row, one a line."""
         if criteria["format"] == "ndjson":
-            return ndjson_response(render(row) for row in self.db.scalars(query.order_by(*order)).unique())
+            return ndjson_response(render(row) for row in self.db.scalars(query).unique())
         page = page_request(request.args)
-        rows, total = page_of(self.db, query, page.offset, page.size, *order)
+        rows, total = page_of(self.db, query, page.offset, page.size)
         return json_response(page_body([render(row) for row in rows], total, page))
 
-    @http("GET", "/services", auth="none", summary="Search services", query_schema=ServicesQuery, tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/services", summary="Search services", query_schema=ServicesQuery)
     def list_services(self, request: Request) -> Response:
         """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
         `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`.
@@ -137,7 +128,7 @@ class DirectoryEndpoints(_Dependencies):
         query = directory.services_query(
             directory.ServiceFilter(
                 **{key: criteria.get(key) for key in ("search", "taxonomy_term_id", "taxonomy_id", "organization_id")},
-                modified_after=_aware(criteria.get("modified_after")),
+                modified_after=parse_utc(criteria["modified_after"]) if criteria.get("modified_after") else None,
             )
         )
         if criteria["minimal"]:
@@ -145,116 +136,82 @@ class DirectoryEndpoints(_Dependencies):
         else:
             query = query.options(*directory.service_options())
             render = partial(hsds.service_dict, full=criteria["full"])
-        return self._listing(request, criteria, query, (Service.name, Service.id), render)
+        return self._listing(request, criteria, query.order_by(Service.name, Service.id), render)
 
-    @http("GET", "/services/<service_id>", auth="none", summary="A fully nested service", tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/services/<service_id>", summary="A fully nested service")
     def get_service(self, request: Request, service_id: str) -> Response:
         return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
 
-    @http(
-        "GET",
-        "/organizations",
-        auth="none",
-        summary="Organizations (agencies)",
-        query_schema=OrganizationsQuery,
-        tags=DIRECTORY_TAGS,
-    )
+    @hsds_read("GET", "/organizations", summary="Organizations (agencies)", query_schema=OrganizationsQuery)
     def list_organizations(self, request: Request) -> Response:
         """`full_service=true` (or `full=true`) nests each organization's services."""
         criteria = OrganizationsQuery().load(request.args.to_dict())
         query = queries.organizations(criteria.get("search"))
         nested = criteria["full_service"] or criteria["full"]
         render = partial(hsds.organization_dict, with_services=nested)
-        return self._listing(request, criteria, query, (Organization.name, Organization.id), render)
+        return self._listing(request, criteria, query, render)
 
-    @http(
-        "GET",
-        "/organizations/<organization_id>",
-        auth="none",
-        summary="An organization with its services",
-        tags=DIRECTORY_TAGS,
-    )
+    @hsds_read("GET", "/organizations/<organization_id>", summary="An organization with its services")
     def get_organization(self, request: Request, organization_id: str) -> Response:
         organization = directory.get_organization(self.db, organization_id)
         return json_response(hsds.organization_dict(organization, with_services=True))
 
-    @http("GET", "/taxonomies", auth="none", summary="Taxonomies", query_schema=ListQuery, tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/taxonomies", summary="Taxonomies", query_schema=ListQuery)
     def list_taxonomies(self, request: Request) -> Response:
         criteria = ListQuery().load(request.args.to_dict())
         query = queries.taxonomies(criteria.get("search"))
-        return self._listing(request, criteria, query, (Taxonomy.name, Taxonomy.id), hsds.taxonomy_dict)
+        return self._listing(request, criteria, query, hsds.taxonomy_dict)
 
-    @http("GET", "/taxonomies/<taxonomy_id>", auth="none", summary="A taxonomy", tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/taxonomies/<taxonomy_id>", summary="A taxonomy")
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
         return json_response(hsds.taxonomy_dict(queries.taxonomy(self.db, taxonomy_id)))
 
-    @http(
-        "GET",
-        "/taxonomy_terms",
-        auth="none",
-        summary="Taxonomy terms (need categories)",
-        query_schema=TaxonomyTermsQuery,
-        tags=DIRECTORY_TAGS,
-    )
+    @hsds_read("GET", "/taxonomy_terms", summary="Taxonomy terms (need categories)", query_schema=TaxonomyTermsQuery)
     def list_taxonomy_terms(self, request: Request) -> Response:
         """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
         criteria = TaxonomyTermsQuery().load(request.args.to_dict())
         query = queries.taxonomy_terms(criteria)
-        return self._listing(request, criteria, query, (TaxonomyTerm.code, TaxonomyTerm.id), hsds.term_dict)
+        return self._listing(request, criteria, query, hsds.term_dict)
 
-    @http("GET", "/taxonomy_terms/<term_id>", auth="none", summary="A taxonomy term", tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/taxonomy_terms/<term_id>", summary="A taxonomy term")
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
         return json_response(hsds.term_dict(queries.taxonomy_term(self.db, term_id)))
 
-    @http(
-        "GET",
-        "/service_at_locations",
-        auth="none",
-        summary="Services at their locations",
-        query_schema=ServiceAtLocationsQuery,
-        tags=DIRECTORY_TAGS,
+    @hsds_read(
+        "GET", "/service_at_locations", summary="Services at their locations", query_schema=ServiceAtLocationsQuery
     )
     def list_service_at_locations(self, request: Request) -> Response:
         """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
         criteria = ServiceAtLocationsQuery().load(request.args.to_dict())
         query = queries.service_at_locations(criteria)
         render = partial(hsds.service_at_location_dict, with_service=True)
-        return self._listing(request, criteria, query, (ServiceAtLocation.id,), render)
+        return self._listing(request, criteria, query, render)
 
-    @http("GET", "/service_at_locations/<link_id>", auth="none", summary="A service at a location", tags=DIRECTORY_TAGS)
+    @hsds_read("GET", "/service_at_locations/<link_id>", summary="A service at a location")
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
         link = queries.service_at_location(self.db, link_id)
         return json_response(hsds.service_at_location_dict(link, with_service=True))
 
-    @http(
-        "GET", "/hsds/export", auth="none", summary="The whole directory as one HSDS 3.0 document", tags=DIRECTORY_TAGS
-    )
+    @hsds_read("GET", "/hsds/export", summary="The whole directory as one HSDS 3.0 document")
     def export_hsds(self, request: Request) -> Response:
         return json_response(export_directory(self.db))
 
     # --- directory administration ------------------------------------------------------------
 
-    @http(
-        "POST",
-        "/hsds/import",
-        roles=ADMINS,
-        summary="Import an HSDS 3.0 document (upsert by id)",
-        request_schema=HsdsDocument,
-        tags=ADMINISTRATION_TAGS,
+    @directory_admin(
+        "POST", "/hsds/import", summary="Import an HSDS 3.0 document (upsert by id)", request_schema=HsdsDocument
     )
     def import_hsds(self, request: Request) -> Response:
         document = read_json(request, HsdsDocument)
         counts = import_directory(self.db, document, self.clock.now())
         return json_response({"imported": counts})
 
-    @http(
+    @directory_admin(
         "POST",
         "/organizations",
-        roles=ADMINS,
         summary="Create an organization (agency)",
         request_schema=OrganizationInput,
         status=201,
-        tags=ADMINISTRATION_TAGS,
     )
     def create_organization(self, request: Request) -> Response:
         data = read_json(request, OrganizationInput)
@@ -263,13 +220,8 @@ class DirectoryEndpoints(_Dependencies):
         organization = directory.upsert_organization(self.db, data, self.clock.now())
         return json_response(hsds.organization_dict(organization), status=201)
 
-    @http(
-        "PATCH",
-        "/organizations/<organization_id>",
-        roles=ADMINS,
-        summary="Edit an organization",
-        request_schema=OrganizationInput,
-        tags=ADMINISTRATION_TAGS,
+    @directory_admin(
+        "PATCH", "/organizations/<organization_id>", summary="Edit an organization", request_schema=OrganizationInput
     )
     def edit_organization(self, request: Request, organization_id: str) -> Response:
         data = read_json(request, OrganizationInput, partial=True)
@@ -277,15 +229,7 @@ class DirectoryEndpoints(_Dependencies):
         organization = directory.upsert_organization(self.db, {**data, "id": organization_id}, self.clock.now())
         return json_response(hsds.organization_dict(organization))
 
-    @http(
-        "POST",
-        "/locations",
-        roles=ADMINS,
-        summary="Create a location",
-        request_schema=LocationInput,
-        status=201,
-        tags=ADMINISTRATION_TAGS,
-    )
+    @directory_admin("POST", "/locations", summary="Create a location", request_schema=LocationInput, status=201)
     def create_location(self, request: Request) -> Response:
         data = read_json(request, LocationInput)
         if data.get("id") and self.db.get(directory.Location, data["id"]) is not None:
@@ -294,31 +238,15 @@ class DirectoryEndpoints(_Dependencies):
         self.db.flush()
         return json_response(hsds.location_dict(location), status=201)
 
-    @http(
-        "PATCH",
-        "/locations/<location_id>",
-        roles=ADMINS,
-        summary="Edit a location",
-        request_schema=LocationInput,
-        tags=ADMINISTRATION_TAGS,
-    )
+    @directory_admin("PATCH", "/locations/<location_id>", summary="Edit a location", request_schema=LocationInput)
     def edit_location(self, request: Request, location_id: str) -> Response:
         data = read_json(request, LocationInput, partial=True)
-        if self.db.get(directory.Location, location_id) is None:
-            raise NotFound(f"location {location_id} does not exist")
+        existing(self.db, directory.Location, location_id, "location")
         location = directory.upsert_location(self.db, {**data, "id": location_id})
         self.db.flush()
         return json_response(hsds.location_dict(location))
 
-    @http(
-        "POST",
-        "/services",
-        roles=ADMINS,
-        summary="Create a service",
-        request_schema=ServiceInput,
-        status=201,
-        tags=ADMINISTRATION_TAGS,
-    )
+    @directory_admin("POST", "/services", summary="Create a service", request_schema=ServiceInput, status=201)
     def create_service(self, request: Request) -> Response:
         """Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
         data = read_json(request, ServiceInput)
@@ -328,13 +256,8 @@ class DirectoryEndpoints(_Dependencies):
         self.db.expire_all()
         return json_response(hsds.service_dict(directory.get_service(self.db, service.id)), status=201)
 
-    @http(
-        "PATCH",
-        "/services/<service_id>",
-        roles=ADMINS,
-        summary="Edit a service (lists given replace)",
-        request_schema=ServiceInput,
-        tags=ADMINISTRATION_TAGS,
+    @directory_admin(
+        "PATCH", "/services/<service_id>", summary="Edit a service (lists given replace)", request_schema=ServiceInput
     )
     def edit_service(self, request: Request, service_id: str) -> Response:
         data = read_json(request, ServiceInput, partial=True)
@@ -344,28 +267,18 @@ class DirectoryEndpoints(_Dependencies):
         self.db.expire_all()
         return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
 
-    @http(
-        "POST",
-        "/taxonomies",
-        roles=ADMINS,
-        summary="Create a taxonomy",
-        request_schema=TaxonomyInput,
-        status=201,
-        tags=ADMINISTRATION_TAGS,
-    )
+    @directory_admin("POST", "/taxonomies", summary="Create a taxonomy", request_schema=TaxonomyInput, status=201)
     def create_taxonomy(self, request: Request) -> Response:
         taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput))
         self.db.flush()
         return json_response(hsds.taxonomy_dict(taxonomy), status=201)
 
-    @http(
+    @directory_admin(
         "POST",
         "/taxonomy_terms",
-        roles=ADMINS,
         summary="Create a taxonomy term (need category)",
         request_schema=TaxonomyTermInput,
         status=201,
-        tags=ADMINISTRATION_TAGS,
     )
     def create_taxonomy_term(self, request: Request) -> Response:
         term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput))
@@ -373,18 +286,12 @@ class DirectoryEndpoints(_Dependencies):
         self.db.refresh(term)
         return json_response(hsds.term_dict(term), status=201)
 
-    @http(
-        "PATCH",
-        "/taxonomy_terms/<term_id>",
-        roles=ADMINS,
-        summary="Edit a taxonomy term",
-        request_schema=TaxonomyTermInput,
-        tags=ADMINISTRATION_TAGS,
+    @directory_admin(
+        "PATCH", "/taxonomy_terms/<term_id>", summary="Edit a taxonomy term", request_schema=TaxonomyTermInput
     )
     def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
         data = read_json(request, TaxonomyTermInput, partial=True)
-        if self.db.get(TaxonomyTerm, term_id) is None:
-            raise NotFound(f"taxonomy term {term_id} does not exist")
+        queries.taxonomy_term(self.db, term_id)
         term = directory.upsert_term(self.db, {**data, "id": term_id})
         self.db.flush()
         self.db.refresh(term)
@@ -407,7 +314,7 @@ class DirectoryEndpoints(_Dependencies):
         for paging in ("page", "per_page"):
             query.pop(paging, None)
         matches = directory.match_services(
-            self.db, directory.MatchRequest(**query), self.clock.now(), self._settings().timezone
+            self.db, directory.MatchRequest(**query), self.clock.now(), self.settings.timezone
         )
         return json_response(
             {
@@ -442,15 +349,13 @@ class ReferralEndpoints(_Dependencies):
 
     # --- referrals: officers -----------------------------------------------------------------
 
-    @http(
+    @officer_endpoint(
         "POST",
         "/referrals",
-        roles=OFFICERS,
         summary="Draft a referral to a service",
         request_schema=ReferralInput,
         response_schema=ReferralOutput,
         status=201,
-        tags=REFERRAL_TAGS,
         headers=idempotency.HEADER_DOC,
         responses=idempotency.RESPONSES_DOC,
     )
@@ -458,15 +363,11 @@ class ReferralEndpoints(_Dependencies):
         """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         actor, now = _actor(request.principal), self.clock.now()
         body = read_json(request, ReferralInput)
-        done = idempotency.once(
-            self.db,
-            IDEMPOTENCY_KEYS,
-            request,
-            body,
-            now,
-            make=lambda: commands.create_referral(self.db, now, self.outbox.add, actor, body),
-            id_of=lambda referral: referral.id,
-        )
+
+        def make() -> Referral:
+            return commands.create_referral(self.db, now, self.outbox.add, actor, body)
+
+        done = idempotency.once(self.db, IDEMPOTENCY_KEYS, request, body, now, make, id_of=lambda made: made.id)
         referral = done.made or queries.get_referral(self.db, actor, done.resource_id)
         return self._answer(actor, referral, 201, done.headers)
 
@@ -483,7 +384,7 @@ class ReferralEndpoints(_Dependencies):
         criteria = ReferralsQuery().load(request.args.to_dict())
         page = page_request(request.args)
         query = queries.referrals(_actor(request.principal), criteria)
-        rows, total = page_of(self.db, query, page.offset, page.size, Referral.created_at.desc(), Referral.id)
+        rows, total = page_of(self.db, query, page.offset, page.size)
         return json_response(page_body([queries.referral_summary(r) for r in rows], total, page))
 
     @http(
@@ -498,14 +399,12 @@ class ReferralEndpoints(_Dependencies):
         """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
         return self._answer(*self._referral(request, referral_id))
 
-    @http(
+    @officer_endpoint(
         "PATCH",
         "/referrals/<referral_id>",
-        roles=OFFICERS,
         summary="Edit a draft referral",
         request_schema=ReferralPatch,
         response_schema=ReferralOutput,
-        tags=REFERRAL_TAGS,
     )
     def edit_referral(self, request: Request, referral_id: str) -> Response:
         data = read_json(request, ReferralPatch)
@@ -513,14 +412,12 @@ class ReferralEndpoints(_Dependencies):
         commands.update_draft(self.db, self.clock.now(), self.outbox.add, referral, data)
         return self._answer(actor, referral)
 
-    @http(
+    @officer_endpoint(
         "POST",
         "/referrals/<referral_id>/consent",
-        roles=OFFICERS,
         summary="Record the client's consent to share with the agency",
         request_schema=ConsentInput,
         status=201,
-        tags=REFERRAL_TAGS,
     )
     def record_consent(self, request: Request, referral_id: str) -> Response:
         data = read_json(request, ConsentInput)
@@ -529,27 +426,20 @@ class ReferralEndpoints(_Dependencies):
         consent = commands.record_consent(self.db, now, actor, referral, data)
         return json_response(queries.consent_view(consent, now), status=201)
 
-    @http(
+    @officer_endpoint(
         "POST",
         "/referrals/<referral_id>/send",
-        roles=OFFICERS,
         summary="Send a draft to its agency (409 without valid consent)",
         response_schema=ReferralOutput,
-        tags=REFERRAL_TAGS,
         responses={"409": {"description": "no valid consent, or not a draft"}},
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
         actor, referral = self._referral(request, referral_id)
-        commands.send(self.db, self._settings(), self.clock.now(), self.outbox.add, actor, referral)
+        commands.send(self.db, self.settings, self.clock.now(), self.outbox.add, actor, referral)
         return self._answer(actor, referral)
 
-    @http(
-        "POST",
-        "/referrals/<referral_id>/cancel",
-        roles=OFFICERS,
-        summary="Cancel a referral",
-        request_schema=CancelInput,
-        tags=REFERRAL_TAGS,
+    @officer_endpoint(
+        "POST", "/referrals/<referral_id>/cancel", summary="Cancel a referral", request_schema=CancelInput
     )
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
         reason = read_json(request, CancelInput)["reason"]
@@ -583,52 +473,37 @@ class ReferralEndpoints(_Dependencies):
         commands.change_status(self.db, self.clock.now(), self.outbox.add, actor, referral, target, **details)
         return json_response(queries.referral_summary(referral))
 
-    @http("POST", "/referrals/<referral_id>/accept", roles=("agency",), summary="Accept a referral", tags=AGENCY_TAGS)
+    @agency_endpoint("POST", "/referrals/<referral_id>/accept", summary="Accept a referral")
     def accept_referral(self, request: Request, referral_id: str) -> Response:
         return self._agency_moves(request, referral_id, ACCEPTED)
 
-    @http(
+    @agency_endpoint(
         "POST",
         "/referrals/<referral_id>/decline",
-        roles=("agency",),
         summary="Decline a referral with a reason",
         request_schema=DeclineInput,
-        tags=AGENCY_TAGS,
     )
     def decline_referral(self, request: Request, referral_id: str) -> Response:
         body = read_json(request, DeclineInput)
         return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
 
-    @http(
-        "POST",
-        "/referrals/<referral_id>/start",
-        roles=("agency",),
-        summary="Mark a referral in progress",
-        tags=AGENCY_TAGS,
-    )
+    @agency_endpoint("POST", "/referrals/<referral_id>/start", summary="Mark a referral in progress")
     def start_referral(self, request: Request, referral_id: str) -> Response:
         note = read_json(request, NoteInput).get("note") if request.get_data() else None
         return self._agency_moves(request, referral_id, IN_PROGRESS, note=note)
 
-    @http(
-        "POST",
-        "/referrals/<referral_id>/outcome",
-        roles=("agency",),
-        summary="Complete with an outcome",
-        request_schema=OutcomeInput,
-        tags=AGENCY_TAGS,
+    @agency_endpoint(
+        "POST", "/referrals/<referral_id>/outcome", summary="Complete with an outcome", request_schema=OutcomeInput
     )
     def record_outcome(self, request: Request, referral_id: str) -> Response:
         body = read_json(request, OutcomeInput)
         return self._agency_moves(request, referral_id, COMPLETED, outcome=body["outcome"], note=body.get("note"))
 
-    @http(
+    @agency_endpoint(
         "POST",
         "/referrals/<referral_id>/status",
-        roles=("agency",),
         summary="Update status (legal moves only)",
         request_schema=StatusInput,
-        tags=AGENCY_TAGS,
         responses={"409": {"description": "illegal transition"}},
     )
     def update_status(self, request: Request, referral_id: str) -> Response:
@@ -648,12 +523,10 @@ class AgencyIntegrationEndpoints(_Dependencies):
 
     # --- webhooks ----------------------------------------------------------------------------
 
-    @http(
+    @agency_endpoint(
         "GET",
         "/agencies/me/integration",
-        roles=("agency",),
         summary="My agency's machine integration, read-only: its webhook endpoints and its AMQP feed's names",
-        tags=AGENCY_TAGS,
     )
     def my_integration(self, request: Request) -> Response:
         """What an agency's own systems connect to; never a secret or a password (shown once elsewhere)."""
@@ -665,33 +538,25 @@ class AgencyIntegrationEndpoints(_Dependencies):
         feed = provisioning.feed_names(self.config["AMQP_URI"], agency_id)
         return json_response({"agency_id": agency_id, "webhooks": endpoints, "amqp": feed})
 
-    @http(
+    @agency_admin_endpoint(
         "POST",
         "/agencies/<agency_id>/webhooks",
-        roles=("admin", "agency"),
         summary="Register a webhook endpoint (its secret is shown once)",
         request_schema=WebhookInput,
         response_schema=WebhookOutput,
         status=201,
-        tags=AGENCY_TAGS,
     )
     def register_webhook(self, request: Request, agency_id: str) -> Response:
         _own_agency(request.principal, agency_id)
         self._known_agency(agency_id)
         body = read_json(request, WebhookInput)
-        settings, now = self._settings(), self.clock.now()
+        settings, now = self.settings, self.clock.now()
         endpoint = webhooks.register(
             self.db, agency_id, body["url"], body.get("description"), now, settings.webhooks_allow_http
         )
         return json_response({**webhooks.endpoint_view(endpoint, now), "secret": endpoint.secrets[0].secret}, 201)
 
-    @http(
-        "GET",
-        "/agencies/<agency_id>/webhooks",
-        roles=("admin", "agency"),
-        summary="An agency's webhook endpoints",
-        tags=AGENCY_TAGS,
-    )
+    @agency_admin_endpoint("GET", "/agencies/<agency_id>/webhooks", summary="An agency's webhook endpoints")
     def list_webhooks(self, request: Request, agency_id: str) -> Response:
         _own_agency(request.principal, agency_id)
         now = self.clock.now()
@@ -699,27 +564,21 @@ class AgencyIntegrationEndpoints(_Dependencies):
             {"contents": [webhooks.endpoint_view(e, now) for e in webhooks.endpoints_for(self.db, agency_id)]}
         )
 
-    @http(
+    @agency_admin_endpoint(
         "POST",
         "/agencies/<agency_id>/webhooks/<endpoint_id>/rotate",
-        roles=("admin", "agency"),
         summary="Rotate the signing secret (old ones keep signing for a while)",
         response_schema=WebhookOutput,
-        tags=AGENCY_TAGS,
     )
     def rotate_webhook_secret(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
         _own_agency(request.principal, agency_id)
         endpoint = webhooks.endpoint_of(self.db, agency_id, endpoint_id)
         now = self.clock.now()
-        secret = webhooks.rotate(self.db, endpoint, now, self._settings().secret_overlap)
+        secret = webhooks.rotate(self.db, endpoint, now, self.settings.secret_overlap)
         return json_response({**webhooks.endpoint_view(endpoint, now), "secret": secret.secret})
 
-    @http(
-        "DELETE",
-        "/agencies/<agency_id>/webhooks/<endpoint_id>",
-        roles=("admin", "agency"),
-        summary="Disable a webhook endpoint",
-        tags=AGENCY_TAGS,
+    @agency_admin_endpoint(
+        "DELETE", "/agencies/<agency_id>/webhooks/<endpoint_id>", summary="Disable a webhook endpoint"
     )
     def delete_webhook(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
         _own_agency(request.principal, agency_id)
@@ -739,20 +598,13 @@ class ReportEndpoints(_Dependencies):
 
     # --- audit and reporting -----------------------------------------------------------------
 
-    @http(
-        "GET",
-        "/audit-log",
-        roles=ADMINS,
-        summary="Reads of client personal data",
-        query_schema=AuditQuery,
-        tags=ADMINISTRATION_TAGS,
-    )
+    @directory_admin("GET", "/audit-log", summary="Reads of client personal data", query_schema=AuditQuery)
     def audit_log(self, request: Request) -> Response:
         criteria = AuditQuery().load(request.args.to_dict())
         page = page_request(request.args)
         query = queries.audit_entries(criteria)
-        rows, total = page_of(self.db, query, page.offset, page.size, AuditEntry.id.desc())
-        return json_response(page_body([_audit_row(entry) for entry in rows], total, page))
+        rows, total = page_of(self.db, query, page.offset, page.size)
+        return json_response(page_body([queries.audit_view(entry) for entry in rows], total, page))
 
     @http(
         "GET",
@@ -779,7 +631,7 @@ class BackgroundEndpoints(_Dependencies):
     def on_referral_requested(self, event: CloudEvent) -> None:
         """A draft for the officer's request, with the client's details fetched from concerns."""
         client = self.concerns.referral_client(event.data["request_id"])  # before opening a transaction
-        commands.create_from_request(self.db, self._settings(), self.clock.now(), self.outbox.add, event.data, client)
+        commands.create_from_request(self.db, self.settings, self.clock.now(), self.outbox.add, event.data, client)
 
     # Not eager: a call fired while the container is still starting can wait forever for its reply.
     @timer(interval=60)
@@ -800,7 +652,7 @@ class BackgroundEndpoints(_Dependencies):
     @timer(interval=60)
     def check_deadlines(self) -> dict[str, int]:
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
-        return commands.process_deadlines(self.db, self._settings(), self.clock.now(), self.outbox.add)
+        return commands.process_deadlines(self.db, self.settings, self.clock.now(), self.outbox.add)
 
     @http("GET", "/metrics", auth="none", tags=["platform"])
     def metrics(self, request: Request) -> Response:
@@ -814,7 +666,7 @@ class BackgroundEndpoints(_Dependencies):
     def erase_expired_personal_data(self) -> int:
         """Retention: erase client details of referrals closed longer than the retention period,
         and forget Idempotency-Keys older than a day."""
-        erased = commands.erase_personal_data(self.db, self._settings(), self.clock.now())
+        erased = commands.erase_personal_data(self.db, self.settings, self.clock.now())
         idempotency.forget_expired(self.db, IDEMPOTENCY_KEYS, self.clock.now())
         return erased
 
@@ -863,26 +715,6 @@ def _own_agency(principal: Principal, agency_id: str) -> None:
 
 def _minimal_service(service: Service) -> dict[str, Any]:
     return {"id": service.id, "last_modified": service.last_modified}
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """Query-string times without an offset are taken as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
-def _audit_row(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "actor": entry.actor,
-        "actor_role": entry.actor_role,
-        "actor_agency_id": entry.actor_agency_id,
-        "action": entry.action,
-        "referral_id": entry.referral_id,
-        "fields": entry.fields.split(","),
-    }
 
 
 class ReferralsService(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from functools import partial
 from typing import Any
 
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
@@ -30,6 +30,7 @@ from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.service_index import Page
+from beat_shared.settings_provider import SettingsProvider
 from surveys import catalogue, commands, dashboard, feeds, queries, report_card
 from surveys.domain.item_bank import CONSTRUCTS, ITEM_BANK
 from surveys.domain.periods import quarter_of
@@ -58,17 +59,16 @@ from surveys.settings import SurveySettings
 log = logging.getLogger(__name__)
 
 SURVEY_MANAGERS = ("admin", "analyst")  # who design surveys, run waves and set populations
+# Each group of endpoints says once who may call it and where the API reference lists it.
+public_survey = partial(http, auth="none", tags=["surveys"])
+survey_manager = partial(http, roles=SURVEY_MANAGERS, tags=["surveys"])
+wave_manager = partial(http, roles=SURVEY_MANAGERS, tags=["waves"])
+wave_reader = partial(http, roles=(*SURVEY_MANAGERS, "supervisor"), tags=["waves"])
+responding = partial(http, auth="none", tags=["responding"])
+public_results = partial(http, auth="none", tags=["results"])
+results_manager = partial(http, roles=SURVEY_MANAGERS, tags=["results"])
+dashboard_page = partial(http, auth="none", tags=["dashboard"])
 RESULTS_EVENT_SECONDS = float(env("SURVEYS_RESULTS_EVENT_SECONDS"))
-
-
-class Settings(DependencyProvider):
-    """The service's settings, checked at start-up (a minimum cell below 10 refuses to start)."""
-
-    def setup(self) -> None:
-        self.settings = SurveySettings.from_config(self.container.config)
-
-    def get_dependency(self, worker_ctx: Any) -> SurveySettings:
-        return self.settings
 
 
 def _survey_body(survey: Survey) -> dict[str, Any]:
@@ -81,7 +81,7 @@ class _Dependencies:
     db = Database(Base.metadata)
     outbox = Outbox()
     clock = ClockProvider()
-    settings = Settings()
+    settings = SettingsProvider(SurveySettings)  # a minimum cell below 10 refuses to start
     notifications = RpcProxy("notifications")
 
 
@@ -90,20 +90,18 @@ class DefinitionEndpoints(_Dependencies):
 
     # --- definitions ----------------------------------------------------------------
 
-    @http("GET", "/item-bank", auth="none", summary="The standard items and constructs", tags=["surveys"])
+    @public_survey("GET", "/item-bank", summary="The standard items and constructs")
     def item_bank(self, request: Request) -> Response:
         """Every standard item with its texts (en, es), type, construct and reverse coding."""
         return json_response({"constructs": CONSTRUCTS, "items": list(ITEM_BANK.values())})
 
-    @http(
+    @survey_manager(
         "POST",
         "/surveys",
-        roles=SURVEY_MANAGERS,
         summary="Create a survey, or the next version of one",
         request_schema=SurveyInput,
         response_schema=SurveyOutput,
         status=201,
-        tags=["surveys"],
     )
     def create_survey(self, request: Request) -> Response:
         """Questions may name item-bank items (`{"item": "safety_after_dark"}`); texts need en and es."""
@@ -111,7 +109,7 @@ class DefinitionEndpoints(_Dependencies):
         survey = catalogue.create_survey_version(self.db, body, request.principal.subject, self.clock.now())
         return json_response(_survey_body(survey), status=201)
 
-    @http("GET", "/surveys", auth="none", summary="Surveys (latest versions)", tags=["surveys"])
+    @public_survey("GET", "/surveys", summary="Surveys (latest versions)")
     def list_surveys(self, request: Request) -> Response:
         page = page_request(request.args)
         surveys, total = catalogue.list_latest(self.db, page.offset, page.size)
@@ -121,13 +119,8 @@ class DefinitionEndpoints(_Dependencies):
     def get_survey(self, request: Request, code: str) -> Response:
         return json_response(_survey_body(catalogue.latest_version(self.db, code)))
 
-    @http(
-        "GET",
-        "/surveys/<code>/versions/<int:version>",
-        auth="none",
-        summary="One version of a survey",
-        response_schema=SurveyOutput,
-        tags=["surveys"],
+    @public_survey(
+        "GET", "/surveys/<code>/versions/<int:version>", summary="One version of a survey", response_schema=SurveyOutput
     )
     def get_survey_version(self, request: Request, code: str, version: int) -> Response:
         return json_response(_survey_body(catalogue.survey_version(self.db, code, version)))
@@ -144,45 +137,34 @@ class WaveEndpoints(_Dependencies):
         body["open_link_url"] = f"{base}/respond?open={wave.open_link_slug}" if wave.open_link_slug else None
         return body
 
-    @http(
+    @wave_manager(
         "POST",
         "/waves",
-        roles=SURVEY_MANAGERS,
         summary="Start a wave: a survey run for a set of beats over a period",
         request_schema=WaveInput,
         response_schema=WaveOutput,
         status=201,
-        tags=["waves"],
     )
     def create_wave(self, request: Request) -> Response:
         wave = catalogue.create_wave(self.db, read_json(request, WaveInput), self.clock.now())
         return json_response(self._wave_body(wave), status=201)
 
-    @http("GET", "/waves", roles=(*SURVEY_MANAGERS, "supervisor"), summary="Waves", tags=["waves"])
+    @wave_reader("GET", "/waves", summary="Waves")
     def list_waves(self, request: Request) -> Response:
         page = page_request(request.args)
         waves, total = catalogue.list_waves(self.db, page.offset, page.size)
         return json_response(page_body([self._wave_body(w) for w in waves], total, page))
 
-    @http(
-        "GET",
-        "/waves/<wave_id>",
-        roles=(*SURVEY_MANAGERS, "supervisor"),
-        summary="A wave",
-        response_schema=WaveOutput,
-        tags=["waves"],
-    )
+    @wave_reader("GET", "/waves/<wave_id>", summary="A wave", response_schema=WaveOutput)
     def get_wave(self, request: Request, wave_id: str) -> Response:
         return json_response(self._wave_body(catalogue.get_wave(self.db, wave_id)))
 
-    @http(
+    @wave_manager(
         "POST",
         "/waves/<wave_id>/invitations",
-        roles=SURVEY_MANAGERS,
         summary="Invite every subscriber of the wave's beats (once each)",
         response_schema=IssuedOutput,
         status=201,
-        tags=["waves"],
     )
     def issue_invitations(self, request: Request, wave_id: str) -> Response:
         """Asks notifications for each beat's subscribers, then writes one invitation and one
@@ -213,54 +195,41 @@ class RespondingEndpoints(_Dependencies):
 
     # --- responding ----------------------------------------------------------------
 
-    @http(
+    @responding(
         "POST",
         "/invitations/survey",
-        auth="none",
         summary="The survey an invitation token opens (token in the body, never the URL)",
         request_schema=TokenInput,
-        tags=["responding"],
     )
     def survey_for_token(self, request: Request) -> Response:
         body = read_json(request, TokenInput)
         return json_response(queries.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
 
-    @http(
+    @responding(
         "POST",
         "/responses",
-        auth="none",
         summary="Answer a survey with a one-time token (a second answer gets 409)",
         request_schema=ResponseInput,
         response_schema=RecordedOutput,
         status=201,
-        tags=["responding"],
     )
     def respond(self, request: Request) -> Response:
         body = read_json(request, ResponseInput)
         commands.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
         return json_response({"status": "recorded"}, status=201)
 
-    @http(
-        "GET",
-        "/open/<slug>",
-        auth="none",
-        summary="The survey behind a wave's open link",
-        query_schema=LanguageQuery,
-        tags=["responding"],
-    )
+    @responding("GET", "/open/<slug>", summary="The survey behind a wave's open link", query_schema=LanguageQuery)
     def open_survey(self, request: Request, slug: str) -> Response:
         language = LanguageQuery().load(request.args)["language"]
         return json_response(queries.survey_for_open_link(self.db, slug, language))
 
-    @http(
+    @responding(
         "POST",
         "/open/<slug>/responses",
-        auth="none",
         summary="Answer through an open link (limited per device per day and per beat)",
         request_schema=OpenResponseInput,
         response_schema=RecordedOutput,
         status=201,
-        tags=["responding"],
     )
     def respond_open(self, request: Request, slug: str) -> Response:
         body = read_json(request, OpenResponseInput)
@@ -277,7 +246,7 @@ class RespondingEndpoints(_Dependencies):
         )
         return json_response({"status": "recorded"}, status=201)
 
-    @http("GET", "/respond", auth="none", summary="The resident's survey form (HTML)", tags=["responding"])
+    @responding("GET", "/respond", summary="The resident's survey form (HTML)")
     def respond_page(self, request: Request) -> Response:
         return Response(dashboard.respond_page(), mimetype="text/html")
 
@@ -306,14 +275,12 @@ class ResultEndpoints(_Dependencies):
         )
         return args, compute_results(self.db, query, self.settings.min_cell)
 
-    @http(
+    @public_results(
         "GET",
         "/results",
-        auth="none",
         summary="Results per beat (or category), period and construct (or item), paged",
         query_schema=ResultsQuery,
         response_schema=ResultsPage,
-        tags=["results"],
     )
     def results(self, request: Request) -> Response:
         """n, mean (0-100) with a 95% interval, share favourable with a Wilson interval, change from
@@ -327,13 +294,11 @@ class ResultEndpoints(_Dependencies):
         body["periods"] = sorted({*periods_of(self.db, args["survey"]), body["current_period"]})
         return json_response(body)
 
-    @http(
+    @public_results(
         "GET",
         "/results.csv",
-        auth="none",
         summary="The same results as CSV (suppressed cells have empty figures)",
         query_schema=ResultsQuery,
-        tags=["results"],
     )
     def results_csv(self, request: Request) -> Response:
         _, cells = self._results(request)
@@ -345,27 +310,20 @@ class ResultEndpoints(_Dependencies):
             headers={"Content-Disposition": 'attachment; filename="survey-results.csv"'},
         )
 
-    @http(
+    @public_results(
         "GET",
         "/report-cards/<beat_code>",
-        auth="none",
         summary="A beat's safety and trust scores beside the actions taken, for a period",
         query_schema=ReportCardQuery,
         response_schema=ReportCardOutput,
-        tags=["results"],
     )
     def beat_report_card(self, request: Request, beat_code: str) -> Response:
         args = ReportCardQuery().load(request.args)
         card = report_card.report_card(self.db, args["survey"], beat_code, args["period"], self.settings.min_cell)
         return json_response(card)
 
-    @http(
-        "GET",
-        "/report-cards",
-        auth="none",
-        summary="Every beat's report card for a period",
-        query_schema=ReportCardsQuery,
-        tags=["results"],
+    @public_results(
+        "GET", "/report-cards", summary="Every beat's report card for a period", query_schema=ReportCardsQuery
     )
     def report_cards(self, request: Request) -> Response:
         args = ReportCardsQuery().load(request.args)
@@ -377,13 +335,11 @@ class ResultEndpoints(_Dependencies):
         ]
         return json_response(page_body(cards, len(beats), page))
 
-    @http(
+    @results_manager(
         "PUT",
         "/populations/<beat_code>",
-        roles=SURVEY_MANAGERS,
         summary="Set a beat's population (for post-stratification weights)",
         request_schema=PopulationInput,
-        tags=["results"],
     )
     def set_population(self, request: Request, beat_code: str) -> Response:
         body = read_json(request, PopulationInput)
@@ -398,15 +354,15 @@ class ResultEndpoints(_Dependencies):
         body, content_type = exposition()
         return Response(body, status=200, content_type=content_type)
 
-    @http("GET", "/dashboard", auth="none", summary="The city dashboard (HTML)", tags=["dashboard"])
+    @dashboard_page("GET", "/dashboard", summary="The city dashboard (HTML)")
     def dashboard_city(self, request: Request) -> Response:
         return Response(dashboard.page(beat=None), mimetype="text/html")
 
-    @http("GET", "/dashboard/beats/<beat_code>", auth="none", summary="A beat's dashboard (HTML)", tags=["dashboard"])
+    @dashboard_page("GET", "/dashboard/beats/<beat_code>", summary="A beat's dashboard (HTML)")
     def dashboard_beat(self, request: Request, beat_code: str) -> Response:
         return Response(dashboard.page(beat=beat_code), mimetype="text/html")
 
-    @http("GET", "/dashboard/app.js", auth="none", summary="The dashboard's script", tags=["dashboard"])
+    @dashboard_page("GET", "/dashboard/app.js", summary="The dashboard's script")
     def dashboard_script(self, request: Request) -> Response:
         return Response(dashboard.script(), mimetype="application/javascript")
 

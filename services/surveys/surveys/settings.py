@@ -1,6 +1,6 @@
-"""Settings the surveys service reads (environment variables or the container config).
-
-Names, defaults and meanings are in the platform's one settings table (beat_shared.config).
+"""The settings the surveys service reads: their names, defaults and meanings (registered with the
+platform in pyproject.toml's `beat.settings`), and the typed values a worker is given (container
+config, then environment, then default).
 """
 
 from __future__ import annotations
@@ -9,8 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beat_shared.config import setting_from
+from beat_shared.config import DEVELOPMENT_SECRET, setting_from, table
 from surveys.domain.stats import suppression_threshold
+
+SETTINGS = table(
+    ("SURVEYS_MIN_CELL", "30", "Smallest number of respondents a published cell may have (never below 10)."),
+    ("SURVEYS_PUBLIC_URL", "http://127.0.0.1:8004", "Base URL of survey links sent to residents."),
+    (
+        "SURVEYS_TOKEN_SECRET",
+        "beat-surveys-development-token-secret",
+        "Key that derives one-time survey tokens. Development only: set your own.",
+        DEVELOPMENT_SECRET,
+    ),
+    ("SURVEYS_POST_CONTACT_DAYS", "28", "Days a post-contact survey invitation stays valid."),
+    ("SURVEYS_RESULTS_EVENT_SECONDS", "60", "Seconds between announcements of changed results."),
+)
 
 
 @dataclass(frozen=True)

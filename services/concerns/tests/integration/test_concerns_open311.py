@@ -6,7 +6,7 @@ from xml.etree import ElementTree
 import pytest
 from concerns_testkit import POINTS, officer
 
-API_KEY = "riverton-demo-key"
+API_KEY = "open311-development-key"
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 REQUEST_FIELDS = [
     "service_request_id",
@@ -202,7 +202,7 @@ def test_errors_use_the_spec_shape_and_codes_and_store_nothing(service, web_sess
     assert "location" in errors(post_form(web_session, fmt, lat=None, long=None), 400)[0][1]
     assert "attributes" in errors(post_form(web_session, fmt, **{"attribute[time_of_day]": "teatime"}), 400)[0][1]
     broken = web_session.post(
-        f"/open311/v2/requests.{fmt}", data=b"api_key=riverton-demo-key&description=%E2%28", headers=FORM
+        f"/open311/v2/requests.{fmt}", data=b"api_key=open311-development-key&description=%E2%28", headers=FORM
     )
     assert errors(broken, 400)
     huge = web_session.post(
