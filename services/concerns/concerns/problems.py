@@ -593,3 +593,20 @@ def public_beat_problems(session: Session, beat_code: str, since: datetime) -> l
     found = list(session.scalars(query.order_by(Problem.opened_at.desc(), Problem.id).limit(10)))
     counts = _counts(session, [problem.id for problem in found])
     return [_summary(problem, counts.get(problem.id, 0)) for problem in found]
+
+
+def public_beat_problem_counts(session: Session, beat_code: str, since: datetime) -> dict[str, Any]:
+    """The beat page's tally: problems being worked, and those closed since `since` (solved among them)."""
+    worked = Problem.stage != Stage.CLOSED.value
+    rows = session.execute(
+        select(Problem.stage, Problem.outcome).where(
+            Problem.beat_code == beat_code, worked | (Problem.closed_at >= since)
+        )
+    ).all()
+    closed = [outcome for stage, outcome in rows if not is_open(stage)]
+    return {
+        "being_worked": len(rows) - len(closed),
+        "closed": len(closed),
+        "solved": closed.count("solved"),
+        "since": utc_iso(since),
+    }

@@ -401,6 +401,9 @@ class BeatPageOutput(Schema):
     priorities = fields.Dict()
     open_actions = fields.List(fields.Dict())
     problems = fields.List(fields.Dict(), metadata={"description": "problems worked, and those closed recently"})
+    problem_counts = fields.Dict(
+        metadata={"description": "how many problems are being worked, and closed (solved among them) since `since`"}
+    )
     service_notice = fields.String()
 
 

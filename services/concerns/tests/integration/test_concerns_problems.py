@@ -57,6 +57,8 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
         "concern_ids": sorted(area),
         "opened_by": "officer-rv02",
     }
+    counts = web_session.get("/beats/RV-02").json()["problem_counts"]
+    assert counts == {"being_worked": 1, "closed": 0, "solved": 0, "since": "2026-01-31T09:00:00Z"}
     # Its concerns are no longer suggested; a new one at the place joins the problem as it arrives.
     assert web_session.get("/beats/RV-02/problem-candidates", headers=officer()).json()["candidates"] == []
     clock.advance(days=1)
@@ -184,10 +186,16 @@ def test_a_problem_from_suggestion_to_assessment(submit, web_session, clock, eve
     assert public.json()["area"]["centre"] == {"lat": round(AREA[0], 3), "long": round(AREA[1], 3)}
     assert public.json()["outcome"] == "reduced" and len(public.json()["actions"]) == 3
     assert web_session.get("/public/problems/nope").status_code == 404
-    page = web_session.get("/beats/RV-02").json()["problems"]  # on the beat page while it is recent
-    assert [(p["id"], p["stage"], p["outcome"], p["concerns"]) for p in page] == [(problem_id, "closed", "reduced", 6)]
+    page = web_session.get("/beats/RV-02").json()  # on the beat page while it is recent
+    problems = page["problems"]
+    assert [(p["id"], p["stage"], p["outcome"], p["concerns"]) for p in problems] == [
+        (problem_id, "closed", "reduced", 6)
+    ]
+    recent = {"being_worked": 0, "closed": 1, "solved": 0}  # reduced, not solved
+    assert page["problem_counts"] == {**recent, "since": "2026-04-29T09:00:00Z"}  # CONCERNS_RECENT_DAYS back
     clock.advance(days=31)
-    assert web_session.get("/beats/RV-02").json()["problems"] == []
+    page = web_session.get("/beats/RV-02").json()
+    assert (page["problems"], page["problem_counts"]["closed"]) == ([], 0)
 
 
 def test_the_evidence_counts_hours_and_weekdays_on_the_citys_clock(submit, web_session, clock):

@@ -70,6 +70,7 @@ def test_an_officer_solves_a_problem_and_reads_a_tip_without_scripts(problem_sta
         voiced(web, f"Loud music from the yard, night {night}")
     resident = Resident(chrome, web, "en", scripts=False)
     resident.open("/beats/RV-02")
+    assert resident.find("#problem-counts").text.startswith("Being worked on now: 0")
     resident.follow(resident.find('a[href="/beats/RV-02/tip"]'))
     assert "not an emergency line" in resident.find("#tip-notice").text.lower()
     fits_a_phone(resident)

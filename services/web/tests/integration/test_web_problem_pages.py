@@ -121,6 +121,10 @@ def test_an_officer_works_a_problem_from_candidate_to_closed(problem_stack, cloc
     assert all(concern_id not in public.text for concern_id in concern_ids)
     beat = requests.get(f"{web}/beats/RV-02", timeout=10).text
     assert f"/problems/{problem_id}" in beat and "/beats/RV-02/tip" in beat
+    tally = re.search(r'id="problem-counts">(.*?)</p>', beat)[1]  # the solved one counts while it is recent
+    assert "Being worked on now: 0" in tally and re.search(r"Solved since .+: 1 of 1 closed", tally)
+    es_beat = requests.get(f"{web}/beats/RV-02", headers={"Accept-Language": "es"}, timeout=10).text
+    assert "En curso ahora: 0" in es_beat and "1 de 1 cerrados" in es_beat
     spanish = requests.get(f"{web}/problems/{problem_id}", headers={"Accept-Language": "es"}, timeout=10).text
     assert "Resuelto" in spanish
     assert requests.get(f"{web}/problems/no-such-problem", timeout=10).status_code == 404
