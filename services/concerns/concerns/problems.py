@@ -595,7 +595,7 @@ def public_beat_problems(session: Session, beat_code: str, since: datetime) -> l
     return [_summary(problem, counts.get(problem.id, 0)) for problem in found]
 
 
-def public_beat_problem_counts(session: Session, beat_code: str, since: datetime) -> dict[str, Any]:
+def beat_problem_counts(session: Session, beat_code: str, since: datetime) -> dict[str, Any]:
     """The beat page's tally: problems being worked, and those closed since `since` (solved among them)."""
     worked = Problem.stage != Stage.CLOSED.value
     rows = session.execute(

@@ -233,7 +233,7 @@ def beat_page(session: Session, settings: Settings, code: str, now: datetime) ->
         "priorities": {"period": period, "items": [views.priority_view(item) for item in priorities]},
         "open_actions": [views.action_view(action) for action in actions],
         "problems": problems.public_beat_problems(session, code, now - timedelta(days=settings.recent_days)),
-        "problem_counts": problems.public_beat_problem_counts(session, code, now - timedelta(days=settings.recent_days)),
+        "problem_counts": problems.beat_problem_counts(session, code, now - timedelta(days=settings.recent_days)),
         "service_notice": settings.notice(),
     }
 
