@@ -10,41 +10,28 @@ read. These pages are the agency's view, so they turn away anyone signed in with
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from beat_shared.contracts.catalogue import REFERRAL_DECLINE_REASONS, REFERRAL_OUTCOMES
 from web.api import ApiClient, Call
-from web.page import Page, page, page_http
-from web.staff import refusal, with_service_names
+from web.page import Page, page_group, role_in
+from web.staff import with_service_names
 
 INBOX_PARTS = ("sent", "accepted", "in_progress", "completed")  # "sent" is new for the agency
 INBOX_PAGE_SIZE = 50
 # What each form posts to, and the referrals API call it makes.
 AGENCY_MOVES = {"accept": "accept", "decline": "decline", "start": "start", "complete": "outcome"}
 
-
-def agency_only(method: Callable[..., Response]) -> Callable[..., Response]:
-    """An agency page method: anyone else (anonymous, or signed in without the agency role) gets `refusal`."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
-        if view.person is None or view.person["role"] != "agency":
-            return refusal(view)
-        return method(self, view, api, **kwargs)
-
-    return wrapper
+# Anyone else (anonymous, or signed in without the agency role) gets a refusal page.
+agency_page = page_group("agency pages", role_in("agency"))
 
 
 class AgencyInbox:
     """Agency pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http("GET", "/agency/referrals", auth="none", summary="The agency's inbox (HTML)", tags=["agency pages"])
-    @page
-    @agency_only
+    @agency_page("GET", "/agency/referrals", "The agency's inbox (HTML)")
     def agency_inbox(self, view: Page, api: ApiClient) -> Response:
         calls = {
             part: Call("referrals", "GET", "/referrals", params={"status": part, "per_page": INBOX_PAGE_SIZE})
@@ -57,15 +44,7 @@ class AgencyInbox:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("agency/inbox.html", parts=parts, counts=counts)
 
-    @page_http(
-        "GET",
-        "/agency/referrals/<referral_id>",
-        auth="none",
-        summary="A referral, for its agency (HTML)",
-        tags=["agency pages"],
-    )
-    @page
-    @agency_only
+    @agency_page("GET", "/agency/referrals/<referral_id>", "A referral, for its agency (HTML)")
     def agency_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
         referral = api.call(Call("referrals", "GET", f"/referrals/{referral_id}"))
         [named] = with_service_names(api, {"contents": [referral]}) or [referral]
@@ -76,15 +55,11 @@ class AgencyInbox:
             outcomes=REFERRAL_OUTCOMES,
         )
 
-    @page_http(
+    @agency_page(
         "POST",
         "/agency/referrals/<referral_id>/<move>",
-        auth="none",
-        summary="Accept, decline, start or complete a referral (HTML redirect)",
-        tags=["agency pages"],
+        "Accept, decline, start or complete a referral (HTML redirect)",
     )
-    @page
-    @agency_only
     def agency_move(self, view: Page, api: ApiClient, referral_id: str, move: str) -> Response:
         if move not in AGENCY_MOVES:
             return view.render("error.html", status=404, kind="not_found")
@@ -94,24 +69,14 @@ class AgencyInbox:
         api.call(Call("referrals", "POST", f"/referrals/{referral_id}/{AGENCY_MOVES[move]}", json=body))
         return view.redirect(f"/agency/referrals/{referral_id}", flash=f"referral_{move}")
 
-    @page_http(
-        "GET", "/agency/report", auth="none", summary="The agency's outcome report (HTML)", tags=["agency pages"]
-    )
-    @page
-    @agency_only
+    @agency_page("GET", "/agency/report", "The agency's outcome report (HTML)")
     def agency_report(self, view: Page, api: ApiClient) -> Response:
         report = api.call(Call("referrals", "GET", "/reports/outcomes", params={"group_by": "agency"}))
         return view.render("agency/report.html", rows=report["contents"], outcomes=REFERRAL_OUTCOMES)
 
-    @page_http(
-        "GET",
-        "/agency/settings",
-        auth="none",
-        summary="The agency's webhook and AMQP settings, read-only, with how to use them (HTML)",
-        tags=["agency pages"],
+    @agency_page(
+        "GET", "/agency/settings", "The agency's webhook and AMQP settings, read-only, with how to use them (HTML)"
     )
-    @page
-    @agency_only
     def agency_settings(self, view: Page, api: ApiClient) -> Response:
         found = api.call(Call("referrals", "GET", "/agencies/me/integration"))
         return view.render("agency/settings.html", webhooks=found["webhooks"], amqp=found["amqp"])

@@ -14,14 +14,15 @@ from web import forms
 from web.api import ApiClient, ApiError, Call
 from web.domain import alerts
 from web.maps import beat_map
-from web.page import Page, page, page_http
+from web.page import Page, page_group
+
+alerts_page = page_group("pages")
 
 
 class BeatAlerts:
     """Alerts pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http("GET", "/alerts", auth="none", summary="My beats' alerts: subscribe and manage (HTML)", tags=["pages"])
-    @page
+    @alerts_page("GET", "/alerts", "My beats' alerts: subscribe and manage (HTML)")
     def alerts(self, view: Page, api: ApiClient) -> Response:
         beat_code = view.request.args.get("beat", "")
         if view.person is None:  # by e-mail alone (alerts_by_email.py), or sign in
@@ -33,8 +34,7 @@ class BeatAlerts:
             )
         return self._alerts_page(view, api, form=None, beat_code=beat_code)
 
-    @page_http("POST", "/alerts", auth="none", summary="Follow a beat's alerts (HTML redirect)", tags=["pages"])
-    @page
+    @alerts_page("POST", "/alerts", "Follow a beat's alerts (HTML redirect)")
     def subscribe(self, view: Page, api: ApiClient) -> Response:
         if view.person is None:
             return view.render("alerts.html", status=403, form=None, beat_code="")
@@ -58,10 +58,7 @@ class BeatAlerts:
             return self._alerts_page(view, api, form=form, status=400)
         return view.redirect("/alerts", flash="alerts_on")
 
-    @page_http(
-        "POST", "/alerts/<beat_code>/stop", auth="none", summary="Stop a beat's alerts (HTML redirect)", tags=["pages"]
-    )
-    @page
+    @alerts_page("POST", "/alerts/<beat_code>/stop", "Stop a beat's alerts (HTML redirect)")
     def stop_alerts(self, view: Page, api: ApiClient, beat_code: str) -> Response:
         if view.person is None:
             return view.render("alerts.html", status=403, form=None, beat_code="")

@@ -14,63 +14,54 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from web import forms
-from web.api import ApiClient, ApiError, Call
+from web.api import ApiClient, ApiError, Call, Refused
 from web.domain.alerts import read_email_form
 from web.domain.language import LANGUAGES
 from web.maps import beat_map
-from web.page import Page, page, page_http
+from web.page import Page, page_group
 
 TOKEN_HEADER = "X-Subscriber-Token"
 MANAGING = "subscriber_token"  # the session's key for the manage token
+
+email_alerts_page = page_group("pages")
 
 
 class AlertsByEmail:
     """Pages for following a beat by e-mail alone (needs the service's `apis` and `pages`)."""
 
-    @page_http("POST", "/alerts/email", auth="none", summary="Follow a beat by e-mail: ask", tags=["pages"])
-    @page
+    @email_alerts_page("POST", "/alerts/email", "Follow a beat by e-mail: ask")
     def ask_by_email(self, view: Page, api: ApiClient) -> Response:
         form = read_email_form(view.request.form)
         if not form.errors:
             body = {name: form.values[name] for name in ("email", "beat_code", "language")}
             body["watch"] = form.values["watch"] == "yes"
-            try:
-                api.call(Call("notifications", "POST", "/subscribers", json=body))
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                form.errors = forms.api_errors(error.details) or {"email": "invalid"}
+            sent = api.submit(Call("notifications", "POST", "/subscribers", json=body))
+            if isinstance(sent, Refused):
+                form.errors = forms.api_errors(sent.details) or {"email": "invalid"}
         if form.errors:
             beats = beat_map(api.call(Call("concerns", "GET", "/beats.geojson"))).beats
             return view.render("alerts.html", status=400, form=None, email_form=form, beats=beats, beat_code="")
         return view.redirect("/alerts", flash="alerts_check_mail")
 
-    @page_http("GET", "/alerts/confirm/<token>", auth="none", summary="Confirm alerts: the button", tags=["pages"])
-    @page
+    @email_alerts_page("GET", "/alerts/confirm/<token>", "Confirm alerts: the button")
     def confirm_page(self, view: Page, api: ApiClient, token: str) -> Response:
         return view.render("alerts_confirm.html", token=token)
 
-    @page_http("POST", "/alerts/confirm", auth="none", summary="Confirm alerts (HTML redirect)", tags=["pages"])
-    @page
+    @email_alerts_page("POST", "/alerts/confirm", "Confirm alerts (HTML redirect)")
     def confirm(self, view: Page, api: ApiClient) -> Response:
         token = view.request.form.get("token", "")
-        try:
-            answer = api.call(Call("notifications", "POST", "/subscribers/confirm", json={"token": token}))
-        except ApiError as error:
-            if error.status != 400:
-                raise
+        answer = api.submit(Call("notifications", "POST", "/subscribers/confirm", json={"token": token}))
+        if isinstance(answer, Refused):
             return view.render("alerts_confirm.html", status=400, token="", expired=True)
         view.session.set(MANAGING, answer["manage_token"])
         return view.redirect("/alerts/manage", flash="alerts_confirmed")
 
-    @page_http("GET", "/alerts/manage/<token>", auth="none", summary="A mail's manage link", tags=["pages"])
-    @page
+    @email_alerts_page("GET", "/alerts/manage/<token>", "A mail's manage link")
     def open_manage_link(self, view: Page, api: ApiClient, token: str) -> Response:
         view.session.set(MANAGING, token)
         return view.redirect("/alerts/manage")  # the token leaves the address bar at once
 
-    @page_http("GET", "/alerts/manage", auth="none", summary="Manage e-mail alerts (HTML)", tags=["pages"])
-    @page
+    @email_alerts_page("GET", "/alerts/manage", "Manage e-mail alerts (HTML)")
     def manage(self, view: Page, api: ApiClient) -> Response:
         token = view.session.get(MANAGING)
         if not token:
@@ -91,8 +82,7 @@ class AlertsByEmail:
         watched = subscriber.get("watch_beat_codes", [])
         return view.render("alerts_manage.html", followed=followed, watched=watched, language=subscriber["language"])
 
-    @page_http("POST", "/alerts/manage/language", auth="none", summary="E-mail alerts' language", tags=["pages"])
-    @page
+    @email_alerts_page("POST", "/alerts/manage/language", "E-mail alerts' language")
     def manage_language(self, view: Page, api: ApiClient) -> Response:
         language = view.request.form.get("language", "")
         if language not in LANGUAGES:
@@ -100,14 +90,12 @@ class AlertsByEmail:
         refused = _send(view, api, "PUT", "/subscribers/me/language", {"language": language})
         return refused or view.redirect("/alerts/manage", flash="alerts_language")
 
-    @page_http("POST", "/alerts/manage/stop/<code>", auth="none", summary="Stop a beat's e-mail alerts", tags=["pages"])
-    @page
+    @email_alerts_page("POST", "/alerts/manage/stop/<code>", "Stop a beat's e-mail alerts")
     def manage_stop(self, view: Page, api: ApiClient, code: str) -> Response:
         refused = _send(view, api, "DELETE", f"/subscribers/me/beats/{code}")
         return refused or view.redirect("/alerts/manage", flash="alerts_off")
 
-    @page_http("POST", "/alerts/manage/forget", auth="none", summary="Stop every e-mail alert", tags=["pages"])
-    @page
+    @email_alerts_page("POST", "/alerts/manage/forget", "Stop every e-mail alert")
     def manage_forget(self, view: Page, api: ApiClient) -> Response:
         refused = _send(view, api, "DELETE", "/subscribers/me")
         view.session.pop(MANAGING)

@@ -9,7 +9,7 @@ be had the concerns keep their English names: the page still works.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from web.api import ApiClient, ApiError, Call
@@ -38,10 +38,13 @@ def in_language(concerns: Iterable[dict[str, Any]], names: Mapping[str, str]) ->
     return shown
 
 
-def gather(api: ApiClient, language: str, calls: Mapping[str, Call]) -> tuple[dict[str, Any], dict[str, str]]:
+def gather(
+    api: ApiClient, language: str, calls: Mapping[str, Call], optional: Collection[str] = ()
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The page's calls and the category names, all at once: (answers, names). Raises the first
-    ApiError of the page's own calls, as `ApiClient.gather` does; the names are never a reason to fail."""
-    found = api.gather({**calls, NAMES: names_call(language)}, optional=(NAMES,))
+    ApiError of the page's own calls not named in `optional`, as `ApiClient.gather` does; the names
+    are never a reason to fail."""
+    found = api.gather({**calls, NAMES: names_call(language)}, optional=(*optional, NAMES))
     return found, names_from(found.pop(NAMES))
 
 

@@ -59,16 +59,16 @@ class HomePages:
 
     @home_page("GET", "/beats/<code>", "A beat's page (HTML)")
     def beat(self, view: Page, api: ApiClient, code: str) -> Response:
-        found = api.gather(
+        found, names = categories.gather(
+            api,
+            view.language,
             {
                 "beat": Call("concerns", "GET", f"/beats/{code}"),
                 "report_card": Call("surveys", "GET", f"/report-cards/{code}"),
-                categories.NAMES: categories.names_call(view.language),
             },
-            optional=("report_card", categories.NAMES),  # the beat page shows without them
+            optional=("report_card",),  # the page says the report card cannot be shown just now
         )
         beat, card = found["beat"], found["report_card"]
-        names = categories.names_from(found[categories.NAMES])
         categories.in_language([*beat["top_open_concerns"], *beat["recently_resolved"]], names)
         return view.render("beat.html", page=beat, report_card=None if isinstance(card, ApiError) else card)
 

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from web.api import ApiClient, ApiError, Call
-from web.page import Page, page, page_http
-from web.staff import signed_in
+from web.api import ApiClient, Call, Refused
+from web.page import Page, anyone_signed_in, page_group
 
 INBOX_PAGE_SIZE = 50
 CHANNELS = ("email", "sms", "inbox")
 EVERY_TOPIC = "*"
 
+inbox_page = page_group("pages", anyone_signed_in)
+
 
 class PersonalInbox:
     """Inbox and preference pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http("GET", "/me/inbox", auth="none", summary="My in-app messages (HTML)", tags=["pages"])
-    @page
-    @signed_in
+    @inbox_page("GET", "/me/inbox", "My in-app messages (HTML)")
     def my_inbox(self, view: Page, api: ApiClient) -> Response:
         found = api.gather(
             {
@@ -36,9 +35,7 @@ class PersonalInbox:
             "inbox.html", items=found["items"]["contents"], total=found["items"]["total_items"], unread=found["unread"]
         )
 
-    @page_http("POST", "/me/inbox/read", auth="none", summary="Mark my messages read (HTML redirect)", tags=["pages"])
-    @page
-    @signed_in
+    @inbox_page("POST", "/me/inbox/read", "Mark my messages read (HTML redirect)")
     def mark_read(self, view: Page, api: ApiClient) -> Response:
         """One message (`item`), or all of them (no `item`)."""
         item = view.request.form.get("item")
@@ -46,32 +43,18 @@ class PersonalInbox:
         api.call(Call("notifications", "POST", path))
         return view.redirect("/me/inbox", flash="inbox_read")
 
-    @page_http("GET", "/me/notifications", auth="none", summary="My notification preferences (HTML)", tags=["pages"])
-    @page
-    @signed_in
+    @inbox_page("GET", "/me/notifications", "My notification preferences (HTML)")
     def my_preferences(self, view: Page, api: ApiClient) -> Response:
         return self._preferences(view, api)
 
-    @page_http(
-        "POST",
-        "/me/notifications",
-        auth="none",
-        summary="Switch a topic on or off on a channel (HTML redirect)",
-        tags=["pages"],
-    )
-    @page
-    @signed_in
+    @inbox_page("POST", "/me/notifications", "Switch a topic on or off on a channel (HTML redirect)")
     def set_preference(self, view: Page, api: ApiClient) -> Response:
         form = view.request.form
         topic, channel, enabled = form.get("topic", ""), form.get("channel", ""), form.get("enabled")
         if channel not in CHANNELS or enabled not in ("on", "off") or not topic:
             return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
         body = {"topic": topic, "channel": channel, "enabled": enabled == "on"}
-        try:
-            api.call(Call("notifications", "PUT", "/me/preferences", json=body))
-        except ApiError as error:
-            if error.status != 400:
-                raise
+        if isinstance(api.submit(Call("notifications", "PUT", "/me/preferences", json=body)), Refused):
             return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
         return view.redirect("/me/notifications", flash="preference_saved")
 

@@ -157,7 +157,7 @@ Guard = Callable[[Page], Response | None]
 
 def page_group(tag: str, guard: Guard | None = None) -> Callable[[str, str, str], Callable[[Handler], Handler]]:
     """The route decorator of one endpoint group, so that every page module declares its pages alike:
-    `staff_page = page_group("staff pages", signed_in)`, then `@staff_page("GET", "/staff/queue",
+    `staff_page = page_group("staff pages", anyone_signed_in)`, then `@staff_page("GET", "/staff/queue",
     "My beat's queue (HTML)")` on a method that receives `(view, api, **path values)` (see `page`).
     `tag` and the summary describe the page in the service's OpenAPI document; `guard` may refuse the
     request before any service is asked anything."""
@@ -185,7 +185,7 @@ def refusal(view: Page) -> Response:
     return view.render("error.html", status=403, kind="staff_only")
 
 
-def signed_in(view: Page) -> Response | None:
+def anyone_signed_in(view: Page) -> Response | None:
     """A guard: anyone signed in. An anonymous visitor gets `refusal`, and no service is asked anything
     on their behalf (there is no one to ask for); the services decide the rest."""
     return refusal(view) if view.person is None else None
@@ -238,4 +238,4 @@ def local_path(candidate: str | None) -> str:
     return candidate
 
 
-__all__ = ["ApiClient", "Page", "Pages", "local_path", "page", "page_group", "refusal", "role_in", "signed_in"]
+__all__ = ["ApiClient", "Page", "Pages", "anyone_signed_in", "local_path", "page", "page_group", "refusal", "role_in"]

@@ -19,7 +19,7 @@ from beat_shared.auth import TokenVerifier, mint_token
 from web.api import ApiClient
 from web.domain.people import DEMO_PEOPLE, LANDING_OF_ROLE, demo_person
 from web.oidc import OidcClient, Pending, SignedIn, SignInFailed
-from web.page import Page, local_path, page, page_http
+from web.page import Page, local_path, page_group
 from web.security import CSRF_FIELD
 from web.settings import Settings
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 SIGNED_IN_SECONDS = 8 * 3600  # a development sign-in lasts a working day
 CALLBACK = "/sign-in/callback"
 PENDING = "sign_in"  # the session's key for a sign-in under way at the provider
+
+signing_in_page = page_group("pages")
 
 
 class Oidc(DependencyProvider):
@@ -55,8 +57,7 @@ class SignIn:
 
     oidc = Oidc()
 
-    @page_http("GET", "/sign-in", auth="none", summary="Sign in (the city's provider, or demo people)", tags=["pages"])
-    @page
+    @signing_in_page("GET", "/sign-in", "Sign in (the city's provider, or demo people)")
     def sign_in_page(self, view: Page, api: ApiClient) -> Response:
         """With a provider: off to it (the state, nonce and PKCE verifier stay in the session)."""
         if self.oidc is not None:
@@ -71,8 +72,7 @@ class SignIn:
             return view.render("error.html", status=404, kind="not_found")
         return view.render("sign_in.html", people=DEMO_PEOPLE)
 
-    @page_http("GET", CALLBACK, auth="none", summary="Back from the city's provider (HTML redirect)", tags=["pages"])
-    @page
+    @signing_in_page("GET", CALLBACK, "Back from the city's provider (HTML redirect)")
     def sign_in_callback(self, view: Page, api: ApiClient) -> Response:
         """The provider's answer: `code` and `state` (never logged: redacted from the access log)."""
         if self.oidc is None:
@@ -86,8 +86,7 @@ class SignIn:
         home = LANDING_OF_ROLE.get(signed_in.principal.role, "/me")
         return view.redirect(pending.next if pending and pending.next else home)
 
-    @page_http("POST", "/sign-in", auth="none", summary="Sign in as a demo person (HTML redirect)", tags=["pages"])
-    @page
+    @signing_in_page("POST", "/sign-in", "Sign in as a demo person (HTML redirect)")
     def sign_in(self, view: Page, api: ApiClient) -> Response:
         """Development only: refused in production, with RS256 and beside a provider."""
         if not view.settings.development_sign_in:
@@ -119,8 +118,7 @@ class SignIn:
         )
         return view.redirect(LANDING_OF_ROLE.get(person.role, "/me"))
 
-    @page_http("POST", "/sign-out", auth="none", summary="Sign out (HTML redirect)", tags=["pages"])
-    @page
+    @signing_in_page("POST", "/sign-out", "Sign out (HTML redirect)")
     def sign_out(self, view: Page, api: ApiClient) -> Response:
         """Forgets the person and their token here (the provider's own session is the provider's)."""
         view.session.pop("person")

@@ -15,29 +15,27 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from web import categories, forms
-from web.api import ApiClient, ApiError, Call
+from web.api import ApiClient, ApiError, Call, Refused
 from web.domain import queue
-from web.page import Page, page, page_http
+from web.page import Page, anyone_signed_in, page_group
 
 QUEUE_PAGE_SIZE = 100  # the concerns API's largest page; a beat's open concerns fit in it
 NOTE_FIELDS = ("public_note", "internal_note")
 REFERRALS_SHOWN = 20
 
 
+staff_page = page_group("staff pages", anyone_signed_in)
+
+
 def signed_in(method: Callable[..., Response]) -> Callable[..., Response]:
-    """A staff or agency page method that an anonymous visitor may not reach: they get `refusal`,
-    and no service is asked anything on their behalf."""
+    """A page method that an anonymous visitor may not reach (`anyone_signed_in`); for the staff
+    modules that still stack `page_http`, `page` and this instead of using `staff_page`."""
 
     @functools.wraps(method)
     def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
-        return refusal(view) if view.person is None else method(self, view, api, **kwargs)
+        return anyone_signed_in(view) or method(self, view, api, **kwargs)
 
     return wrapper
-
-
-def refusal(view: Page) -> Response:
-    """The page an anonymous visitor gets for a staff or agency page: 403, in their language."""
-    return view.render("error.html", status=403, kind="staff_only")
 
 
 def with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:
@@ -57,9 +55,7 @@ def _name(service: Any) -> str | None:
 class OfficerConsole:
     """Officers' pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http("GET", "/staff/queue", auth="none", summary="My beat's queue (HTML, staff)", tags=["staff pages"])
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/queue", "My beat's queue (HTML, staff)")
     def staff_queue(self, view: Page, api: ApiClient) -> Response:
         sort = queue.chosen_sort(view.request.args.get("sort"))
         calls = {
@@ -74,27 +70,13 @@ class OfficerConsole:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("staff/queue.html", parts=parts, counts=counts, sort=sort, sorts=queue.SORTS)
 
-    @page_http(
-        "GET",
-        "/staff/concerns/<concern_id>",
-        auth="none",
-        summary="A concern, for officers (HTML)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/concerns/<concern_id>", "A concern, for officers (HTML)")
     def staff_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         return self._concern_page(view, api, concern_id)
 
-    @page_http(
-        "POST",
-        "/staff/concerns/<concern_id>/step",
-        auth="none",
-        summary="Move a concern to its next step, with notes (HTML redirect)",
-        tags=["staff pages"],
+    @staff_page(
+        "POST", "/staff/concerns/<concern_id>/step", "Move a concern to its next step, with notes (HTML redirect)"
     )
-    @page
-    @signed_in
     def staff_step(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         form = view.request.form
         body = {"status": form.get("status", ""), "version": _version(form), **_notes(form)}
@@ -104,15 +86,7 @@ class OfficerConsole:
             view, api, concern_id, Call("concerns", "POST", f"/concerns/{concern_id}/transitions", json=body), "step"
         )
 
-    @page_http(
-        "POST",
-        "/staff/concerns/<concern_id>/note",
-        auth="none",
-        summary="Add a note without changing the status (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/concerns/<concern_id>/note", "Add a note without changing the status (HTML redirect)")
     def staff_note(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         notes = _notes(view.request.form)
         if not any(notes.values()):
@@ -125,12 +99,9 @@ class OfficerConsole:
 
     def _send(self, view: Page, api: ApiClient, concern_id: str, request: Call, form: str) -> Response:
         """Send a step or a note; a refusal of what was typed shows the page again with it."""
-        try:
-            api.call(request)
-        except ApiError as error:
-            if error.status != 400:
-                raise
-            errors = forms.api_errors(error.details) or {"status": "invalid"}
+        sent = api.submit(request)
+        if isinstance(sent, Refused):
+            errors = forms.api_errors(sent.details) or {"status": "invalid"}
             typed = {name: request.json.get(name) or "" for name in NOTE_FIELDS}
             return self._concern_page(view, api, concern_id, form=form, typed=typed, errors=errors, status=400)
         return view.redirect(f"/staff/concerns/{concern_id}", flash="step_recorded" if form == "step" else "note_added")
@@ -145,19 +116,17 @@ class OfficerConsole:
         errors: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
-        found = api.gather_outcomes(
+        referrals = {"concern_id": concern_id, "per_page": REFERRALS_SHOWN}
+        found, names = categories.gather(
+            api,
+            view.language,
             {
                 "concern": Call("concerns", "GET", f"/concerns/{concern_id}"),
-                "referrals": Call(
-                    "referrals", "GET", "/referrals", params={"concern_id": concern_id, "per_page": REFERRALS_SHOWN}
-                ),
-                categories.NAMES: categories.names_call(view.language),
-            }
+                "referrals": Call("referrals", "GET", "/referrals", params=referrals),
+            },
+            optional=("referrals",),  # the page still shows the concern, and says so
         )
         concern = found["concern"]
-        if isinstance(concern, ApiError):
-            raise concern
-        names = categories.names_from(found[categories.NAMES])
         duplicates = _likely_duplicates(api, concern)
         categories.in_language([concern, *(row["concern"] for row in duplicates or [])], names)
         return view.render(

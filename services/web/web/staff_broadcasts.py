@@ -16,9 +16,9 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web.api import ApiClient, ApiError, Call
-from web.page import Page, page, page_http
-from web.staff import signed_in
+from web.api import ApiClient, Call, Refused
+from web.page import Page
+from web.staff import staff_page
 
 TITLE_MAX, BODY_MAX = 200, 2000  # notifications' limits, also set on the fields
 KINDS = ("alert", "watch")  # everyone following the beat, or its neighbourhood watch only
@@ -36,39 +36,24 @@ def _alert(form: Any) -> dict[str, Any]:
 class BroadcastConsole:
     """Officers' broadcast pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
-        "GET",
-        "/staff/beats/<code>/broadcast",
-        auth="none",
-        summary="Write an alert to the beat's subscribers (HTML)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/beats/<code>/broadcast", "Write an alert to the beat's subscribers (HTML)")
     def broadcast_form(self, view: Page, api: ApiClient, code: str) -> Response:
         return self._form(view, api, code, {"kind": "alert", "title": "", "body": "", "urgent": False})
 
-    @page_http(
+    @staff_page(
         "POST",
         "/staff/beats/<code>/broadcast/preview",
-        auth="none",
-        summary="Preview an alert: what it says in each language, how many it reaches (HTML)",
-        tags=["staff pages"],
+        "Preview an alert: what it says in each language, how many it reaches (HTML)",
     )
-    @page
-    @signed_in
     def broadcast_preview(self, view: Page, api: ApiClient, code: str) -> Response:
         alert = _alert(view.request.form)
         if alert["kind"] not in KINDS:
             return view.render("error.html", status=400, kind="bad_request")
         if not alert["title"]:
             return self._form(view, api, code, alert, errors={"title": "required"}, status=400)
-        try:
-            preview = api.call(Call("notifications", "POST", f"/broadcasts/{code}/preview", json=alert))
-        except ApiError as error:
-            if error.status != 400:
-                raise
-            return self._form(view, api, code, alert, errors=_field_errors(error.details), status=400)
+        preview = api.submit(Call("notifications", "POST", f"/broadcasts/{code}/preview", json=alert))
+        if isinstance(preview, Refused):
+            return self._form(view, api, code, alert, errors=_field_errors(preview.details), status=400)
         return view.render(
             "staff/broadcast.html",
             beat_code=code,
@@ -80,15 +65,7 @@ class BroadcastConsole:
             body_max=BODY_MAX,
         )
 
-    @page_http(
-        "POST",
-        "/staff/beats/<code>/broadcast",
-        auth="none",
-        summary="Send an alert to the beat's subscribers (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/beats/<code>/broadcast", "Send an alert to the beat's subscribers (HTML redirect)")
     def send_broadcast(self, view: Page, api: ApiClient, code: str) -> Response:
         alert = _alert(view.request.form)
         key = view.request.form.get("key") or ""

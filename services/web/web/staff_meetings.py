@@ -16,11 +16,11 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from beat_shared.contracts.catalogue import MEETING_KINDS
-from web.api import ApiClient, ApiError, Call
+from web.api import ApiClient, ApiError, Call, Refused
 from web.domain import meeting_form
 from web.domain.meeting_form import MeetingForm
-from web.page import Page, local_path, page, page_http
-from web.staff import signed_in
+from web.page import Page, local_path
+from web.staff import staff_page
 
 ACTION_STATUSES = ("open", "done")
 
@@ -35,11 +35,7 @@ def _categories(found: Any) -> dict[str, str]:
 class MeetingConsole:
     """Officers' meeting pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
-        "GET", "/staff/meetings", auth="none", summary="My beats' meetings and actions (HTML)", tags=["staff pages"]
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/meetings", "My beats' meetings and actions (HTML)")
     def staff_meetings(self, view: Page, api: ApiClient) -> Response:
         beats = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
         calls = {}
@@ -58,83 +54,45 @@ class MeetingConsole:
         ]
         return view.render("staff/meetings.html", beats=rows)
 
-    @page_http(
+    @staff_page(
         "GET",
         "/staff/beats/<code>/meetings/new",
-        auth="none",
-        summary="Schedule a meeting: the form, with an agenda suggested from the beat's top concerns (HTML)",
-        tags=["staff pages"],
+        "Schedule a meeting: the form, with an agenda suggested from the beat's top concerns (HTML)",
     )
-    @page
-    @signed_in
     def new_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
         return self._schedule_page(view, api, code, MeetingForm({"kind": "community_meeting"}), chosen_all=True)
 
-    @page_http(
-        "POST",
-        "/staff/beats/<code>/meetings",
-        auth="none",
-        summary="Schedule a meeting (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/beats/<code>/meetings", "Schedule a meeting (HTML redirect)")
     def schedule_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
         meeting = meeting_form.read_schedule_form(view.request.form)
         body = None if meeting.errors else meeting_form.schedule_body(meeting, view.settings.timezone)
         if body is not None:
-            try:
-                made = api.call(Call("concerns", "POST", f"/beats/{code}/meetings", json=body))
+            made = api.submit(Call("concerns", "POST", f"/beats/{code}/meetings", json=body))
+            if not isinstance(made, Refused):
                 return view.redirect(f"/staff/meetings/{made['id']}", flash="meeting_scheduled")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                meeting.errors.update(meeting_form.api_errors(error.details) or {"title": "invalid"})
+            meeting.errors.update(meeting_form.api_errors(made.details) or {"title": "invalid"})
         return self._schedule_page(view, api, code, meeting, status=400)
 
-    @page_http(
+    @staff_page(
         "GET",
         "/staff/meetings/<meeting_id>",
-        auth="none",
-        summary="A meeting, for its beat's staff: agenda, what it agreed, the form to conclude it (HTML)",
-        tags=["staff pages"],
+        "A meeting, for its beat's staff: agenda, what it agreed, the form to conclude it (HTML)",
     )
-    @page
-    @signed_in
     def staff_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
         return self._meeting_page(view, api, meeting_id, MeetingForm({}))
 
-    @page_http(
-        "POST",
-        "/staff/meetings/<meeting_id>/conclusion",
-        auth="none",
-        summary="Record what a meeting agreed (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/meetings/<meeting_id>/conclusion", "Record what a meeting agreed (HTML redirect)")
     def conclude_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
         conclusion = meeting_form.read_conclusion_form(view.request.form)
         body = meeting_form.conclusion_body(conclusion)
         if body is not None:
-            try:
-                api.call(Call("concerns", "POST", f"/meetings/{meeting_id}/conclusion", json=body))
+            sent = api.submit(Call("concerns", "POST", f"/meetings/{meeting_id}/conclusion", json=body))
+            if not isinstance(sent, Refused):
                 return view.redirect(f"/staff/meetings/{meeting_id}", flash="meeting_concluded")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                conclusion.errors.update(meeting_form.api_errors(error.details) or {"summary": "invalid"})
+            conclusion.errors.update(meeting_form.api_errors(sent.details) or {"summary": "invalid"})
         return self._meeting_page(view, api, meeting_id, conclusion, status=400)
 
-    @page_http(
-        "POST",
-        "/staff/actions/<action_id>",
-        auth="none",
-        summary="Mark an agreed action done, or open again (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/actions/<action_id>", "Mark an agreed action done, or open again (HTML redirect)")
     def update_action(self, view: Page, api: ApiClient, action_id: str) -> Response:
         status = view.request.form.get("status")
         if status not in ACTION_STATUSES:
@@ -146,14 +104,13 @@ class MeetingConsole:
     def _schedule_page(
         self, view: Page, api: ApiClient, code: str, meeting: MeetingForm, status: int = 200, chosen_all: bool = False
     ) -> Response:
-        found = api.gather_outcomes(
+        found = api.gather(
             {
                 "agenda": Call("concerns", "GET", f"/beats/{code}/agenda"),
                 "categories": Call("concerns", "GET", "/categories"),
-            }
+            },
+            optional=("categories",),
         )
-        if isinstance(found["agenda"], ApiError):
-            raise found["agenda"]
         suggested = found["agenda"]["agenda"]
         chosen = [item["concern_id"] for item in suggested] if chosen_all else meeting.agenda
         return view.render(
@@ -171,16 +128,14 @@ class MeetingConsole:
     def _meeting_page(
         self, view: Page, api: ApiClient, meeting_id: str, conclusion: MeetingForm, status: int = 200
     ) -> Response:
-        found = api.gather_outcomes(
+        found = api.gather(
             {
                 "meeting": Call("concerns", "GET", f"/meetings/{meeting_id}"),
                 "mine": Call("concerns", "GET", "/me/beats"),
                 "categories": Call("concerns", "GET", "/categories"),
-            }
+            },
+            optional=("categories",),
         )
-        for part in ("meeting", "mine"):
-            if isinstance(found[part], ApiError):
-                raise found[part]
         meeting = found["meeting"]
         if meeting["beat_code"] not in {beat["code"] for beat in found["mine"]["beats"]}:
             return view.render("error.html", status=403, kind="forbidden")

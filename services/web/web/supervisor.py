@@ -12,54 +12,28 @@ the form does not show (descriptions, answers, other languages) is kept.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web.api import ApiClient, ApiError, Call
+from web.api import ApiClient, Call, Refused
 from web.domain import category_form
 from web.domain.category_form import MAX_HOURS, CategoryForm
-from web.page import Page, page, page_http
-from web.staff import refusal
+from web.page import Page, page_group, role_in
 
 MANAGER_ROLES = ("supervisor", "admin")
 ADMIN_ROLES = ("admin",)  # who may change categories in concerns (beat_shared.roles.ADMINS)
 LIST_SIZE = 100  # the concerns API's largest page
 
-
-def only_for(roles: tuple[str, ...]) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """A page method for `roles`: anyone else (anonymous, or signed in with another role) gets `refusal`."""
-
-    def decorator(method: Callable[..., Response]) -> Callable[..., Response]:
-        @functools.wraps(method)
-        def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
-            if view.person is None or view.person["role"] not in roles:
-                return refusal(view)
-            return method(self, view, api, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-managers_only = only_for(MANAGER_ROLES)
-admins_only = only_for(ADMIN_ROLES)
+# Anyone else (anonymous, or signed in with another role) gets a refusal page.
+manager_page = page_group("supervisor pages", role_in(*MANAGER_ROLES))
+admin_page = page_group("supervisor pages", role_in(*ADMIN_ROLES))
 
 
 class SupervisorConsole:
     """Supervisors' pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
-        "GET",
-        "/supervisor",
-        auth="none",
-        summary="Overdue concerns across beats and the unplaced queue (HTML, supervisors)",
-        tags=["supervisor pages"],
-    )
-    @page
-    @managers_only
+    @manager_page("GET", "/supervisor", "Overdue concerns across beats and the unplaced queue (HTML, supervisors)")
     def supervisor_home(self, view: Page, api: ApiClient) -> Response:
         found = api.gather(
             {
@@ -74,27 +48,11 @@ class SupervisorConsole:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("supervisor/home.html", overdue=overdue, unplaced=unplaced, counts=counts)
 
-    @page_http(
-        "GET",
-        "/supervisor/assignments",
-        auth="none",
-        summary="Officers' assignments to beats (HTML, supervisors)",
-        tags=["supervisor pages"],
-    )
-    @page
-    @managers_only
+    @manager_page("GET", "/supervisor/assignments", "Officers' assignments to beats (HTML, supervisors)")
     def assignments(self, view: Page, api: ApiClient) -> Response:
         return self._assignments_page(view, api)
 
-    @page_http(
-        "POST",
-        "/supervisor/assignments",
-        auth="none",
-        summary="Assign an officer to a beat, or unassign them (HTML redirect)",
-        tags=["supervisor pages"],
-    )
-    @page
-    @managers_only
+    @manager_page("POST", "/supervisor/assignments", "Assign an officer to a beat, or unassign them (HTML redirect)")
     def change_assignment(self, view: Page, api: ApiClient) -> Response:
         form = view.request.form
         beat, subject, move = form.get("beat", ""), (form.get("subject") or "").strip(), form.get("move")
@@ -102,69 +60,44 @@ class SupervisorConsole:
             return view.render("error.html", status=400, kind="bad_request")
         if not subject:
             return self._assignments_page(view, api, typed={"beat": beat}, errors={"subject": "required"}, status=400)
-        try:
-            if move == "assign":
-                api.call(Call("concerns", "POST", f"/beats/{beat}/officers", json={"subject": subject}))
-            else:
-                api.call(Call("concerns", "DELETE", f"/beats/{beat}/officers/{subject}"))
-        except ApiError as error:
-            if error.status != 400:
-                raise
+        if move == "assign":
+            change = Call("concerns", "POST", f"/beats/{beat}/officers", json={"subject": subject})
+        else:
+            change = Call("concerns", "DELETE", f"/beats/{beat}/officers/{subject}")
+        if isinstance(api.submit(change), Refused):
             typed = {"beat": beat, "subject": subject}
             return self._assignments_page(view, api, typed=typed, errors={"subject": "unknown"}, status=400)
         return view.redirect(
             "/supervisor/assignments", flash="officer_assigned" if move == "assign" else "officer_unassigned"
         )
 
-    @page_http(
-        "GET",
-        "/supervisor/categories",
-        auth="none",
-        summary="Categories with their questions and response times (HTML, supervisors)",
-        tags=["supervisor pages"],
+    @manager_page(
+        "GET", "/supervisor/categories", "Categories with their questions and response times (HTML, supervisors)"
     )
-    @page
-    @managers_only
     def categories(self, view: Page, api: ApiClient) -> Response:
         found = api.call(Call("concerns", "GET", "/categories"))
         editable = view.person is not None and view.person["role"] in ADMIN_ROLES
         return view.render("supervisor/categories.html", categories=found["categories"], editable=editable)
 
-    @page_http(
+    @admin_page(
         "GET",
         "/supervisor/categories/<code>",
-        auth="none",
-        summary="The form to change a category's names, time to acknowledge and questions (HTML, admins)",
-        tags=["supervisor pages"],
+        "The form to change a category's names, time to acknowledge and questions (HTML, admins)",
     )
-    @page
-    @admins_only
     def category_form(self, view: Page, api: ApiClient, code: str) -> Response:
         category = _source_category(api, code)
         return _category_page(view, category, CategoryForm(category_form.values_of(category)))
 
-    @page_http(
-        "POST",
-        "/supervisor/categories/<code>",
-        auth="none",
-        summary="Change a category (HTML redirect, admins)",
-        tags=["supervisor pages"],
-    )
-    @page
-    @admins_only
+    @admin_page("POST", "/supervisor/categories/<code>", "Change a category (HTML redirect, admins)")
     def change_category(self, view: Page, api: ApiClient, code: str) -> Response:
         category = _source_category(api, code)  # the stored questions, read just before they are sent back
         typed = category_form.read(view.request.form, category)
         if not typed.errors:
             patch = category_form.patch_of(typed, category)
-            try:
-                api.call(Call("concerns", "PATCH", f"/categories/{code}", json=patch))
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                typed.errors.update(category_form.api_errors(error.details))
-            else:
+            sent = api.submit(Call("concerns", "PATCH", f"/categories/{code}", json=patch))
+            if not isinstance(sent, Refused):
                 return view.redirect(f"/supervisor/categories#category-{code}", flash="category_saved")
+            typed.errors.update(category_form.api_errors(sent.details))
         return _category_page(view, category, typed, status=400)
 
     def _assignments_page(
