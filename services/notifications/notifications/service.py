@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nameko.containers import WorkerContext
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy
 
 from beat_shared.clock import ClockProvider
@@ -20,6 +18,7 @@ from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.ratelimit_provider import AddressLimiter
 from beat_shared.service_index import Page
+from beat_shared.settings_provider import SettingsProvider
 from notifications import commands, queries
 from notifications.broadcast_endpoints import BroadcastEndpoints
 from notifications.delivery_endpoints import DeliveryEndpoints
@@ -33,16 +32,6 @@ from notifications.people_endpoints import PeopleEndpoints
 from notifications.settings import Settings
 from notifications.subscriber_endpoints import SubscriberEndpoints
 from notifications.suppression_endpoints import SuppressionEndpoints
-
-
-class SettingsProvider(DependencyProvider):
-    """The service's settings, read once from the container config."""
-
-    def setup(self) -> None:
-        self.settings = Settings.from_config(self.container.config)
-
-    def get_dependency(self, worker_ctx: WorkerContext) -> Settings:
-        return self.settings
 
 
 class NotificationsService(
@@ -62,7 +51,7 @@ class NotificationsService(
     db = Database(Base.metadata)
     outbox = Outbox()
     clock = ClockProvider()
-    settings = SettingsProvider()
+    settings = SettingsProvider(Settings)
     concerns = RpcProxy("concerns")
     referrals = RpcProxy("referrals")
     surveys = RpcProxy("surveys")
