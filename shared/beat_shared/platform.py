@@ -153,5 +153,9 @@ class PlatformEndpoints:
     def metrics(self, request: Request) -> Response:
         """Prometheus metrics in text format."""
         self.platform.refresh_gauges()
+        self.refresh_service_gauges()
         body, content_type = exposition()
         return Response(body, status=200, content_type=content_type)
+
+    def refresh_service_gauges(self) -> None:
+        """A service's own gauges, measured when /metrics is read (none unless the service says)."""

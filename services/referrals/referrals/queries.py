@@ -170,14 +170,16 @@ def audit_entries(criteria: Mapping[str, Any]) -> Select[tuple[AuditEntry]]:
 # --- the HSDS directory's lists ----------------------------------------------------------------
 
 
-def organizations(search: str | None) -> Select[tuple[Organization]]:
+def organizations(criteria: Mapping[str, Any]) -> Select[tuple[Organization]]:
+    search = criteria.get("search")
     query = select(Organization).options(selectinload(Organization.phones), selectinload(Organization.locations))
     if search:
         query = query.where(Organization.name.ilike(f"%{search}%"))
     return query.order_by(Organization.name, Organization.id)
 
 
-def taxonomies(search: str | None) -> Select[tuple[Taxonomy]]:
+def taxonomies(criteria: Mapping[str, Any]) -> Select[tuple[Taxonomy]]:
+    search = criteria.get("search")
     query = select(Taxonomy)
     if search:
         query = query.where(Taxonomy.name.ilike(f"%{search}%"))

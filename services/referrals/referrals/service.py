@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
+from marshmallow import Schema
 from nameko.dependency_providers import Config
 from nameko.exceptions import MethodNotFound, UnknownService
 from nameko.rpc import RpcProxy
@@ -27,7 +28,6 @@ from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.isotime import parse_utc
-from beat_shared.metrics import exposition
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
 from beat_shared.roles import ADMINS, OFFICERS, STAFF
@@ -119,6 +119,11 @@ class DirectoryEndpoints(_Dependencies):
         rows, total = page_of(self.db, query, page.offset, page.size)
         return json_response(page_body([render(row) for row in rows], total, page))
 
+    def _filtered_listing(self, request: Request, schema: type[Schema], query_for: Any, render: Any) -> Response:
+        """The listing of `query_for(criteria)`, the criteria read from the query string by `schema`."""
+        criteria = schema().load(request.args.to_dict())
+        return self._listing(request, criteria, query_for(criteria), render)
+
     @hsds_read("GET", "/services", summary="Search services", query_schema=ServicesQuery)
     def list_services(self, request: Request) -> Response:
         """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
@@ -146,7 +151,7 @@ class DirectoryEndpoints(_Dependencies):
     def list_organizations(self, request: Request) -> Response:
         """`full_service=true` (or `full=true`) nests each organization's services."""
         criteria = OrganizationsQuery().load(request.args.to_dict())
-        query = queries.organizations(criteria.get("search"))
+        query = queries.organizations(criteria)
         nested = criteria["full_service"] or criteria["full"]
         render = partial(hsds.organization_dict, with_services=nested)
         return self._listing(request, criteria, query, render)
@@ -158,9 +163,7 @@ class DirectoryEndpoints(_Dependencies):
 
     @hsds_read("GET", "/taxonomies", summary="Taxonomies", query_schema=ListQuery)
     def list_taxonomies(self, request: Request) -> Response:
-        criteria = ListQuery().load(request.args.to_dict())
-        query = queries.taxonomies(criteria.get("search"))
-        return self._listing(request, criteria, query, hsds.taxonomy_dict)
+        return self._filtered_listing(request, ListQuery, queries.taxonomies, hsds.taxonomy_dict)
 
     @hsds_read("GET", "/taxonomies/<taxonomy_id>", summary="A taxonomy")
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
@@ -169,9 +172,7 @@ class DirectoryEndpoints(_Dependencies):
     @hsds_read("GET", "/taxonomy_terms", summary="Taxonomy terms (need categories)", query_schema=TaxonomyTermsQuery)
     def list_taxonomy_terms(self, request: Request) -> Response:
         """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
-        criteria = TaxonomyTermsQuery().load(request.args.to_dict())
-        query = queries.taxonomy_terms(criteria)
-        return self._listing(request, criteria, query, hsds.term_dict)
+        return self._filtered_listing(request, TaxonomyTermsQuery, queries.taxonomy_terms, hsds.term_dict)
 
     @hsds_read("GET", "/taxonomy_terms/<term_id>", summary="A taxonomy term")
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
@@ -182,10 +183,8 @@ class DirectoryEndpoints(_Dependencies):
     )
     def list_service_at_locations(self, request: Request) -> Response:
         """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
-        criteria = ServiceAtLocationsQuery().load(request.args.to_dict())
-        query = queries.service_at_locations(criteria)
         render = partial(hsds.service_at_location_dict, with_service=True)
-        return self._listing(request, criteria, query, render)
+        return self._filtered_listing(request, ServiceAtLocationsQuery, queries.service_at_locations, render)
 
     @hsds_read("GET", "/service_at_locations/<link_id>", summary="A service at a location")
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
@@ -654,13 +653,9 @@ class BackgroundEndpoints(_Dependencies):
         """Reminders, then expiry (and with it the supervisor alert) of unanswered referrals."""
         return commands.process_deadlines(self.db, self.settings, self.clock.now(), self.outbox.add)
 
-    @http("GET", "/metrics", auth="none", tags=["platform"])
-    def metrics(self, request: Request) -> Response:
-        """Prometheus metrics, with the count of sent referrals nearing their answer-by time."""
-        self.platform.refresh_gauges()
+    def refresh_service_gauges(self) -> None:
+        """/metrics also counts the sent referrals nearing their answer-by time."""
         service_metrics.refresh_due_soon_gauge(self.db, self.clock.now())
-        body, content_type = exposition()
-        return Response(body, status=200, content_type=content_type)
 
     @timer(interval=3600)
     def erase_expired_personal_data(self) -> int:
