@@ -81,14 +81,14 @@ class WaveInput(Schema):
 
 class WaveOutput(Schema):
     id = fields.String()
-    survey_id = fields.String()
+    survey_id = fields.String(metadata={"description": "the survey version the wave runs"})
     name = fields.String()
-    period = fields.String()
+    period = fields.String(metadata={"description": "2026-Q1 or 2026-03"})
     beat_codes = fields.List(fields.String())
     opens_at = fields.AwareDateTime()
     closes_at = fields.AwareDateTime()
-    open_link_url = fields.String(allow_none=True)
-    open_link_daily_limit = fields.Integer()
+    open_link_url = fields.String(allow_none=True, metadata={"description": "where anyone may answer; null without"})
+    open_link_daily_limit = fields.Integer(metadata={"description": "answers one device may give a day by the link"})
     open_link_max_per_beat = fields.Integer(allow_none=True)
 
 
