@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from beat_shared.testing import free_port
-from notifications import subscribers
 from notifications.dispatcher import confirm_url, manage_url, page_links
+from notifications.domain import subscribers
 from notifications.rendering import SAMPLE_CONTEXTS, Renderer, languages
 from web.service import WebService
 

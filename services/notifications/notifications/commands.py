@@ -8,10 +8,10 @@ Entrypoints in service.py parse input, call these, and answer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
@@ -27,7 +27,8 @@ from notifications.domain.preferences import (
     valid_timezone,
 )
 from notifications.domain.rules import TOPICS, NotificationSpec, broadcast_notification, notifications_for
-from notifications.domain.tokens import address_hash, read_unsubscribe_token
+from notifications.domain.subscribers import CONFIRM_DAYS, CONFIRMATION, SUBJECT_PREFIX, manage_token, subject_of
+from notifications.domain.tokens import CONFIRM, address_hash, read_subscriber_token, read_unsubscribe_token
 from notifications.models import (
     Broadcast,
     InboxItem,
@@ -39,6 +40,7 @@ from notifications.models import (
     Suppression,
     new_id,
 )
+from notifications.queries import subscriber_by_subject, subscriptions_of
 
 Emit = Callable[[str, str, dict[str, Any]], Any]
 RETRYABLE = ("temporary_failure", "permanent_failure")
@@ -268,3 +270,85 @@ def retry_message(session: Session, now: datetime, emit: Emit, message_id: str) 
     message.updated_at = now
     status_changed(emit, message, now)
     return message
+
+
+# --- following a beat without an account (double opt-in) -------------------------------------
+
+
+def ask_to_subscribe(
+    session: Session, now: datetime, secret: str, email: str, beat_code: str, language: str, watch: bool = False
+) -> bool:
+    """Someone asks to follow a beat by e-mail (with `watch`, in its neighbourhood watch too); True
+    if a confirmation mail was queued. Nothing is sent again for what the address already follows,
+    nor more than once a day for the same request: joining the watch is confirmed from the mail too."""
+    email = email.strip()
+    if not valid_email(email):
+        raise InvalidInput("not a valid email address", {"email": ["not a valid email address"]})
+    recipient = recipient_for(session, now, subject_of(secret, email), "resident")
+    subscription = session.scalar(
+        select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
+    )
+    if subscription is not None and subscription.confirmed_at is not None and (subscription.watch or not watch):
+        return False
+    if not subscriptions_of(session, recipient):  # a stranger must not change a confirmed subscriber's language
+        recipient.email, recipient.language, recipient.updated_at = email, language_of(language), now
+    if subscription is None:
+        session.add(Subscription(recipient_id=recipient.id, beat_code=beat_code, created_at=now, confirmed_at=None))
+    spec = NotificationSpec(
+        f"subscribe:{recipient.ref}:{beat_code}:{'watch' if watch else 'alerts'}:{now.date().isoformat()}",
+        CONFIRMATION,
+        CONFIRMATION,
+        CONFIRMATION,
+        {"kind": "subscriber", "ref": recipient.ref},
+        {"beat_code": beat_code, "watch": watch},
+    )
+    return add_notification(session, now, spec, event_id=None, event_type="beat.subscriber.asked")
+
+
+def confirm_subscription(session: Session, now: datetime, secret: str, token: str) -> dict[str, Any]:
+    """Follow the confirmation link: the subscription starts (again is fine). Answers the beat and
+    the token that manages this address's alerts."""
+    claims = read_subscriber_token(secret, token, CONFIRM, now.timestamp())
+    recipient = subscriber_by_subject(session, claims["s"])
+    subscription = session.scalar(
+        select(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == claims["b"])
+    )
+    if subscription is None:
+        raise InvalidInput("this confirmation link has expired", {"token": ["expired: ask again"]})
+    if subscription.confirmed_at is None:
+        subscription.confirmed_at = now
+    if claims.get("w"):
+        subscription.watch = True
+    return {"beat_code": claims["b"], "manage_token": manage_token(secret, recipient.subject)}
+
+
+def set_subscriber_language(session: Session, now: datetime, recipient: Recipient, language: str) -> None:
+    """The language of a subscriber's mails (one Beat writes in; English otherwise)."""
+    recipient.language, recipient.updated_at = language_of(language), now
+
+
+def stop_subscriber_beat(session: Session, recipient: Recipient, beat_code: str) -> None:
+    """Stop one beat's alerts; a beat already stopped is fine (a second click, an old mail)."""
+    session.execute(
+        delete(Subscription).where(Subscription.recipient_id == recipient.id, Subscription.beat_code == beat_code)
+    )
+
+
+def forget_subscriber(session: Session, recipient: Recipient) -> None:
+    """Stop everything and forget the address (explicit deletes: SQLite does not cascade)."""
+    session.execute(delete(Subscription).where(Subscription.recipient_id == recipient.id))
+    session.execute(delete(Preference).where(Preference.recipient_id == recipient.id))
+    session.delete(recipient)
+
+
+def forget_unconfirmed_subscribers(session: Session, now: datetime) -> int:
+    """Subscriptions never confirmed within CONFIRM_DAYS, and the addresses left with none."""
+    cutoff = now - timedelta(days=CONFIRM_DAYS)
+    gone = session.execute(
+        delete(Subscription).where(Subscription.confirmed_at.is_(None), Subscription.created_at < cutoff)
+    ).rowcount
+    followed = select(Subscription.recipient_id)
+    session.execute(
+        delete(Recipient).where(Recipient.subject.like(f"{SUBJECT_PREFIX}%"), Recipient.id.not_in(followed))
+    )
+    return gone or 0

@@ -31,11 +31,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from beat_shared.db import insert_all_unless_exist
-from notifications import subscribers
 from notifications.channels import Outcome
 from notifications.channels.email import Email, SmtpTransport
 from notifications.channels.sms import SmsGateway, count_segments
 from notifications.channels.webhooks import WebhookRequest, WebhookTransport
+from notifications.domain import subscribers
 from notifications.domain.preferences import digest_due, valid_email, valid_phone, zone
 from notifications.domain.tokens import address_hash, unsubscribe_token
 from notifications.metrics import SMS_SEGMENTS, record_send, record_transition

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from beat_shared.db import insert_all_unless_exist
 from notifications.domain.preferences import language_of, quiet_until, wants, zone
 from notifications.domain.rules import DEFAULT_CHANNELS
+from notifications.domain.subscribers import is_subscriber
 from notifications.domain.tokens import address_hash
 from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression, new_id
 from notifications.resolver import Resolver
 from notifications.settings import Settings
-from notifications.subscribers import is_subscriber
 
 # Topics that may wait for a daily digest (never a resident's own concern, a survey or an alarm).
 DIGESTIBLE = ("new_concerns", "referral_updates", "beat_alerts", "meetings")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.db import existing, page_of
+from beat_shared.errors import NotFound
+from notifications.domain.subscribers import is_subscriber
+from notifications.domain.tokens import MANAGE, read_subscriber_token
 from notifications.models import (
     Broadcast,
     DeliveryAttempt,
@@ -234,3 +238,22 @@ def recent_deliveries(session: Session, channels: Sequence[str], limit: int = 10
         for attempt in session.scalars(query.order_by(DeliveryAttempt.id)):
             attempts[attempt.message_id].append(attempt)
     return [message_view(message, attempts[message.id]) for message in messages]
+
+
+def managed_subscriber(session: Session, now: datetime, secret: str, token: str) -> Recipient:
+    """The directory entry a manage link stands for; 404 once it is gone, 400 for a forged token."""
+    claims = read_subscriber_token(secret, token, MANAGE, now.timestamp())
+    return subscriber_by_subject(session, claims["s"])
+
+
+def subscriber_view(session: Session, recipient: Recipient) -> dict[str, Any]:
+    """What a manage link shows: the language of the mails, the beats followed and watched."""
+    return {"language": recipient.language, **subscriptions_view(session, recipient)}
+
+
+def subscriber_by_subject(session: Session, subject: str) -> Recipient:
+    """The directory entry of someone following beats without an account; 404 once it is gone."""
+    recipient = session.scalar(select(Recipient).where(Recipient.subject == subject))
+    if recipient is None or not is_subscriber(subject):
+        raise NotFound("these alerts have been stopped")
+    return recipient

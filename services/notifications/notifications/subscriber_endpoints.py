@@ -11,7 +11,7 @@ from beat_shared.entrypoints import timer
 from beat_shared.errors import Unauthenticated
 from beat_shared.http import http, json_response, read_json
 from beat_shared.ratelimit_provider import AddressLimiter
-from notifications import subscribers
+from notifications import commands, queries
 from notifications.endpoints import ServiceParts
 from notifications.models import Recipient
 from notifications.schemas import (
@@ -55,49 +55,53 @@ class SubscriberEndpoints(ServiceParts):
         body = read_json(request, SubscriberInput)
         self.require_known_beat(body["beat_code"])
         secret = self.settings.signing_secret
-        subscribers.ask(self.db, now, secret, body["email"], body["beat_code"], body["language"], body["watch"])
+        commands.ask_to_subscribe(
+            self.db, now, secret, body["email"], body["beat_code"], body["language"], body["watch"]
+        )
         return json_response({"status": "confirmation_sent"}, 202)
 
     @anyone("POST", "/subscribers/confirm", request_schema=ConfirmationInput, response_schema=ConfirmationView)
     def confirm_subscription(self, request: Request) -> Response:
         """Confirm a subscription with the token of the confirmation mail's link"""
         token = read_json(request, ConfirmationInput)["token"]
-        return json_response(subscribers.confirm(self.db, self.clock.now(), self.settings.signing_secret, token))
+        return json_response(
+            commands.confirm_subscription(self.db, self.clock.now(), self.settings.signing_secret, token)
+        )
 
     @managing("GET", "/subscribers/me", response_schema=SubscriberView)
     def get_subscriber(self, request: Request) -> Response:
         """The alerts a manage link stands for"""
-        return json_response(subscribers.view(self.db, self._subscriber(request)))
+        return json_response(queries.subscriber_view(self.db, self._subscriber(request)))
 
     @managing("PUT", "/subscribers/me/language", request_schema=SubscriberLanguageInput, response_schema=SubscriberView)
     def set_subscriber_language(self, request: Request) -> Response:
         """The language of a subscriber's mails"""
         recipient = self._subscriber(request)
         language = read_json(request, SubscriberLanguageInput)["language"]
-        subscribers.set_language(self.db, self.clock.now(), recipient, language)
-        return json_response(subscribers.view(self.db, recipient))
+        commands.set_subscriber_language(self.db, self.clock.now(), recipient, language)
+        return json_response(queries.subscriber_view(self.db, recipient))
 
     @managing("DELETE", "/subscribers/me/beats/<beat_code>", response_schema=SubscriberView)
     def stop_subscriber_beat(self, request: Request, beat_code: str) -> Response:
         """Stop one beat's alerts"""
         recipient = self._subscriber(request)
-        subscribers.stop_beat(self.db, recipient, beat_code)
-        return json_response(subscribers.view(self.db, recipient))
+        commands.stop_subscriber_beat(self.db, recipient, beat_code)
+        return json_response(queries.subscriber_view(self.db, recipient))
 
     @managing("DELETE", "/subscribers/me", status=204)
     def forget_subscriber(self, request: Request) -> Response:
         """Stop every alert and forget the address"""
-        subscribers.forget(self.db, self._subscriber(request))
+        commands.forget_subscriber(self.db, self._subscriber(request))
         return Response(status=204)
 
     @timer(interval=3600)
     def forget_unconfirmed_subscribers(self) -> int:
         """Subscriptions never confirmed within a week, and the addresses left with none."""
-        return subscribers.forget_unconfirmed(self.db, self.clock.now())
+        return commands.forget_unconfirmed_subscribers(self.db, self.clock.now())
 
     def _subscriber(self, request: Request) -> Recipient:
         """The directory entry of the manage token in the request's header (never in its URL)."""
         token = request.headers.get(SUBSCRIBER_TOKEN_HEADER, "")
         if not token:
             raise Unauthenticated(f"send the manage token of a mail's link in {SUBSCRIBER_TOKEN_HEADER}")
-        return subscribers.managed(self.db, self.settings.signing_secret, token)
+        return queries.managed_subscriber(self.db, self.clock.now(), self.settings.signing_secret, token)

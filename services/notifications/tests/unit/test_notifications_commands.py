@@ -13,8 +13,9 @@ from beat_shared.contracts import new_event
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from notifications import commands, queries
+from notifications.domain.subscribers import CONFIRMATION, confirmation_link_token, subject_of
 from notifications.domain.tokens import address_hash, unsubscribe_token
-from notifications.models import Base, Broadcast, InboxItem, Message, Notification, Suppression
+from notifications.models import Base, Broadcast, InboxItem, Message, Notification, Recipient, Suppression
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SECRET = "test-signing-secret"
@@ -189,3 +190,23 @@ def test_a_person_reads_only_their_own_inbox_items(engine):
             commands.mark_read(session, NOW, "officer-1", theirs.id)
         assert commands.mark_all_read(session, NOW, "officer-1") == 2
         assert queries.unread_count(session, "officer-1") == 0 and queries.unread_count(session, "officer-2") == 1
+
+
+def test_an_address_asks_once_a_day_confirms_from_its_link_and_unconfirmed_ones_are_forgotten(engine):
+    with unit_of_work(engine) as session:
+        assert commands.ask_to_subscribe(session, NOW, SECRET, "ana@example.org", "RV-01", "es") is True
+        assert commands.ask_to_subscribe(session, NOW, SECRET, " ana@example.org", "RV-01", "es") is False  # same day
+        with pytest.raises(InvalidInput):
+            commands.ask_to_subscribe(session, NOW, SECRET, "not-an-address", "RV-01", "en")
+        [asked] = session.scalars(select(Notification).where(Notification.template == CONFIRMATION))
+        subject = subject_of(SECRET, "ana@example.org")
+        link = confirmation_link_token(SECRET, subject, "RV-01", NOW, False)
+        answer = commands.confirm_subscription(session, NOW + timedelta(hours=1), SECRET, link)
+        person = queries.managed_subscriber(session, NOW, SECRET, answer["manage_token"])
+        view = queries.subscriber_view(session, person)
+        commands.ask_to_subscribe(session, NOW, SECRET, "ben@example.org", "RV-02", "en")
+        forgotten = commands.forget_unconfirmed_subscribers(session, NOW + timedelta(days=8))
+        followers = session.scalar(select(func.count()).select_from(Recipient))
+    assert asked.audience == {"kind": "subscriber", "ref": person.ref} and answer["beat_code"] == "RV-01"
+    assert view == {"language": "es", "beat_codes": ["RV-01"], "watch_beat_codes": []}
+    assert forgotten == 1 and followers == 1  # ben never confirmed: his address is gone, ana's stays
