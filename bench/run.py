@@ -4,21 +4,32 @@ Each benchmark runs as its own process (its output goes to var/bench/<name>.out)
 rows in bench/results.json; this script starts that file afresh with the machine's description
 and prints the rows of all benchmarks at the end.
 
-    .venv/bin/python bench/run.py [--only relay,intake] [--quick]
+    .venv/bin/python bench/run.py [--only relay,intake] [--quick] [--code REV] [--baseline REV]
 
 --quick runs each benchmark shorter and fewer times (a smoke run; the figures are not the
-reported ones).
+reported ones). --code runs the services of a commit (from a git worktree under
+var/bench/worktrees/) instead of this checkout's files, e.g. `--code HEAD` while the tree holds
+unfinished edits. --baseline names the commit the pipeline's CPU per flow is compared with,
+measured alternately in the same run; by default the commit of the latest stored run that
+measured another commit (the `history` of bench/results.json), else HEAD~1.
+
+bench/results.json is not committed (figures of one machine): each run moves the previous one
+into its `history` (rows and commit of the last HISTORY runs), so a run can compare with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from typing import Any
 
-from common import LOGS, RESULTS, fmt_number, machine
+from common import LOGS, RESULTS, PrivateBroker, checkout, code_env, current_commit, fmt_number, git, machine
+
+HISTORY = 20  # previous runs kept in bench/results.json
 
 # (name, script, arguments, arguments with --quick)
 BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
@@ -28,11 +39,14 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
         "pipeline",
         "pipeline.py",
         [],
-        ["--seconds", "10", "--repeat", "1", "--light-seconds", "5", "--steps", "20", "--step-seconds", "5"],
+        [
+            *("--seconds", "10", "--repeat", "1", "--light-seconds", "5", "--steps", "20", "--step-seconds", "5"),
+            *("--cpu-seconds", "10", "--cpu-repeat", "1"),
+        ],
     ),
     ("surveys", "survey_results.py", [], ["--responses", "100000", "--repeat", "3"]),
     ("scaleout", "scaleout.py", [], ["--events", "300", "--repeat", "1"]),
-    ("web", "web_pages.py", [], ["--requests", "30", "--repeat", "1"]),
+    ("web", "web_pages.py", [], ["--seconds", "5", "--repeat", "1"]),
 ]
 
 
@@ -72,28 +86,42 @@ def table(results: dict, chosen: set[str]) -> str:
     return "\n".join(render)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--only", help="comma-separated benchmark names")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    chosen = set(args.only.split(",")) if args.only else {name for name, *_ in BENCHMARKS}
+def previous_runs() -> list[dict[str, Any]]:
+    """The stored runs, newest first: the last run's rows and commit, then its own history."""
+    if not RESULTS.exists():
+        return []
+    try:
+        last = json.loads(RESULTS.read_text())
+    except ValueError:
+        return []
+    summary = {key: last.get(key) for key in ("commit", "started_at", "finished_at", "machine")}
+    summary["rows"] = {name: entry["rows"] for name, entry in last.get("benchmarks", {}).items()}
+    return ([summary] if summary["rows"] else []) + last.get("history", [])
+
+
+def default_baseline(history: list[dict[str, Any]], commit: str) -> str:
+    """The commit of the latest stored run of another commit, else HEAD~1."""
+    for run in history:
+        stored = (run.get("commit") or "").removesuffix("+dirty")
+        if stored and stored != commit.removesuffix("+dirty"):
+            return stored
+    return git("rev-parse", "HEAD~1")
+
+
+def run_all(chosen: set[str], quick: bool, baseline: str) -> list[str]:
+    """Run the chosen benchmarks one after another; returns the names of those that failed."""
     here = RESULTS.parent
-    LOGS.mkdir(parents=True, exist_ok=True)
-    info = machine()
-    RESULTS.write_text(json.dumps({"machine": info, "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, indent=2))
-    print(f"machine: {info['nproc']} cores, {info['cpu']}, {info['memory_gb']} GB; Python {info['python']}")
     failed = []
-    started_all = time.monotonic()
-    for name, script, arguments, quick in BENCHMARKS:
+    for name, script, arguments, quick_arguments in BENCHMARKS:
         if name not in chosen:
             continue
         output = LOGS / f"{name}.out"
         started = time.monotonic()
         print(f"running {name:<9} ... ", end="", flush=True)
+        extra = ["--baseline", baseline] if name == "pipeline" else []
         with output.open("w") as sink:
             code = subprocess.run(
-                [sys.executable, str(here / script), *(quick if args.quick else arguments)],
+                [sys.executable, str(here / script), *(quick_arguments if quick else arguments), *extra],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             ).returncode
@@ -101,6 +129,50 @@ def main() -> int:
         print(f"{'done' if code == 0 else 'FAILED'} in {took:.0f}s (output: {output.relative_to(here.parent)})")
         if code != 0:
             failed.append(name)
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="comma-separated benchmark names")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--code", help="run the services of this commit (a git worktree), not this checkout's")
+    parser.add_argument("--baseline", help="commit the pipeline's CPU per flow is compared with")
+    parser.add_argument(
+        "--shared-broker", action="store_true", help="use the machine's RabbitMQ, not one of the run's own"
+    )
+    args = parser.parse_args()
+    chosen = set(args.only.split(",")) if args.only else {name for name, *_ in BENCHMARKS}
+    here = RESULTS.parent
+    LOGS.mkdir(parents=True, exist_ok=True)
+    if args.code:
+        os.environ.update(code_env(checkout(args.code)))  # every benchmark and service it starts
+    commit = current_commit()
+    history = previous_runs()[:HISTORY]
+    baseline = args.baseline or default_baseline(history, commit)
+    info = machine()
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": info,
+                "commit": commit,
+                "baseline": baseline,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "history": history,
+            },
+            indent=2,
+        )
+    )
+    print(f"machine: {info['nproc']} cores, {info['cpu']}, {info['memory_gb']} GB; Python {info['python']}")
+    print(f"code: {commit}; CPU per flow compared with {baseline}")
+    started_all = time.monotonic()
+    if args.shared_broker:
+        failed = run_all(chosen, args.quick, baseline)
+    else:
+        print("starting a RabbitMQ node of this run's own ... ", end="", flush=True)
+        with PrivateBroker():
+            print(f"up after {time.monotonic() - started_all:.0f}s")
+            failed = run_all(chosen, args.quick, baseline)
     results = json.loads(RESULTS.read_text())
     results["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results["total_seconds"] = round(time.monotonic() - started_all)
