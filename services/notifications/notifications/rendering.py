@@ -190,10 +190,10 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
         "meeting_id": "5d0c3a52-1f3e-4a8e-9c1b-2f6d4e8a7b10",
         "beat_code": "RV-01",
         "kind": "community_meeting",
-        "title": "Riverton North beat meeting",
+        "title": "North beat meeting",
         "starts_at": "2026-01-20T23:00:00Z",
         "ends_at": "2026-01-21T00:30:00Z",
-        "venue": "Riverton Library, Room 2",
+        "venue": "Central Library, Room 2",
         "body": "",
     },
     "beat_alert": {
@@ -220,7 +220,7 @@ SAMPLE_CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "digest": {
         "entries": [
-            {"subject": "Meeting: Riverton North beat meeting", "text": "Tuesday 6pm at the library."},
+            {"subject": "Meeting: North beat meeting", "text": "Tuesday 6pm at the library."},
             {"subject": "Alert: car break-ins", "text": "Lock your car."},
         ]
     },

@@ -124,6 +124,7 @@ class Settings:
     timezone: str
     digest_hour: int
     subscribe_rate: Rate
+    city_name: str  # BEAT_CITY_NAME: every e-mail's footer says whose platform sent it
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -163,4 +164,5 @@ class Settings:
             timezone=read("NOTIFICATIONS_TIMEZONE"),
             digest_hour=int(read("NOTIFICATIONS_DIGEST_HOUR")),
             subscribe_rate=Rate.parse(read("NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS")),
+            city_name=read("BEAT_CITY_NAME"),
         )

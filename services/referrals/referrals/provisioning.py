@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     RABBIT_API_URI, AMQP_URI and BEAT_QUEUE_TYPE come from the environment.
     """
     parser = argparse.ArgumentParser(prog="beat agency provision", description=__doc__.splitlines()[0])
-    parser.add_argument("agency_id", help="e.g. agency-riverton-food-bank")
+    parser.add_argument("agency_id", help="e.g. agency-food-bank")
     parser.add_argument("--vhost", help="default: the vhost of AMQP_URI")
     parser.add_argument("--amqp-host", help="host name agencies connect to (default: the host of AMQP_URI)")
     parser.add_argument(

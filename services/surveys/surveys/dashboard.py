@@ -16,9 +16,10 @@ def _static(name: str) -> str:
     return files("surveys").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def page(beat: str | None) -> str:
-    """The city page (beat None) or one beat's page."""
-    return _static("dashboard.html").replace("__BEAT__", html.escape(beat or "", quote=True))
+def page(beat: str | None, city: str) -> str:
+    """The city page (beat None) or one beat's page, of the city named `city` (BEAT_CITY_NAME)."""
+    filled = _static("dashboard.html").replace("__BEAT__", html.escape(beat or "", quote=True))
+    return filled.replace("__CITY__", html.escape(city, quote=True))
 
 
 def script() -> str:

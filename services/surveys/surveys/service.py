@@ -356,11 +356,11 @@ class ResultEndpoints(_Dependencies):
 
     @dashboard_page("GET", "/dashboard", summary="The city dashboard (HTML)")
     def dashboard_city(self, request: Request) -> Response:
-        return Response(dashboard.page(beat=None), mimetype="text/html")
+        return Response(dashboard.page(beat=None, city=self.settings.city_name), mimetype="text/html")
 
     @dashboard_page("GET", "/dashboard/beats/<beat_code>", summary="A beat's dashboard (HTML)")
     def dashboard_beat(self, request: Request, beat_code: str) -> Response:
-        return Response(dashboard.page(beat=beat_code), mimetype="text/html")
+        return Response(dashboard.page(beat=beat_code, city=self.settings.city_name), mimetype="text/html")
 
     @dashboard_page("GET", "/dashboard/app.js", summary="The dashboard's script")
     def dashboard_script(self, request: Request) -> Response:

@@ -32,6 +32,7 @@ class SurveySettings:
     public_url: str
     token_secret: bytes
     post_contact_days: int
+    city_name: str = ""  # BEAT_CITY_NAME: the dashboard's title (from_config reads it)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SurveySettings:
@@ -41,4 +42,5 @@ class SurveySettings:
             public_url=setting_from(config, "SURVEYS_PUBLIC_URL").rstrip("/"),
             token_secret=setting_from(config, "SURVEYS_TOKEN_SECRET").encode(),
             post_contact_days=int(setting_from(config, "SURVEYS_POST_CONTACT_DAYS")),
+            city_name=setting_from(config, "BEAT_CITY_NAME"),
         )

@@ -88,6 +88,7 @@ class Page:
                 "other_languages": {code: name for code, name in LANGUAGE_NAMES.items() if code != self.language},
                 "flash": self.session.pop("flash"),
                 "surveys_url": self.settings.surveys_public_url,
+                "city": self.settings.city_name,
                 "person": self.person,
                 "sign_in_offered": self.settings.sign_in_offered,
                 **context,

@@ -86,6 +86,7 @@ class Settings:
     notifications_url: str
     surveys_url: str
     surveys_public_url: str
+    city_name: str  # BEAT_CITY_NAME: the pages' title, brand and maps
     timezone: ZoneInfo
     session_secret: bytes
     api_timeout: float
@@ -131,6 +132,7 @@ class Settings:
             notifications_url=get("WEB_NOTIFICATIONS_URL").rstrip("/"),
             surveys_url=get("WEB_SURVEYS_URL").rstrip("/"),
             surveys_public_url=get("WEB_SURVEYS_PUBLIC_URL").rstrip("/"),
+            city_name=get("BEAT_CITY_NAME"),
             timezone=ZoneInfo(get("WEB_TIMEZONE")),
             session_secret=get(DEVELOPMENT_SECRET).encode(),
             api_timeout=float(get("WEB_API_TIMEOUT")),

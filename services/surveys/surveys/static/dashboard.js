@@ -6,6 +6,7 @@
   var CONTACT_SURVEY = "post-contact";
   var CONTACT_CONSTRUCTS = [["satisfaction", "Satisfaction"], ["procedural_justice", "Fair treatment"]];
   var beat = document.body.getAttribute("data-beat") || "";
+  var city = document.body.getAttribute("data-city") || "";
   var state = { cells: [], periods: [], current: "", minimum: 0 };
 
   function el(tag, attrs, text) {
@@ -101,7 +102,7 @@
   function beatsTable() {
     var box = document.getElementById("beats");
     box.textContent = "";
-    if (beat) { box.appendChild(el("p", {}, "")).appendChild(el("a", { href: "/dashboard" }, "← All of Riverton")); return; }
+    if (beat) { box.appendChild(el("p", {}, "")).appendChild(el("a", { href: "/dashboard" }, "← All of " + city)); return; }
     var beats = [];
     state.cells.forEach(function (c) { if (c.group !== "all" && beats.indexOf(c.group) < 0) beats.push(c.group); });
     beats.sort();
