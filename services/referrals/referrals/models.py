@@ -8,6 +8,7 @@ consent records, audit log and agency webhook registrations.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -18,9 +19,14 @@ from beat_shared.idempotency import add_idempotency_table
 UUID_LENGTH = 36
 Timestamp = UtcDateTime()  # aware UTC in and out, on SQLite as on PostgreSQL
 
+# The columns most tables have, declared once (SQLAlchemy's annotated declarative types).
+UuidKey = Annotated[str, mapped_column(String(UUID_LENGTH), primary_key=True)]
+ServiceKey = Annotated[str, mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)]
+
 
 class Base(DeclarativeBase):
-    pass
+    # Every moment is stored as UTC and read back aware, on SQLite as on PostgreSQL.
+    type_annotation_map = {datetime: Timestamp}
 
 
 add_platform_tables(Base.metadata)
@@ -34,7 +40,7 @@ class Organization(Base):
     """An agency. `agency_id` ("agency-<slug>") is how tokens, events and queues name it."""
 
     __tablename__ = "organizations"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     agency_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     alternate_name: Mapped[str | None] = mapped_column(String(200))
@@ -42,7 +48,7 @@ class Organization(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    last_modified: Mapped[datetime] = mapped_column(Timestamp)
+    last_modified: Mapped[datetime]
 
     services: Mapped[list[Service]] = relationship(back_populates="organization", order_by="Service.name")
     locations: Mapped[list[Location]] = relationship(back_populates="organization", order_by="Location.name")
@@ -55,7 +61,7 @@ class Organization(Base):
 
 class Taxonomy(Base):
     __tablename__ = "taxonomies"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     uri: Mapped[str | None] = mapped_column(String(500))
@@ -66,7 +72,7 @@ class TaxonomyTerm(Base):
     """A need category; `code` (e.g. "housing") is what referral events carry."""
 
     __tablename__ = "taxonomy_terms"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     taxonomy_id: Mapped[str | None] = mapped_column(ForeignKey("taxonomies.id"))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("taxonomy_terms.id"))
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -82,8 +88,8 @@ class ServiceTaxonomyTerm(Base):
 
     __tablename__ = "service_taxonomy_terms"
     __table_args__ = (UniqueConstraint("service_id", "taxonomy_term_id", name="uq_service_term"),)
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    id: Mapped[UuidKey]
+    service_id: Mapped[ServiceKey]
     taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("taxonomy_terms.id"), index=True)
 
     term: Mapped[TaxonomyTerm] = relationship()
@@ -91,7 +97,7 @@ class ServiceTaxonomyTerm(Base):
 
 class Service(Base):
     __tablename__ = "services"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     alternate_name: Mapped[str | None] = mapped_column(String(200))
@@ -109,7 +115,7 @@ class Service(Base):
     alert: Mapped[str | None] = mapped_column(Text)
     # Beat's availability signal for matching: does the service take new referrals now?
     accepting_referrals: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_modified: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    last_modified: Mapped[datetime] = mapped_column(index=True)
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     terms: Mapped[list[ServiceTaxonomyTerm]] = relationship(
@@ -126,7 +132,7 @@ class Service(Base):
 
 class Location(Base):
     __tablename__ = "locations"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     location_type: Mapped[str] = mapped_column(String(16), default="physical")
     name: Mapped[str | None] = mapped_column(String(200))
@@ -134,7 +140,7 @@ class Location(Base):
     transportation: Mapped[str | None] = mapped_column(Text)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    # One address per location is all Riverton needs; HSDS's addresses list is built from it.
+    # One address per location is all a city's directory needs; HSDS's addresses list is built from it.
     address_1: Mapped[str | None] = mapped_column(String(200))
     city: Mapped[str | None] = mapped_column(String(100))
     state_province: Mapped[str | None] = mapped_column(String(100))
@@ -147,8 +153,8 @@ class Location(Base):
 class ServiceAtLocation(Base):
     __tablename__ = "service_at_locations"
     __table_args__ = (UniqueConstraint("service_id", "location_id", name="uq_service_location"),)
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    id: Mapped[UuidKey]
+    service_id: Mapped[ServiceKey]
     location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), index=True)
     description: Mapped[str | None] = mapped_column(Text)
 
@@ -158,9 +164,9 @@ class ServiceAtLocation(Base):
 
 class Phone(Base):
     __tablename__ = "phones"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     organization_id: Mapped[str | None] = mapped_column(ForeignKey("organizations.id"), index=True)
-    service_id: Mapped[str | None] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    service_id: Mapped[ServiceKey | None]
     number: Mapped[str] = mapped_column(String(40))
     extension: Mapped[int | None] = mapped_column(Integer)
     type: Mapped[str | None] = mapped_column(String(20))
@@ -171,8 +177,8 @@ class Schedule(Base):
     """A weekly opening (RFC 5545 style: freq WEEKLY, byday "MO,TU", opens_at "09:00")."""
 
     __tablename__ = "schedules"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    id: Mapped[UuidKey]
+    service_id: Mapped[ServiceKey]
     freq: Mapped[str] = mapped_column(String(10), default="WEEKLY")
     interval: Mapped[int | None] = mapped_column(Integer)
     byday: Mapped[str | None] = mapped_column(String(40))
@@ -185,8 +191,8 @@ class Schedule(Base):
 
 class Language(Base):
     __tablename__ = "languages"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    id: Mapped[UuidKey]
+    service_id: Mapped[ServiceKey]
     code: Mapped[str] = mapped_column(String(8))
     name: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
@@ -196,8 +202,8 @@ class ServiceArea(Base):
     """Where a service works; `beat_code` (RV-01 ...) when the area is a police beat."""
 
     __tablename__ = "service_areas"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
-    service_id: Mapped[str] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)
+    id: Mapped[UuidKey]
+    service_id: Mapped[ServiceKey]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     beat_code: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -210,23 +216,23 @@ class ConsentRecord(Base):
     """Who consented, when, how, to which agency, for what and until when."""
 
     __tablename__ = "consent_records"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
     given_by: Mapped[str | None] = mapped_column(String(200))  # personal data: erased by retention
-    given_at: Mapped[datetime] = mapped_column(Timestamp)
+    given_at: Mapped[datetime]
     method: Mapped[str] = mapped_column(String(40))
     scope: Mapped[str] = mapped_column(String(500))
-    valid_until: Mapped[datetime | None] = mapped_column(Timestamp)  # None: until the referral closes
+    valid_until: Mapped[datetime | None]  # None: until the referral closes
     recorded_by: Mapped[str] = mapped_column(String(120))
-    recorded_at: Mapped[datetime] = mapped_column(Timestamp)
-    withdrawn_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    recorded_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
     withdrawn_by: Mapped[str | None] = mapped_column(String(120))
     withdrawal_method: Mapped[str | None] = mapped_column(String(40))
 
 
 class Referral(Base):
     __tablename__ = "referrals"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     request_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # from beat.referral.requested
     agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
     service_id: Mapped[str | None] = mapped_column(String(UUID_LENGTH))
@@ -248,14 +254,14 @@ class Referral(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
     outcome: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)  # the agency's free-text note: personal data
-    created_at: Mapped[datetime] = mapped_column(Timestamp)
-    updated_at: Mapped[datetime] = mapped_column(Timestamp)
-    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    respond_by: Mapped[datetime | None] = mapped_column(Timestamp)
-    reminded_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    accepted_at: Mapped[datetime | None] = mapped_column(Timestamp)
-    closed_at: Mapped[datetime | None] = mapped_column(Timestamp, index=True)
-    personal_data_erased_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    respond_by: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    personal_data_erased_at: Mapped[datetime | None]
 
     consent: Mapped[ConsentRecord | None] = relationship()
     history: Mapped[list[ReferralStatusChange]] = relationship(
@@ -272,7 +278,7 @@ class ReferralStatusChange(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     changed_by: Mapped[str] = mapped_column(String(120))
-    changed_at: Mapped[datetime] = mapped_column(Timestamp)
+    changed_at: Mapped[datetime]
 
 
 class AuditEntry(Base):
@@ -280,7 +286,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(Timestamp, index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(120), index=True)
     actor_role: Mapped[str] = mapped_column(String(20))
     actor_agency_id: Mapped[str | None] = mapped_column(String(64))
@@ -304,7 +310,7 @@ class BeatArea(Base):
     centre_lat: Mapped[float] = mapped_column(Float)
     centre_long: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer)  # concerns' reference version this copy was taken at
-    synced_at: Mapped[datetime] = mapped_column(Timestamp)
+    synced_at: Mapped[datetime]
 
 
 class FailedRequest(Base):
@@ -315,19 +321,19 @@ class FailedRequest(Base):
     request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     concern_id: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(40))
-    failed_at: Mapped[datetime] = mapped_column(Timestamp)
+    failed_at: Mapped[datetime]
 
 
 class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     agency_id: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(Timestamp)
-    disabled_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
 
     secrets: Mapped[list[WebhookSecret]] = relationship(
         cascade="all, delete-orphan", order_by="WebhookSecret.created_at.desc()"
@@ -338,8 +344,8 @@ class WebhookSecret(Base):
     """A Standard Webhooks signing secret; rotated-out secrets keep signing until expires_at."""
 
     __tablename__ = "webhook_secrets"
-    id: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    id: Mapped[UuidKey]
     endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
     secret: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(Timestamp)
-    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
