@@ -8,9 +8,8 @@ A service declares the table with `add_idempotency_table(metadata)` and wraps th
 transaction (or finds what the first request made). Keys are kept for a day, as hashes only:
 of the key with who sent it, and of the request body.
 
-`once` is the claim/replay/remember sequence written once; referrals and notifications (an
-officer's broadcast) use it. Still written out by hand (to move onto `once`): concerns
-`service.py` (`submit_concern`, Open311's `post_service_request`).
+`once` is the claim/replay/remember sequence written once; referrals (a draft), notifications
+(an officer's broadcast) and concerns (a submission, JSON or Open311's POST requests) use it.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
+from beat_shared.db import existing
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from concerns import problems, store
 from concerns.domain import geo
@@ -839,10 +840,18 @@ def set_priorities(
     return linked
 
 
+def set_beat_priorities(
+    session: Session, now: datetime, actor: Actor, beat_code: str, period: str, items: list[dict[str, Any]]
+) -> list[str]:
+    """`set_priorities` by an officer of the beat or a supervisor, outside a meeting; raises
+    PermissionDenied for anyone else."""
+    if not actor.may_manage(beat_code):
+        raise PermissionDenied("only officers of this beat (or supervisors) may set its priorities")
+    return set_priorities(session, now, beat_code, period, items, None)
+
+
 def update_action(session: Session, now: datetime, actor: Actor, action_id: str, status: str) -> AgreedAction:
-    action = session.get(AgreedAction, action_id)
-    if action is None:
-        raise NotFound(f"action {action_id} does not exist")
+    action = existing(session, AgreedAction, action_id, "action")
     if not actor.may_manage(action.beat_code):
         raise PermissionDenied("only officers of this beat (or supervisors) may update its actions")
     action.status = status

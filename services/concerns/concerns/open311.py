@@ -64,6 +64,13 @@ def response_format(request: Request, suffix: str | None = None) -> str:
     return suffix if suffix in FORMATS else "xml"
 
 
+def served_format(request: Request, suffix: str) -> str:
+    """The format a resource was asked in (its .xml or .json suffix); NotFound for any other."""
+    if suffix not in FORMATS:
+        raise NotFound(f"format {suffix!r} is not served; use .xml or .json")
+    return response_format(request, suffix)
+
+
 def _xml_element(tag: str, value: Any) -> ElementTree.Element:
     element = ElementTree.Element(tag)
     if isinstance(value, dict):

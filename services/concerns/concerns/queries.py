@@ -10,11 +10,11 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
-from beat_shared.db import count_rows, page_of
+from beat_shared.db import count_rows, existing, page_of
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import PageRequest, page_body
 from concerns import problems, store, views
-from concerns.commands import current_period
+from concerns.commands import Submitted, current_period
 from concerns.domain.duplicates import Suggestion
 from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
 from concerns.models import (
@@ -25,14 +25,72 @@ from concerns.models import (
     Concern,
     ConcernUpdate,
     Meeting,
+    Officer,
     PublicConcern,
+    ReferralRequest,
     Support,
 )
+from concerns.open311 import SPEC_URL
+from concerns.reference import ReferenceCache
 from concerns.schemas import UNPLACED_QUEUE
 from concerns.settings import Settings
 
 CLOSED_VALUES = tuple(status.value for status in Status if status not in OPEN_STATUSES)
 MAX_CONTACTS_PER_CALL = 500  # a dispatcher round asks for its batch (50 by default)
+
+
+# --- one concern, as its audience sees it ----------------------------------------------
+
+
+def with_notice(settings: Settings, body: dict[str, Any]) -> dict[str, Any]:
+    """An answer about concerns with the service notice (911 for emergencies; when to expect an answer)."""
+    return {**body, "service_notice": settings.notice()}
+
+
+def concern_notice(settings: Settings, concern: Concern, category: Category) -> str:
+    """The notice in the reporter's language; a concern in no beat is promised a supervisor."""
+    return settings.notice(category.acknowledge_hours, concern.language, concern.beat_code is not None)
+
+
+def concern_answer(
+    session: Session,
+    settings: Settings,
+    reference: ReferenceCache,
+    concern: Concern,
+    audience: str,
+    history: list[ConcernUpdate] | None = None,
+) -> dict[str, Any]:
+    """The concern for its audience ('staff' or 'resident') with its notice; `history` when the
+    caller already has it (saves a query). Staff also see its referral requests."""
+    category = reference.any_category(session, concern.category_code)
+    assert category is not None  # a stored concern's category is never deleted
+    history = store.updates(session, concern.id) if history is None else history
+    render = views.concern_staff if audience == "staff" else views.concern_resident
+    body = {**render(concern, category, history), "service_notice": concern_notice(settings, concern, category)}
+    if audience == "staff":
+        requests = store.referral_requests_of(session, concern.id)
+        body["referral_requests"] = [views.referral_request_view(made) for made in requests]
+    return body
+
+
+def submission_answer(
+    session: Session,
+    settings: Settings,
+    reference: ReferenceCache,
+    concern: Concern,
+    receipt_token: str,
+    made: Submitted | None = None,
+) -> dict[str, Any]:
+    """The answer to a submission: the concern, its receipt token (shown once), and for a new one
+    (`made`) the likely duplicates and the problems it joined; a replayed one has neither."""
+    body = concern_answer(session, settings, reference, concern, "resident", made.history if made else None)
+    return {
+        "concern": body,
+        "receipt_token": receipt_token,
+        "possible_duplicates": suggestions_view(session, made.duplicates, made.duplicate_concerns) if made else [],
+        "problems": made.joined_problems if made else [],
+        "service_notice": body["service_notice"],
+    }
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -255,9 +313,7 @@ def meetings(session: Session, code: str, when: str, now: datetime) -> list[dict
 
 
 def meeting(session: Session, meeting_id: str) -> dict[str, Any]:
-    found = session.get(Meeting, meeting_id)
-    if found is None:
-        raise NotFound(f"meeting {meeting_id} does not exist")
+    found = existing(session, Meeting, meeting_id, "meeting")
     actions = session.scalars(
         select(AgreedAction).where(AgreedAction.meeting_id == found.id).order_by(AgreedAction.due_date)
     )
@@ -282,7 +338,45 @@ def priorities(session: Session, code: str, period: str) -> dict[str, Any]:
     return {"beat_code": code, "period": period, "items": [views.priority_view(row) for row in rows]}
 
 
+# --- categories -------------------------------------------------------------------------
+
+
+def category(session: Session, code: str) -> Category:
+    """A category, active or not; NotFound when there is none."""
+    return existing(session, Category, code, "category")
+
+
+def active_categories(session: Session, *order: Any) -> list[Category]:
+    return list(session.scalars(select(Category).where(Category.active.is_(True)).order_by(*order)))
+
+
 # --- Open311 ----------------------------------------------------------------------------
+
+
+def open311_discovery(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
+    """GeoReport discovery: where the endpoint is, and when the catalogue last changed."""
+    changed = utc_iso(max((found.updated_at for found in session.scalars(select(Category))), default=now))
+    endpoint = {
+        "specification": SPEC_URL,
+        "url": f"{settings.public_url}/open311/v2",
+        "changeset": changed,
+        "type": "production",
+        "formats": ["text/xml", "application/json"],
+    }
+    return {
+        "changeset": changed,
+        "contact": settings.contact,
+        "key_service": f"Ask for an API key: {settings.contact}",
+        "endpoints": [endpoint],
+    }
+
+
+def open311_active_service(session: Session, code: str) -> Category:
+    """An active category by its Open311 service_code; NotFound otherwise."""
+    found = session.get(Category, code)
+    if found is None or not found.active:
+        raise NotFound(f"service_code {code} was not found")
+    return found
 
 
 def open311_service(category: Category) -> dict[str, Any]:
@@ -454,3 +548,29 @@ def _reporter_contact(concern: Concern | None, notes: dict[str, list[dict[str, s
         "contact_preference": concern.contact_preference,
         "public_notes": notes.get(concern.id, []),
     }
+
+
+# --- other services (RPC) ---------------------------------------------------------------
+
+
+def beat_exists(session: Session, code: str) -> bool:
+    return session.get(Beat, code) is not None
+
+
+def beat_contacts(session: Session, code: str) -> dict[str, list[dict[str, Any]]]:
+    """The officers and supervisors assigned to a beat, with their work contact details."""
+    people = store.beat_officers(session, code)
+
+    def card(officer: Officer) -> dict[str, Any]:
+        return {"subject": officer.subject, "name": officer.name, "email": officer.email, "phone": officer.phone}
+
+    return {
+        "officers": [card(person) for person in people if person.role == "officer"],
+        "supervisors": [card(person) for person in people if person.role == "supervisor"],
+    }
+
+
+def referral_client(session: Session, request_id: str) -> dict[str, Any] | None:
+    """The client and consent of a referral request, for referrals; None for an unknown request."""
+    found = session.get(ReferralRequest, request_id)
+    return None if found is None else views.referral_client(found)

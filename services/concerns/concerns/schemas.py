@@ -17,6 +17,9 @@ CONTACT_PREFERENCES = ("email", "sms", "none")
 MAX_DESCRIPTION = 4000
 
 
+PERIOD = validate.Regexp(r"^\d{4}-(Q[1-4]|\d{2})$", error="e.g. 2026-Q1")
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE  # a misspelt field is an error, not silently ignored
@@ -440,7 +443,7 @@ class PriorityItem(StrictSchema):
 
 
 class PrioritiesInput(StrictSchema):
-    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(Q[1-4]|\d{2})$", error="e.g. 2026-Q1"))
+    period = fields.String(required=True, validate=PERIOD)
     items = fields.List(fields.Nested(PriorityItem), required=True, validate=validate.Length(max=20))
 
 
@@ -453,6 +456,18 @@ class ConclusionInput(StrictSchema):
 
 class ActionUpdateInput(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(("open", "done")))
+
+
+class MeetingsQuery(Schema):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past", "all"]))
+
+
+class ActionsQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "done"]))
+
+
+class PrioritiesQuery(Schema):
+    period = fields.String(load_default=None, validate=PERIOD, metadata={"description": "e.g. 2026-Q1"})
 
 
 class MeetingOutput(Schema):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from beat_shared.db import existing
 from beat_shared.errors import InvalidInput, NotFound
 from concerns.domain.duplicates import Candidate, Suggestion, suggest_duplicates
 from concerns.domain.geo import BeatBoundary, boundary, degree_box
@@ -89,10 +90,7 @@ def updates_for(session: Session, concern_ids: Sequence[str]) -> dict[str, list[
 
 
 def beat(session: Session, code: str) -> Beat:
-    found = session.get(Beat, code)
-    if found is None:
-        raise NotFound(f"beat {code} does not exist")
-    return found
+    return existing(session, Beat, code, "beat")
 
 
 def boundaries_around(session: Session, lat: float, long: float) -> list[BeatBoundary]:

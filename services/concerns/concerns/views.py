@@ -98,6 +98,38 @@ def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
     }
 
 
+def referral_request_made(request: ReferralRequest) -> dict[str, Any]:
+    """The answer to the officer who made a referral request."""
+    return {
+        "request_id": request.id,
+        "concern_id": request.concern_id,
+        "beat_code": request.beat_code,
+        "need_category": request.need_category,
+        "urgency": request.urgency,
+        "created_at": _iso(request.created_at),
+    }
+
+
+def referral_client(request: ReferralRequest) -> dict[str, Any]:
+    """Whom a referral request is for and their consent, as referrals asks for it (RPC)."""
+    return {
+        "request_id": request.id,
+        "concern_id": request.concern_id,
+        "name": request.client_name,
+        "phone": request.client_phone,
+        "email": request.client_email,
+        "language": request.client_language,
+        "notes": request.notes,
+        "consent": {
+            "given_by": request.consent_given_by,
+            "given_at": _iso(request.consent_given_at),
+            "method": request.consent_method,
+            "scope": request.consent_scope,
+            "valid_until": _iso(request.consent_valid_until),
+        },
+    }
+
+
 def concern_resident(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
     """The reporter's view, in the language they wrote in."""
     return {

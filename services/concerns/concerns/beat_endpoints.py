@@ -1,0 +1,190 @@
+"""The concerns service's entrypoints for the city's reference data, an endpoint group of
+ConcernsService (as PlatformEndpoints is): categories of concern, beats and their boundaries,
+officers and their beats. Parse, call a command or a query, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from beat_shared.clock import ClockProvider
+from beat_shared.db import Database
+from beat_shared.errors import InvalidInput
+from beat_shared.fields import schema_instance
+from beat_shared.http import http, json_response, read_json, read_json_object
+from beat_shared.roles import ADMINS, MANAGERS, STAFF
+from concerns import access, commands, queries, store, views
+from concerns.domain.categories import patched_definition
+from concerns.domain.translations import served_language
+from concerns.models import Category
+from concerns.schemas import (
+    AssignmentInput,
+    BeatPageOutput,
+    CategoryInput,
+    CategoryOutput,
+    CategoryQuery,
+    OfficerInput,
+    OfficerOutput,
+)
+from concerns.settings import Settings
+
+
+def body_for_path(request: Request, field: str, value: str) -> dict[str, Any]:
+    """A JSON object whose `field` is the path's `value` (filled in when absent); 400 when it differs."""
+    raw = read_json_object(request)
+    if raw.setdefault(field, value) != value:
+        raise InvalidInput(f"the body's {field} differs from the path's", {field: ["must match the path"]})
+    return raw
+
+
+def geojson_response(body: dict[str, Any]) -> Response:
+    answer = json_response(body)
+    answer.mimetype = "application/geo+json"
+    return answer
+
+
+class BeatEndpoints:
+    """Categories (Open311 services), beats and the officers assigned to them."""
+
+    # Provided by the service class.
+    db: Database
+    clock: ClockProvider
+    settings: Settings
+
+    # --- categories ----------------------------------------------------------------------
+
+    @http(
+        "GET",
+        "/categories",
+        auth="none",
+        summary="The categories of concern, in the language asked for (lang, else Accept-Language)",
+        query_schema=CategoryQuery,
+        tags=["categories"],
+    )
+    def list_categories(self, request: Request) -> Response:
+        rows = queries.active_categories(self.db, Category.group, Category.name)
+        return json_response({"categories": [self._category_in_language(request, row) for row in rows]})
+
+    @http(
+        "GET",
+        "/categories/<code>",
+        auth="none",
+        summary="One category with its attributes, in the language asked for (lang, else Accept-Language)",
+        query_schema=CategoryQuery,
+        response_schema=CategoryOutput,
+        tags=["categories"],
+    )
+    def get_category(self, request: Request, code: str) -> Response:
+        return json_response(self._category_in_language(request, queries.category(self.db, code)))
+
+    def _category_in_language(self, request: Request, category: Category) -> dict[str, Any]:
+        asked = access.query_args(request, CategoryQuery())["lang"]
+        language = served_language(category.translations or {}, asked, request.headers.get("Accept-Language"))
+        return views.category_view(category, language)
+
+    @http(
+        "PUT",
+        "/categories/<code>",
+        roles=ADMINS,
+        summary="Create or replace a category (Open311 service definition)",
+        request_schema=CategoryInput,
+        response_schema=CategoryOutput,
+        tags=["categories"],
+    )
+    def put_category(self, request: Request, code: str) -> Response:
+        body = schema_instance(CategoryInput).load(body_for_path(request, "code", code))
+        return json_response(views.category_view(commands.save_category(self.db, self.clock.now(), body)))
+
+    @http(
+        "PATCH",
+        "/categories/<code>",
+        roles=ADMINS,
+        summary="Change part of a category: a JSON Merge Patch (RFC 7396) of its definition; null removes a field",
+        request_schema=CategoryInput,
+        response_schema=CategoryOutput,
+        tags=["categories"],
+    )
+    def patch_category(self, request: Request, code: str) -> Response:
+        patch = body_for_path(request, "code", code)
+        merged = patched_definition(views.category_view(queries.category(self.db, code)), patch)
+        body = schema_instance(CategoryInput).load({**merged, "code": code})  # checked as a PUT's body is
+        return json_response(views.category_view(commands.save_category(self.db, self.clock.now(), body)))
+
+    # --- beats and officers --------------------------------------------------------------
+
+    @http("GET", "/beats", auth="none", summary="The beats", tags=["beats"])
+    def list_beats(self, request: Request) -> Response:
+        return json_response({"beats": [views.beat_view(beat) for beat in queries.beats(self.db)]})
+
+    @http("GET", "/beats.geojson", auth="none", summary="Beat boundaries as GeoJSON", tags=["beats"])
+    def beats_geojson(self, request: Request) -> Response:
+        features = [views.beat_feature(beat) for beat in queries.beats(self.db)]
+        return geojson_response({"type": "FeatureCollection", "features": features})
+
+    @http(
+        "POST",
+        "/beats/import",
+        roles=ADMINS,
+        summary="Import beat boundaries from a GeoJSON FeatureCollection (properties code, name)",
+        tags=["beats"],
+        responses={"415": {"description": "the body is not declared as JSON (send Content-Type: application/json)"}},
+    )
+    def import_beats(self, request: Request) -> Response:
+        return json_response(commands.import_beats(self.db, self.clock.now(), read_json_object(request)))
+
+    @http(
+        "GET",
+        "/beats/<code>",
+        auth="none",
+        summary="The beat page: officers, upcoming meetings, top open concerns, recently resolved",
+        response_schema=BeatPageOutput,
+        tags=["beats"],
+    )
+    def beat_page(self, request: Request, code: str) -> Response:
+        return json_response(queries.beat_page(self.db, self.settings, code, self.clock.now()))
+
+    @http(
+        "GET",
+        "/me/beats",
+        roles=STAFF,
+        summary="The beats I work: an officer's assigned beats; every beat for supervisors and admins",
+        tags=["beats"],
+    )
+    def my_beats(self, request: Request) -> Response:
+        actor = access.actor_for(self.db, request.principal)
+        mine = [views.beat_view(beat) for beat in queries.beats(self.db) if actor.may_manage(beat.code)]
+        return json_response({"beats": mine})
+
+    @http(
+        "PUT",
+        "/officers/<subject>",
+        roles=MANAGERS,
+        summary="Create or update an officer's public profile",
+        request_schema=OfficerInput,
+        response_schema=OfficerOutput,
+        tags=["beats"],
+    )
+    def put_officer(self, request: Request, subject: str) -> Response:
+        body = schema_instance(OfficerInput).load(body_for_path(request, "subject", subject))
+        return json_response(views.officer_public(commands.save_officer(self.db, body)))
+
+    @http(
+        "POST",
+        "/beats/<code>/officers",
+        roles=MANAGERS,
+        summary="Assign an officer (or supervisor) to a beat",
+        request_schema=AssignmentInput,
+        status=201,
+        tags=["beats"],
+    )
+    def assign_officer(self, request: Request, code: str) -> Response:
+        body = read_json(request, AssignmentInput)
+        commands.assign(self.db, self.clock.now(), code, body["subject"])
+        officers = [views.officer_public(officer) for officer in store.beat_officers(self.db, code)]
+        return json_response({"beat_code": code, "officers": officers}, status=201)
+
+    @http("DELETE", "/beats/<code>/officers/<subject>", roles=MANAGERS, summary="Unassign", status=204, tags=["beats"])
+    def unassign_officer(self, request: Request, code: str, subject: str) -> Response:
+        commands.unassign(self.db, code, subject)
+        return Response(status=204)
