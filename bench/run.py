@@ -47,6 +47,7 @@ BENCHMARKS: list[tuple[str, str, list[str], list[str]]] = [
     ("surveys", "survey_results.py", [], ["--responses", "100000", "--repeat", "3"]),
     ("scaleout", "scaleout.py", [], ["--events", "300", "--repeat", "1"]),
     ("web", "web_pages.py", [], ["--seconds", "5", "--repeat", "1"]),
+    ("broadcast", "broadcast.py", [], ["--subscribers", "5000"]),
 ]
 
 
