@@ -9,7 +9,8 @@ messages in one statement, leaving out those that already exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,9 @@ from notifications.domain.tokens import address_hash
 from notifications.models import Message, Notification, Preference, Recipient, Subscription, Suppression, new_id
 from notifications.resolver import Resolver
 from notifications.settings import Settings
+
+# A beat's subscribers are planned this many at a time; also the most values one IN (...) is given.
+PAGE_SIZE = 500
 
 # Topics that may wait for a daily digest (never a resident's own concern, a survey or an alarm).
 DIGESTIBLE = ("new_concerns", "referral_updates", "beat_alerts", "meetings")
@@ -147,20 +151,36 @@ def directory_target(recipient: Recipient) -> Target:
     )
 
 
+def subscriber_pages(session: Session, audience: dict[str, Any], size: int = PAGE_SIZE) -> Iterator[list[Target]]:
+    """A beat's confirmed subscribers (or its watch), `size` at a time in recipient order: a
+    district of 50,000 is planned and stored page by page, never held in memory whole. The next
+    page starts after the last recipient of this one, so a caller may commit between pages."""
+    query = (
+        select(Recipient)
+        .join(Subscription, Subscription.recipient_id == Recipient.id)
+        .where(
+            Subscription.beat_code == audience["beat_code"],
+            Subscription.confirmed_at.is_not(None),
+            *([Subscription.watch.is_(True)] if audience.get("watch") else []),
+        )
+        .order_by(Recipient.id)
+        .limit(size)
+    )
+    after = 0
+    while True:
+        recipients = list(session.scalars(query.where(Recipient.id > after)))
+        if not recipients:
+            return
+        after = recipients[-1].id  # read now: a commit between pages expires the objects
+        yield [directory_target(recipient) for recipient in recipients]
+        if len(recipients) < size:
+            return
+
+
 def local_targets(session: Session, notification: Notification) -> list[Target]:
     audience = notification.audience
     if audience["kind"] == "subscribers":
-        recipients = session.scalars(
-            select(Recipient)
-            .join(Subscription, Subscription.recipient_id == Recipient.id)
-            .where(
-                Subscription.beat_code == audience["beat_code"],
-                Subscription.confirmed_at.is_not(None),
-                *([Subscription.watch.is_(True)] if audience.get("watch") else []),
-            )
-            .order_by(Recipient.id)
-        )
-        return [directory_target(recipient) for recipient in recipients]
+        return [target for page in subscriber_pages(session, audience) for target in page]
     if audience["kind"] == "subscriber":  # the confirmation mail: to the address that asked, and only there
         recipient = session.scalar(select(Recipient).where(Recipient.ref == audience["ref"]))
         if recipient is None or not recipient.email:
@@ -227,21 +247,13 @@ def plan_messages(
     plan = Plan()
     suppressions = suppressions or Suppressions(session, settings.signing_secret)
     suppressions.load_targets(targets)
+    recipients, preferences_of = _directory(session, [target.subject for target in targets if target.subject])
     for target in targets:
-        recipient = (
-            session.scalar(select(Recipient).where(Recipient.subject == target.subject)) if target.subject else None
-        )
+        recipient = recipients.get(target.subject) if target.subject else None
         if recipient is not None and recipient.opted_out:
             plan.skipped.append(f"{target.recipient_key}: opted out of everything")
             continue
-        preferences = (
-            [
-                (p.topic, p.channel, p.enabled)
-                for p in session.scalars(select(Preference).where(Preference.recipient_id == recipient.id))
-            ]
-            if recipient is not None
-            else []
-        )
+        preferences = preferences_of.get(recipient.id, []) if recipient is not None else []
         for channel, address in target.addresses.items():
             if not target.fixed and not wants(
                 preferences, notification.topic, channel, channel in DEFAULT_CHANNELS.get(notification.topic, ())
@@ -252,6 +264,31 @@ def plan_messages(
                 continue
             plan.messages.append(_message(notification, target, channel, recipient, now, settings))
     return plan
+
+
+def _directory(
+    session: Session, subjects: list[str]
+) -> tuple[dict[str, Recipient], dict[int, list[tuple[str, str, bool]]]]:
+    """The directory entries of these subjects and their preferences, read a page at a time (two
+    queries per page; it was two per recipient)."""
+    recipients: dict[str, Recipient] = {}
+    for chunk in _chunks(sorted(set(subjects))):
+        recipients.update(
+            (found.subject, found) for found in session.scalars(select(Recipient).where(Recipient.subject.in_(chunk)))
+        )
+    preferences: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)
+    wanted = Preference.recipient_id, Preference.topic, Preference.channel, Preference.enabled
+    for chunk in _chunks([recipient.id for recipient in recipients.values()]):
+        for recipient_id, topic, channel, enabled in session.execute(
+            select(*wanted).where(Preference.recipient_id.in_(chunk))
+        ):
+            preferences[recipient_id].append((topic, channel, enabled))
+    return recipients, preferences
+
+
+def _chunks(values: list[Any], size: int = PAGE_SIZE) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _message(
