@@ -80,6 +80,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A service's `Base.type_annotation_map`: a `Mapped[datetime]` column is then UtcDateTime by its
+# annotation alone, so no table can store a moment another way.
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: UtcDateTime()}
+
+
 SQLITE_LOCK_TIMEOUT_SECONDS = 30
 PING_AFTER_IDLE_SECONDS = 0.5  # a pooled connection idle this long is pinged before use
 _IN_AUTOCOMMIT = "beat_in_autocommit"  # pool record info: a reader session switched autocommit on

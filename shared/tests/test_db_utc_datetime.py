@@ -13,20 +13,24 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beat_shared.config import SERVICE_NAMES
-from beat_shared.db import UtcDateTime, make_engine, unit_of_work
+from beat_shared.db import TYPE_ANNOTATION_MAP, UtcDateTime, make_engine, unit_of_work
 
 CHICAGO_WINTER = timezone(timedelta(hours=-6))
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = TYPE_ANNOTATION_MAP  # as every service's Base
 
 
 class Moment(Base):
     __tablename__ = "moments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    at: Mapped[datetime | None]  # UtcDateTime by its annotation alone
+
+
+def test_a_datetime_annotation_is_a_utc_datetime_column():
+    assert isinstance(Moment.__table__.c.at.type, UtcDateTime) and Moment.__table__.c.at.nullable
 
 
 @pytest.fixture

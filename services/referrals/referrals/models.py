@@ -13,11 +13,10 @@ from typing import Annotated
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from beat_shared.db import BigId, UtcDateTime, add_platform_tables
+from beat_shared.db import TYPE_ANNOTATION_MAP, BigId, add_platform_tables
 from beat_shared.idempotency import add_idempotency_table
 
 UUID_LENGTH = 36
-Timestamp = UtcDateTime()  # aware UTC in and out, on SQLite as on PostgreSQL
 
 # The columns most tables have, declared once (SQLAlchemy's annotated declarative types).
 UuidKey = Annotated[str, mapped_column(String(UUID_LENGTH), primary_key=True)]
@@ -25,8 +24,7 @@ ServiceKey = Annotated[str, mapped_column(ForeignKey("services.id", ondelete="CA
 
 
 class Base(DeclarativeBase):
-    # Every moment is stored as UTC and read back aware, on SQLite as on PostgreSQL.
-    type_annotation_map = {datetime: Timestamp}
+    type_annotation_map = TYPE_ANNOTATION_MAP  # every moment aware UTC, on SQLite as on PostgreSQL
 
 
 add_platform_tables(Base.metadata)

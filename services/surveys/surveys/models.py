@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import UtcDateTime, add_platform_tables
+from beat_shared.db import TYPE_ANNOTATION_MAP, add_platform_tables
 
 # Constructs stored as one column each on a response: "results for every beat and
 # construct" is then one scan of one table (see docs/decisions/surveys-results.md).
@@ -31,7 +31,7 @@ CONSTRUCT_COLUMNS = (
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = TYPE_ANNOTATION_MAP  # every moment aware UTC, on SQLite as on PostgreSQL
 
 
 add_platform_tables(Base.metadata)
@@ -50,7 +50,7 @@ class Survey(Base):
     title: Mapped[dict[str, str]] = mapped_column(JSON)
     description: Mapped[dict[str, str]] = mapped_column(JSON)
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(120))
 
 
@@ -64,12 +64,12 @@ class Wave(Base):
     name: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(10))
     beat_codes: Mapped[list[str]] = mapped_column(JSON)
-    opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
     open_link_slug: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     open_link_daily_limit: Mapped[int] = mapped_column(Integer, default=3)
     open_link_max_per_beat: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
 
 
 class Invitation(Base):
@@ -93,8 +93,8 @@ class Invitation(Base):
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     category_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -218,10 +218,10 @@ class ConcernActivity(Base):
     concern_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     category_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    submitted_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
     follow_up_invited: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -231,7 +231,7 @@ class MeetingActivity(Base):
     meeting_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    held_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    held_at: Mapped[datetime]
 
 
 class ReferralActivity(Base):
@@ -240,7 +240,7 @@ class ReferralActivity(Base):
     referral_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     need_category: Mapped[str] = mapped_column(String(64))
-    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime]
 
 
 class ProblemActivity(Base):
@@ -251,6 +251,6 @@ class ProblemActivity(Base):
 
     problem_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     beat_code: Mapped[str] = mapped_column(String(64), index=True)
-    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    opened_at: Mapped[datetime]
+    assessed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
