@@ -90,27 +90,25 @@ class DefinitionEndpoints(_Dependencies):
 
     # --- definitions ----------------------------------------------------------------
 
-    @public_survey("GET", "/item-bank", summary="The standard items and constructs")
+    @public_survey("GET", "/item-bank")
     def item_bank(self, request: Request) -> Response:
-        """Every standard item with its texts (en, es), type, construct and reverse coding."""
+        """The standard items and constructs
+
+        Every standard item with its texts (en, es), type, construct and reverse coding."""
         return json_response({"constructs": CONSTRUCTS, "items": list(ITEM_BANK.values())})
 
-    @survey_manager(
-        "POST",
-        "/surveys",
-        summary="Create a survey, or the next version of one",
-        request_schema=SurveyInput,
-        response_schema=SurveyOutput,
-        status=201,
-    )
+    @survey_manager("POST", "/surveys", request_schema=SurveyInput, response_schema=SurveyOutput, status=201)
     def create_survey(self, request: Request) -> Response:
-        """Questions may name item-bank items (`{"item": "safety_after_dark"}`); texts need en and es."""
+        """Create a survey, or the next version of one
+
+        Questions may name item-bank items (`{"item": "safety_after_dark"}`); texts need en and es."""
         body = read_json(request, SurveyInput)
         survey = catalogue.create_survey_version(self.db, body, request.principal.subject, self.clock.now())
         return json_response(_survey_body(survey), status=201)
 
-    @public_survey("GET", "/surveys", summary="Surveys (latest versions)")
+    @public_survey("GET", "/surveys")
     def list_surveys(self, request: Request) -> Response:
+        """Surveys (latest versions)"""
         page = page_request(request.args)
         surveys, total = catalogue.list_latest(self.db, page.offset, page.size)
         return json_response(page_body([_survey_body(s) for s in surveys], total, page))
@@ -119,10 +117,9 @@ class DefinitionEndpoints(_Dependencies):
     def get_survey(self, request: Request, code: str) -> Response:
         return json_response(_survey_body(catalogue.latest_version(self.db, code)))
 
-    @public_survey(
-        "GET", "/surveys/<code>/versions/<int:version>", summary="One version of a survey", response_schema=SurveyOutput
-    )
+    @public_survey("GET", "/surveys/<code>/versions/<int:version>", response_schema=SurveyOutput)
     def get_survey_version(self, request: Request, code: str, version: int) -> Response:
+        """One version of a survey"""
         return json_response(_survey_body(catalogue.survey_version(self.db, code, version)))
 
 
@@ -137,37 +134,29 @@ class WaveEndpoints(_Dependencies):
         body["open_link_url"] = f"{base}/respond?open={wave.open_link_slug}" if wave.open_link_slug else None
         return body
 
-    @wave_manager(
-        "POST",
-        "/waves",
-        summary="Start a wave: a survey run for a set of beats over a period",
-        request_schema=WaveInput,
-        response_schema=WaveOutput,
-        status=201,
-    )
+    @wave_manager("POST", "/waves", request_schema=WaveInput, response_schema=WaveOutput, status=201)
     def create_wave(self, request: Request) -> Response:
+        """Start a wave: a survey run for a set of beats over a period"""
         wave = catalogue.create_wave(self.db, read_json(request, WaveInput), self.clock.now())
         return json_response(self._wave_body(wave), status=201)
 
-    @wave_reader("GET", "/waves", summary="Waves")
+    @wave_reader("GET", "/waves")
     def list_waves(self, request: Request) -> Response:
+        """Waves"""
         page = page_request(request.args)
         waves, total = catalogue.list_waves(self.db, page.offset, page.size)
         return json_response(page_body([self._wave_body(w) for w in waves], total, page))
 
-    @wave_reader("GET", "/waves/<wave_id>", summary="A wave", response_schema=WaveOutput)
+    @wave_reader("GET", "/waves/<wave_id>", response_schema=WaveOutput)
     def get_wave(self, request: Request, wave_id: str) -> Response:
+        """A wave"""
         return json_response(self._wave_body(catalogue.get_wave(self.db, wave_id)))
 
-    @wave_manager(
-        "POST",
-        "/waves/<wave_id>/invitations",
-        summary="Invite every subscriber of the wave's beats (once each)",
-        response_schema=IssuedOutput,
-        status=201,
-    )
+    @wave_manager("POST", "/waves/<wave_id>/invitations", response_schema=IssuedOutput, status=201)
     def issue_invitations(self, request: Request, wave_id: str) -> Response:
-        """Asks notifications for each beat's subscribers, then writes one invitation and one
+        """Invite every subscriber of the wave's beats (once each)
+
+        Asks notifications for each beat's subscribers, then writes one invitation and one
         `beat.survey.invitation_created` per new recipient; notifications sends them."""
         wave = catalogue.get_wave(self.db, wave_id)
         beats = list(wave.beat_codes)
@@ -195,43 +184,30 @@ class RespondingEndpoints(_Dependencies):
 
     # --- responding ----------------------------------------------------------------
 
-    @responding(
-        "POST",
-        "/invitations/survey",
-        summary="The survey an invitation token opens (token in the body, never the URL)",
-        request_schema=TokenInput,
-    )
+    @responding("POST", "/invitations/survey", request_schema=TokenInput)
     def survey_for_token(self, request: Request) -> Response:
+        """The survey an invitation token opens (token in the body, never the URL)"""
         body = read_json(request, TokenInput)
         return json_response(queries.survey_for_token(self.db, body["token"], body["language"], self.clock.now()))
 
-    @responding(
-        "POST",
-        "/responses",
-        summary="Answer a survey with a one-time token (a second answer gets 409)",
-        request_schema=ResponseInput,
-        response_schema=RecordedOutput,
-        status=201,
-    )
+    @responding("POST", "/responses", request_schema=ResponseInput, response_schema=RecordedOutput, status=201)
     def respond(self, request: Request) -> Response:
+        """Answer a survey with a one-time token (a second answer gets 409)"""
         body = read_json(request, ResponseInput)
         commands.submit_with_token(self.db, body["token"], body["answers"], body["language"], self.clock.now())
         return json_response({"status": "recorded"}, status=201)
 
-    @responding("GET", "/open/<slug>", summary="The survey behind a wave's open link", query_schema=LanguageQuery)
+    @responding("GET", "/open/<slug>", query_schema=LanguageQuery)
     def open_survey(self, request: Request, slug: str) -> Response:
+        """The survey behind a wave's open link"""
         language = LanguageQuery().load(request.args)["language"]
         return json_response(queries.survey_for_open_link(self.db, slug, language))
 
     @responding(
-        "POST",
-        "/open/<slug>/responses",
-        summary="Answer through an open link (limited per device per day and per beat)",
-        request_schema=OpenResponseInput,
-        response_schema=RecordedOutput,
-        status=201,
+        "POST", "/open/<slug>/responses", request_schema=OpenResponseInput, response_schema=RecordedOutput, status=201
     )
     def respond_open(self, request: Request, slug: str) -> Response:
+        """Answer through an open link (limited per device per day and per beat)"""
         body = read_json(request, OpenResponseInput)
         fingerprint = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
         commands.submit_open(
@@ -246,8 +222,9 @@ class RespondingEndpoints(_Dependencies):
         )
         return json_response({"status": "recorded"}, status=201)
 
-    @responding("GET", "/respond", summary="The resident's survey form (HTML)")
+    @responding("GET", "/respond")
     def respond_page(self, request: Request) -> Response:
+        """The resident's survey form (HTML)"""
         return Response(dashboard.respond_page(), mimetype="text/html")
 
 
@@ -275,15 +252,11 @@ class ResultEndpoints(_Dependencies):
         )
         return args, compute_results(self.db, query, self.settings.min_cell)
 
-    @public_results(
-        "GET",
-        "/results",
-        summary="Results per beat (or category), period and construct (or item), paged",
-        query_schema=ResultsQuery,
-        response_schema=ResultsPage,
-    )
+    @public_results("GET", "/results", query_schema=ResultsQuery, response_schema=ResultsPage)
     def results(self, request: Request) -> Response:
-        """n, mean (0-100) with a 95% interval, share favourable with a Wilson interval, change from
+        """Results per beat (or category), period and construct (or item), paged
+
+        n, mean (0-100) with a 95% interval, share favourable with a Wilson interval, change from
         the previous period with a significance flag. Suppressed cells carry no figures at all."""
         args, cells = self._results(request)
         page = page_request(request.args, default_size=50, max_size=500)
@@ -294,13 +267,9 @@ class ResultEndpoints(_Dependencies):
         body["periods"] = sorted({*periods_of(self.db, args["survey"]), body["current_period"]})
         return json_response(body)
 
-    @public_results(
-        "GET",
-        "/results.csv",
-        summary="The same results as CSV (suppressed cells have empty figures)",
-        query_schema=ResultsQuery,
-    )
+    @public_results("GET", "/results.csv", query_schema=ResultsQuery)
     def results_csv(self, request: Request) -> Response:
+        """The same results as CSV (suppressed cells have empty figures)"""
         _, cells = self._results(request)
         buffer = io.StringIO()
         csv.writer(buffer).writerows(csv_rows(cells))
@@ -310,22 +279,16 @@ class ResultEndpoints(_Dependencies):
             headers={"Content-Disposition": 'attachment; filename="survey-results.csv"'},
         )
 
-    @public_results(
-        "GET",
-        "/report-cards/<beat_code>",
-        summary="A beat's safety and trust scores beside the actions taken, for a period",
-        query_schema=ReportCardQuery,
-        response_schema=ReportCardOutput,
-    )
+    @public_results("GET", "/report-cards/<beat_code>", query_schema=ReportCardQuery, response_schema=ReportCardOutput)
     def beat_report_card(self, request: Request, beat_code: str) -> Response:
+        """A beat's safety and trust scores beside the actions taken, for a period"""
         args = ReportCardQuery().load(request.args)
         card = report_card.report_card(self.db, args["survey"], beat_code, args["period"], self.settings.min_cell)
         return json_response(card)
 
-    @public_results(
-        "GET", "/report-cards", summary="Every beat's report card for a period", query_schema=ReportCardsQuery
-    )
+    @public_results("GET", "/report-cards", query_schema=ReportCardsQuery)
     def report_cards(self, request: Request) -> Response:
+        """Every beat's report card for a period"""
         args = ReportCardsQuery().load(request.args)
         page = page_request(request.args)
         beats = catalogue.known_beats(self.db)
@@ -335,13 +298,9 @@ class ResultEndpoints(_Dependencies):
         ]
         return json_response(page_body(cards, len(beats), page))
 
-    @results_manager(
-        "PUT",
-        "/populations/<beat_code>",
-        summary="Set a beat's population (for post-stratification weights)",
-        request_schema=PopulationInput,
-    )
+    @results_manager("PUT", "/populations/<beat_code>", request_schema=PopulationInput)
     def set_population(self, request: Request, beat_code: str) -> Response:
+        """Set a beat's population (for post-stratification weights)"""
         body = read_json(request, PopulationInput)
         commands.set_population(self.db, beat_code, body["population"])
         return json_response({"beat_code": beat_code, "population": body["population"]})
@@ -354,16 +313,19 @@ class ResultEndpoints(_Dependencies):
         body, content_type = exposition()
         return Response(body, status=200, content_type=content_type)
 
-    @dashboard_page("GET", "/dashboard", summary="The city dashboard (HTML)")
+    @dashboard_page("GET", "/dashboard")
     def dashboard_city(self, request: Request) -> Response:
+        """The city dashboard (HTML)"""
         return Response(dashboard.page(beat=None, city=self.settings.city_name), mimetype="text/html")
 
-    @dashboard_page("GET", "/dashboard/beats/<beat_code>", summary="A beat's dashboard (HTML)")
+    @dashboard_page("GET", "/dashboard/beats/<beat_code>")
     def dashboard_beat(self, request: Request, beat_code: str) -> Response:
+        """A beat's dashboard (HTML)"""
         return Response(dashboard.page(beat=beat_code, city=self.settings.city_name), mimetype="text/html")
 
-    @dashboard_page("GET", "/dashboard/app.js", summary="The dashboard's script")
+    @dashboard_page("GET", "/dashboard/app.js")
     def dashboard_script(self, request: Request) -> Response:
+        """The dashboard's script"""
         return Response(dashboard.script(), mimetype="application/javascript")
 
     @timer(interval=RESULTS_EVENT_SECONDS)
