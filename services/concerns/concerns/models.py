@@ -231,6 +231,8 @@ class ReferralRequest(Base):
     state: Mapped[str] = mapped_column(String(20), default="requested", server_default="requested")
     failure_reason: Mapped[str | None] = mapped_column(String(40))
     failed_at: Mapped[datetime | None]
+    # Made for a problem (issue 26): the referral drafted from it joins the problem's plan.
+    problem_id: Mapped[str | None] = mapped_column(ForeignKey("problems.id", ondelete="SET NULL"), index=True)
 
 
 class Meeting(Base):

@@ -8,9 +8,11 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.clock import ClockProvider
+from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import timer
 from beat_shared.http import http, json_response, read_json
+from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.roles import OFFICERS, STAFF
 from concerns import access, problems, tips
@@ -23,6 +25,7 @@ from concerns.problem_schemas import (
     ProblemInput,
     ProblemListQuery,
     ProblemNoteInput,
+    ProblemReferralInput,
     ReferralLinkInput,
     StageInput,
     TipInput,
@@ -178,6 +181,27 @@ class ProblemEndpoints:
         actor = access.actor_for(self.db, request.principal)
         problems.link_referral(self.db, actor, problem_id, body["referral_id"])
         return self._workspace(request, problem_id)
+
+    @http(
+        "POST",
+        "/problems/<problem_id>/referral-requests",
+        roles=STAFF,
+        summary="Ask referrals to find help for someone for the problem (consent recorded); the referral joins it",
+        request_schema=ProblemReferralInput,
+        status=201,
+        tags=["problems"],
+        responses=PROBLEM_CONFLICTS,
+    )
+    def request_problem_referral(self, request: Request, problem_id: str) -> Response:
+        body = read_json(request, ProblemReferralInput)
+        actor = access.actor_for(self.db, request.principal)
+        problems.request_referral(self.db, self.clock.now(), self.outbox.add, actor, problem_id, body)
+        return self._workspace(request, problem_id, status=201)
+
+    @event_handler("referrals", "beat.referral.created")
+    def on_referral_created(self, event: CloudEvent) -> None:
+        """A referral was drafted: one asked for a problem joins the problem (its request says which)."""
+        problems.referral_created(self.db, event.data.get("request_id"), event.data["referral_id"])
 
     @http(
         "GET",

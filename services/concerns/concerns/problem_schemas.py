@@ -9,7 +9,7 @@ from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from concerns.domain.problems import NOTE_SIDES, OUTCOMES, OWNER_KINDS, Stage
-from concerns.schemas import LANGUAGES, StrictSchema
+from concerns.schemas import LANGUAGES, ReferralRequestInput, StrictSchema
 
 _ID = validate.Length(min=1, max=36)
 
@@ -71,6 +71,13 @@ class ProblemActionInput(StrictSchema):
 
 class ReferralLinkInput(StrictSchema):
     referral_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ProblemReferralInput(ReferralRequestInput):
+    """A referral request made for a problem: its beat is the problem's, no concern is named."""
+
+    class Meta(ReferralRequestInput.Meta):
+        exclude = ("concern_id", "beat_code")
 
 
 class AssessmentInput(StrictSchema):

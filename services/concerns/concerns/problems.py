@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from concerns import store
+from concerns import store, views
 from concerns.domain import geo
 from concerns.domain.assessment import Assessment, assess, windows
 from concerns.domain.problems import Stage, check_move, check_outcome, is_open, time_profile
 from concerns.domain.scanning import ProblemCandidate, ScannedConcern, scan
 from concerns.domain.workflow import Actor
-from concerns.models import AgreedAction, Concern, Problem, ProblemConcern, ProblemNote, Tip
+from concerns.models import AgreedAction, Concern, Problem, ProblemConcern, ProblemNote, ReferralRequest, Tip
 from concerns.settings import Settings
 
 Emit = Callable[[str, str, dict[str, Any]], Any]
@@ -313,9 +313,46 @@ def check_plan_of(session: Session, beat_code: str, problem_id: str, field_name:
 def link_referral(session: Session, actor: Actor, problem_id: str, referral_id: str) -> Problem:
     """Link a referral made for the problem (its id in the referrals service)."""
     problem = _open_for_change(session, problem_id, actor)
+    _add_referral(problem, referral_id)
+    return problem
+
+
+def _add_referral(problem: Problem, referral_id: str) -> None:
     if referral_id not in problem.referral_ids:
         problem.referral_ids = [*problem.referral_ids, referral_id]
-    return problem
+
+
+def request_referral(
+    session: Session, now: datetime, emit: Emit, actor: Actor, problem_id: str, body: dict[str, Any]
+) -> ReferralRequest:
+    """Ask referrals to find help for someone for the problem (in its beat, with their consent):
+    the referral drafted from the request joins the problem (`referral_created`)."""
+    from concerns import commands  # commands imports this module (a new concern joins problems)
+
+    problem = _open_for_change(session, problem_id, actor)
+    ask = commands.ReferralAsk(
+        need_category=body["need_category"],
+        urgency=body["urgency"],
+        client=body["client"],
+        consent=body["consent"],
+        beat_code=problem.beat_code,
+    )
+    request = commands.request_referral(session, now, emit, actor, ask)
+    request.problem_id = problem.id
+    return request
+
+
+def referral_created(session: Session, request_id: str | None, referral_id: str) -> bool:
+    """Referrals drafted `referral_id` from a request: link it to the problem the request was made
+    for (even a closed one: it was made for it); returns whether it was linked."""
+    request = session.get(ReferralRequest, request_id) if request_id else None
+    if request is None or request.problem_id is None:
+        return False
+    problem = session.scalars(select(Problem).where(Problem.id == request.problem_id).with_for_update()).first()
+    if problem is None:
+        return False
+    _add_referral(problem, referral_id)
+    return True
 
 
 # --- assessment -----------------------------------------------------------------------------
@@ -515,6 +552,7 @@ def workspace(session: Session, settings: Settings, now: datetime, actor: Actor,
         **_summary(problem, len(concerns)),
         "area": _area(problem, exact=True),
         "referral_ids": problem.referral_ids,
+        "referral_requests": [views.referral_request_view(made) for made in _referral_requests(session, problem.id)],
         "response_started_at": utc_iso(problem.response_started_at) if problem.response_started_at else None,
         "response_ended_at": utc_iso(problem.response_ended_at) if problem.response_ended_at else None,
         "evidence": evidence(concerns, settings.timezone),
@@ -524,6 +562,11 @@ def workspace(session: Session, settings: Settings, now: datetime, actor: Actor,
         "tips": tips,
         "assessment": problem.assessment,
     }
+
+
+def _referral_requests(session: Session, problem_id: str) -> list[ReferralRequest]:
+    query = select(ReferralRequest).where(ReferralRequest.problem_id == problem_id)
+    return list(session.scalars(query.order_by(ReferralRequest.created_at, ReferralRequest.id)))
 
 
 def _area(problem: Problem, exact: bool) -> dict[str, Any] | None:

@@ -106,7 +106,7 @@ def _add_draft(
     if consent:
         record_consent(session, now, actor, referral, consent)
     session.flush()
-    publish(now, emit, "beat.referral.created", referral)
+    publish(now, emit, "beat.referral.created", referral, request_id=referral.request_id)
     return referral
 
 
@@ -216,7 +216,7 @@ def update_draft(session: Session, now: datetime, emit: Emit, referral: Referral
     referral.updated_at = now
     session.flush()
     if not had_agency and referral.agency_id is not None:
-        publish(now, emit, "beat.referral.created", referral)
+        publish(now, emit, "beat.referral.created", referral, request_id=referral.request_id)
     return referral
 
 

@@ -140,7 +140,7 @@ def get_consent(session: Session, consent_id: str) -> ConsentRecord:
 def referrals(actor: Actor, criteria: Mapping[str, Any]) -> Select[tuple[Referral]]:
     """The referrals the actor may see, filtered by status, agency, need category or concern; newest first."""
     query = visible_referrals(actor)
-    for field in ("status", "agency_id", "need_category", "concern_id"):
+    for field in ("status", "agency_id", "need_category", "concern_id", "request_id"):
         if criteria.get(field):
             query = query.where(getattr(Referral, field) == criteria[field])
     return query.order_by(Referral.created_at.desc(), Referral.id)

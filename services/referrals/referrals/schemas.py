@@ -339,6 +339,7 @@ class ReferralsQuery(Query):
     agency_id = fields.String()
     need_category = fields.String()
     concern_id = fields.String(metadata={"description": "the referrals made for one concern (the officer's page)"})
+    request_id = fields.String(metadata={"description": "the referral drafted from one referral request (a problem's)"})
 
 
 class AuditQuery(Query):

@@ -178,6 +178,16 @@ class ReferralFacts(Schema):
     occurred_at = fields.AwareDateTime(required=True)
 
 
+class ReferralCreated(ReferralFacts):
+    request_id = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=64),
+        metadata={
+            "description": "the officer's referral request (concerns) it was drafted from; none for a direct draft"
+        },
+    )
+
+
 class ReferralSent(ReferralFacts):
     respond_by = fields.AwareDateTime(required=True)
     details_url = fields.Url(required=True, require_tld=False, metadata={"description": "fetch with the agency token"})
@@ -276,7 +286,7 @@ _register("beat.problem.opened", "concerns", ProblemOpened, "A problem was opene
 _register("beat.problem.stage_changed", "concerns", ProblemStageChanged, "A problem moved to another SARA stage.")
 _register("beat.problem.assessed", "concerns", ProblemAssessed, "A problem was assessed and closed with an outcome.")
 
-_register("beat.referral.created", "referrals", ReferralFacts, "A referral was drafted.")
+_register("beat.referral.created", "referrals", ReferralCreated, "A referral was drafted.")
 _register("beat.referral.sent", "referrals", ReferralSent, "A referral was sent to an agency.")
 _register("beat.referral.accepted", "referrals", ReferralFacts, "The agency accepted a referral.")
 _register("beat.referral.declined", "referrals", ReferralDeclined, "The agency declined a referral.")
