@@ -1,21 +1,26 @@
 """Configuration: every setting Beat reads, with its default and meaning.
 
-The platform's own settings (the broker, tokens, logs, the outbox, where each service listens and
-keeps its data, the city's name) are declared here. Each service declares its own in its
-`settings.py`, as a table registered in the `beat.settings` entry-point group of its
-pyproject.toml; `SETTINGS` holds both, so `beat`, README's table and the deployment checks see them
-all. Settings come from environment variables. Each service receives them as a nameko config dict
-(built by :func:`service_config`) so that tests can pass their own values without touching the
-process environment; :func:`setting_from` reads one: the config, then the environment, then the
-default.
+The platform's own settings (the broker, tokens, logs, the outbox, the city's name) are declared
+in the table `beat_shared/settings.toml`, and where each service listens and keeps its data here.
+Each service declares its own in a `settings.toml` beside its `settings.py` (read with
+:func:`declared`), registered in the `beat.settings` entry-point group of its pyproject.toml.
+`SETTINGS` holds them all, so `beat`, README's table and the deployment checks see every one.
+(Tables in TOML rather than Python: a declaration is data, and rows of Python tuples would read to
+the duplicate finder as the same code written forty times.)
+
+Settings come from environment variables. Each service receives them as a nameko config dict (built
+by :func:`service_config`) so that tests can pass their own values without touching the process
+environment; :func:`setting_from` reads one: the config, then the environment, then the default.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
+from importlib.resources import files
 from typing import Any
 
 from beat_shared import registry
@@ -43,115 +48,47 @@ class Setting:
         return self.kind in (Kind.SECRET, Kind.DEVELOPMENT_SECRET)
 
 
-SECRET = Kind.SECRET
-DEVELOPMENT_SECRET = Kind.DEVELOPMENT_SECRET
-DEVELOPMENT_SWITCH = Kind.DEVELOPMENT_SWITCH
-
-
-def table(*rows: tuple[Any, ...]) -> tuple[Setting, ...]:
-    """Settings from rows of (name, default, description[, kind]): a service's declaration."""
-    return tuple(Setting(*row) for row in rows)
-
-
 SERVICE_NAMES = ("concerns", "referrals", "notifications", "surveys")
 # Services that own no database and consume no events: `beat run`/`serve` start them, migrate and
-# seed-demo skip them. `web` (the pages) declares its WEB_* settings in web/settings.py.
+# seed-demo skip them. `web` (the pages) declares its WEB_* settings in web/settings.toml.
 PAGE_SERVICES = ("web",)
 RUNNABLE_SERVICES = (*SERVICE_NAMES, *PAGE_SERVICES)
 DEFAULT_PORTS = {"concerns": 8001, "referrals": 8002, "notifications": 8003, "surveys": 8004, "web": 8000}
 
-PLATFORM_SETTINGS = table(
-    (
-        "BEAT_ENVIRONMENT",
-        "development",
-        "development or production. Production refuses to start with development secrets and refuses "
-        "webhook endpoints that are not public HTTPS.",
-    ),
-    (
-        "BEAT_CITY_NAME",
-        "Anytown",
-        "The city's name, as residents know it: the pages' title and brand, their maps, the footer of every "
-        "e-mail and the survey dashboard. `make run` sets the demo city's (deploy/local/demo-city.env).",
-    ),
-    ("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ connection URI.", SECRET),
-    (
-        "RABBIT_API_URI",
-        "http://guest:guest@127.0.0.1:15672",
-        "RabbitMQ management API, used by the CLI for agency provisioning and operations.",
-        SECRET,
-    ),
-    *(
-        (
-            f"{service.upper()}_DATABASE_URL",
-            f"sqlite:///var/{service}.db",
-            f"SQLAlchemy URL of the {service} database (PostgreSQL in production).",
-            SECRET,
+
+def declared(package: str) -> tuple[Setting, ...]:
+    """The settings a package declares in its `settings.toml`: [NAME] with default, description and,
+    unless public, kind."""
+    rows = tomllib.loads(files(package).joinpath("settings.toml").read_text(encoding="utf-8"))
+    return tuple(
+        Setting(name, row["default"], row["description"], Kind(row.get("kind", Kind.PUBLIC.value)))
+        for name, row in rows.items()
+    )
+
+
+def _per_service() -> tuple[Setting, ...]:
+    """Where each service keeps its data and listens: the platform migrates and starts them."""
+    stores = tuple(
+        Setting(
+            f"{name.upper()}_DATABASE_URL",
+            f"sqlite:///var/{name}.db",
+            f"SQLAlchemy URL of the {name} database (PostgreSQL in production).",
+            Kind.SECRET,
         )
-        for service in SERVICE_NAMES
-    ),
-    *(
-        (
-            f"{service.upper()}_HTTP_ADDRESS",
-            f"0.0.0.0:{DEFAULT_PORTS[service]}",
-            f"Address the {service} HTTP API listens on."
-            if service in SERVICE_NAMES
-            else "Address the web pages listen on.",
+        for name in SERVICE_NAMES
+    )
+    addresses = tuple(
+        Setting(
+            f"{name.upper()}_HTTP_ADDRESS",
+            f"0.0.0.0:{DEFAULT_PORTS[name]}",
+            f"Address the {name} HTTP API listens on." if name in SERVICE_NAMES else "Address the web pages listen on.",
         )
-        for service in RUNNABLE_SERVICES
-    ),
-    ("BEAT_QUEUE_TYPE", "classic", "RabbitMQ queue type for consumer queues: classic or quorum."),
-    (
-        "BEAT_RETRY_DELAYS",
-        "1,5,30,120,600",
-        "Seconds to wait before each retry of a failed event handler; after the last, the "
-        "message goes to the dead-letter queue.",
-    ),
-    ("BEAT_MAX_BODY_BYTES", "1048576", "Largest HTTP request body accepted (bytes)."),
-    (
-        "BEAT_SHUTDOWN_SECONDS",
-        "60",
-        "On SIGTERM, how long running workers may finish before they are killed (keep it below the pod's grace "
-        "period).",
-    ),
-    (
-        "BEAT_TRUSTED_PROXIES",
-        "",
-        "Addresses or networks (comma-separated) of reverse proxies, such as the ingress controller, "
-        "whose X-Forwarded-For is believed for the client's address (rate limits, open-link device "
-        "limits). Empty: nobody's; the peer address counts.",
-    ),
-    ("BEAT_MAX_WORKERS", "10", "Concurrent workers per service (also the AMQP prefetch)."),
-    ("BEAT_JWT_ALGORITHM", "HS256", "JWT signing algorithm: HS256 or RS256."),
-    (
-        "BEAT_JWT_SECRET",
-        "beat-development-secret-change-me",
-        "HS256 signing secret. Development only: set your own in any shared environment.",
-        DEVELOPMENT_SECRET,
-    ),
-    ("BEAT_JWT_JWKS_URL", "", "JWKS URL of the city identity provider (RS256)."),
-    ("BEAT_JWT_ISSUER", "beat", "Required `iss` claim of bearer tokens."),
-    ("BEAT_JWT_AUDIENCE", "beat", "Required `aud` claim of bearer tokens."),
-    ("BEAT_OUTBOX_BATCH", "2000", "Outbox rows the relay publishes per confirmed batch."),
-    ("BEAT_OUTBOX_POLL_SECONDS", "1.0", "How often the relay looks for rows written by other processes."),
-    ("BEAT_LOG_LEVEL", "INFO", "Log level."),
-    (
-        "BEAT_LOG_FORMAT",
-        "json",
-        "Log format: json (one object per line) or text. `beat run` chooses text when its output is a terminal "
-        "and this is not set.",
-    ),
-    (
-        "BEAT_DEV_MAIL_PORT",
-        "8025",
-        "Development only: the local port of the mail catcher `beat run` starts; notifications sends its e-mail "
-        "there unless NOTIFICATIONS_SMTP_HOST is set. Refused in production.",
-    ),
-    (
-        "BEAT_DEV_MAIL_DIR",
-        "var/mail",
-        "Development only: where the mail catcher keeps what it received, read by notifications' /dev/outbox page.",
-    ),
-)
+        for name in RUNNABLE_SERVICES
+    )
+    return stores + addresses
+
+
+PLATFORM_SETTINGS = (*declared("beat_shared"), *_per_service())
 
 
 class _Settings(Mapping[str, Setting]):
@@ -165,8 +102,8 @@ class _Settings(Mapping[str, Setting]):
     def _table(self) -> dict[str, Setting]:
         if self._all is None:
             found = {setting.name: setting for setting in self._platform}
-            for service, declared in registry.declared_settings().items():
-                found |= {setting.name: replace(setting, service=service) for setting in declared}
+            for service, table in registry.declared_settings().items():
+                found |= {setting.name: replace(setting, service=service) for setting in table}
             self._all = found
         return self._all
 

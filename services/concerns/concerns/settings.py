@@ -9,105 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from beat_shared.config import DEVELOPMENT_SECRET, setting_from, table
+from beat_shared.config import declared, setting_from
 from concerns.domain.ratelimit import Rate
 from concerns.domain.scanning import ScanRules
 
-SETTINGS = table(
-    (
-        "CONCERNS_SERVICE_NOTICE",
-        (
-            "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. An "
-            "officer of your beat will acknowledge your concern within {hours} hours."
-        ),
-        "Notice on every answer about a concern; {hours} becomes the category's time to acknowledge.",
-    ),
-    (
-        "CONCERNS_SERVICE_NOTICE_ES",
-        (
-            "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, "
-            "llame al 911. Un agente de su sector atenderá su inquietud en un plazo de {hours} horas."
-        ),
-        "CONCERNS_SERVICE_NOTICE for residents who write in Spanish.",
-    ),
-    (
-        "CONCERNS_UNPLACED_NOTICE",
-        (
-            "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. We "
-            "could not place your concern in a beat from its location: a supervisor will pass it to the right "
-            "officers, who will acknowledge it within {hours} hours."
-        ),
-        "Notice about a concern in no beat (given by address only, or outside every beat); {hours} as above.",
-    ),
-    (
-        "CONCERNS_UNPLACED_NOTICE_ES",
-        (
-            "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, "
-            "llame al 911. No pudimos ubicar su inquietud en un sector por su ubicación: un supervisor la pasará "
-            "a los agentes adecuados, que la atenderán en un plazo de {hours} horas."
-        ),
-        "CONCERNS_UNPLACED_NOTICE for residents who write in Spanish.",
-    ),
-    ("CONCERNS_DEFAULT_ACK_HOURS", "72", "Hours to acknowledge a concern when its category sets none."),
-    ("CONCERNS_DUPLICATE_METRES", "250", "Distance within which a concern of the same category is a likely duplicate."),
-    ("CONCERNS_DUPLICATE_DAYS", "30", "Days back to look for likely duplicates."),
-    ("CONCERNS_RATE_PER_ADDRESS", "30/3600", "Submissions and 'me too's per client address: COUNT/SECONDS."),
-    ("CONCERNS_RATE_PER_TOKEN", "10/3600", "Submissions and 'me too's per bearer subject, receipt token or API key."),
-    (
-        "CONCERNS_OPEN311_API_KEYS",
-        "open311-development-key",
-        "Comma-separated API keys accepted by Open311 POST (the default is for development: set your own).",
-        DEVELOPMENT_SECRET,
-    ),
-    ("CONCERNS_OPEN311_JURISDICTION", "city.example", "Open311 jurisdiction_id this endpoint serves."),
-    ("CONCERNS_PUBLIC_URL", "http://127.0.0.1:8001", "Public base URL (Open311 discovery)."),
-    ("CONCERNS_AGENCY_NAME", "Police Department", "Open311 agency_responsible."),
-    ("CONCERNS_CONTACT", "The police department's community policing unit", "Open311 discovery contact."),
-    ("CONCERNS_RECENT_DAYS", "30", "Days a resolved concern counts as 'recently resolved' on the beat page."),
-    (
-        "CONCERNS_REFERENCE_MAX_AGE_SECONDS",
-        "1",
-        "Seconds another replica may serve a changed category or beat boundaries before it sees the change.",
-    ),
-    (
-        "CONCERNS_PROBLEM_METRES",
-        "150",
-        "Scanning: the largest distance between two concerns of one candidate problem (a repeat place).",
-    ),
-    ("CONCERNS_PROBLEM_DAYS", "90", "Scanning: days back that concerns count towards candidate problems."),
-    ("CONCERNS_PROBLEM_MIN_CONCERNS", "3", "Scanning: the fewest concerns that make a candidate problem."),
-    (
-        "CONCERNS_ASSESSMENT_DAYS",
-        "56",
-        "Assessment: days in each of the equal windows before a problem's response started and after it ended.",
-    ),
-    (
-        "CONCERNS_TIMEZONE",
-        "America/Chicago",
-        "The city's time zone (IANA name): a problem's evidence counts times of day and days of the week in it.",
-    ),
-    ("CONCERNS_TIP_RETENTION_DAYS", "180", "Days a tip is kept; then it is erased (its read log stays)."),
-    (
-        "CONCERNS_TIP_NOTICE",
-        (
-            "This is not an emergency line: if someone is in danger or a crime is happening now, call 911. Your "
-            "tip goes only to the officers and supervisors of the beat and is never published. We do not keep "
-            "your internet address or device. It is not anonymous where the law requires us to disclose it. Leave"
-            " a phone number or e-mail only if you want a call back."
-        ),
-        "Notice shown with the tip form and every answer about a tip.",
-    ),
-    (
-        "CONCERNS_TIP_NOTICE_ES",
-        (
-            "Esta no es una línea de emergencias: si alguien está en peligro o se está cometiendo un delito, "
-            "llame al 911. Su aviso llega solo a los agentes y supervisores del sector y nunca se publica. No "
-            "guardamos su dirección de internet ni su dispositivo. No es anónimo cuando la ley nos obliga a "
-            "revelarlo. Deje un teléfono o correo solo si quiere que le llamemos."
-        ),
-        "CONCERNS_TIP_NOTICE in Spanish.",
-    ),
-)
+SETTINGS = declared("concerns")  # concerns/settings.toml: names, defaults, meanings
 
 
 @dataclass(frozen=True)

@@ -10,82 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beat_shared.config import DEVELOPMENT_SECRET, DEVELOPMENT_SWITCH, SECRET, setting_from, table
+from beat_shared.config import declared, setting_from
 from beat_shared.ratelimit import Rate
 
-SETTINGS = table(
-    ("NOTIFICATIONS_SMTP_HOST", "127.0.0.1", "SMTP relay host."),
-    ("NOTIFICATIONS_SMTP_PORT", "25", "SMTP relay port."),
-    ("NOTIFICATIONS_SMTP_USERNAME", "", "SMTP username (empty: no AUTH)."),
-    ("NOTIFICATIONS_SMTP_PASSWORD", "", "SMTP password.", SECRET),
-    ("NOTIFICATIONS_SMTP_STARTTLS", "false", "Upgrade the SMTP connection with STARTTLS."),
-    ("NOTIFICATIONS_SMTP_TIMEOUT", "30", "Seconds before an SMTP conversation is abandoned."),
-    ("NOTIFICATIONS_EMAIL_FROM", "Beat <no-reply@beat.local>", "From header of every email."),
-    ("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "beat.local", "Right-hand side of generated Message-IDs."),
-    ("NOTIFICATIONS_PUBLIC_URL", "http://localhost:8003", "Public base URL of this service (unsubscribe links)."),
-    (
-        "NOTIFICATIONS_PORTAL_URL",
-        "http://localhost:8000",
-        (
-            "Public base URL of the pages residents follow for their concerns (the web service: /concerns/{id} "
-            "needs no token)."
-        ),
-    ),
-    (
-        "NOTIFICATIONS_SIGNING_SECRET",
-        "beat-notifications-development-secret",
-        "Signs unsubscribe links and keys the address hashes of the suppression list. Set your own.",
-        DEVELOPMENT_SECRET,
-    ),
-    ("NOTIFICATIONS_SMS_GATEWAY_URL", "", "HTTP endpoint of the SMS gateway adapter (empty: SMS disabled)."),
-    ("NOTIFICATIONS_SMS_GATEWAY_TOKEN", "", "Bearer token sent to the SMS gateway.", SECRET),
-    ("NOTIFICATIONS_SMS_SENDER", "Beat", "Sender id or number passed to the gateway."),
-    (
-        "NOTIFICATIONS_SMS_IDEMPOTENT",
-        "true",
-        "The gateway de-duplicates on our `reference`; if false, an SMS interrupted mid-send is not resent.",
-    ),
-    ("NOTIFICATIONS_SMS_INBOUND_TOKEN", "", "Shared token the gateway sends with inbound SMS (STOP handling).", SECRET),
-    ("NOTIFICATIONS_WEBHOOK_TIMEOUT", "15", "Seconds before a webhook request is abandoned."),
-    (
-        "NOTIFICATIONS_WEBHOOK_REQUIRE_HTTPS",
-        "true",
-        "Production mode: refuse webhook URLs that are not https.",
-        DEVELOPMENT_SWITCH,
-    ),
-    (
-        "NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE",
-        "false",
-        "Allow webhook endpoints on private, loopback or link-local addresses (local testing only).",
-        DEVELOPMENT_SWITCH,
-    ),
-    ("NOTIFICATIONS_DISPATCH_SECONDS", "2", "Seconds between dispatcher rounds."),
-    ("NOTIFICATIONS_BATCH_SIZE", "50", "Messages a dispatcher round claims at most."),
-    (
-        "NOTIFICATIONS_DISPATCH_CONCURRENCY",
-        "2",
-        "Dispatcher rounds one replica runs at once (each claims its own batch); 1 runs them one after another.",
-    ),
-    ("NOTIFICATIONS_MAX_ATTEMPTS", "9", "Delivery attempts before a message fails permanently (about a day)."),
-    ("NOTIFICATIONS_RETRY_BASE_SECONDS", "60", "First retry delay; each next one is three times longer."),
-    ("NOTIFICATIONS_RETRY_MAX_SECONDS", "28800", "Longest single retry delay (before jitter)."),
-    (
-        "NOTIFICATIONS_SENDING_LEASE_SECONDS",
-        "120",
-        "A message 'sending' for longer than this is considered interrupted (crash) and reconciled.",
-    ),
-    ("NOTIFICATIONS_RPC_TIMEOUT", "10", "Seconds to wait for another service's RPC answer."),
-    ("NOTIFICATIONS_TIMEZONE", "America/Chicago", "Default time zone for quiet hours and digests."),
-    ("NOTIFICATIONS_DIGEST_HOUR", "7", "Local hour at which daily digests are sent."),
-    (
-        "NOTIFICATIONS_SUBSCRIBE_RATE_PER_ADDRESS",
-        "10/3600",
-        (
-            "Requests to follow a beat by e-mail without an account (each sends a confirmation mail) per client "
-            "address: COUNT/SECONDS."
-        ),
-    ),
-)
+SETTINGS = declared("notifications")  # notifications/settings.toml: names, defaults, meanings
 
 
 def _flag(raw: str) -> bool:

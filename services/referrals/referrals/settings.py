@@ -9,22 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from beat_shared.config import DEVELOPMENT_SWITCH, setting_from, table
+from beat_shared.config import declared, setting_from
 
-SETTINGS = table(
-    ("REFERRALS_RESPONSE_HOURS", "48", "Hours an agency has to accept or decline a sent referral."),
-    ("REFERRALS_REMINDER_HOURS", "24", "Hours after sending when an unanswered referral gets a reminder."),
-    ("REFERRALS_RETENTION_DAYS", "365", "Days after a referral closes before its personal data is erased."),
-    ("REFERRALS_PUBLIC_URL", "http://127.0.0.1:8002", "Base URL agencies use to fetch referral details."),
-    ("REFERRALS_TIMEZONE", "America/Chicago", "Local time zone of the directory's opening hours."),
-    ("REFERRALS_WEBHOOK_SECRET_OVERLAP_HOURS", "24", "Hours a rotated-out webhook secret keeps signing."),
-    (
-        "REFERRALS_WEBHOOKS_ALLOW_HTTP",
-        "false",
-        "Allow http:// agency webhook URLs (local testing only).",
-        DEVELOPMENT_SWITCH,
-    ),
-)
+SETTINGS = declared("referrals")  # referrals/settings.toml: names, defaults, meanings
 
 
 @dataclass(frozen=True)

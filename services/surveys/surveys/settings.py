@@ -9,21 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from beat_shared.config import DEVELOPMENT_SECRET, setting_from, table
+from beat_shared.config import declared, setting_from
 from surveys.domain.stats import suppression_threshold
 
-SETTINGS = table(
-    ("SURVEYS_MIN_CELL", "30", "Smallest number of respondents a published cell may have (never below 10)."),
-    ("SURVEYS_PUBLIC_URL", "http://127.0.0.1:8004", "Base URL of survey links sent to residents."),
-    (
-        "SURVEYS_TOKEN_SECRET",
-        "beat-surveys-development-token-secret",
-        "Key that derives one-time survey tokens. Development only: set your own.",
-        DEVELOPMENT_SECRET,
-    ),
-    ("SURVEYS_POST_CONTACT_DAYS", "28", "Days a post-contact survey invitation stays valid."),
-    ("SURVEYS_RESULTS_EVENT_SECONDS", "60", "Seconds between announcements of changed results."),
-)
+SETTINGS = declared("surveys")  # surveys/settings.toml: names, defaults, meanings
 
 
 @dataclass(frozen=True)

@@ -14,63 +14,26 @@ from zoneinfo import ZoneInfo
 
 from beat_shared.config import (
     DEFAULT_PORTS,
-    SECRET,
     SERVICE_NAMES,
+    Setting,
     UnsafeConfiguration,
+    declared,
     is_production,
     setting_from,
-    table,
 )
 
 DEVELOPMENT_SECRET = "WEB_SESSION_SECRET"  # refused in production by from_config, with its own message
 
-SETTINGS = table(
+SETTINGS = (
     *(
-        (
+        Setting(
             f"WEB_{service.upper()}_URL",
             f"http://127.0.0.1:{DEFAULT_PORTS[service]}",
             f"Base URL of the {service} API, as the web service calls it.",
         )
         for service in SERVICE_NAMES
     ),
-    (
-        "WEB_SURVEYS_PUBLIC_URL",
-        "http://127.0.0.1:8004",
-        "Base URL of the surveys pages (dashboard) as a person's browser reaches them.",
-    ),
-    ("WEB_TIMEZONE", "America/Chicago", "The city's time zone: every date and time on a page is shown in it."),
-    (
-        "WEB_SESSION_SECRET",
-        "beat-web-development-session-secret",
-        "Signs the session cookie (CSRF token, language, receipts being followed). Set your own.",
-        SECRET,
-    ),
-    ("WEB_API_TIMEOUT", "10", "Seconds a page waits for a service's API answer."),
-    (
-        "WEB_OIDC_DISCOVERY_URL",
-        "",
-        (
-            "The city's OpenID Connect provider: its discovery document (`…/.well-known/openid-configuration`). "
-            "Set, people sign in there and the development sign-in is off; needs BEAT_JWT_ALGORITHM=RS256 with "
-            "its JWKS."
-        ),
-    ),
-    ("WEB_OIDC_CLIENT_ID", "", "The web service's client id at the OpenID Connect provider."),
-    (
-        "WEB_OIDC_CLIENT_SECRET",
-        "",
-        "The web service's client secret at the OpenID Connect provider (production requires one).",
-        SECRET,
-    ),
-    (
-        "WEB_OIDC_REDIRECT_URL",
-        "",
-        (
-            "The sign-in callback as registered with the provider (`https://<site host>/sign-in/callback`). "
-            "Empty: made from the address the browser used."
-        ),
-    ),
-    ("WEB_OIDC_SCOPES", "openid profile", "Scopes the web service asks the OpenID Connect provider for."),
+    *declared("web"),  # web/settings.toml
 )
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
