@@ -285,7 +285,12 @@ class Outcome:
 
 
 def run_broadcast(
-    sandbox: Sandbox, notifications: Process, url: str, people: list[Subscriber], sink: SinkLog, gateway: SmsGatewayStub
+    notifications: Process,
+    url: str,
+    people: list[Subscriber],
+    sink: SinkLog,
+    gateway: SmsGatewayStub,
+    deadline: float,
 ) -> Outcome:
     expected = Counter(channel for person in people for channel in person.channels if not _deferred(person, channel))
     token = mint_token("officer", OFFICER, env("BEAT_JWT_SECRET"), ttl_seconds=3600)
@@ -321,6 +326,9 @@ def run_broadcast(
                 break
             if time.time() - progress_at > STALL_SECONDS:
                 print(f"no delivery for {STALL_SECONDS:.0f}s: the rest count as missing", flush=True)
+                break
+            if time.time() - started > deadline:
+                print(f"still delivering after {deadline:.0f}s (--deadline): the rest count as missing", flush=True)
                 break
             time.sleep(0.5)
         inbox_done = time.time()
@@ -450,6 +458,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--deadline", type=float, default=3600, help="seconds to wait for the last delivery")
     args = parser.parse_args()
 
     durations, beat_rates, bare_rates, all_rates = Runs(higher_is_better=False), Runs(), Runs(), Runs()
@@ -477,7 +486,7 @@ def main() -> int:
                 time.sleep(5)  # settled: imports done, pools and the relay started
                 idle = rss_mb(notifications.pid)
                 gateway.received.clear()
-                outcome = run_broadcast(sandbox, notifications, url, people, SinkLog(accepted), gateway)
+                outcome = run_broadcast(notifications, url, people, SinkLog(accepted), gateway, args.deadline)
                 sandbox.stop(notifications)
                 took = outcome.last_delivery - outcome.started
                 email_times = [when for when, _ in outcome.emails]
