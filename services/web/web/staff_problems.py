@@ -249,7 +249,7 @@ class ProblemConsole:
             if isinstance(beat_concerns, ApiError)
             else [concern for concern in beat_concerns["contents"] if concern["id"] not in linked]
         )
-        referrals = problem_form.referrals_of(more, problem["referral_ids"])
+        referrals = problem_form.referrals_of(more, [*problem["referral_ids"], *_made_for(problem, more)])
         return view.render(
             "staff/problem.html",
             status=status,
@@ -272,8 +272,8 @@ class ProblemConsole:
 
 def _workspace_extras(problem: dict[str, Any]) -> dict[str, Call]:
     """The second round of a workspace's calls, made together: the beat's concerns (to link), its
-    meetings' open actions (to attach to the plan) and the referrals of its linked concerns (to link,
-    and to name the ones linked)."""
+    meetings' open actions (to attach to the plan), the referrals of its linked concerns (to link,
+    and to name the ones linked) and those drafted from its own referral requests (their live status)."""
     calls = {
         "beat concerns": Call(
             "concerns", "GET", "/concerns", params={"beat": problem["beat_code"], "per_page": BEAT_CONCERNS_SHOWN}
@@ -282,4 +282,18 @@ def _workspace_extras(problem: dict[str, Any]) -> dict[str, Call]:
     }
     for concern in problem["linked_concerns"][:LINKED_REFERRALS_LOOKED_UP]:
         calls[concern["id"]] = Call("referrals", "GET", "/referrals", params={"concern_id": concern["id"]})
+    for request in problem["referral_requests"][-LINKED_REFERRALS_LOOKED_UP:]:
+        key = f"request {request['request_id']}"
+        calls[key] = Call("referrals", "GET", "/referrals", params={"request_id": request["request_id"]})
     return calls
+
+
+def _made_for(problem: dict[str, Any], found: dict[str, Any]) -> list[str]:
+    """The referrals drafted from the problem's own requests, linked even before concerns has heard
+    of them (its `beat.referral.created` may still be on its way)."""
+    made = []
+    for request in problem["referral_requests"]:
+        answer = found.get(f"request {request['request_id']}")
+        if isinstance(answer, dict):
+            made += [row["id"] for row in answer["contents"] if row["id"] not in problem["referral_ids"]]
+    return made

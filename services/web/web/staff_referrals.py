@@ -1,5 +1,6 @@
-"""Referring someone from a concern: search the agency directory, record consent, send; and the
-referrals made for a concern, shown on its page with their lifecycle and outcome.
+"""Referring someone from a concern or for a problem: search the agency directory, record consent,
+send; and the referrals made for a concern, shown on its page with their lifecycle and outcome (a
+problem's are shown in its workspace, `web/staff_problems.py`).
 
 An endpoint group of the web service (mixed into `WebService`), like `web/staff.py`. The request
 goes to concerns (`POST /referral-requests`, which records the consent and announces it); referrals
@@ -9,6 +10,7 @@ page (`POST /referrals/{id}/send`). Both services decide who may do this.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -55,7 +57,7 @@ class ReferralConsole:
             "phone": contact.get("address", "") if contact.get("preference") == "sms" else "",
             "client_language": concern.get("language") or "en",
         }
-        return self._refer_page(view, api, concern, ReferralForm(typed))
+        return self._refer_page(view, api, ReferFor.concern(concern), ReferralForm(typed))
 
     @page_http(
         "POST",
@@ -78,7 +80,45 @@ class ReferralConsole:
                     raise
                 referral.errors.update(api_errors(error.details) or {"need": "invalid"})
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
-        return self._refer_page(view, api, concern, referral, status=400)
+        return self._refer_page(view, api, ReferFor.concern(concern), referral, status=400)
+
+    @page_http(
+        "GET",
+        "/staff/problems/<problem_id>/refer",
+        auth="none",
+        summary="Refer someone for a problem: search the directory, record consent (HTML)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def refer_for_problem_page(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
+        typed = {"need": view.request.args.get("need", ""), "urgency": "routine", "client_language": view.language}
+        return self._refer_page(view, api, ReferFor.problem(problem), ReferralForm(typed))
+
+    @page_http(
+        "POST",
+        "/staff/problems/<problem_id>/refer",
+        auth="none",
+        summary="Refer someone for a problem: send the request; the referral joins the problem (HTML redirect)",
+        tags=["staff pages"],
+    )
+    @page
+    @signed_in
+    def refer_for_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        referral = read_referral_form(view.request.form)
+        body = None if referral.errors else request_body("", referral, view.settings.timezone)
+        if body is not None:
+            body.pop("concern_id")  # the problem names its beat; no concern is referred from
+            try:
+                api.call(Call("concerns", "POST", f"/problems/{problem_id}/referral-requests", json=body))
+                return view.redirect(f"/staff/problems/{problem_id}#referrals", flash="referral_requested")
+            except ApiError as error:
+                if error.status != 400:
+                    raise
+                referral.errors.update(api_errors(error.details) or {"need": "invalid"})
+        problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
+        return self._refer_page(view, api, ReferFor.problem(problem), referral, status=400)
 
     @page_http(
         "POST",
@@ -91,18 +131,21 @@ class ReferralConsole:
     @signed_in
     def send_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
         sent = api.call(Call("referrals", "POST", f"/referrals/{referral_id}/send"))
+        problem_id = (view.request.form.get("problem_id") or "").strip()
+        if problem_id:  # sent from a problem's workspace: back to its referrals
+            return view.redirect(f"/staff/problems/{problem_id}#referrals", flash="referral_sent")
         if not sent.get("concern_id"):
             return view.redirect("/staff/queue", flash="referral_sent")
         return view.redirect(f"/staff/concerns/{sent['concern_id']}", flash="referral_sent")
 
     def _refer_page(
-        self, view: Page, api: ApiClient, concern: dict[str, Any], referral: ReferralForm, status: int = 200
+        self, view: Page, api: ApiClient, subject: ReferFor, referral: ReferralForm, status: int = 200
     ) -> Response:
         need = view.request.args.get("need") or referral.values.get("need") or ""
         language = view.request.args.get("language") or ""
         calls = {"needs": Call("referrals", "GET", "/taxonomy_terms", params={"per_page": NEED_TERMS})}
         if need:
-            calls["matches"] = Call("referrals", "GET", "/match", params=_match_params(concern, need, language))
+            calls["matches"] = Call("referrals", "GET", "/match", params=_match_params(subject, need, language))
         found = api.gather_outcomes(calls)
         if isinstance(found["needs"], ApiError):
             raise found["needs"]
@@ -110,7 +153,7 @@ class ReferralConsole:
         return view.render(
             "staff/refer.html",
             status=status,
-            concern=concern,
+            subject=subject,
             needs=found["needs"]["contents"],
             need=need,
             language=language,
@@ -123,14 +166,34 @@ class ReferralConsole:
         )
 
 
-def _match_params(concern: dict[str, Any], need: str, language: str) -> dict[str, Any]:
-    """Near the concern's location when it has one, else in its beat."""
+@dataclass(frozen=True)
+class ReferFor:
+    """What someone is referred from: a concern, or a problem (the referral then joins the problem)."""
+
+    kind: str  # "concern" or "problem": the page's words
+    path: str  # the officer's page of it; the form is its /refer
+    title: str
+    location: dict[str, Any]  # {"lat", "long"}, or empty: the directory is searched near it, else in the beat
+    beat_code: str | None
+
+    @classmethod
+    def concern(cls, concern: dict[str, Any]) -> ReferFor:
+        path = f"/staff/concerns/{concern['id']}"
+        return cls("concern", path, concern["category_name"], concern.get("location") or {}, concern.get("beat_code"))
+
+    @classmethod
+    def problem(cls, problem: dict[str, Any]) -> ReferFor:
+        centre = (problem.get("area") or {}).get("centre") or {}
+        return cls("problem", f"/staff/problems/{problem['id']}", problem["title"], centre, problem["beat_code"])
+
+
+def _match_params(subject: ReferFor, need: str, language: str) -> dict[str, Any]:
+    """Near the concern's location or the problem's centre when there is one, else in the beat."""
     params: dict[str, Any] = {"need_category": need, "limit": MATCHES_SHOWN}
-    location = concern.get("location") or {}
-    if location.get("lat") is not None:
-        params |= {"latitude": location["lat"], "longitude": location["long"]}
-    elif concern.get("beat_code"):
-        params["beat_code"] = concern["beat_code"]
+    if subject.location.get("lat") is not None:
+        params |= {"latitude": subject.location["lat"], "longitude": subject.location["long"]}
+    elif subject.beat_code:
+        params["beat_code"] = subject.beat_code
     if language:
         params["language"] = language
     return params

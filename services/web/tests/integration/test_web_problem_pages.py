@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from web_testkit import csrf, open_receipt, sent_referral, sign_in, staff_headers, voice
+from web_testkit import CONSENT, csrf, open_receipt, sent_referral, sign_in, staff_headers, voice
 
 from beat_shared.clock import FrozenClock
+from beat_shared.testing import wait_for
 from surveys.domain.periods import quarter_of
 
 ID = r"([0-9a-f-]{36})"
@@ -271,3 +272,42 @@ def test_the_assessment_shows_the_beats_survey_scores_for_the_same_windows(start
     assert f"{quarter}:" in public.text and "No survey in this window" not in public.text
     spanish = requests.get(url.replace("/staff", ""), headers={"Accept-Language": "es"}, timeout=10).text
     assert "Las puntuaciones de las encuestas del sector" in spanish and "Sensación de seguridad" in spanish
+
+
+def test_an_officer_refers_someone_for_the_problem_and_sends_it_from_the_workspace(partners):
+    stack, _ = partners
+    web = stack.web_url
+    with officer(web) as browser:
+        listing = browser.get(f"{web}/staff/problems", timeout=10).text
+        opened = {"title": "Families without food", "category": "noise"}
+        made = post(browser, f"{web}/staff/beats/RV-02/problems", listing, **opened)
+        problem_id = re.search(ID, made.headers["Location"])[1]
+        url = f"{web}/staff/problems/{problem_id}"
+        assert f'href="/staff/problems/{problem_id}/refer"' in browser.get(url, timeout=10).text
+        form = browser.get(f"{url}/refer", params={"need": "food"}, timeout=10)
+        assert form.status_code == 200 and "Refer someone for the problem: Families without food" in form.text
+        assert "Services near the problem" in form.text and f'action="/staff/problems/{problem_id}/refer"' in form.text
+        unconsented = {key: value for key, value in CONSENT.items() if key != "given_by"}
+        refused = post(browser, f"{url}/refer", form.text, **unconsented)
+        assert refused.status_code == 400 and 'id="given_by-error"' in refused.text
+        asked = post(browser, f"{url}/refer", form.text, **CONSENT)
+        back = f"/staff/problems/{problem_id}#referrals"
+        assert asked.status_code == 303 and asked.headers["Location"].endswith(back)
+
+        def drafted() -> str | None:
+            page = browser.get(url, timeout=10).text
+            return page if 'name="problem_id"' in page else None
+
+        page = wait_for(drafted, timeout=20, message="the drafted referral in the workspace")
+        [referral_id] = re.findall(r'action="/staff/referrals/([0-9a-f-]{36})/send"', page)
+        sent = post(browser, f"{web}/staff/referrals/{referral_id}/send", page, problem_id=problem_id)
+        assert sent.status_code == 303 and sent.headers["Location"].endswith(back)
+        section = re.search(r'id="referrals">.*?</section>', browser.get(url, timeout=10).text, re.S)[0]
+        assert f'id="referral-{referral_id}"' in section and "Sent, waiting for the agency" in section
+        assert "Rosa" not in section  # the workspace names the referral, not the person
+
+    def linked() -> list[str] | None:
+        workspace = requests.get(f"{stack.concerns_url}/problems/{problem_id}", headers=staff_headers(), timeout=10)
+        return workspace.json()["referral_ids"] or None
+
+    assert wait_for(linked, timeout=20, message="the referral linked to the problem by concerns") == [referral_id]
