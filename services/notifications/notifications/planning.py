@@ -151,10 +151,11 @@ def directory_target(recipient: Recipient) -> Target:
     )
 
 
-def subscriber_pages(session: Session, audience: dict[str, Any], size: int = PAGE_SIZE) -> Iterator[list[Target]]:
+def subscriber_pages(session: Session, audience: dict[str, Any], size: int | None = None) -> Iterator[list[Target]]:
     """A beat's confirmed subscribers (or its watch), `size` at a time in recipient order: a
     district of 50,000 is planned and stored page by page, never held in memory whole. The next
     page starts after the last recipient of this one, so a caller may commit between pages."""
+    size = size or PAGE_SIZE
     query = (
         select(Recipient)
         .join(Subscription, Subscription.recipient_id == Recipient.id)
@@ -286,7 +287,8 @@ def _directory(
     return recipients, preferences
 
 
-def _chunks(values: list[Any], size: int = PAGE_SIZE) -> Iterator[list[Any]]:
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    size = PAGE_SIZE
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
