@@ -1,4 +1,5 @@
-"""Dependency providers of the concerns service: its settings, rate limiter and reference data."""
+"""Dependency providers of the concerns service: its rate limiter and reference data (its settings
+come from beat_shared.settings_provider.SettingsProvider)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,6 @@ from beat_shared.errors import RateLimited
 from concerns.domain.ratelimit import ANONYMOUS_SUPPORT, RateLimits
 from concerns.reference import ReferenceCache
 from concerns.settings import Settings
-
-
-class ConcernsSettings(DependencyProvider):
-    """The service's settings, read once from the container config."""
-
-    def setup(self) -> None:
-        self.settings = Settings.from_config(self.container.config)
-
-    def get_dependency(self, worker_ctx: WorkerContext) -> Settings:
-        return self.settings
 
 
 class SubmissionLimiter:
