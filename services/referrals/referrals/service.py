@@ -101,9 +101,11 @@ class DirectoryEndpoints(_Dependencies):
 
     # --- HSDS read API -----------------------------------------------------------------------
 
-    @hsds_read("GET", "/", summary="HSDS API version information and this service's index")
+    @hsds_read("GET", "/")
     def index(self, request: Request) -> Response:
-        """HSDS's API information (JSON), with the index every Beat service has; HTML for a browser."""
+        """HSDS API version information and this service's index
+
+        HSDS's API information (JSON), with the index every Beat service has; HTML for a browser."""
         hsds_info = {
             "version": hsds.HSDS_VERSION,
             "profile": hsds.HSDS_PROFILE,
@@ -124,9 +126,11 @@ class DirectoryEndpoints(_Dependencies):
         criteria = schema().load(request.args.to_dict())
         return self._listing(request, criteria, query_for(criteria), render)
 
-    @hsds_read("GET", "/services", summary="Search services", query_schema=ServicesQuery)
+    @hsds_read("GET", "/services", query_schema=ServicesQuery)
     def list_services(self, request: Request) -> Response:
-        """Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
+        """Search services
+
+        Filter by `search` (name, description, organization, need category), `taxonomy_term_id`,
         `taxonomy_id`, `organization_id` and `modified_after`; paged with `page` and `per_page`.
         `full=true` nests everything; `minimal=true` gives only `id` and `last_modified`."""
         criteria = ServicesQuery().load(request.args.to_dict())
@@ -143,93 +147,98 @@ class DirectoryEndpoints(_Dependencies):
             render = partial(hsds.service_dict, full=criteria["full"])
         return self._listing(request, criteria, query.order_by(Service.name, Service.id), render)
 
-    @hsds_read("GET", "/services/<service_id>", summary="A fully nested service")
+    @hsds_read("GET", "/services/<service_id>")
     def get_service(self, request: Request, service_id: str) -> Response:
+        """A fully nested service"""
         return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
 
-    @hsds_read("GET", "/organizations", summary="Organizations (agencies)", query_schema=OrganizationsQuery)
+    @hsds_read("GET", "/organizations", query_schema=OrganizationsQuery)
     def list_organizations(self, request: Request) -> Response:
-        """`full_service=true` (or `full=true`) nests each organization's services."""
+        """Organizations (agencies)
+
+        `full_service=true` (or `full=true`) nests each organization's services."""
         criteria = OrganizationsQuery().load(request.args.to_dict())
         query = queries.organizations(criteria)
         nested = criteria["full_service"] or criteria["full"]
         render = partial(hsds.organization_dict, with_services=nested)
         return self._listing(request, criteria, query, render)
 
-    @hsds_read("GET", "/organizations/<organization_id>", summary="An organization with its services")
+    @hsds_read("GET", "/organizations/<organization_id>")
     def get_organization(self, request: Request, organization_id: str) -> Response:
+        """An organization with its services"""
         organization = directory.get_organization(self.db, organization_id)
         return json_response(hsds.organization_dict(organization, with_services=True))
 
-    @hsds_read("GET", "/taxonomies", summary="Taxonomies", query_schema=ListQuery)
+    @hsds_read("GET", "/taxonomies", query_schema=ListQuery)
     def list_taxonomies(self, request: Request) -> Response:
+        """Taxonomies"""
         return self._filtered_listing(request, ListQuery, queries.taxonomies, hsds.taxonomy_dict)
 
-    @hsds_read("GET", "/taxonomies/<taxonomy_id>", summary="A taxonomy")
+    @hsds_read("GET", "/taxonomies/<taxonomy_id>")
     def get_taxonomy(self, request: Request, taxonomy_id: str) -> Response:
+        """A taxonomy"""
         return json_response(hsds.taxonomy_dict(queries.taxonomy(self.db, taxonomy_id)))
 
-    @hsds_read("GET", "/taxonomy_terms", summary="Taxonomy terms (need categories)", query_schema=TaxonomyTermsQuery)
+    @hsds_read("GET", "/taxonomy_terms", query_schema=TaxonomyTermsQuery)
     def list_taxonomy_terms(self, request: Request) -> Response:
-        """Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
+        """Taxonomy terms (need categories)
+
+        Filter by `taxonomy_id`, `parent_id`, `search`; `top_only=true` for terms without a parent."""
         return self._filtered_listing(request, TaxonomyTermsQuery, queries.taxonomy_terms, hsds.term_dict)
 
-    @hsds_read("GET", "/taxonomy_terms/<term_id>", summary="A taxonomy term")
+    @hsds_read("GET", "/taxonomy_terms/<term_id>")
     def get_taxonomy_term(self, request: Request, term_id: str) -> Response:
+        """A taxonomy term"""
         return json_response(hsds.term_dict(queries.taxonomy_term(self.db, term_id)))
 
-    @hsds_read(
-        "GET", "/service_at_locations", summary="Services at their locations", query_schema=ServiceAtLocationsQuery
-    )
+    @hsds_read("GET", "/service_at_locations", query_schema=ServiceAtLocationsQuery)
     def list_service_at_locations(self, request: Request) -> Response:
-        """Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
+        """Services at their locations
+
+        Filter by `service_id`, `location_id`, `organization_id`, `taxonomy_term_id` or `search`."""
         render = partial(hsds.service_at_location_dict, with_service=True)
         return self._filtered_listing(request, ServiceAtLocationsQuery, queries.service_at_locations, render)
 
-    @hsds_read("GET", "/service_at_locations/<link_id>", summary="A service at a location")
+    @hsds_read("GET", "/service_at_locations/<link_id>")
     def get_service_at_location(self, request: Request, link_id: str) -> Response:
+        """A service at a location"""
         link = queries.service_at_location(self.db, link_id)
         return json_response(hsds.service_at_location_dict(link, with_service=True))
 
-    @hsds_read("GET", "/hsds/export", summary="The whole directory as one HSDS 3.0 document")
+    @hsds_read("GET", "/hsds/export")
     def export_hsds(self, request: Request) -> Response:
+        """The whole directory as one HSDS 3.0 document"""
         return json_response(export_directory(self.db))
 
     # --- directory administration ------------------------------------------------------------
 
-    @directory_admin(
-        "POST", "/hsds/import", summary="Import an HSDS 3.0 document (upsert by id)", request_schema=HsdsDocument
-    )
+    @directory_admin("POST", "/hsds/import", request_schema=HsdsDocument)
     def import_hsds(self, request: Request) -> Response:
+        """Import an HSDS 3.0 document (upsert by id)"""
         document = read_json(request, HsdsDocument)
         counts = import_directory(self.db, document, self.clock.now())
         return json_response({"imported": counts})
 
-    @directory_admin(
-        "POST",
-        "/organizations",
-        summary="Create an organization (agency)",
-        request_schema=OrganizationInput,
-        status=201,
-    )
+    @directory_admin("POST", "/organizations", request_schema=OrganizationInput, status=201)
     def create_organization(self, request: Request) -> Response:
+        """Create an organization (agency)"""
         data = read_json(request, OrganizationInput)
         if data.get("id") and self.db.get(Organization, data["id"]) is not None:
             raise InvalidInput("an organization with this id exists", {"id": ["already exists"]})
         organization = directory.upsert_organization(self.db, data, self.clock.now())
         return json_response(hsds.organization_dict(organization), status=201)
 
-    @directory_admin(
-        "PATCH", "/organizations/<organization_id>", summary="Edit an organization", request_schema=OrganizationInput
-    )
+    @directory_admin("PATCH", "/organizations/<organization_id>", request_schema=OrganizationInput)
     def edit_organization(self, request: Request, organization_id: str) -> Response:
+        """Edit an organization"""
         data = read_json(request, OrganizationInput, partial=True)
         directory.get_organization(self.db, organization_id)
         organization = directory.upsert_organization(self.db, {**data, "id": organization_id}, self.clock.now())
         return json_response(hsds.organization_dict(organization))
 
-    @directory_admin("POST", "/locations", summary="Create a location", request_schema=LocationInput, status=201)
+    @directory_admin("POST", "/locations", request_schema=LocationInput, status=201)
     def create_location(self, request: Request) -> Response:
+        """Create a location"""
         data = read_json(request, LocationInput)
         if data.get("id") and self.db.get(directory.Location, data["id"]) is not None:
             raise InvalidInput("a location with this id exists", {"id": ["already exists"]})
@@ -237,17 +246,20 @@ class DirectoryEndpoints(_Dependencies):
         self.db.flush()
         return json_response(hsds.location_dict(location), status=201)
 
-    @directory_admin("PATCH", "/locations/<location_id>", summary="Edit a location", request_schema=LocationInput)
+    @directory_admin("PATCH", "/locations/<location_id>", request_schema=LocationInput)
     def edit_location(self, request: Request, location_id: str) -> Response:
+        """Edit a location"""
         data = read_json(request, LocationInput, partial=True)
         existing(self.db, directory.Location, location_id, "location")
         location = directory.upsert_location(self.db, {**data, "id": location_id})
         self.db.flush()
         return json_response(hsds.location_dict(location))
 
-    @directory_admin("POST", "/services", summary="Create a service", request_schema=ServiceInput, status=201)
+    @directory_admin("POST", "/services", request_schema=ServiceInput, status=201)
     def create_service(self, request: Request) -> Response:
-        """Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
+        """Create a service
+
+        Nested phones, schedules, languages, service areas, `taxonomy_term_ids` and `location_ids`."""
         data = read_json(request, ServiceInput)
         if data.get("id") and self.db.get(Service, data["id"]) is not None:
             raise InvalidInput("a service with this id exists", {"id": ["already exists"]})
@@ -255,10 +267,9 @@ class DirectoryEndpoints(_Dependencies):
         self.db.expire_all()
         return json_response(hsds.service_dict(directory.get_service(self.db, service.id)), status=201)
 
-    @directory_admin(
-        "PATCH", "/services/<service_id>", summary="Edit a service (lists given replace)", request_schema=ServiceInput
-    )
+    @directory_admin("PATCH", "/services/<service_id>", request_schema=ServiceInput)
     def edit_service(self, request: Request, service_id: str) -> Response:
+        """Edit a service (lists given replace)"""
         data = read_json(request, ServiceInput, partial=True)
         data.pop("id", None)
         service = directory.get_service(self.db, service_id)
@@ -266,29 +277,24 @@ class DirectoryEndpoints(_Dependencies):
         self.db.expire_all()
         return json_response(hsds.service_dict(directory.get_service(self.db, service_id)))
 
-    @directory_admin("POST", "/taxonomies", summary="Create a taxonomy", request_schema=TaxonomyInput, status=201)
+    @directory_admin("POST", "/taxonomies", request_schema=TaxonomyInput, status=201)
     def create_taxonomy(self, request: Request) -> Response:
+        """Create a taxonomy"""
         taxonomy = directory.upsert_taxonomy(self.db, read_json(request, TaxonomyInput))
         self.db.flush()
         return json_response(hsds.taxonomy_dict(taxonomy), status=201)
 
-    @directory_admin(
-        "POST",
-        "/taxonomy_terms",
-        summary="Create a taxonomy term (need category)",
-        request_schema=TaxonomyTermInput,
-        status=201,
-    )
+    @directory_admin("POST", "/taxonomy_terms", request_schema=TaxonomyTermInput, status=201)
     def create_taxonomy_term(self, request: Request) -> Response:
+        """Create a taxonomy term (need category)"""
         term = directory.upsert_term(self.db, read_json(request, TaxonomyTermInput))
         self.db.flush()
         self.db.refresh(term)
         return json_response(hsds.term_dict(term), status=201)
 
-    @directory_admin(
-        "PATCH", "/taxonomy_terms/<term_id>", summary="Edit a taxonomy term", request_schema=TaxonomyTermInput
-    )
+    @directory_admin("PATCH", "/taxonomy_terms/<term_id>", request_schema=TaxonomyTermInput)
     def edit_taxonomy_term(self, request: Request, term_id: str) -> Response:
+        """Edit a taxonomy term"""
         data = read_json(request, TaxonomyTermInput, partial=True)
         queries.taxonomy_term(self.db, term_id)
         term = directory.upsert_term(self.db, {**data, "id": term_id})
@@ -298,16 +304,11 @@ class DirectoryEndpoints(_Dependencies):
 
     # --- matching ----------------------------------------------------------------------------
 
-    @http(
-        "GET",
-        "/match",
-        roles=STAFF,
-        summary="Services for a need near a place or in a beat",
-        query_schema=MatchQuery,
-        tags=REFERRAL_TAGS,
-    )
+    @http("GET", "/match", roles=STAFF, query_schema=MatchQuery, tags=REFERRAL_TAGS)
     def match(self, request: Request) -> Response:
-        """Active services for `need_category` near `latitude`/`longitude` or in `beat_code`, that speak
+        """Services for a need near a place or in a beat
+
+        Active services for `need_category` near `latitude`/`longitude` or in `beat_code`, that speak
         `language` and take clients of `age`; ordered by availability and distance."""
         query = MatchQuery().load(request.args.to_dict())
         for paging in ("page", "per_page"):
@@ -351,7 +352,6 @@ class ReferralEndpoints(_Dependencies):
     @officer_endpoint(
         "POST",
         "/referrals",
-        summary="Draft a referral to a service",
         request_schema=ReferralInput,
         response_schema=ReferralOutput,
         status=201,
@@ -359,7 +359,9 @@ class ReferralEndpoints(_Dependencies):
         responses=idempotency.RESPONSES_DOC,
     )
     def create_referral(self, request: Request) -> Response:
-        """The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
+        """Draft a referral to a service
+
+        The client's details and, optionally, their consent; it is sent with POST /referrals/{id}/send."""
         actor, now = _actor(request.principal), self.clock.now()
         body = read_json(request, ReferralInput)
 
@@ -370,16 +372,11 @@ class ReferralEndpoints(_Dependencies):
         referral = done.made or queries.get_referral(self.db, actor, done.resource_id)
         return self._answer(actor, referral, 201, done.headers)
 
-    @http(
-        "GET",
-        "/referrals",
-        roles=(*STAFF, "agency"),
-        summary="Referrals (agencies: their own)",
-        query_schema=ReferralsQuery,
-        tags=REFERRAL_TAGS,
-    )
+    @http("GET", "/referrals", roles=(*STAFF, "agency"), query_schema=ReferralsQuery, tags=REFERRAL_TAGS)
     def list_referrals(self, request: Request) -> Response:
-        """No personal data here; read one referral to see the client's details."""
+        """Referrals (agencies: their own)
+
+        No personal data here; read one referral to see the client's details."""
         criteria = ReferralsQuery().load(request.args.to_dict())
         page = page_request(request.args)
         query = queries.referrals(_actor(request.principal), criteria)
@@ -387,38 +384,25 @@ class ReferralEndpoints(_Dependencies):
         return json_response(page_body([queries.referral_summary(r) for r in rows], total, page))
 
     @http(
-        "GET",
-        "/referrals/<referral_id>",
-        roles=(*STAFF, "agency"),
-        summary="A referral (the details_url of events)",
-        response_schema=ReferralOutput,
-        tags=REFERRAL_TAGS,
+        "GET", "/referrals/<referral_id>", roles=(*STAFF, "agency"), response_schema=ReferralOutput, tags=REFERRAL_TAGS
     )
     def get_referral(self, request: Request, referral_id: str) -> Response:
-        """Agencies see the client's details only while consent is valid; every such read is audit-logged."""
+        """A referral (the details_url of events)
+
+        Agencies see the client's details only while consent is valid; every such read is audit-logged."""
         return self._answer(*self._referral(request, referral_id))
 
-    @officer_endpoint(
-        "PATCH",
-        "/referrals/<referral_id>",
-        summary="Edit a draft referral",
-        request_schema=ReferralPatch,
-        response_schema=ReferralOutput,
-    )
+    @officer_endpoint("PATCH", "/referrals/<referral_id>", request_schema=ReferralPatch, response_schema=ReferralOutput)
     def edit_referral(self, request: Request, referral_id: str) -> Response:
+        """Edit a draft referral"""
         data = read_json(request, ReferralPatch)
         actor, referral = self._referral(request, referral_id)
         commands.update_draft(self.db, self.clock.now(), self.outbox.add, referral, data)
         return self._answer(actor, referral)
 
-    @officer_endpoint(
-        "POST",
-        "/referrals/<referral_id>/consent",
-        summary="Record the client's consent to share with the agency",
-        request_schema=ConsentInput,
-        status=201,
-    )
+    @officer_endpoint("POST", "/referrals/<referral_id>/consent", request_schema=ConsentInput, status=201)
     def record_consent(self, request: Request, referral_id: str) -> Response:
+        """Record the client's consent to share with the agency"""
         data = read_json(request, ConsentInput)
         actor, referral = self._referral(request, referral_id)
         now = self.clock.now()
@@ -428,38 +412,33 @@ class ReferralEndpoints(_Dependencies):
     @officer_endpoint(
         "POST",
         "/referrals/<referral_id>/send",
-        summary="Send a draft to its agency (409 without valid consent)",
         response_schema=ReferralOutput,
         responses={"409": {"description": "no valid consent, or not a draft"}},
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
+        """Send a draft to its agency (409 without valid consent)"""
         actor, referral = self._referral(request, referral_id)
         commands.send(self.db, self.settings, self.clock.now(), self.outbox.add, actor, referral)
         return self._answer(actor, referral)
 
-    @officer_endpoint(
-        "POST", "/referrals/<referral_id>/cancel", summary="Cancel a referral", request_schema=CancelInput
-    )
+    @officer_endpoint("POST", "/referrals/<referral_id>/cancel", request_schema=CancelInput)
     def cancel_referral(self, request: Request, referral_id: str) -> Response:
+        """Cancel a referral"""
         reason = read_json(request, CancelInput)["reason"]
         actor, referral = self._referral(request, referral_id)
         commands.cancel(self.db, self.clock.now(), self.outbox.add, actor, referral, reason)
         return json_response(queries.referral_summary(referral))
 
-    @http("GET", "/consents/<consent_id>", roles=STAFF, summary="A consent record", tags=REFERRAL_TAGS)
+    @http("GET", "/consents/<consent_id>", roles=STAFF, tags=REFERRAL_TAGS)
     def get_consent(self, request: Request, consent_id: str) -> Response:
+        """A consent record"""
         return json_response(queries.consent_view(queries.get_consent(self.db, consent_id), self.clock.now()))
 
-    @http(
-        "POST",
-        "/consents/<consent_id>/withdraw",
-        roles=STAFF,
-        summary="Withdraw consent: stop all sharing",
-        request_schema=WithdrawInput,
-        tags=REFERRAL_TAGS,
-    )
+    @http("POST", "/consents/<consent_id>/withdraw", roles=STAFF, request_schema=WithdrawInput, tags=REFERRAL_TAGS)
     def withdraw_consent(self, request: Request, consent_id: str) -> Response:
-        """Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
+        """Withdraw consent: stop all sharing
+
+        Agencies are told with `beat.consent.withdrawn` and can no longer read the client's details."""
         method = read_json(request, WithdrawInput)["method"]
         consent, now = queries.get_consent(self.db, consent_id), self.clock.now()
         told = commands.withdraw_consent(self.db, now, self.outbox.add, _actor(request.principal), consent, method)
@@ -472,40 +451,37 @@ class ReferralEndpoints(_Dependencies):
         commands.change_status(self.db, self.clock.now(), self.outbox.add, actor, referral, target, **details)
         return json_response(queries.referral_summary(referral))
 
-    @agency_endpoint("POST", "/referrals/<referral_id>/accept", summary="Accept a referral")
+    @agency_endpoint("POST", "/referrals/<referral_id>/accept")
     def accept_referral(self, request: Request, referral_id: str) -> Response:
+        """Accept a referral"""
         return self._agency_moves(request, referral_id, ACCEPTED)
 
-    @agency_endpoint(
-        "POST",
-        "/referrals/<referral_id>/decline",
-        summary="Decline a referral with a reason",
-        request_schema=DeclineInput,
-    )
+    @agency_endpoint("POST", "/referrals/<referral_id>/decline", request_schema=DeclineInput)
     def decline_referral(self, request: Request, referral_id: str) -> Response:
+        """Decline a referral with a reason"""
         body = read_json(request, DeclineInput)
         return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
 
-    @agency_endpoint("POST", "/referrals/<referral_id>/start", summary="Mark a referral in progress")
+    @agency_endpoint("POST", "/referrals/<referral_id>/start")
     def start_referral(self, request: Request, referral_id: str) -> Response:
+        """Mark a referral in progress"""
         note = read_json(request, NoteInput).get("note") if request.get_data() else None
         return self._agency_moves(request, referral_id, IN_PROGRESS, note=note)
 
-    @agency_endpoint(
-        "POST", "/referrals/<referral_id>/outcome", summary="Complete with an outcome", request_schema=OutcomeInput
-    )
+    @agency_endpoint("POST", "/referrals/<referral_id>/outcome", request_schema=OutcomeInput)
     def record_outcome(self, request: Request, referral_id: str) -> Response:
+        """Complete with an outcome"""
         body = read_json(request, OutcomeInput)
         return self._agency_moves(request, referral_id, COMPLETED, outcome=body["outcome"], note=body.get("note"))
 
     @agency_endpoint(
         "POST",
         "/referrals/<referral_id>/status",
-        summary="Update status (legal moves only)",
         request_schema=StatusInput,
         responses={"409": {"description": "illegal transition"}},
     )
     def update_status(self, request: Request, referral_id: str) -> Response:
+        """Update status (legal moves only)"""
         body = read_json(request, StatusInput)
         return self._agency_moves(
             request,
@@ -522,13 +498,11 @@ class AgencyIntegrationEndpoints(_Dependencies):
 
     # --- webhooks ----------------------------------------------------------------------------
 
-    @agency_endpoint(
-        "GET",
-        "/agencies/me/integration",
-        summary="My agency's machine integration, read-only: its webhook endpoints and its AMQP feed's names",
-    )
+    @agency_endpoint("GET", "/agencies/me/integration")
     def my_integration(self, request: Request) -> Response:
-        """What an agency's own systems connect to; never a secret or a password (shown once elsewhere)."""
+        """My agency's machine integration, read-only: its webhook endpoints and its AMQP feed's names
+
+        What an agency's own systems connect to; never a secret or a password (shown once elsewhere)."""
         agency_id = request.principal.agency_id
         if not agency_id:
             raise PermissionDenied("an agency token names its agency (agency_id)")
@@ -538,14 +512,10 @@ class AgencyIntegrationEndpoints(_Dependencies):
         return json_response({"agency_id": agency_id, "webhooks": endpoints, "amqp": feed})
 
     @agency_admin_endpoint(
-        "POST",
-        "/agencies/<agency_id>/webhooks",
-        summary="Register a webhook endpoint (its secret is shown once)",
-        request_schema=WebhookInput,
-        response_schema=WebhookOutput,
-        status=201,
+        "POST", "/agencies/<agency_id>/webhooks", request_schema=WebhookInput, response_schema=WebhookOutput, status=201
     )
     def register_webhook(self, request: Request, agency_id: str) -> Response:
+        """Register a webhook endpoint (its secret is shown once)"""
         _own_agency(request.principal, agency_id)
         self._known_agency(agency_id)
         body = read_json(request, WebhookInput)
@@ -555,31 +525,27 @@ class AgencyIntegrationEndpoints(_Dependencies):
         )
         return json_response({**webhooks.endpoint_view(endpoint, now), "secret": endpoint.secrets[0].secret}, 201)
 
-    @agency_admin_endpoint("GET", "/agencies/<agency_id>/webhooks", summary="An agency's webhook endpoints")
+    @agency_admin_endpoint("GET", "/agencies/<agency_id>/webhooks")
     def list_webhooks(self, request: Request, agency_id: str) -> Response:
+        """An agency's webhook endpoints"""
         _own_agency(request.principal, agency_id)
         now = self.clock.now()
         return json_response(
             {"contents": [webhooks.endpoint_view(e, now) for e in webhooks.endpoints_for(self.db, agency_id)]}
         )
 
-    @agency_admin_endpoint(
-        "POST",
-        "/agencies/<agency_id>/webhooks/<endpoint_id>/rotate",
-        summary="Rotate the signing secret (old ones keep signing for a while)",
-        response_schema=WebhookOutput,
-    )
+    @agency_admin_endpoint("POST", "/agencies/<agency_id>/webhooks/<endpoint_id>/rotate", response_schema=WebhookOutput)
     def rotate_webhook_secret(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
+        """Rotate the signing secret (old ones keep signing for a while)"""
         _own_agency(request.principal, agency_id)
         endpoint = webhooks.endpoint_of(self.db, agency_id, endpoint_id)
         now = self.clock.now()
         secret = webhooks.rotate(self.db, endpoint, now, self.settings.secret_overlap)
         return json_response({**webhooks.endpoint_view(endpoint, now), "secret": secret.secret})
 
-    @agency_admin_endpoint(
-        "DELETE", "/agencies/<agency_id>/webhooks/<endpoint_id>", summary="Disable a webhook endpoint"
-    )
+    @agency_admin_endpoint("DELETE", "/agencies/<agency_id>/webhooks/<endpoint_id>")
     def delete_webhook(self, request: Request, agency_id: str, endpoint_id: str) -> Response:
+        """Disable a webhook endpoint"""
         _own_agency(request.principal, agency_id)
         endpoint = webhooks.endpoint_of(self.db, agency_id, endpoint_id)
         webhooks.disable(endpoint, f"removed by {request.principal.subject}", self.clock.now())
@@ -597,8 +563,9 @@ class ReportEndpoints(_Dependencies):
 
     # --- audit and reporting -----------------------------------------------------------------
 
-    @directory_admin("GET", "/audit-log", summary="Reads of client personal data", query_schema=AuditQuery)
+    @directory_admin("GET", "/audit-log", query_schema=AuditQuery)
     def audit_log(self, request: Request) -> Response:
+        """Reads of client personal data"""
         criteria = AuditQuery().load(request.args.to_dict())
         page = page_request(request.args)
         query = queries.audit_entries(criteria)
@@ -609,12 +576,13 @@ class ReportEndpoints(_Dependencies):
         "GET",
         "/reports/outcomes",
         roles=("supervisor", "admin", "analyst", "agency"),
-        summary="Referral outcomes per agency or need category",
         query_schema=ReportQuery,
         tags=REFERRAL_TAGS,
     )
     def outcomes_report(self, request: Request) -> Response:
-        """Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
+        """Referral outcomes per agency or need category
+
+        Sent, acceptance rate, median hours to accept, completion and outcomes; agencies see their own row."""
         criteria = ReportQuery().load(request.args.to_dict())
         query = queries.sent_referrals(_actor(request.principal), criteria.get("since"), criteria.get("until"))
         rows = outcome_report(self.db.scalars(query), criteria["group_by"])
