@@ -334,17 +334,10 @@ def send(
 
 
 def change_status(
-    session: Session,
-    now: datetime,
-    emit: Emit,
-    actor: Actor,
-    referral: Referral,
-    target: str,
-    reason: str | None = None,
-    outcome: str | None = None,
-    note: str | None = None,
+    session: Session, now: datetime, emit: Emit, actor: Actor, referral: Referral, answer: lifecycle.AgencyAnswer
 ) -> Referral:
     """The agency answers (accepted, declined), starts work (in_progress) or closes it (completed)."""
+    target, reason, outcome, note = answer.status, answer.reason, answer.outcome, answer.note
     if target == lifecycle.DECLINED and not reason:
         raise InvalidInput("a decline needs a reason", {"reason": ["required when declining"]})
     if target == lifecycle.COMPLETED and not outcome:

@@ -35,7 +35,7 @@ from beat_shared.settings_provider import SettingsProvider
 from referrals import commands, directory, hsds, provisioning, queries, webhooks
 from referrals import metrics as service_metrics
 from referrals.domain.actors import Actor
-from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS
+from referrals.domain.lifecycle import ACCEPTED, COMPLETED, DECLINED, IN_PROGRESS, AgencyAnswer
 from referrals.hsds.transfer import export_directory, import_directory
 from referrals.models import IDEMPOTENCY_KEYS, Base, Organization, Referral, Service
 from referrals.reporting import outcome_report
@@ -446,33 +446,35 @@ class ReferralEndpoints(_Dependencies):
 
     # --- referrals: agencies -----------------------------------------------------------------
 
-    def _agency_moves(self, request: Request, referral_id: str, target: str, **details: Any) -> Response:
+    def _agency_moves(self, request: Request, referral_id: str, answer: AgencyAnswer) -> Response:
         actor, referral = self._referral(request, referral_id)
-        commands.change_status(self.db, self.clock.now(), self.outbox.add, actor, referral, target, **details)
+        commands.change_status(self.db, self.clock.now(), self.outbox.add, actor, referral, answer)
         return json_response(queries.referral_summary(referral))
 
     @agency_endpoint("POST", "/referrals/<referral_id>/accept")
     def accept_referral(self, request: Request, referral_id: str) -> Response:
         """Accept a referral"""
-        return self._agency_moves(request, referral_id, ACCEPTED)
+        return self._agency_moves(request, referral_id, AgencyAnswer(ACCEPTED))
 
     @agency_endpoint("POST", "/referrals/<referral_id>/decline", request_schema=DeclineInput)
     def decline_referral(self, request: Request, referral_id: str) -> Response:
         """Decline a referral with a reason"""
         body = read_json(request, DeclineInput)
-        return self._agency_moves(request, referral_id, DECLINED, reason=body["reason"], note=body.get("note"))
+        answer = AgencyAnswer(DECLINED, reason=body["reason"], note=body.get("note"))
+        return self._agency_moves(request, referral_id, answer)
 
     @agency_endpoint("POST", "/referrals/<referral_id>/start")
     def start_referral(self, request: Request, referral_id: str) -> Response:
         """Mark a referral in progress"""
         note = read_json(request, NoteInput).get("note") if request.get_data() else None
-        return self._agency_moves(request, referral_id, IN_PROGRESS, note=note)
+        return self._agency_moves(request, referral_id, AgencyAnswer(IN_PROGRESS, note=note))
 
     @agency_endpoint("POST", "/referrals/<referral_id>/outcome", request_schema=OutcomeInput)
     def record_outcome(self, request: Request, referral_id: str) -> Response:
         """Complete with an outcome"""
         body = read_json(request, OutcomeInput)
-        return self._agency_moves(request, referral_id, COMPLETED, outcome=body["outcome"], note=body.get("note"))
+        answer = AgencyAnswer(COMPLETED, outcome=body["outcome"], note=body.get("note"))
+        return self._agency_moves(request, referral_id, answer)
 
     @agency_endpoint(
         "POST",
@@ -483,14 +485,8 @@ class ReferralEndpoints(_Dependencies):
     def update_status(self, request: Request, referral_id: str) -> Response:
         """Update status (legal moves only)"""
         body = read_json(request, StatusInput)
-        return self._agency_moves(
-            request,
-            referral_id,
-            body["status"],
-            reason=body.get("reason"),
-            outcome=body.get("outcome"),
-            note=body.get("note"),
-        )
+        answer = AgencyAnswer(body["status"], body.get("reason"), body.get("outcome"), body.get("note"))
+        return self._agency_moves(request, referral_id, answer)
 
 
 class AgencyIntegrationEndpoints(_Dependencies):

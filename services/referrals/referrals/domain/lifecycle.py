@@ -28,6 +28,18 @@ DECLINE_REASONS = REFERRAL_DECLINE_REASONS
 CANCEL_REASONS = ("client_request", "no_longer_needed", "wrong_agency", "duplicate", "consent_withdrawn", "other")
 CONSENT_METHODS = ("verbal", "written", "electronic", "guardian")
 
+
+@dataclass(frozen=True)
+class AgencyAnswer:
+    """What an agency says of a referral: the status it moves it to, the reason of a decline, the
+    outcome of a completion and a note for the officer."""
+
+    status: str
+    reason: str | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     DRAFT: frozenset({SENT, CANCELLED}),
     SENT: frozenset({ACCEPTED, DECLINED, CANCELLED, EXPIRED}),

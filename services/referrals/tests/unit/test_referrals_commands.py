@@ -13,7 +13,7 @@ from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import Conflict, NotFound
 from referrals import commands, demo, queries
 from referrals.domain.actors import Actor
-from referrals.domain.lifecycle import ACCEPTED, SENT
+from referrals.domain.lifecycle import ACCEPTED, SENT, AgencyAnswer
 from referrals.models import AuditEntry, Base, Service
 from referrals.settings import ReferralSettings
 
@@ -89,7 +89,7 @@ def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
         commands.send(session, SETTINGS, NOW, recorded, OFFICER, referral)
         agency = Actor("intake-1", "agency", pantry.organization.agency_id)
         later = NOW + timedelta(hours=1)
-        commands.change_status(session, later, recorded, agency, referral, ACCEPTED)
+        commands.change_status(session, later, recorded, agency, referral, AgencyAnswer(ACCEPTED))
         view = queries.referral_view(session, later, agency, queries.get_referral(session, agency, referral.id))
         stranger = Actor("x", "agency", "agency-elsewhere")
         with pytest.raises(NotFound):  # another agency's referral does not exist for it
