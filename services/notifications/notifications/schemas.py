@@ -51,10 +51,7 @@ class PreferenceInput(Schema):
     enabled = fields.Boolean(required=True)
 
 
-class PreferenceView(Schema):
-    topic = fields.String()
-    channel = fields.String()
-    enabled = fields.Boolean()
+PreferenceView = answer("PreferenceView", {**strings("topic", "channel"), "enabled": fields.Boolean()})
 
 
 class PreferencesView(Schema):
