@@ -20,7 +20,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
 from beat_shared.db import existing
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from concerns import problems, store
+from concerns import problem_commands, store
 from concerns.domain import geo
 from concerns.domain.attributes import check_definitions, clean_answers
 from concerns.domain.duplicates import Suggestion
@@ -193,7 +193,7 @@ def submit(
     )
     session.add(update)
     session.flush()
-    joined = problems.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
+    joined = problem_commands.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
     emit(
         "beat.concern.submitted",
         concern.id,
@@ -776,7 +776,9 @@ def conclude_meeting(
     for index, action in enumerate(body.get("actions", [])):
         _check_concern_ids(session, action.get("concern_ids", []), f"actions.{index}.concern_ids")
         if action.get("problem_id"):
-            problems.check_plan_of(session, meeting.beat_code, action["problem_id"], f"actions.{index}.problem_id")
+            problem_commands.check_plan_of(
+                session, meeting.beat_code, action["problem_id"], f"actions.{index}.problem_id"
+            )
         session.add(
             AgreedAction(
                 id=new_id(),

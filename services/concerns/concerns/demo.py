@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from concerns import commands, problems, tips
+from concerns import commands, problem_commands, tip_commands
 from concerns.domain.problems import Stage
 from concerns.domain.workflow import Actor, Status
 from concerns.models import Beat, Category, Concern, Meeting, Officer, Problem
@@ -550,10 +550,10 @@ def _seed_problem_and_tip(session: Session, now: datetime, added: dict[str, int]
         "concern_ids": [station],
         "origin": "manual",
     }
-    problem = problems.open_problem(session, now, _ignore, officer, body)
-    problems.move(session, now, _ignore, officer, problem.id, Stage.ANALYSIS)
+    problem = problem_commands.open_problem(session, now, _ignore, officer, body)
+    problem_commands.move(session, now, _ignore, officer, problem.id, Stage.ANALYSIS)
     note = {"side": "place", "party": "", "text": "The shelter's light is broken and the hedge hides it from the road."}
-    problems.add_note(session, now, officer, problem.id, note)
+    problem_commands.add_note(session, now, officer, problem.id, note)
     tip = {"beat_code": "RV-02", "text": "A grey car waits by the shelter around 9pm.", "language": "en"}
-    tips.receive(session, Settings.from_config({}), now, tip)
+    tip_commands.receive(session, Settings.from_config({}), now, tip)
     added["problems"] += 1

@@ -11,7 +11,7 @@ from beat_shared.db import Database
 from beat_shared.http import http, json_response, read_json
 from beat_shared.outbox import Outbox
 from beat_shared.roles import STAFF
-from concerns import access, commands, problems, queries, views
+from concerns import access, commands, problem_queries, queries, views
 from concerns.schemas import (
     ActionsQuery,
     ActionUpdateInput,
@@ -59,7 +59,7 @@ class MeetingEndpoints:
         actor = access.actor_for(self.db, request.principal)
         agenda = commands.suggested_agenda(self.db, self.clock.now(), actor, code)
         # A meeting works the beat's open problems too (issue 26): they come with the suggestion.
-        worked = problems.beat_problems(self.db, actor, code, "open")
+        worked = problem_queries.beat_problems(self.db, actor, code, "open")
         return json_response({"beat_code": code, "agenda": agenda, "problems": worked})
 
     @http(

@@ -3,8 +3,11 @@ ConcernsService (as PlatformEndpoints is): parse, call the use case, answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from marshmallow import Schema
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.clock import ClockProvider
@@ -15,9 +18,10 @@ from beat_shared.http import http, json_response, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.roles import OFFICERS, STAFF
-from concerns import access, problems, tips
+from concerns import access, problem_commands, problem_queries, tip_commands, tip_queries
 from concerns.dependencies import SubmissionLimiter
 from concerns.domain.problems import Stage
+from concerns.domain.workflow import Actor
 from concerns.problem_schemas import (
     AssessmentInput,
     ProblemActionInput,
@@ -46,6 +50,9 @@ class ProblemEndpoints:
     settings: Settings
     limiter: SubmissionLimiter
 
+    def _actor(self, request: Request) -> Actor:
+        return access.actor_for(self.db, request.principal)
+
     # --- scanning and problems ----------------------------------------------------------------
 
     @http(
@@ -56,8 +63,8 @@ class ProblemEndpoints:
         tags=["problems"],
     )
     def problem_candidates(self, request: Request, code: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        found = problems.candidates(self.db, self.settings, self.clock.now(), actor, code)
+        actor = self._actor(request)
+        found = problem_queries.candidates(self.db, self.settings, self.clock.now(), actor, code)
         return json_response({"beat_code": code, "rules": _rules(self.settings), "candidates": found})
 
     @http(
@@ -71,9 +78,9 @@ class ProblemEndpoints:
     )
     def open_problem(self, request: Request) -> Response:
         body = read_json(request, ProblemInput)
-        actor = access.actor_for(self.db, request.principal)
-        problem = problems.open_problem(self.db, self.clock.now(), self.outbox.add, actor, body)
-        view = problems.workspace(self.db, self.settings, self.clock.now(), actor, problem.id)
+        actor = self._actor(request)
+        problem = problem_commands.open_problem(self.db, self.clock.now(), self.outbox.add, actor, body)
+        view = problem_queries.workspace(self.db, self.settings, self.clock.now(), actor, problem.id)
         return json_response(view, status=201, headers={"Location": f"/problems/{problem.id}"})
 
     @http(
@@ -86,8 +93,8 @@ class ProblemEndpoints:
     )
     def beat_problems(self, request: Request, code: str) -> Response:
         args = access.query_args(request, ProblemListQuery())
-        actor = access.actor_for(self.db, request.principal)
-        return json_response({"problems": problems.beat_problems(self.db, actor, code, args["stage"])})
+        actor = self._actor(request)
+        return json_response({"problems": problem_queries.beat_problems(self.db, actor, code, args["stage"])})
 
     @http(
         "GET",
@@ -100,9 +107,34 @@ class ProblemEndpoints:
         return self._workspace(request, problem_id)
 
     def _workspace(self, request: Request, problem_id: str, status: int = 200) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        view = problems.workspace(self.db, self.settings, self.clock.now(), actor, problem_id)
+        actor = self._actor(request)
+        view = problem_queries.workspace(self.db, self.settings, self.clock.now(), actor, problem_id)
         return json_response(view, status=status)
+
+    def _changed(
+        self,
+        request: Request,
+        problem_id: str,
+        schema: type[Schema],
+        change: Callable[[Actor, dict[str, Any]], Any],
+        status: int = 200,
+    ) -> Response:
+        """Read the body, make the change as the signed-in member of staff, answer the workspace."""
+        body = read_json(request, schema)
+        change(self._actor(request), body)
+        return self._workspace(request, problem_id, status)
+
+    def _added(
+        self,
+        request: Request,
+        problem_id: str,
+        schema: type[Schema],
+        add: Callable[[Database, datetime, Actor, str, dict[str, Any]], Any],
+        view: Callable[[Any], dict[str, Any]],
+    ) -> Response:
+        """Read the body, add it to the problem (a note, an action) and answer what was added (201)."""
+        made = add(self.db, self.clock.now(), self._actor(request), problem_id, read_json(request, schema))
+        return json_response(view(made), status=201)
 
     @http(
         "POST",
@@ -114,11 +146,13 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def link_problem_concerns(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, ProblemConcernsInput)
-        actor = access.actor_for(self.db, request.principal)
-        now, tell = self.clock.now(), body["tell_reporters"]
-        problems.link_concerns(self.db, now, self.outbox.add, actor, problem_id, body["concern_ids"], tell)
-        return self._workspace(request, problem_id)
+        def link(actor: Actor, body: dict[str, Any]) -> Any:
+            ids, tell = body["concern_ids"], body["tell_reporters"]
+            return problem_commands.link_concerns(
+                self.db, self.clock.now(), self.outbox.add, actor, problem_id, ids, tell
+            )
+
+        return self._changed(request, problem_id, ProblemConcernsInput, link)
 
     @http(
         "POST",
@@ -130,10 +164,11 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def move_problem(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, StageInput)
-        actor = access.actor_for(self.db, request.principal)
-        problems.move(self.db, self.clock.now(), self.outbox.add, actor, problem_id, Stage(body["stage"]))
-        return self._workspace(request, problem_id)
+        def move(actor: Actor, body: dict[str, Any]) -> Any:
+            stage = Stage(body["stage"])
+            return problem_commands.move(self.db, self.clock.now(), self.outbox.add, actor, problem_id, stage)
+
+        return self._changed(request, problem_id, StageInput, move)
 
     @http(
         "POST",
@@ -146,10 +181,7 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def add_problem_note(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, ProblemNoteInput)
-        actor = access.actor_for(self.db, request.principal)
-        note = problems.add_note(self.db, self.clock.now(), actor, problem_id, body)
-        return json_response(problems.note_view(note), status=201)
+        return self._added(request, problem_id, ProblemNoteInput, problem_commands.add_note, problem_queries.note_view)
 
     @http(
         "POST",
@@ -162,10 +194,8 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def add_problem_action(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, ProblemActionInput)
-        actor = access.actor_for(self.db, request.principal)
-        action = problems.add_action(self.db, self.clock.now(), actor, problem_id, body)
-        return json_response(problems.action_view(action), status=201)
+        add, view = problem_commands.add_action, problem_queries.action_view
+        return self._added(request, problem_id, ProblemActionInput, add, view)
 
     @http(
         "POST",
@@ -177,10 +207,10 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def link_problem_referral(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, ReferralLinkInput)
-        actor = access.actor_for(self.db, request.principal)
-        problems.link_referral(self.db, actor, problem_id, body["referral_id"])
-        return self._workspace(request, problem_id)
+        def link(actor: Actor, body: dict[str, Any]) -> Any:
+            return problem_commands.link_referral(self.db, actor, problem_id, body["referral_id"])
+
+        return self._changed(request, problem_id, ReferralLinkInput, link)
 
     @http(
         "POST",
@@ -193,15 +223,17 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def request_problem_referral(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, ProblemReferralInput)
-        actor = access.actor_for(self.db, request.principal)
-        problems.request_referral(self.db, self.clock.now(), self.outbox.add, actor, problem_id, body)
-        return self._workspace(request, problem_id, status=201)
+        def ask(actor: Actor, body: dict[str, Any]) -> Any:
+            return problem_commands.request_referral(
+                self.db, self.clock.now(), self.outbox.add, actor, problem_id, body
+            )
+
+        return self._changed(request, problem_id, ProblemReferralInput, ask, status=201)
 
     @event_handler("referrals", "beat.referral.created")
     def on_referral_created(self, event: CloudEvent) -> None:
         """A referral was drafted: one asked for a problem joins the problem (its request says which)."""
-        problems.referral_created(self.db, event.data.get("request_id"), event.data["referral_id"])
+        problem_commands.referral_created(self.db, event.data.get("request_id"), event.data["referral_id"])
 
     @http(
         "GET",
@@ -212,8 +244,10 @@ class ProblemEndpoints:
         responses={"409": {"description": "the response has not ended, or less than a week has passed since"}},
     )
     def preview_problem_assessment(self, request: Request, problem_id: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        return json_response(problems.preview_assessment(self.db, self.settings, self.clock.now(), actor, problem_id))
+        actor = self._actor(request)
+        return json_response(
+            problem_queries.preview_assessment(self.db, self.settings, self.clock.now(), actor, problem_id)
+        )
 
     @http(
         "POST",
@@ -225,11 +259,13 @@ class ProblemEndpoints:
         responses=PROBLEM_CONFLICTS,
     )
     def assess_problem(self, request: Request, problem_id: str) -> Response:
-        body = read_json(request, AssessmentInput)
-        actor = access.actor_for(self.db, request.principal)
-        now = self.clock.now()
-        problems.close_with_assessment(self.db, self.settings, now, self.outbox.add, actor, problem_id, body["outcome"])
-        return self._workspace(request, problem_id)
+        def close(actor: Actor, body: dict[str, Any]) -> Any:
+            now, outcome = self.clock.now(), body["outcome"]
+            return problem_commands.close_with_assessment(
+                self.db, self.settings, now, self.outbox.add, actor, problem_id, outcome
+            )
+
+        return self._changed(request, problem_id, AssessmentInput, close)
 
     @http(
         "GET",
@@ -239,7 +275,7 @@ class ProblemEndpoints:
         tags=["public"],
     )
     def public_problem(self, request: Request, problem_id: str) -> Response:
-        return json_response(problems.public_problem(self.db, problem_id))
+        return json_response(problem_queries.public_problem(self.db, problem_id))
 
     # --- tips ---------------------------------------------------------------------------------
 
@@ -263,7 +299,7 @@ class ProblemEndpoints:
         principal = request.principal
         self.limiter.check(request.remote_addr, principal and f"subject:{principal.subject}", now)
         body = read_json(request, TipInput)
-        tip = tips.receive(self.db, self.settings, now, body)
+        tip = tip_commands.receive(self.db, self.settings, now, body)
         answer = {"received": True, "beat_code": tip.beat_code, "notice": self.settings.tip_notice(tip.language)}
         return json_response(answer, status=201)
 
@@ -275,8 +311,8 @@ class ProblemEndpoints:
         tags=["tips"],
     )
     def beat_tips(self, request: Request, code: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        return json_response({"tips": tips.beat_tips(self.db, self.clock.now(), actor, code)})
+        actor = self._actor(request)
+        return json_response({"tips": tip_queries.beat_tips(self.db, self.clock.now(), actor, code)})
 
     @http(
         "GET",
@@ -286,8 +322,8 @@ class ProblemEndpoints:
         tags=["tips"],
     )
     def get_tip(self, request: Request, tip_id: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        return json_response(tips.read(self.db, self.clock.now(), actor, tip_id))
+        actor = self._actor(request)
+        return json_response(tip_queries.read(self.db, self.clock.now(), actor, tip_id))
 
     @http(
         "PUT",
@@ -299,8 +335,8 @@ class ProblemEndpoints:
     )
     def link_tip(self, request: Request, tip_id: str) -> Response:
         body = read_json(request, TipProblemInput)
-        actor = access.actor_for(self.db, request.principal)
-        return json_response(tips.link_problem(self.db, self.clock.now(), actor, tip_id, body["problem_id"]))
+        actor = self._actor(request)
+        return json_response(tip_commands.link_problem(self.db, self.clock.now(), actor, tip_id, body["problem_id"]))
 
     @http(
         "GET",
@@ -310,13 +346,13 @@ class ProblemEndpoints:
         tags=["tips"],
     )
     def tip_reads(self, request: Request, tip_id: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
-        return json_response({"tip_id": tip_id, "reads": tips.reads(self.db, actor, tip_id)})
+        actor = self._actor(request)
+        return json_response({"tip_id": tip_id, "reads": tip_queries.reads(self.db, actor, tip_id)})
 
     @timer(interval=3600)
     def erase_expired_tips(self) -> int:
         """Erase tips past CONCERNS_TIP_RETENTION_DAYS (hourly)."""
-        return tips.erase_expired(self.db, self.clock.now())
+        return tip_commands.erase_expired(self.db, self.clock.now())
 
 
 def _rules(settings: Settings) -> dict[str, Any]:

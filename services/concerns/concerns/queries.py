@@ -13,7 +13,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.db import count_rows, existing, page_of
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import PageRequest, page_body
-from concerns import problems, store, views
+from concerns import problem_queries, store, views
 from concerns.commands import Submitted, current_period
 from concerns.domain.duplicates import Suggestion
 from concerns.domain.workflow import OPEN_STATUSES, STATUS_LABELS, UPDATE_FEED_STATUS, Actor, Status, open311_status
@@ -290,8 +290,8 @@ def beat_page(session: Session, settings: Settings, code: str, now: datetime) ->
         ],
         "priorities": {"period": period, "items": [views.priority_view(item) for item in priorities]},
         "open_actions": [views.action_view(action) for action in actions],
-        "problems": problems.public_beat_problems(session, code, now - timedelta(days=settings.recent_days)),
-        "problem_counts": problems.beat_problem_counts(session, code, now - timedelta(days=settings.recent_days)),
+        "problems": problem_queries.public_beat_problems(session, code, now - timedelta(days=settings.recent_days)),
+        "problem_counts": problem_queries.beat_tally(session, code, now - timedelta(days=settings.recent_days)),
         "service_notice": settings.notice(),
     }
 
