@@ -55,6 +55,7 @@ from notifications.planning import (
     local_targets,
     plan_messages,
     remote_targets,
+    subscriber_pages,
 )
 from notifications.rendering import Rendered, Renderer
 from notifications.resolver import ResolutionError, Resolver
@@ -192,6 +193,7 @@ class Dispatcher:
         self.now = now
         self.publish = publish
         self.renderer = renderer or Renderer()
+        self._rendered: dict[tuple[str, str, str], Rendered] = {}  # this round's renders
         # The service's transport keeps SMTP connections between rounds; without one the round
         # has its own and closes it when it is done.
         self._owns_email = email is None
@@ -310,19 +312,45 @@ class Dispatcher:
                 if isinstance(targets, Exception):
                     self._expansion_failed(current, str(targets))
                     continue
-                if targets is None:
-                    targets = local_targets(session, current)
-                plan = plan_messages(session, current, targets, self.now, self.settings, suppressions)
-                planned.extend(plan.messages)
+                if targets is None and current.audience["kind"] == "subscribers":
+                    skipped = self._expand_by_pages(current, planned)
+                else:
+                    if targets is None:
+                        targets = local_targets(session, current)
+                    plan = plan_messages(session, current, targets, self.now, self.settings, suppressions)
+                    planned.extend(plan.messages)
+                    skipped = plan.skipped
                 current.status = "expanded"
                 current.expanded_at = self.now
-                current.last_error = "; ".join(plan.skipped)[:2000] or None
+                current.last_error = "; ".join(skipped)[:2000] or None
                 expanded += 1
-        for message in insert_new_messages(session, planned):  # the batch's messages in one statement
-            record_transition(message.channel, "queued")
-            self.publish(message, self.now)
+        self._store(planned)
         session.commit()  # and in one transaction: one commit, not one per notification
         return expanded
+
+    def _store(self, planned: list[Message]) -> None:
+        """The planned messages in one statement, each new one announced as queued."""
+        for message in insert_new_messages(self.session, planned):
+            record_transition(message.channel, "queued")
+            self.publish(message, self.now)
+        planned.clear()
+
+    def _expand_by_pages(self, notification: Notification, planned: list[Message]) -> list[str]:
+        """A beat's subscribers, page by page: each page's messages are stored and committed (with
+        what the round planned before them), so memory stays flat however large the beat, and the
+        other rounds send the first pages while the rest are planned. Each page extends the lease, so
+        no other dispatcher takes the notification meanwhile; after a crash it is planned again from
+        the start and the unique key leaves out what was stored."""
+        skipped: list[str] = []
+        for number, targets in enumerate(subscriber_pages(self.session, notification.audience)):
+            suppressions = Suppressions(self.session, self.settings.signing_secret)  # one page's addresses
+            plan = plan_messages(self.session, notification, targets, self.now, self.settings, suppressions)
+            planned.extend(plan.messages)
+            skipped.extend(plan.skipped[: max(0, 50 - len(skipped))])  # the error column keeps 2000 characters
+            self._store(planned)
+            notification.next_attempt_at = self.now + timedelta(seconds=EXPANSION_LEASE_SECONDS * (number + 2))
+            self.session.commit()
+        return skipped
 
     def _resolve_all(self, due: list[Notification]) -> dict[int, list[Target] | Exception | None]:
         """Ask the owning services about every audience of the batch at once (RPC, no transaction
@@ -424,19 +452,28 @@ class Dispatcher:
     def claim_due(self) -> list[Message]:
         """Mark due messages `sending` (atomically: a row another dispatcher took is skipped)."""
         session = self.session
-        candidates = list(
-            session.scalars(
-                select(Message)
-                .where(
-                    Message.status.in_(("queued", "temporary_failure")),
-                    Message.next_attempt_at <= self.now,
-                    Message.held_for_digest.is_(False),
+        batch = self.settings.batch_size
+        # One status at a time: each is one range of the index (status, next_attempt_at, created_at),
+        # read in order and only as far as the batch. Both at once (IN) made PostgreSQL sort every
+        # due message per round: 0.37 s with 75,000 queued after a district-wide broadcast.
+        candidates = sorted(
+            (
+                message
+                for status in ("queued", "temporary_failure")
+                for message in session.scalars(
+                    select(Message)
+                    .where(
+                        Message.status == status,
+                        Message.next_attempt_at <= self.now,
+                        Message.held_for_digest.is_(False),
+                    )
+                    .order_by(Message.next_attempt_at, Message.created_at)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim different rows, no waiting
                 )
-                .order_by(Message.next_attempt_at, Message.created_at)
-                .limit(self.settings.batch_size)
-                .with_for_update(skip_locked=True)  # PostgreSQL: replicas claim different rows, no waiting
-            )
-        )
+            ),
+            key=lambda message: (message.next_attempt_at, message.created_at),
+        )[:batch]  # the rows read beyond the batch are unlocked when the claim commits
         claimable = [m for m in candidates if m.channel != "webhook" or self._endpoint_open(m)]
         taken = self._mark_sending([message.id for message in claimable])
         claimed = [message for message in claimable if message.id in taken]
@@ -530,7 +567,7 @@ class Dispatcher:
             address, name, tz = self._address(message)
             context = self._context(message, name, tz)
             if message.channel == "inbox":
-                item.inbox = self.renderer.render(message.template, message.language, context)
+                item.inbox = self._render(message.template, message.language, context)
                 return item
             if address is None:
                 item.outcome = Outcome.permanent(f"the recipient has no {message.channel} address any more")
@@ -636,7 +673,16 @@ class Dispatcher:
         if not valid:
             item.outcome = Outcome.permanent(problem)
             return None
-        return self.renderer.render(item.message.template, item.message.language, context)
+        return self._render(item.message.template, item.message.language, context)
+
+    def _render(self, template: str, language: str, context: dict[str, Any]) -> Rendered:
+        """Rendered once per round for each distinct context: a broadcast's messages differ only by
+        language and time zone, so a round of 50 renders a few times instead of 50."""
+        key = (template, language, json.dumps(context, sort_keys=True, default=str))
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = self._rendered[key] = self.renderer.render(template, language, context)
+        return rendered
 
     def _prepare_email(self, item: Prepared, address: str, context: dict[str, Any]) -> None:
         message = item.message
@@ -711,6 +757,7 @@ class Dispatcher:
         try:
             return list(pool.imap(lambda item: (item, self._send(item)), prepared))
         finally:
+            self.sms.close()
             if self._owns_email:
                 self.email.close()
             else:

@@ -155,7 +155,8 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("source_key", "recipient_key", "channel", name="uq_message_once"),
-        Index("ix_messages_due", "status", "next_attempt_at"),
+        # The claim reads due messages in this order, one status at a time (migration 0006).
+        Index("ix_messages_claim", "status", "next_attempt_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
