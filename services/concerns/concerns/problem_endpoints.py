@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from marshmallow import Schema
@@ -38,6 +39,9 @@ from concerns.problem_schemas import (
 from concerns.settings import Settings
 
 PROBLEM_CONFLICTS = {"409": {"description": "the problem is closed, or not in a stage that allows this"}}
+# Who may call each group and where the API reference lists it, said once.
+problem_staff = partial(http, roles=STAFF, tags=["problems"])
+tip_readers = partial(http, roles=OFFICERS, tags=["tips"])
 
 
 class ProblemEndpoints:
@@ -55,55 +59,32 @@ class ProblemEndpoints:
 
     # --- scanning and problems ----------------------------------------------------------------
 
-    @http(
-        "GET",
-        "/beats/<code>/problem-candidates",
-        roles=STAFF,
-        summary="Candidate problems: repeat places of one kind of concern, ranked by count, support, recency",
-        tags=["problems"],
-    )
+    @problem_staff("GET", "/beats/<code>/problem-candidates")
     def problem_candidates(self, request: Request, code: str) -> Response:
+        """Candidate problems: repeat places of one kind of concern, ranked by count, support, recency"""
         actor = self._actor(request)
         found = problem_queries.candidates(self.db, self.settings, self.clock.now(), actor, code)
         return json_response({"beat_code": code, "rules": _rules(self.settings), "candidates": found})
 
-    @http(
-        "POST",
-        "/problems",
-        roles=STAFF,
-        summary="Open a problem from a candidate (its open_with) or by hand, with its concerns",
-        request_schema=ProblemInput,
-        status=201,
-        tags=["problems"],
-    )
+    @problem_staff("POST", "/problems", request_schema=ProblemInput, status=201)
     def open_problem(self, request: Request) -> Response:
+        """Open a problem from a candidate (its open_with) or by hand, with its concerns"""
         body = read_json(request, ProblemInput)
         actor = self._actor(request)
         problem = problem_commands.open_problem(self.db, self.clock.now(), self.outbox.add, actor, body)
         view = problem_queries.workspace(self.db, self.settings, self.clock.now(), actor, problem.id)
         return json_response(view, status=201, headers={"Location": f"/problems/{problem.id}"})
 
-    @http(
-        "GET",
-        "/beats/<code>/problems",
-        roles=STAFF,
-        summary="A beat's problems (stage=open, or one stage)",
-        query_schema=ProblemListQuery,
-        tags=["problems"],
-    )
+    @problem_staff("GET", "/beats/<code>/problems", query_schema=ProblemListQuery)
     def beat_problems(self, request: Request, code: str) -> Response:
+        """A beat's problems (stage=open, or one stage)"""
         args = access.query_args(request, ProblemListQuery())
         actor = self._actor(request)
         return json_response({"problems": problem_queries.beat_problems(self.db, actor, code, args["stage"])})
 
-    @http(
-        "GET",
-        "/problems/<problem_id>",
-        roles=STAFF,
-        summary="A problem's workspace: evidence, linked concerns, analysis notes, response plan, assessment",
-        tags=["problems"],
-    )
+    @problem_staff("GET", "/problems/<problem_id>")
     def get_problem(self, request: Request, problem_id: str) -> Response:
+        """A problem's workspace: evidence, linked concerns, analysis notes, response plan, assessment"""
         return self._workspace(request, problem_id)
 
     def _workspace(self, request: Request, problem_id: str, status: int = 200) -> Response:
@@ -136,16 +117,15 @@ class ProblemEndpoints:
         made = add(self.db, self.clock.now(), self._actor(request), problem_id, read_json(request, schema))
         return json_response(view(made), status=201)
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/concerns",
-        roles=STAFF,
-        summary="Link concerns of the problem's beat to it",
         request_schema=ProblemConcernsInput,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def link_problem_concerns(self, request: Request, problem_id: str) -> Response:
+        """Link concerns of the problem's beat to it"""
+
         def link(actor: Actor, body: dict[str, Any]) -> Any:
             ids, tell = body["concern_ids"], body["tell_reporters"]
             return problem_commands.link_concerns(
@@ -154,75 +134,63 @@ class ProblemEndpoints:
 
         return self._changed(request, problem_id, ProblemConcernsInput, link)
 
-    @http(
-        "POST",
-        "/problems/<problem_id>/stage",
-        roles=STAFF,
-        summary="Move a problem to another SARA stage (closing is the assessment's)",
-        request_schema=StageInput,
-        tags=["problems"],
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_staff("POST", "/problems/<problem_id>/stage", request_schema=StageInput, responses=PROBLEM_CONFLICTS)
     def move_problem(self, request: Request, problem_id: str) -> Response:
+        """Move a problem to another SARA stage (closing is the assessment's)"""
+
         def move(actor: Actor, body: dict[str, Any]) -> Any:
             stage = Stage(body["stage"])
             return problem_commands.move(self.db, self.clock.now(), self.outbox.add, actor, problem_id, stage)
 
         return self._changed(request, problem_id, StageInput, move)
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/notes",
-        roles=STAFF,
-        summary="Add an analysis note: place, offender, victim (the triangle) or other (who else is involved)",
         request_schema=ProblemNoteInput,
         status=201,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def add_problem_note(self, request: Request, problem_id: str) -> Response:
+        """Add an analysis note: place, offender, victim (the triangle) or other (who else is involved)"""
         return self._added(request, problem_id, ProblemNoteInput, problem_commands.add_note, problem_queries.note_view)
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/actions",
-        roles=STAFF,
-        summary="Add an action to the response plan, or attach one a meeting agreed (agreed_action_id)",
         request_schema=ProblemActionInput,
         status=201,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def add_problem_action(self, request: Request, problem_id: str) -> Response:
+        """Add an action to the response plan, or attach one a meeting agreed (agreed_action_id)"""
         add, view = problem_commands.add_action, problem_queries.action_view
         return self._added(request, problem_id, ProblemActionInput, add, view)
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/referrals",
-        roles=STAFF,
-        summary="Link a referral made for the problem (its id in the referrals service)",
         request_schema=ReferralLinkInput,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def link_problem_referral(self, request: Request, problem_id: str) -> Response:
+        """Link a referral made for the problem (its id in the referrals service)"""
+
         def link(actor: Actor, body: dict[str, Any]) -> Any:
             return problem_commands.link_referral(self.db, actor, problem_id, body["referral_id"])
 
         return self._changed(request, problem_id, ReferralLinkInput, link)
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/referral-requests",
-        roles=STAFF,
-        summary="Ask referrals to find help for someone for the problem (consent recorded); the referral joins it",
         request_schema=ProblemReferralInput,
         status=201,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def request_problem_referral(self, request: Request, problem_id: str) -> Response:
+        """Ask referrals to find help for someone for the problem (consent recorded); the referral joins it"""
+
         def ask(actor: Actor, body: dict[str, Any]) -> Any:
             return problem_commands.request_referral(
                 self.db, self.clock.now(), self.outbox.add, actor, problem_id, body
@@ -235,30 +203,27 @@ class ProblemEndpoints:
         """A referral was drafted: one asked for a problem joins the problem (its request says which)."""
         problem_commands.referral_created(self.db, event.data.get("request_id"), event.data["referral_id"])
 
-    @http(
+    @problem_staff(
         "GET",
         "/problems/<problem_id>/assessment",
-        roles=STAFF,
-        summary="Before/after figures and the significance test, as they stand today (nothing is kept)",
-        tags=["problems"],
         responses={"409": {"description": "the response has not ended, or less than a week has passed since"}},
     )
     def preview_problem_assessment(self, request: Request, problem_id: str) -> Response:
+        """Before/after figures and the significance test, as they stand today (nothing is kept)"""
         actor = self._actor(request)
         return json_response(
             problem_queries.preview_assessment(self.db, self.settings, self.clock.now(), actor, problem_id)
         )
 
-    @http(
+    @problem_staff(
         "POST",
         "/problems/<problem_id>/assessment",
-        roles=STAFF,
-        summary="Close a problem in assessment with its outcome; the figures are kept as its evidence",
         request_schema=AssessmentInput,
-        tags=["problems"],
         responses=PROBLEM_CONFLICTS,
     )
     def assess_problem(self, request: Request, problem_id: str) -> Response:
+        """Close a problem in assessment with its outcome; the figures are kept as its evidence"""
+
         def close(actor: Actor, body: dict[str, Any]) -> Any:
             now, outcome = self.clock.now(), body["outcome"]
             return problem_commands.close_with_assessment(
@@ -267,20 +232,16 @@ class ProblemEndpoints:
 
         return self._changed(request, problem_id, AssessmentInput, close)
 
-    @http(
-        "GET",
-        "/public/problems/<problem_id>",
-        auth="none",
-        summary="A problem's public page: stage, area (rounded), plan, outcome and figures; no personal data",
-        tags=["public"],
-    )
+    @http("GET", "/public/problems/<problem_id>", auth="none", tags=["public"])
     def public_problem(self, request: Request, problem_id: str) -> Response:
+        """A problem's public page: stage, area (rounded), plan, outcome and figures; no personal data"""
         return json_response(problem_queries.public_problem(self.db, problem_id))
 
     # --- tips ---------------------------------------------------------------------------------
 
-    @http("GET", "/tips/notice", auth="none", summary="The notice of the tip form (language=en|es)", tags=["tips"])
+    @http("GET", "/tips/notice", auth="none", tags=["tips"])
     def tip_notice(self, request: Request) -> Response:
+        """The notice of the tip form (language=en|es)"""
         language = request.args.get("language") or "en"
         return json_response({"notice": self.settings.tip_notice(language)})
 
@@ -288,13 +249,13 @@ class ProblemEndpoints:
         "POST",
         "/tips",
         auth="optional",
-        summary="Pass information to a beat's officers: never published; no address or device kept",
         request_schema=TipInput,
         status=201,
-        tags=["tips"],
         responses={"429": {"description": "too many submissions from this address or person"}},
+        tags=["tips"],
     )
     def give_tip(self, request: Request) -> Response:
+        """Pass information to a beat's officers: never published; no address or device kept"""
         now = self.clock.now()
         principal = request.principal
         self.limiter.check(request.remote_addr, principal and f"subject:{principal.subject}", now)
@@ -303,49 +264,28 @@ class ProblemEndpoints:
         answer = {"received": True, "beat_code": tip.beat_code, "notice": self.settings.tip_notice(tip.language)}
         return json_response(answer, status=201)
 
-    @http(
-        "GET",
-        "/beats/<code>/tips",
-        roles=OFFICERS,
-        summary="A beat's tips, newest first (its officers and supervisors; every read is logged)",
-        tags=["tips"],
-    )
+    @tip_readers("GET", "/beats/<code>/tips")
     def beat_tips(self, request: Request, code: str) -> Response:
+        """A beat's tips, newest first (its officers and supervisors; every read is logged)"""
         actor = self._actor(request)
         return json_response({"tips": tip_queries.beat_tips(self.db, self.clock.now(), actor, code)})
 
-    @http(
-        "GET",
-        "/tips/<tip_id>",
-        roles=OFFICERS,
-        summary="One tip (its beat's officers and supervisors; the read is logged)",
-        tags=["tips"],
-    )
+    @tip_readers("GET", "/tips/<tip_id>")
     def get_tip(self, request: Request, tip_id: str) -> Response:
+        """One tip (its beat's officers and supervisors; the read is logged)"""
         actor = self._actor(request)
         return json_response(tip_queries.read(self.db, self.clock.now(), actor, tip_id))
 
-    @http(
-        "PUT",
-        "/tips/<tip_id>/problem",
-        roles=OFFICERS,
-        summary="Link a tip to a problem of its beat (problem_id null unlinks)",
-        request_schema=TipProblemInput,
-        tags=["tips"],
-    )
+    @tip_readers("PUT", "/tips/<tip_id>/problem", request_schema=TipProblemInput)
     def link_tip(self, request: Request, tip_id: str) -> Response:
+        """Link a tip to a problem of its beat (problem_id null unlinks)"""
         body = read_json(request, TipProblemInput)
         actor = self._actor(request)
         return json_response(tip_commands.link_problem(self.db, self.clock.now(), actor, tip_id, body["problem_id"]))
 
-    @http(
-        "GET",
-        "/tips/<tip_id>/reads",
-        roles=("supervisor",),
-        summary="Who read a tip and when (supervisors; kept after the tip is erased)",
-        tags=["tips"],
-    )
+    @http("GET", "/tips/<tip_id>/reads", roles=("supervisor",), tags=["tips"])
     def tip_reads(self, request: Request, tip_id: str) -> Response:
+        """Who read a tip and when (supervisors; kept after the tip is erased)"""
         actor = self._actor(request)
         return json_response({"tip_id": tip_id, "reads": tip_queries.reads(self.db, actor, tip_id)})
 
