@@ -41,6 +41,7 @@ from concerns.settings import Settings
 PROBLEM_CONFLICTS = {"409": {"description": "the problem is closed, or not in a stage that allows this"}}
 # Who may call each group and where the API reference lists it, said once.
 problem_staff = partial(http, roles=STAFF, tags=["problems"])
+problem_change = partial(problem_staff, responses=PROBLEM_CONFLICTS)
 tip_readers = partial(http, roles=OFFICERS, tags=["tips"])
 
 
@@ -117,12 +118,7 @@ class ProblemEndpoints:
         made = add(self.db, self.clock.now(), self._actor(request), problem_id, read_json(request, schema))
         return json_response(view(made), status=201)
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/concerns",
-        request_schema=ProblemConcernsInput,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/concerns", request_schema=ProblemConcernsInput)
     def link_problem_concerns(self, request: Request, problem_id: str) -> Response:
         """Link concerns of the problem's beat to it"""
 
@@ -134,7 +130,7 @@ class ProblemEndpoints:
 
         return self._changed(request, problem_id, ProblemConcernsInput, link)
 
-    @problem_staff("POST", "/problems/<problem_id>/stage", request_schema=StageInput, responses=PROBLEM_CONFLICTS)
+    @problem_change("POST", "/problems/<problem_id>/stage", request_schema=StageInput)
     def move_problem(self, request: Request, problem_id: str) -> Response:
         """Move a problem to another SARA stage (closing is the assessment's)"""
 
@@ -144,35 +140,18 @@ class ProblemEndpoints:
 
         return self._changed(request, problem_id, StageInput, move)
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/notes",
-        request_schema=ProblemNoteInput,
-        status=201,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/notes", request_schema=ProblemNoteInput, status=201)
     def add_problem_note(self, request: Request, problem_id: str) -> Response:
         """Add an analysis note: place, offender, victim (the triangle) or other (who else is involved)"""
         return self._added(request, problem_id, ProblemNoteInput, problem_commands.add_note, problem_queries.note_view)
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/actions",
-        request_schema=ProblemActionInput,
-        status=201,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/actions", request_schema=ProblemActionInput, status=201)
     def add_problem_action(self, request: Request, problem_id: str) -> Response:
         """Add an action to the response plan, or attach one a meeting agreed (agreed_action_id)"""
         add, view = problem_commands.add_action, problem_queries.action_view
         return self._added(request, problem_id, ProblemActionInput, add, view)
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/referrals",
-        request_schema=ReferralLinkInput,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/referrals", request_schema=ReferralLinkInput)
     def link_problem_referral(self, request: Request, problem_id: str) -> Response:
         """Link a referral made for the problem (its id in the referrals service)"""
 
@@ -181,13 +160,7 @@ class ProblemEndpoints:
 
         return self._changed(request, problem_id, ReferralLinkInput, link)
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/referral-requests",
-        request_schema=ProblemReferralInput,
-        status=201,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/referral-requests", request_schema=ProblemReferralInput, status=201)
     def request_problem_referral(self, request: Request, problem_id: str) -> Response:
         """Ask referrals to find help for someone for the problem (consent recorded); the referral joins it"""
 
@@ -215,12 +188,7 @@ class ProblemEndpoints:
             problem_queries.preview_assessment(self.db, self.settings, self.clock.now(), actor, problem_id)
         )
 
-    @problem_staff(
-        "POST",
-        "/problems/<problem_id>/assessment",
-        request_schema=AssessmentInput,
-        responses=PROBLEM_CONFLICTS,
-    )
+    @problem_change("POST", "/problems/<problem_id>/assessment", request_schema=AssessmentInput)
     def assess_problem(self, request: Request, problem_id: str) -> Response:
         """Close a problem in assessment with its outcome; the figures are kept as its evidence"""
 
