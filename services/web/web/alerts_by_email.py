@@ -35,9 +35,7 @@ class AlertsByEmail:
         if not form.errors:
             body = {name: form.values[name] for name in ("email", "beat_code", "language")}
             body["watch"] = form.values["watch"] == "yes"
-            sent = api.submit(Call("notifications", "POST", "/subscribers", json=body))
-            if isinstance(sent, Refused):
-                form.errors = forms.api_errors(sent.details) or {"email": "invalid"}
+            api.submit(Call("notifications", "POST", "/subscribers", json=body), form.errors, forms.api_errors, "email")
         if form.errors:
             beats = beat_map(api.call(Call("concerns", "GET", "/beats.geojson"))).beats
             return view.render("alerts.html", status=400, form=None, email_form=form, beats=beats, beat_code="")

@@ -9,7 +9,7 @@ token to it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -112,14 +112,24 @@ class ApiClient:
             raise _error_from(response)
         return response.json() if response.content else None
 
-    def submit(self, request: Call) -> Any:
+    def submit(
+        self,
+        request: Call,
+        errors: dict[str, str] | None = None,
+        read: Callable[[Any], dict[str, str]] | None = None,
+        otherwise: str = "",
+    ) -> Any:
         """What a form sends: the answer, or `Refused` when the service refused what was typed (a 400,
-        shown beside the fields); any other error raises as in `call` (an error page)."""
+        shown beside the fields); any other error raises as in `call` (an error page). Given the form's
+        `errors` and its reader of the details (`read`), the refused fields join `errors` by the form's
+        own names, or `{otherwise: "invalid"}` when the details name none the form shows."""
         try:
             return self.call(request)
         except ApiError as error:
             if error.status != 400:
                 raise
+            if errors is not None and read is not None:
+                errors.update(read(error.details) or ({otherwise: "invalid"} if otherwise else {}))
             return Refused(error.details)
 
     def gather(self, calls: Mapping[str, Call], optional: Collection[str] = ()) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from web.domain.fields import field_errors
+
 CONTACT_FIELDS = ("name", "email", "phone")
 # A random key made with each blank form and sent as the Idempotency-Key of the submission: a
 # double click, or a retry after a lost answer, gets the concern already made, not a second one.
@@ -105,22 +107,10 @@ def _answers(category: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str
 def api_errors(details: Any) -> dict[str, str]:
     """The concerns API's 400 details as the form's field names: `{"contact": {"email": [...]}}`
     becomes `{"email": "..."}`, `{"attributes": {"code": [...]}}` becomes `{"attr_code": "..."}`."""
-    errors: dict[str, str] = {}
-    if not isinstance(details, dict):
-        return errors
-    for name, problem in details.items():
-        if name in ("contact", "location") and isinstance(problem, dict):
-            for inner, messages in problem.items():
-                errors["location" if name == "location" and inner in ("lat", "long") else inner] = _first(messages)
-        elif name == "attributes" and isinstance(problem, dict):
-            for code, messages in problem.items():
-                errors[f"attr_{code}"] = _first(messages)
-        else:
-            errors[name] = _first(problem)
-    return errors
+    return field_errors(details, ("contact", "location", "attributes"), _form_field)
 
 
-def _first(messages: Any) -> str:
-    if isinstance(messages, list) and messages:
-        return str(messages[0])
-    return str(messages)
+def _form_field(part: str, name: str) -> str:
+    if part == "attributes":
+        return f"attr_{name}"
+    return "location" if part == "location" and name in ("lat", "long") else name

@@ -8,6 +8,8 @@ no inbox there: its 403 is the page). Only an anonymous visitor is turned away h
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Response
 
 from web.api import ApiClient, Call, Refused
@@ -49,12 +51,8 @@ class PersonalInbox:
 
     @inbox_page("POST", "/me/notifications", "Switch a topic on or off on a channel (HTML redirect)")
     def set_preference(self, view: Page, api: ApiClient) -> Response:
-        form = view.request.form
-        topic, channel, enabled = form.get("topic", ""), form.get("channel", ""), form.get("enabled")
-        if channel not in CHANNELS or enabled not in ("on", "off") or not topic:
-            return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
-        body = {"topic": topic, "channel": channel, "enabled": enabled == "on"}
-        if isinstance(api.submit(Call("notifications", "PUT", "/me/preferences", json=body)), Refused):
+        body = _preference(view.request.form)
+        if body is None or isinstance(api.submit(Call("notifications", "PUT", "/me/preferences", json=body)), Refused):
             return self._preferences(view, api, errors={"topic": "invalid"}, status=400)
         return view.redirect("/me/notifications", flash="preference_saved")
 
@@ -71,3 +69,12 @@ class PersonalInbox:
             channels=CHANNELS,
             errors=errors or {},
         )
+
+
+def _preference(form: Any) -> dict[str, Any] | None:
+    """The preference the form switches, as notifications' body; None when it names no topic, or no
+    channel or state this page offers."""
+    topic, channel, enabled = form.get("topic", ""), form.get("channel", ""), form.get("enabled")
+    if channel not in CHANNELS or enabled not in ("on", "off") or not topic:
+        return None
+    return {"topic": topic, "channel": channel, "enabled": enabled == "on"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -82,27 +82,19 @@ class SignedIn:
     name: str
 
 
+@dataclass
 class OidcClient:
     """One client of one provider, shared by the container's workers (metadata cached)."""
 
-    def __init__(
-        self,
-        discovery_url: str,
-        client_id: str,
-        client_secret: str,
-        scopes: str,
-        verifier: TokenVerifier,
-        timeout: float,
-    ) -> None:
-        self.discovery_url = discovery_url
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.scopes = scopes
-        self.verifier = verifier
-        self.timeout = timeout
-        self._metadata: dict[str, Any] | None = None
-        self._keys: KeySet | None = None
-        self._fetched_at = 0.0
+    discovery_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: str
+    verifier: TokenVerifier
+    timeout: float
+    _metadata: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _keys: KeySet | None = field(default=None, init=False, repr=False)
+    _fetched_at: float = field(default=0.0, init=False, repr=False)
 
     # --- the provider's published configuration ----------------------------------------------
 

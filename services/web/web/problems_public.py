@@ -8,67 +8,54 @@ An endpoint group of the web service (mixed into `WebService`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Response
 
-from web.api import ApiClient, ApiError, Call
+from web import categories
+from web.api import ApiClient, Call, Refused
 from web.domain.problem_form import ProblemForm
-from web.page import Page, page, page_http
-from web.staff_meetings import _categories
+from web.page import Page, page_group
 from web.survey_windows import score_calls, window_scores
 
 TIP_MAX = 4000  # concerns' limit, told to the browser too
 CONTACT_MAX = 320
+TIP_FIELDS = ("text", "category", "contact")
+
+resident_page = page_group("pages")
 
 
 class ResidentProblems:
     """Public problem page and the tip form (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
-        "GET", "/problems/<problem_id>", auth="none", summary="A problem, as the public sees it (HTML)", tags=["pages"]
-    )
-    @page
+    @resident_page("GET", "/problems/<problem_id>", "A problem, as the public sees it (HTML)")
     def public_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
-        found = api.gather_outcomes(
+        found = api.gather(
             {
                 "problem": Call("concerns", "GET", f"/public/problems/{problem_id}"),
-                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
-            }
+                "categories": categories.names_call(view.language),
+            },
+            optional=("categories",),
         )
         problem = found["problem"]
-        if isinstance(problem, ApiError):
-            raise problem
         # The windows come with the problem: the survey scores of both are asked together after it.
         calls = score_calls(problem["beat_code"], problem.get("assessment"))
         survey_scores = window_scores(api.gather_outcomes(calls)) if calls else None
         return view.render(
             "problem.html",
             problem=problem,
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             survey_scores=survey_scores,
         )
 
-    @page_http(
-        "GET",
-        "/beats/<code>/tip",
-        auth="none",
-        summary="Give the beat's officers a tip: the form (HTML)",
-        tags=["pages"],
-    )
-    @page
+    @resident_page("GET", "/beats/<code>/tip", "Give the beat's officers a tip: the form (HTML)")
     def tip_form(self, view: Page, api: ApiClient, code: str) -> Response:
         return self._tip_page(view, api, code, {}, {})
 
-    @page_http(
-        "POST",
-        "/beats/<code>/tip",
-        auth="none",
-        summary="Give the beat's officers a tip (HTML redirect)",
-        tags=["pages"],
-    )
-    @page
+    @resident_page("POST", "/beats/<code>/tip", "Give the beat's officers a tip (HTML redirect)")
     def give_tip(self, view: Page, api: ApiClient, code: str) -> Response:
         form = view.request.form
-        typed = {name: (form.get(name) or "").strip() for name in ("text", "category", "contact")}
+        typed = {name: (form.get(name) or "").strip() for name in TIP_FIELDS}
         errors = {"text": "required"} if not typed["text"] else {}
         if not errors:
             body = {
@@ -78,18 +65,12 @@ class ResidentProblems:
                 "contact": typed["contact"] or None,
                 "language": view.language,
             }
-            try:
-                api.call(Call("concerns", "POST", "/tips", json=body))
+            call = Call("concerns", "POST", "/tips", json=body)
+            if not isinstance(api.submit(call, errors, _tip_errors, otherwise="text"), Refused):
                 return view.redirect(f"/beats/{code}/tip/sent")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                details = error.details if isinstance(error.details, dict) else {}
-                errors = {name: "invalid" for name in details if name in typed} or {"text": "invalid"}
         return self._tip_page(view, api, code, typed, errors, status=400)
 
-    @page_http("GET", "/beats/<code>/tip/sent", auth="none", summary="A tip was passed on (HTML)", tags=["pages"])
-    @page
+    @resident_page("GET", "/beats/<code>/tip/sent", "A tip was passed on (HTML)")
     def tip_sent(self, view: Page, api: ApiClient, code: str) -> Response:
         notice = api.call(Call("concerns", "GET", "/tips/notice", params={"language": view.language}))["notice"]
         return view.render("tip_sent.html", beat_code=code, notice=notice)
@@ -97,25 +78,28 @@ class ResidentProblems:
     def _tip_page(
         self, view: Page, api: ApiClient, code: str, typed: dict[str, str], errors: dict[str, str], status: int = 200
     ) -> Response:
-        found = api.gather_outcomes(
+        found = api.gather(
             {
                 "beat": Call("concerns", "GET", f"/beats/{code}"),
                 "notice": Call("concerns", "GET", "/tips/notice", params={"language": view.language}),
-                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
-            }
+                "categories": categories.names_call(view.language),
+            },
+            optional=("categories",),
         )
-        for part in ("beat", "notice"):
-            if isinstance(found[part], ApiError):
-                raise found[part]
         return view.render(
             "tip_form.html",
             status=status,
             beat=found["beat"]["beat"],
             notice=found["notice"]["notice"],
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             typed=typed,
             errors=errors,
             form=ProblemForm(typed, None, errors),
             tip_max=TIP_MAX,
             contact_max=CONTACT_MAX,
         )
+
+
+def _tip_errors(details: Any) -> dict[str, str]:
+    """concerns' 400 details as the tip form's fields."""
+    return {name: "invalid" for name in details if name in TIP_FIELDS} if isinstance(details, dict) else {}

@@ -28,8 +28,8 @@ staff_page = page_group("staff pages", anyone_signed_in)
 
 
 def signed_in(method: Callable[..., Response]) -> Callable[..., Response]:
-    """A page method that an anonymous visitor may not reach (`anyone_signed_in`); for the staff
-    modules that still stack `page_http`, `page` and this instead of using `staff_page`."""
+    """Until web/staff_referrals.py (being changed for problems' referrals) is committed with
+    `staff_page`: the same guard as a decorator under `page_http` and `page`. Then it goes."""
 
     @functools.wraps(method)
     def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:

@@ -16,20 +16,14 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from beat_shared.contracts.catalogue import MEETING_KINDS
-from web.api import ApiClient, ApiError, Call, Refused
+from web import categories
+from web.api import ApiClient, Call, Refused
 from web.domain import meeting_form
 from web.domain.meeting_form import MeetingForm
 from web.page import Page, local_path
 from web.staff import staff_page
 
 ACTION_STATUSES = ("open", "done")
-
-
-def _categories(found: Any) -> dict[str, str]:
-    """Category names by code (`GET /categories`), or {} when they could not be had."""
-    if isinstance(found, ApiError):
-        return {}
-    return {category["code"]: category["name"] for category in found["categories"]}
 
 
 class MeetingConsole:
@@ -67,10 +61,10 @@ class MeetingConsole:
         meeting = meeting_form.read_schedule_form(view.request.form)
         body = None if meeting.errors else meeting_form.schedule_body(meeting, view.settings.timezone)
         if body is not None:
-            made = api.submit(Call("concerns", "POST", f"/beats/{code}/meetings", json=body))
+            call = Call("concerns", "POST", f"/beats/{code}/meetings", json=body)
+            made = api.submit(call, meeting.errors, meeting_form.api_errors, otherwise="title")
             if not isinstance(made, Refused):
                 return view.redirect(f"/staff/meetings/{made['id']}", flash="meeting_scheduled")
-            meeting.errors.update(meeting_form.api_errors(made.details) or {"title": "invalid"})
         return self._schedule_page(view, api, code, meeting, status=400)
 
     @staff_page(
@@ -86,10 +80,9 @@ class MeetingConsole:
         conclusion = meeting_form.read_conclusion_form(view.request.form)
         body = meeting_form.conclusion_body(conclusion)
         if body is not None:
-            sent = api.submit(Call("concerns", "POST", f"/meetings/{meeting_id}/conclusion", json=body))
-            if not isinstance(sent, Refused):
+            call = Call("concerns", "POST", f"/meetings/{meeting_id}/conclusion", json=body)
+            if not isinstance(api.submit(call, conclusion.errors, meeting_form.api_errors, "summary"), Refused):
                 return view.redirect(f"/staff/meetings/{meeting_id}", flash="meeting_concluded")
-            conclusion.errors.update(meeting_form.api_errors(sent.details) or {"summary": "invalid"})
         return self._meeting_page(view, api, meeting_id, conclusion, status=400)
 
     @staff_page("POST", "/staff/actions/<action_id>", "Mark an agreed action done, or open again (HTML redirect)")
@@ -120,7 +113,7 @@ class MeetingConsole:
             suggested=suggested,
             problems=found["agenda"].get("problems", []),  # the beat's open problems (issue 26)
             chosen=set(chosen),
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             meeting=meeting,
             kinds=MEETING_KINDS,
         )
@@ -149,7 +142,7 @@ class MeetingConsole:
             meeting=meeting,
             priorities=[item for item in agreed["items"] if item.get("meeting_id") == meeting_id],
             period=period,
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             conclusion=conclusion,
             action_rows=range(meeting_form.ACTION_ROWS),
             priority_rows=range(meeting_form.PRIORITY_ROWS),

@@ -15,11 +15,11 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from web.api import ApiClient, ApiError, Call
+from web import categories
+from web.api import ApiClient, ApiError, Call, Refused
 from web.domain import problem_form
-from web.page import Page, page, page_http
-from web.staff import signed_in
-from web.staff_meetings import _categories
+from web.page import Page
+from web.staff import staff_page
 from web.survey_windows import score_calls, window_scores
 
 LINKED_REFERRALS_LOOKED_UP = 20  # a problem's concerns whose referrals are offered for linking
@@ -29,27 +29,11 @@ BEAT_CONCERNS_SHOWN = 100  # the concerns API's largest page
 class ProblemConsole:
     """Officers' problem and tip pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
-        "GET",
-        "/staff/problems",
-        auth="none",
-        summary="My beats' problem candidates, open problems and tips (HTML)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/problems", "My beats' problem candidates, open problems and tips (HTML)")
     def staff_problems(self, view: Page, api: ApiClient) -> Response:
         return self._problems_page(view, api, problem_form.ProblemForm({}))
 
-    @page_http(
-        "POST",
-        "/staff/beats/<code>/problems",
-        auth="none",
-        summary="Open a problem from a candidate or by hand (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/beats/<code>/problems", "Open a problem from a candidate or by hand (HTML redirect)")
     def open_problem(self, view: Page, api: ApiClient, code: str) -> Response:
         form = view.request.form
         if form.get("candidate"):
@@ -62,36 +46,25 @@ class ProblemConsole:
         opened = problem_form.read_open_form(form, code)
         opened.values["beat"] = code  # whose form shows the errors
         if opened.body is not None:
-            try:
-                made = api.call(Call("concerns", "POST", "/problems", json=opened.body))
+            call = Call("concerns", "POST", "/problems", json=opened.body)
+            made = api.submit(call, opened.errors, problem_form.api_errors, otherwise="title")
+            if not isinstance(made, Refused):
                 return view.redirect(f"/staff/problems/{made['id']}", flash="problem_opened")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                opened.errors.update(problem_form.api_errors(error.details) or {"title": "invalid"})
         return self._problems_page(view, api, opened, status=400)
 
-    @page_http(
+    @staff_page(
         "GET",
         "/staff/problems/<problem_id>",
-        auth="none",
-        summary="A problem's workspace: evidence, analysis, response plan, assessment (HTML)",
-        tags=["staff pages"],
+        "A problem's workspace: evidence, analysis, response plan, assessment (HTML)",
     )
-    @page
-    @signed_in
     def staff_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
         return self._workspace_page(view, api, problem_id)
 
-    @page_http(
+    @staff_page(
         "POST",
         "/staff/problems/<problem_id>/<part>",
-        auth="none",
-        summary="Change a problem: link concerns or a referral, add a note or an action, move its stage, close it",
-        tags=["staff pages"],
+        "Change a problem: link concerns or a referral, add a note or an action, move its stage, close it",
     )
-    @page
-    @signed_in
     def change_problem(self, view: Page, api: ApiClient, problem_id: str, part: str) -> Response:
         reader = problem_form.CHANGES.get(part)
         if reader is None:
@@ -99,71 +72,45 @@ class ProblemConsole:
         change = reader(view.request.form)
         if change.body is not None:
             method, path = problem_form.CHANGE_CALLS[part]
-            try:
-                api.call(Call("concerns", method, f"/problems/{problem_id}{path}", json=change.body))
+            call = Call("concerns", method, f"/problems/{problem_id}{path}", json=change.body)
+            if not isinstance(api.submit(call, change.errors, problem_form.api_errors, otherwise=part), Refused):
                 return view.redirect(f"/staff/problems/{problem_id}#{part}", flash=f"problem_{part}")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                change.errors.update(problem_form.api_errors(error.details) or {part: "invalid"})
         return self._workspace_page(view, api, problem_id, change, part, status=400)
 
     # --- tips ---------------------------------------------------------------------------------
 
-    @page_http(
-        "GET",
-        "/staff/beats/<code>/tips",
-        auth="none",
-        summary="A beat's tips, newest first (HTML; concerns logs the listing)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/beats/<code>/tips", "A beat's tips, newest first (HTML; concerns logs the listing)")
     def staff_tips(self, view: Page, api: ApiClient, code: str) -> Response:
         found = api.gather(
             {
                 "tips": Call("concerns", "GET", f"/beats/{code}/tips"),
-                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
+                "categories": categories.names_call(view.language),
             }
         )
         return view.render(
             "staff/tips.html",
             beat_code=code,
             tips=found["tips"]["tips"],
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
         )
 
-    @page_http(
-        "GET",
-        "/staff/tips/<tip_id>",
-        auth="none",
-        summary="One tip (HTML; concerns logs the read)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("GET", "/staff/tips/<tip_id>", "One tip (HTML; concerns logs the read)")
     def staff_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
         tip = api.call(Call("concerns", "GET", f"/tips/{tip_id}"))
         found = api.gather_outcomes(
             {
                 "problems": Call("concerns", "GET", f"/beats/{tip['beat_code']}/problems", params={"stage": "open"}),
-                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
+                "categories": categories.names_call(view.language),
             }
         )
         problems = [] if isinstance(found["problems"], ApiError) else found["problems"]["problems"]
         return view.render(
-            "staff/tip.html", tip=tip, problems=problems, category_names=_categories(found["categories"])
+            "staff/tip.html", tip=tip, problems=problems, category_names=categories.names_from(found["categories"])
         )
 
-    @page_http(
-        "POST",
-        "/staff/tips/<tip_id>/problem",
-        auth="none",
-        summary="Link a tip to a problem of its beat, or unlink it (HTML redirect)",
-        tags=["staff pages"],
+    @staff_page(
+        "POST", "/staff/tips/<tip_id>/problem", "Link a tip to a problem of its beat, or unlink it (HTML redirect)"
     )
-    @page
-    @signed_in
     def link_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
         problem_id = (view.request.form.get("problem_id") or "").strip() or None
         api.call(Call("concerns", "PUT", f"/tips/{tip_id}/problem", json={"problem_id": problem_id}))
@@ -185,7 +132,7 @@ class ProblemConsole:
         self, view: Page, api: ApiClient, opened: problem_form.ProblemForm, status: int = 200
     ) -> Response:
         beats = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
-        calls = {"categories": Call("concerns", "GET", "/categories", params={"lang": view.language})}
+        calls = {"categories": categories.names_call(view.language)}
         for beat in beats:
             code = beat["code"]
             calls[f"candidates {code}"] = Call("concerns", "GET", f"/beats/{code}/problem-candidates")
@@ -203,7 +150,7 @@ class ProblemConsole:
             "staff/problems.html",
             status=status,
             beats=rows,
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             opened=opened,
             blank=problem_form.ProblemForm({}),
         )
@@ -217,16 +164,15 @@ class ProblemConsole:
         part: str | None = None,
         status: int = 200,
     ) -> Response:
-        found = api.gather_outcomes(
+        found = api.gather(
             {
                 "problem": Call("concerns", "GET", f"/problems/{problem_id}"),
                 "assessment": Call("concerns", "GET", f"/problems/{problem_id}/assessment"),
-                "categories": Call("concerns", "GET", "/categories", params={"lang": view.language}),
-            }
+                "categories": categories.names_call(view.language),
+            },
+            optional=("assessment", "categories"),
         )
         problem = found["problem"]
-        if isinstance(problem, ApiError):
-            raise problem
         assessment = found["assessment"]
         shown = problem.get("assessment") or (None if isinstance(assessment, ApiError) else assessment)
         more = api.gather_outcomes({**_workspace_extras(problem), **score_calls(problem["beat_code"], shown)})
@@ -260,7 +206,7 @@ class ProblemConsole:
             assessment=None if isinstance(assessment, ApiError) else assessment,
             assessment_refusal=assessment.message if isinstance(assessment, ApiError) else None,
             survey_scores=survey_scores,
-            category_names=_categories(found["categories"]),
+            category_names=categories.names_from(found["categories"]),
             moves=problem_form.MOVES.get(problem["stage"], ()),
             change=change or problem_form.ProblemForm({}),
             part=part,

@@ -94,10 +94,9 @@ class SupervisorConsole:
         typed = category_form.read(view.request.form, category)
         if not typed.errors:
             patch = category_form.patch_of(typed, category)
-            sent = api.submit(Call("concerns", "PATCH", f"/categories/{code}", json=patch))
-            if not isinstance(sent, Refused):
+            call = Call("concerns", "PATCH", f"/categories/{code}", json=patch)
+            if not isinstance(api.submit(call, typed.errors, category_form.api_errors), Refused):
                 return view.redirect(f"/supervisor/categories#category-{code}", flash="category_saved")
-            typed.errors.update(category_form.api_errors(sent.details))
         return _category_page(view, category, typed, status=400)
 
     def _assignments_page(

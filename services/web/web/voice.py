@@ -59,9 +59,9 @@ class VoicePages:
                 categories.in_language((item["concern"] for item in nearby), {found["code"]: found["name"]})
                 return view.render("voice_similar.html", category=found, voice=voice, similar=nearby)
         key = forms.ensure_submission_key(voice)
-        answer = api.submit(Call("concerns", "POST", "/concerns", json=body, headers={"Idempotency-Key": key}))
+        call = Call("concerns", "POST", "/concerns", json=body, headers={"Idempotency-Key": key})
+        answer = api.submit(call, voice.errors, forms.api_errors, otherwise="description")
         if isinstance(answer, Refused):
-            voice.errors.update(forms.api_errors(answer.details) or {"description": "invalid"})
             return _voice_page(view, found, voice, status=400)
         view.session.set("sent_keys", [*(view.session.get("sent_keys") or []), key][-KEPT_TOKENS:])
         receipt = Receipt(answer["concern"]["id"], answer["receipt_token"])

@@ -12,7 +12,7 @@ import requests
 from eventlet import wsgi
 
 from beat_shared.testing import free_port
-from web.api import ApiClient, ApiError, Call, ServiceUnavailable
+from web.api import ApiClient, ApiError, Call, Refused, ServiceUnavailable
 from web.settings import Settings
 
 DELAY = 0.4
@@ -36,6 +36,10 @@ def slow_service():
         if environ["PATH_INFO"] == "/missing":
             body = {"error": {"code": "not_found", "message": "no such thing", "details": None}}
             start_response("404 Not Found", [("Content-Type", "application/json")])
+        elif environ["PATH_INFO"].startswith("/refused"):  # /refused/<field>: a 400 naming that field
+            field = environ["PATH_INFO"].split("/")[2]
+            body = {"error": {"code": "invalid", "message": "refused", "details": {field: ["too long"]}}}
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
         else:
             body = {"path": environ["PATH_INFO"]}
             start_response("200 OK", [("Content-Type", "application/json")])
@@ -73,6 +77,33 @@ def test_an_error_keeps_its_status_and_code_and_the_others_still_answer(slow_ser
     assert (outcomes["missing"].status, outcomes["missing"].code) == (404, "not_found")
     with pytest.raises(ApiError, match="not_found"):
         client(base).gather({"missing": Call("concerns", "GET", "/missing")})
+
+
+def test_a_call_a_page_can_do_without_comes_back_as_its_error_and_the_others_still_raise(slow_service):
+    base, _ = slow_service
+    calls = {"found": Call("concerns", "GET", "/here"), "missing": Call("surveys", "GET", "/missing")}
+    outcomes = client(base).gather(calls, optional=("missing",))
+    assert outcomes["found"] == {"path": "/here"}
+    assert isinstance(outcomes["missing"], ApiError) and outcomes["missing"].status == 404
+    with pytest.raises(ApiError, match="not_found"):
+        client(base).gather(calls, optional=("found",))
+
+
+def test_a_forms_400_is_refused_with_its_fields_beside_the_forms_own_and_other_errors_raise(slow_service):
+    base, _ = slow_service
+    api = client(base)
+    assert api.submit(Call("concerns", "POST", "/made")) == {"path": "/made"}
+    errors = {"title": "required"}
+    refused = api.submit(
+        Call("concerns", "POST", "/refused/summary"), errors, lambda details: dict.fromkeys(details, "x")
+    )
+    assert refused == Refused({"summary": ["too long"]})
+    assert errors == {"title": "required", "summary": "x"}
+    errors = {}
+    api.submit(Call("concerns", "POST", "/refused/unshown"), errors, lambda details: {}, otherwise="title")
+    assert errors == {"title": "invalid"}  # the details name no field the form shows
+    with pytest.raises(ApiError, match="not_found"):
+        api.submit(Call("concerns", "POST", "/missing"), {}, lambda details: {}, otherwise="title")
 
 
 def test_credentials_travel_in_headers(slow_service):

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from beat_shared.contracts.catalogue import MEETING_KINDS
+from web.domain.fields import is_date
 from web.domain.referral_form import local_to_utc
 
 SCHEDULE_FIELDS = ("kind", "title", "venue", "description", "starts_at", "ends_at")
@@ -103,7 +104,7 @@ def _action(values: dict[str, str], row: int, errors: dict[str, str]) -> dict[st
     for part in ("description", "owner", "due"):
         if not typed[part]:
             errors[f"action_{part}_{row}"] = "required"
-    if typed["due"] and not _is_date(typed["due"]):
+    if typed["due"] and not is_date(typed["due"]):
         errors[f"action_due_{row}"] = "invalid"
     return {
         "description": typed["description"],
@@ -124,14 +125,6 @@ def _priority(values: dict[str, str], row: int, errors: dict[str, str]) -> dict[
         "description": typed["description"],
         "concern_ids": [typed["concern"]] if typed["concern"] else [],
     }
-
-
-def _is_date(typed: str) -> bool:
-    try:
-        date.fromisoformat(typed)
-    except ValueError:
-        return False
-    return True
 
 
 def current_period(today: date) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
+
+from web.domain.fields import is_date
 
 # concerns' vocabulary (concerns/domain/problems.py); the web service imports no other service.
 STAGES = ("scanning", "analysis", "response", "assessment", "closed")
@@ -88,7 +89,7 @@ def read_action(form: Any) -> ProblemForm:
     errors = _required(values, ("description", "owner", "owner_kind", "due_date"))
     if values["owner_kind"] and values["owner_kind"] not in OWNER_KINDS:
         errors["owner_kind"] = "invalid"
-    if values["due_date"] and not _is_date(values["due_date"]):
+    if values["due_date"] and not is_date(values["due_date"]):
         errors["due_date"] = "invalid"
     return ProblemForm(values, None if errors else dict(values), errors)
 
@@ -145,11 +146,3 @@ def referrals_of(found: dict[str, Any], linked_ids: list[str]) -> dict[str, list
     linked = [seen.get(referral_id, {"id": referral_id}) for referral_id in linked_ids]
     offered = [row for referral_id, row in seen.items() if referral_id not in set(linked_ids)]
     return {"linked": linked, "offered": offered}
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True

@@ -7,15 +7,14 @@ URL a server sees; the follow page's script, or the person pasting the link, pos
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _ID = r"[A-Za-z0-9-]{1,64}"
 _TOKEN = r"[A-Za-z0-9_-]{16,200}"
 _FRAGMENT = re.compile(rf"(?:^|#)(?P<id>{_ID})\.(?P<token>{_TOKEN})\s*$")
 
 
-@dataclass(frozen=True)
-class Receipt:
+class Receipt(NamedTuple):
     concern_id: str
     token: str
 

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from beat_shared.contracts.catalogue import URGENCIES
+from web.domain.fields import field_errors
 
 CONSENT_METHODS = ("verbal", "written", "electronic")
 CLIENT_LANGUAGES = ("en", "es")
@@ -98,17 +99,4 @@ def request_body(concern_id: str, referral: ReferralForm, zone: ZoneInfo) -> dic
 
 def api_errors(details: Any) -> dict[str, str]:
     """concerns' 400 details as this form's field names."""
-    errors: dict[str, str] = {}
-    if not isinstance(details, dict):
-        return errors
-    for outer, problem in details.items():
-        if outer in ("client", "consent") and isinstance(problem, dict):
-            for inner, messages in problem.items():
-                errors[API_FIELDS.get((outer, inner), inner)] = _first(messages)
-        else:
-            errors[API_FIELDS.get(("", outer), outer)] = _first(problem)
-    return errors
-
-
-def _first(messages: Any) -> str:
-    return str(messages[0]) if isinstance(messages, list) and messages else str(messages)
+    return field_errors(details, ("client", "consent"), lambda part, name: API_FIELDS.get((part, name), name))
