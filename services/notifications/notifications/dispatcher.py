@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from html import escape
 from typing import Any
 
 import eventlet
@@ -67,8 +68,8 @@ SEND_CONCURRENCY = 10
 EXPANSION_LEASE_SECONDS = 30
 STOP_HINT = {"en": " Reply STOP to opt out.", "es": " Responda PARAR para darse de baja."}
 FOOTER = {
-    "en": "You receive this from Beat, Riverton's community policing platform.",
-    "es": "Recibe este mensaje de Beat, la plataforma de policía comunitaria de Riverton.",
+    "en": "You receive this from Beat, {city}'s community policing platform.",
+    "es": "Recibe este mensaje de Beat, la plataforma de policía comunitaria de {city}.",
 }
 UNSUBSCRIBE = {"en": "Unsubscribe", "es": "Darse de baja"}
 MANAGE = {"en": "Manage your alerts", "es": "Gestionar sus alertas"}
@@ -692,7 +693,8 @@ class Dispatcher:
         token = unsubscribe_token(self.settings.signing_secret, item.address_hash or "", "email", message.topic)
         unsubscribe_url = f"{self.settings.public_url}/unsubscribe/{token}"
         lang = rendered.language
-        text = f"{rendered.text}\n--\n{FOOTER[lang]}\n{UNSUBSCRIBE[lang]}: {unsubscribe_url}\n"
+        from_city = FOOTER[lang].format(city=self.settings.city_name)  # BEAT_CITY_NAME
+        text = f"{rendered.text}\n--\n{from_city}\n{UNSUBSCRIBE[lang]}: {unsubscribe_url}\n"
         manage = ""
         subject = message.address_ref.get("subject") or ""
         if subscribers.is_subscriber(subject) and message.template != subscribers.CONFIRMATION:
@@ -701,7 +703,7 @@ class Dispatcher:
             link = manage_url(self.settings.portal_url, manage_link)
             text += f"{MANAGE[lang]}: {link}\n"
             manage = f' <a href="{link}">{MANAGE[lang]}</a>'
-        footer = f'{FOOTER[lang]} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a>{manage}'
+        footer = f'{escape(from_city)} <a href="{unsubscribe_url}">{UNSUBSCRIBE[lang]}</a>{manage}'
         html = (
             f'<!doctype html><html lang="{lang}"><body>{rendered.html}'
             f'<hr><p style="font-size:small">{footer}</p>'
