@@ -8,8 +8,6 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.clock import ClockProvider
-from beat_shared.db import Database
 from beat_shared.errors import InvalidInput
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, read_json, read_json_object
@@ -17,6 +15,7 @@ from beat_shared.roles import ADMINS, MANAGERS, STAFF
 from concerns import access, commands, queries, store, views
 from concerns.domain.categories import patched_definition
 from concerns.domain.translations import served_language
+from concerns.endpoint_group import EndpointGroup
 from concerns.models import Category
 from concerns.schemas import (
     AssignmentInput,
@@ -27,7 +26,6 @@ from concerns.schemas import (
     OfficerInput,
     OfficerOutput,
 )
-from concerns.settings import Settings
 
 
 def body_for_path(request: Request, field: str, value: str) -> dict[str, Any]:
@@ -44,13 +42,8 @@ def geojson_response(body: dict[str, Any]) -> Response:
     return answer
 
 
-class BeatEndpoints:
+class BeatEndpoints(EndpointGroup):
     """Categories (Open311 services), beats and the officers assigned to them."""
-
-    # Provided by the service class.
-    db: Database
-    clock: ClockProvider
-    settings: Settings
 
     # --- categories ----------------------------------------------------------------------
 
@@ -152,7 +145,7 @@ class BeatEndpoints:
         tags=["beats"],
     )
     def my_beats(self, request: Request) -> Response:
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         mine = [views.beat_view(beat) for beat in queries.beats(self.db) if actor.may_manage(beat.code)]
         return json_response({"beats": mine})
 

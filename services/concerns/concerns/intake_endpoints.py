@@ -10,17 +10,13 @@ from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
 from beat_shared.auth import Principal
-from beat_shared.clock import ClockProvider
-from beat_shared.db import Database
 from beat_shared.errors import NotFound, PermissionDenied
 from beat_shared.http import http, json_response, page_request, read_json
-from beat_shared.outbox import Outbox
 from concerns import access, commands, queries, store
 from concerns.beat_endpoints import geojson_response
-from concerns.dependencies import SubmissionLimiter
 from concerns.domain.workflow import Status
+from concerns.endpoint_group import EndpointGroup
 from concerns.models import IDEMPOTENCY_KEYS, Concern
-from concerns.reference import ReferenceCache
 from concerns.schemas import (
     ConcernInput,
     ConcernOutput,
@@ -31,7 +27,6 @@ from concerns.schemas import (
     SupportOutput,
     WithdrawInput,
 )
-from concerns.settings import Settings
 
 
 def submission_from(body: dict[str, Any], principal: Principal | None) -> commands.Submission:
@@ -54,16 +49,8 @@ def submission_from(body: dict[str, Any], principal: Principal | None) -> comman
     )
 
 
-class IntakeEndpoints:
+class IntakeEndpoints(EndpointGroup):
     """What residents and the public do: voice, follow, withdraw and support concerns; read them."""
-
-    # Provided by the service class.
-    db: Database
-    outbox: Outbox
-    clock: ClockProvider
-    settings: Settings
-    limiter: SubmissionLimiter
-    reference: ReferenceCache
 
     def _notice(self, body: dict[str, Any]) -> dict[str, Any]:
         return queries.with_notice(self.settings, body)

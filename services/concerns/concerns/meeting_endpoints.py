@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.clock import ClockProvider
-from beat_shared.db import Database
 from beat_shared.http import http, json_response, read_json
-from beat_shared.outbox import Outbox
 from beat_shared.roles import STAFF
 from concerns import access, commands, problem_queries, queries, views
+from concerns.endpoint_group import EndpointGroup
 from concerns.schemas import (
     ActionsQuery,
     ActionUpdateInput,
@@ -24,13 +22,8 @@ from concerns.schemas import (
 )
 
 
-class MeetingEndpoints:
+class MeetingEndpoints(EndpointGroup):
     """Community meetings and activities, what they agree, and a beat's priorities."""
-
-    # Provided by the service class.
-    db: Database
-    outbox: Outbox
-    clock: ClockProvider
 
     @http(
         "POST",
@@ -44,7 +37,7 @@ class MeetingEndpoints:
     )
     def schedule_meeting(self, request: Request, code: str) -> Response:
         body = read_json(request, MeetingInput)
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         meeting = commands.schedule_meeting(self.db, self.clock.now(), self.outbox.add, actor, code, body)
         return json_response(views.meeting_view(meeting), status=201)
 
@@ -56,7 +49,7 @@ class MeetingEndpoints:
         tags=["meetings"],
     )
     def suggested_agenda(self, request: Request, code: str) -> Response:
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         agenda = commands.suggested_agenda(self.db, self.clock.now(), actor, code)
         # A meeting works the beat's open problems too (issue 26): they come with the suggestion.
         worked = problem_queries.beat_problems(self.db, actor, code, "open")
@@ -94,7 +87,7 @@ class MeetingEndpoints:
         responses={"409": {"description": "the meeting is concluded: its agenda is part of its record"}},
     )
     def refresh_agenda(self, request: Request, meeting_id: str) -> Response:
-        commands.refresh_agenda(self.db, self.clock.now(), access.actor_for(self.db, request.principal), meeting_id)
+        commands.refresh_agenda(self.db, self.clock.now(), self._actor(request), meeting_id)
         return json_response(queries.meeting(self.db, meeting_id))
 
     @http(
@@ -109,7 +102,7 @@ class MeetingEndpoints:
     )
     def conclude_meeting(self, request: Request, meeting_id: str) -> Response:
         body = read_json(request, ConclusionInput)
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         commands.conclude_meeting(self.db, self.clock.now(), self.outbox.add, actor, meeting_id, body)
         return json_response(queries.meeting(self.db, meeting_id))
 
@@ -135,7 +128,7 @@ class MeetingEndpoints:
     )
     def update_action(self, request: Request, action_id: str) -> Response:
         body = read_json(request, ActionUpdateInput)
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         action = commands.update_action(self.db, self.clock.now(), actor, action_id, body["status"])
         return json_response(views.action_view(action))
 
@@ -162,6 +155,6 @@ class MeetingEndpoints:
     )
     def put_priorities(self, request: Request, code: str) -> Response:
         body = read_json(request, PrioritiesInput)
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         commands.set_beat_priorities(self.db, self.clock.now(), actor, code, body["period"], body["items"])
         return json_response(queries.priorities(self.db, code, body["period"]))

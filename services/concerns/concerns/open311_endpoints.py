@@ -7,28 +7,15 @@ from __future__ import annotations
 from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
-from beat_shared.clock import ClockProvider
-from beat_shared.db import Database
 from beat_shared.errors import InvalidInput, NotFound
-from beat_shared.outbox import Outbox
 from concerns import commands, open311, queries, store
-from concerns.dependencies import SubmissionLimiter
+from concerns.endpoint_group import EndpointGroup
 from concerns.models import IDEMPOTENCY_KEYS, Category, Concern
 from concerns.open311 import open311_http
-from concerns.reference import ReferenceCache
-from concerns.settings import Settings
 
 
-class Open311Endpoints:
+class Open311Endpoints(EndpointGroup):
     """The GeoReport v2 server at /open311/v2/ (each resource in .xml and .json)."""
-
-    # Provided by the service class.
-    db: Database
-    outbox: Outbox
-    clock: ClockProvider
-    settings: Settings
-    limiter: SubmissionLimiter
-    reference: ReferenceCache
 
     def _format_for(self, request: Request, fmt: str) -> str:
         """The answer's format, for a request of this city's jurisdiction (else the spec's errors)."""

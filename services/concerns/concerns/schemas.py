@@ -180,10 +180,15 @@ STAFF_OR_REPORTER = {"description": "staff and reporter views only"}
 STAFF_ONLY = {"description": "staff view only"}
 
 
-class ReferralRequestStateOutput(Schema):
+class ReferralRequestFields(Schema):
+    """What every answer about a referral request names."""
+
     request_id = fields.String()
     need_category = fields.String()
     urgency = fields.String()
+
+
+class ReferralRequestStateOutput(ReferralRequestFields):
     requested_by = fields.String()
     requested_at = fields.String()
     state = fields.String(metadata={"enum": ["requested", "failed"]})
@@ -348,12 +353,9 @@ class ReferralRequestInput(StrictSchema):
     consent = fields.Nested(ConsentInput, required=True)
 
 
-class ReferralRequestOutput(Schema):
-    request_id = fields.String()
+class ReferralRequestOutput(ReferralRequestFields):
     concern_id = fields.String(allow_none=True)
     beat_code = fields.String(allow_none=True)
-    need_category = fields.String()
-    urgency = fields.String()
     created_at = fields.String()
 
 

@@ -65,31 +65,40 @@ def _common(concern: PublicConcern, category: Category, language: str = "en") ->
     }
 
 
-def concern_staff(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+def _private(concern: Concern, category: Category, language: str) -> dict[str, Any]:
+    """What staff and the reporter both see: the concern as it was written, and who wrote it."""
     return {
-        **_common(concern, category),
+        **_common(concern, category, language),
         "description": concern.description,
         "location": {"lat": concern.lat, "long": concern.long, "address": concern.address},
-        "address_id": concern.address_id,
         "attributes": concern.attributes,
         "language": concern.language,
         "anonymous": concern.anonymous,
         "reporter": _reporter(concern),
-        "source": concern.source,
         "version": concern.version,
         "acknowledge_by": _iso(concern.acknowledge_by),
+    }
+
+
+def concern_staff(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+    return {
+        **_private(concern, category, SOURCE_LANGUAGE),
+        "address_id": concern.address_id,
+        "source": concern.source,
         "overdue": concern.overdue_at is not None and concern.acknowledged_at is None,
         "overdue_at": _iso(concern.overdue_at),
         "updates": [update_view(update, internal=True) for update in updates],
     }
 
 
+def _referral_request(request: ReferralRequest) -> dict[str, Any]:
+    return {"request_id": request.id, "need_category": request.need_category, "urgency": request.urgency}
+
+
 def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
     """An officer's referral request as staff see it on the concern: where it stands, not who it is for."""
     return {
-        "request_id": request.id,
-        "need_category": request.need_category,
-        "urgency": request.urgency,
+        **_referral_request(request),
         "requested_by": request.requested_by,
         "requested_at": _iso(request.created_at),
         "state": request.state,
@@ -101,11 +110,9 @@ def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
 def referral_request_made(request: ReferralRequest) -> dict[str, Any]:
     """The answer to the officer who made a referral request."""
     return {
-        "request_id": request.id,
+        **_referral_request(request),
         "concern_id": request.concern_id,
         "beat_code": request.beat_code,
-        "need_category": request.need_category,
-        "urgency": request.urgency,
         "created_at": _iso(request.created_at),
     }
 
@@ -133,15 +140,7 @@ def referral_client(request: ReferralRequest) -> dict[str, Any]:
 def concern_resident(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
     """The reporter's view, in the language they wrote in."""
     return {
-        **_common(concern, category, concern.language),
-        "description": concern.description,
-        "location": {"lat": concern.lat, "long": concern.long, "address": concern.address},
-        "attributes": concern.attributes,
-        "language": concern.language,
-        "anonymous": concern.anonymous,
-        "reporter": _reporter(concern),
-        "version": concern.version,
-        "acknowledge_by": _iso(concern.acknowledge_by),
+        **_private(concern, category, concern.language),
         "updates": [update_view(update) for update in updates if update.public_note or update.from_status is None],
     }
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.clock import ClockProvider
-from beat_shared.db import Database
 from beat_shared.http import http, json_response, page_request, read_json
-from beat_shared.outbox import Outbox
 from beat_shared.roles import STAFF
 from concerns import access, commands, queries, store, views
 from concerns.domain.workflow import Status
+from concerns.endpoint_group import EndpointGroup
 from concerns.models import Concern
-from concerns.reference import ReferenceCache
 from concerns.schemas import (
     ConcernListQuery,
     ConcernOutput,
@@ -23,18 +20,10 @@ from concerns.schemas import (
     ReferralRequestOutput,
     TransitionInput,
 )
-from concerns.settings import Settings
 
 
-class WorkflowEndpoints:
+class WorkflowEndpoints(EndpointGroup):
     """What officers, supervisors and admins do with concerns."""
-
-    # Provided by the service class.
-    db: Database
-    outbox: Outbox
-    clock: ClockProvider
-    settings: Settings
-    reference: ReferenceCache
 
     def _answer(self, concern: Concern, audience: str = "staff") -> Response:
         body = queries.concern_answer(self.db, self.settings, self.reference, concern, audience)
@@ -50,7 +39,7 @@ class WorkflowEndpoints:
     )
     def list_concerns(self, request: Request) -> Response:
         args = access.query_args(request, ConcernListQuery())
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         found = queries.staff_list(self.db, actor, args, page_request(request.args))
         return json_response(queries.with_notice(self.settings, found))
 
@@ -86,7 +75,7 @@ class WorkflowEndpoints:
             internal_note=body["internal_note"],
             merged_into=body["merged_into"],
         )
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         return self._answer(commands.transition(self.db, self.clock.now(), self.outbox.add, concern_id, actor, change))
 
     @http(
@@ -106,7 +95,7 @@ class WorkflowEndpoints:
             public_note=body["public_note"],
             internal_note=body["internal_note"],
         )
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         return self._answer(commands.add_note(self.db, self.clock.now(), self.outbox.add, concern_id, actor, note))
 
     @http(
@@ -129,6 +118,6 @@ class WorkflowEndpoints:
             concern_id=body["concern_id"],
             beat_code=body["beat_code"],
         )
-        actor = access.actor_for(self.db, request.principal)
+        actor = self._actor(request)
         made = commands.request_referral(self.db, self.clock.now(), self.outbox.add, actor, ask)
         return json_response(views.referral_request_made(made), status=201)
