@@ -21,222 +21,6 @@ from concerns.models import Beat, Category, Concern, Meeting, Officer, Problem
 from concerns.settings import Settings
 
 DEMO_DEVICE = "beat-demo-seed"
-TIMES_OF_DAY = [
-    {"key": "morning", "name": "Morning"},
-    {"key": "afternoon", "name": "Afternoon"},
-    {"key": "evening", "name": "Evening"},
-    {"key": "night", "name": "Night"},
-]
-
-
-def _when_attribute(order: int = 1) -> dict[str, Any]:
-    return {
-        "code": "time_of_day",
-        "variable": True,
-        "datatype": "singlevaluelist",
-        "required": False,
-        "datatype_description": None,
-        "order": order,
-        "description": "When does it usually happen?",
-        "values": TIMES_OF_DAY,
-    }
-
-
-def _text_attribute(code: str, description: str, order: int, required: bool = False) -> dict[str, Any]:
-    return {
-        "code": code,
-        "variable": True,
-        "datatype": "string",
-        "required": required,
-        "datatype_description": None,
-        "order": order,
-        "description": description,
-        "values": [],
-    }
-
-
-CATEGORIES: list[dict[str, Any]] = [
-    {
-        "code": "drug_activity",
-        "name": "Drug activity",
-        "group": "crime",
-        "keywords": ["drugs", "dealing", "needles"],
-        "description": "Suspected dealing or drug use in a public place.",
-        "acknowledge_hours": 48,
-        "attributes": [_when_attribute()],
-    },
-    {
-        "code": "speeding_traffic",
-        "name": "Speeding and traffic",
-        "group": "traffic",
-        "keywords": ["speeding", "racing", "parking", "traffic"],
-        "description": "Speeding, street racing, dangerous driving or parking.",
-        "acknowledge_hours": 72,
-        "attributes": [
-            _when_attribute(),
-            {
-                "code": "vehicle_types",
-                "variable": True,
-                "datatype": "multivaluelist",
-                "required": False,
-                "datatype_description": "Pick all that apply",
-                "order": 2,
-                "description": "Which vehicles?",
-                "values": [
-                    {"key": "car", "name": "Cars"},
-                    {"key": "motorbike", "name": "Motorbikes"},
-                    {"key": "truck", "name": "Trucks"},
-                ],
-            },
-        ],
-    },
-    {
-        "code": "noise",
-        "name": "Noise",
-        "group": "nuisance",
-        "keywords": ["noise", "music", "party"],
-        "description": "Persistent noise: parties, music, engines.",
-        "acknowledge_hours": 72,
-        "attributes": [_when_attribute()],
-    },
-    {
-        "code": "vandalism_graffiti",
-        "name": "Vandalism and graffiti",
-        "group": "nuisance",
-        "keywords": ["graffiti", "vandalism", "damage", "tagging"],
-        "description": "Damage to property, tagging, broken windows.",
-        "acknowledge_hours": 72,
-        "attributes": [],
-    },
-    {
-        "code": "suspicious_activity",
-        "name": "Suspicious activity",
-        "group": "crime",
-        "keywords": ["suspicious", "prowler", "break-in"],
-        "description": "Something that does not look right (not an emergency: call 911 if it is happening now).",
-        "acknowledge_hours": 24,
-        "attributes": [_when_attribute()],
-    },
-    {
-        "code": "youth_gang_activity",
-        "name": "Youth and gang activity",
-        "group": "community",
-        "keywords": ["youth", "gang", "groups"],
-        "description": "Worries about young people or gang activity, including youth at risk.",
-        "acknowledge_hours": 48,
-        "attributes": [_when_attribute()],
-    },
-    {
-        "code": "abandoned_vehicle_property",
-        "name": "Abandoned vehicle or property",
-        "group": "nuisance",
-        "keywords": ["abandoned", "car", "vacant", "house"],
-        "description": "A vehicle left for weeks, or a vacant property being misused.",
-        "acknowledge_hours": 120,
-        "attributes": [_text_attribute("vehicle_plate", "Licence plate, if it is a vehicle", 1)],
-    },
-    {
-        "code": "street_lighting",
-        "name": "Street lighting",
-        "group": "environment",
-        "keywords": ["light", "dark", "lamp"],
-        "description": "Dark streets or broken lights that make people feel unsafe.",
-        "acknowledge_hours": 120,
-        "attributes": [_text_attribute("pole_number", "Number on the lamp post, if you can see it", 1)],
-    },
-    {
-        "code": "loitering_disorder",
-        "name": "Loitering and disorder",
-        "group": "nuisance",
-        "keywords": ["loitering", "drinking", "fighting", "disorder"],
-        "description": "Groups drinking in public, fights, intimidation.",
-        "acknowledge_hours": 72,
-        "attributes": [_when_attribute()],
-    },
-    {
-        "code": "other",
-        "name": "Other",
-        "group": "other",
-        "keywords": ["other"],
-        "description": "Anything else about safety in your neighbourhood.",
-        "acknowledge_hours": 72,
-        "attributes": [],
-    },
-]
-
-# Riverton's Spanish words for its categories (a city gives its own through PUT /categories/{code}).
-_WHEN_ES = {
-    "description": "¿Cuándo suele ocurrir?",
-    "values": {"morning": "Por la mañana", "afternoon": "Por la tarde", "evening": "Al anochecer", "night": "De noche"},
-}
-SPANISH: dict[str, dict[str, Any]] = {
-    "drug_activity": {
-        "name": "Actividad de drogas",
-        "group": "delitos",
-        "description": "Sospecha de venta o consumo de drogas en un lugar público.",
-        "attributes": {"time_of_day": _WHEN_ES},
-    },
-    "speeding_traffic": {
-        "name": "Exceso de velocidad y tráfico",
-        "group": "tráfico",
-        "description": "Exceso de velocidad, carreras ilegales, conducción o estacionamiento peligrosos.",
-        "attributes": {
-            "time_of_day": _WHEN_ES,
-            "vehicle_types": {
-                "description": "¿Qué vehículos?",
-                "datatype_description": "Elija todos los que correspondan",
-                "values": {"car": "Coches", "motorbike": "Motos", "truck": "Camiones"},
-            },
-        },
-    },
-    "noise": {
-        "name": "Ruido",
-        "group": "molestias",
-        "description": "Ruido persistente: fiestas, música, motores.",
-        "attributes": {"time_of_day": _WHEN_ES},
-    },
-    "vandalism_graffiti": {
-        "name": "Vandalismo y grafitis",
-        "group": "molestias",
-        "description": "Daños a la propiedad, pintadas, ventanas rotas.",
-    },
-    "suspicious_activity": {
-        "name": "Actividad sospechosa",
-        "group": "delitos",
-        "description": "Algo que no parece normal (no es una emergencia: llame al 911 si está ocurriendo ahora).",
-        "attributes": {"time_of_day": _WHEN_ES},
-    },
-    "youth_gang_activity": {
-        "name": "Jóvenes y pandillas",
-        "group": "comunidad",
-        "description": "Preocupaciones por jóvenes o por actividad de pandillas, incluidos jóvenes en riesgo.",
-        "attributes": {"time_of_day": _WHEN_ES},
-    },
-    "abandoned_vehicle_property": {
-        "name": "Vehículo o propiedad abandonados",
-        "group": "molestias",
-        "description": "Un vehículo dejado durante semanas, o una propiedad vacía mal utilizada.",
-        "attributes": {"vehicle_plate": {"description": "Matrícula, si es un vehículo"}},
-    },
-    "street_lighting": {
-        "name": "Alumbrado público",
-        "group": "entorno",
-        "description": "Calles oscuras o farolas rotas que hacen que la gente se sienta insegura.",
-        "attributes": {"pole_number": {"description": "Número de la farola, si puede verlo"}},
-    },
-    "loitering_disorder": {
-        "name": "Merodeo y desórdenes",
-        "group": "molestias",
-        "description": "Grupos bebiendo en la calle, peleas, intimidación.",
-        "attributes": {"time_of_day": _WHEN_ES},
-    },
-    "other": {
-        "name": "Otro",
-        "group": "otro",
-        "description": "Cualquier otra cosa sobre la seguridad de su barrio.",
-    },
-}
-
 OFFICERS = [
     ("officer-rv01", "Officer Maria Delgado", "RV-01"),
     ("officer-rv02", "Officer James Whitehorse", "RV-02"),
@@ -345,22 +129,32 @@ def seed(session: Session, now: datetime | None = None) -> str:
 def seed_reference(session: Session, now: datetime) -> dict[str, int]:
     """The categories, the six beats and their officers (what tests build on too)."""
     added = {"categories": 0, "beats": 0, "officers": 0}
-    for body in CATEGORIES:
+    for body in demo_categories():
         existing = session.get(Category, body["code"])
         if existing is None:
-            commands.save_category(session, now, {**body, "translations": {"es": SPANISH[body["code"]]}})
+            commands.save_category(session, now, body)
             added["categories"] += 1
         elif not existing.translations:  # seeded before categories had translations
-            existing.translations, existing.updated_at = {"es": SPANISH[body["code"]]}, now
+            existing.translations, existing.updated_at = body["translations"], now
     if session.get(Beat, "RV-01") is None:
         added["beats"] = len(commands.import_beats(session, now, beats_geojson())["imported"])
     _seed_officers(session, now, added)
     return added
 
 
+def demo_categories() -> list[dict[str, Any]]:
+    """The ten demo categories (Open311 service definitions) with Riverton's Spanish words for them
+    (a city gives its own through PUT /categories/{code})."""
+    return _packaged("data/demo_categories.json")
+
+
 def beats_geojson() -> dict[str, Any]:
     """The six Riverton beats shipped with the package."""
-    return json.loads(resources.files("concerns").joinpath("data/riverton_beats.geojson").read_text("utf-8"))
+    return _packaged("data/riverton_beats.geojson")
+
+
+def _packaged(path: str) -> Any:
+    return json.loads(resources.files("concerns").joinpath(path).read_text("utf-8"))
 
 
 def _seed_officers(session: Session, now: datetime, added: dict[str, int]) -> None:
