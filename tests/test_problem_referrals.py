@@ -42,10 +42,16 @@ ASK = {
 
 
 @pytest.fixture
-def urls(running_services) -> dict[str, str]:
+def clock() -> FrozenClock:
+    """Concerns' clock (a problem's response and its assessment's windows take weeks)."""
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def urls(running_services, clock) -> dict[str, str]:
     started = running_services(
         {
-            "concerns": (ConcernsService, lambda session: concerns_demo.seed(session, START), FrozenClock(START)),
+            "concerns": (ConcernsService, lambda session: concerns_demo.seed(session, START), clock),
             "referrals": (ReferralsService, referrals_demo.seed_directory, FrozenClock(START)),
         }
     )
@@ -99,3 +105,70 @@ def test_only_the_beats_staff_refer_for_an_open_problem(urls):
     assert missing.status_code == 404
     workspace = requests.get(f"{concerns}/problems/{problem_id}", headers=OFFICER, timeout=10).json()
     assert workspace["referral_requests"] == [] and workspace["referral_ids"] == []
+
+
+PLACE = {"lat": 43.0455, "long": -108.3745}  # in RV-02, away from the demo's concerns
+
+
+def test_a_problem_from_suggestion_to_assessment_with_a_meeting_action_and_a_referral(urls, clock):
+    concerns = urls["concerns"]
+
+    def call(method: str, path: str, **body: Any) -> dict[str, Any]:
+        answer = requests.request(method, concerns + path, json=body or None, headers=OFFICER, timeout=10)
+        assert answer.ok, answer.text
+        return answer.json()
+
+    made = []
+    for _ in range(3):
+        voiced = requests.post(
+            f"{concerns}/concerns",
+            json={"category": "noise", "description": "Engines revving all night in the lot.", "location": PLACE},
+            timeout=10,
+        )
+        assert voiced.status_code == 201, voiced.text
+        made.append(voiced.json()["concern"]["id"])
+    [candidate] = [
+        c for c in call("GET", "/beats/RV-02/problem-candidates")["candidates"] if made[0] in c["concern_ids"]
+    ]
+    problem = call("POST", "/problems", **candidate["open_with"])
+    problem_id, path = problem["id"], f"/problems/{problem['id']}"
+    assert sorted(c["id"] for c in problem["linked_concerns"]) == sorted(made)
+    clock.advance(hours=1)  # the concerns came before the response started: they count in the "before" window
+    call("POST", f"{path}/stage", stage="analysis")
+    call("POST", f"{path}/stage", stage="response")
+
+    # A meeting agrees an action for the problem; a referral is asked for the problem itself.
+    starts = clock.now() + timedelta(hours=1)
+    meeting = call(
+        "POST",
+        "/beats/RV-02/meetings",
+        kind="community_meeting",
+        title="Car park meeting",
+        venue="Library",
+        starts_at=utc_iso(starts),
+        ends_at=utc_iso(starts + timedelta(hours=1)),
+    )
+    clock.advance(hours=3)
+    action = {
+        "description": "Lights in the lot",
+        "owner": "Streets",
+        "due_date": "2026-03-20",
+        "problem_id": problem_id,
+    }
+    call("POST", f"/meetings/{meeting['id']}/conclusion", actions=[action])
+    call("POST", f"{path}/referral-requests", **ASK)
+
+    def linked() -> list[str] | None:
+        return call("GET", path)["referral_ids"] or None
+
+    [referral_id] = wait_for(linked, timeout=20, message="the referral linked to the problem")
+
+    # Assessment: the response ends, a week passes, the problem is closed with its figures kept.
+    clock.advance(days=14)
+    call("POST", f"{path}/stage", stage="assessment")
+    clock.advance(days=7)
+    closed = call("POST", f"{path}/assessment", outcome="reduced")
+    assert (closed["stage"], closed["outcome"], closed["referral_ids"]) == ("closed", "reduced", [referral_id])
+    assert [(a["meeting_id"], a["description"]) for a in closed["actions"]] == [(meeting["id"], "Lights in the lot")]
+    assert closed["assessment"]["area"]["before"] == 3 and closed["assessment"]["window_weeks"] == 1.0
+    assert closed["concerns"] == 3
