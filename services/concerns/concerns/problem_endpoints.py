@@ -11,18 +11,16 @@ from typing import Any
 from marshmallow import Schema
 from werkzeug.wrappers import Request, Response
 
-from beat_shared.clock import ClockProvider
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database
 from beat_shared.entrypoints import timer
 from beat_shared.http import http, json_response, read_json
 from beat_shared.inbox import event_handler
-from beat_shared.outbox import Outbox
 from beat_shared.roles import OFFICERS, STAFF
 from concerns import access, problem_commands, problem_queries, tip_commands, tip_queries
-from concerns.dependencies import SubmissionLimiter
 from concerns.domain.problems import Stage
 from concerns.domain.workflow import Actor
+from concerns.endpoint_group import EndpointGroup
 from concerns.problem_schemas import (
     AssessmentInput,
     ProblemActionInput,
@@ -45,18 +43,8 @@ problem_change = partial(problem_staff, responses=PROBLEM_CONFLICTS)
 tip_readers = partial(http, roles=OFFICERS, tags=["tips"])
 
 
-class ProblemEndpoints:
+class ProblemEndpoints(EndpointGroup):
     """Problems worked with SARA (Scanning, Analysis, Response, Assessment) and tips."""
-
-    # Provided by the service class.
-    db: Database
-    outbox: Outbox
-    clock: ClockProvider
-    settings: Settings
-    limiter: SubmissionLimiter
-
-    def _actor(self, request: Request) -> Actor:
-        return access.actor_for(self.db, request.principal)
 
     # --- scanning and problems ----------------------------------------------------------------
 
