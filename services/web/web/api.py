@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 import eventlet
 import requests
-from nameko.extensions import DependencyProvider
 
+from beat_shared.settings_provider import SettingsProvider
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -163,11 +163,15 @@ def _error_from(response: requests.Response) -> ApiError:
         return ApiError(response.status_code, "error", response.reason or "error")
 
 
-class Apis(DependencyProvider):
-    """One pooled HTTP session for the container; each worker builds its client per person."""
+class Apis(SettingsProvider[Settings]):
+    """One pooled HTTP session for the container, beside the settings (read once); each worker builds
+    its client per person."""
+
+    def __init__(self) -> None:
+        super().__init__(Settings)
 
     def setup(self) -> None:
-        self.settings = Settings.from_config(self.container.config)
+        super().setup()
         self.http = requests.Session()
         adapter = requests.adapters.HTTPAdapter(pool_connections=8, pool_maxsize=32)
         self.http.mount("http://", adapter)

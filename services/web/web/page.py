@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.http import HttpEndpoint
+from beat_shared.settings_provider import SettingsProvider
 from web.api import ApiClient, ApiError
 from web.domain.language import LANGUAGE_NAMES, negotiate
 from web.rendering import Renderer
@@ -119,11 +119,15 @@ class Page:
         return response
 
 
-class Pages(DependencyProvider):
-    """Makes a `Page` for each request; holds the renderer (templates loaded once)."""
+class Pages(SettingsProvider[Settings]):
+    """Makes a `Page` for each request; holds the settings (read once, as every service's are) and the
+    renderer (templates loaded once)."""
+
+    def __init__(self) -> None:
+        super().__init__(Settings)
 
     def setup(self) -> None:
-        self.settings = Settings.from_config(self.container.config)
+        super().setup()
         self.renderer = Renderer(self.settings.timezone)
         self.codec = SessionCodec(self.settings.session_secret)
 

@@ -12,10 +12,10 @@ import logging
 import time
 from typing import Any
 
-from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from beat_shared.auth import TokenVerifier, mint_token
+from beat_shared.settings_provider import SettingsProvider
 from web.api import ApiClient
 from web.domain.people import DEMO_PEOPLE, LANDING_OF_ROLE, demo_person
 from web.oidc import OidcClient, Pending, SignedIn, SignInFailed
@@ -32,11 +32,15 @@ PENDING = "sign_in"  # the session's key for a sign-in under way at the provider
 signing_in_page = page_group("pages")
 
 
-class Oidc(DependencyProvider):
+class Oidc(SettingsProvider[Settings]):
     """The container's client of the city's provider, or None when none is configured."""
 
+    def __init__(self) -> None:
+        super().__init__(Settings)
+
     def setup(self) -> None:
-        settings = Settings.from_config(self.container.config)
+        super().setup()
+        settings = self.settings
         self.client: OidcClient | None = None
         if settings.oidc:
             self.client = OidcClient(
