@@ -158,7 +158,7 @@ _CONCERN = {
 }
 _REFERRAL = {
     "referral_id": "r-2001",
-    "agency_id": "agency-riverton-food-bank",
+    "agency_id": "agency-food-bank",
     "need_category": "food",
     "urgency": "soon",
     "status": "sent",
