@@ -28,7 +28,7 @@ from html import escape
 from typing import Any
 
 import eventlet
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from beat_shared.db import insert_all_unless_exist
@@ -351,7 +351,19 @@ class Dispatcher:
             self._store(planned)
             notification.next_attempt_at = self.now + timedelta(seconds=EXPANSION_LEASE_SECONDS * (number + 2))
             self.session.commit()
+            if number >= 3 and number & (number + 1) == 0:  # after pages 4, 8, 16, …: the table doubled
+                self._refresh_message_statistics()
         return skipped
+
+    def _refresh_message_statistics(self) -> None:
+        """ANALYZE the messages table (PostgreSQL) while a broadcast fills it. With statistics from
+        before the broadcast the planner expects a few due messages and sorts all of them for every
+        claim (0.27 to 0.37 s a round at 70,000 queued, measured) instead of reading the index in order
+        (under 1 ms); autovacuum comes too late on a busy server (not within 8 minutes in the
+        benchmark)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("ANALYZE messages"))
+            self.session.commit()
 
     def _resolve_all(self, due: list[Notification]) -> dict[int, list[Target] | Exception | None]:
         """Ask the owning services about every audience of the batch at once (RPC, no transaction
