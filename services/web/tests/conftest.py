@@ -27,6 +27,11 @@ from web.service import WebService
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+# The pages name the demo city whose beats and people the tests run on, as `make run` does (the
+# screenshots in docs/ are theirs); the code's own default names no city.
+DEMO_CITY = {"BEAT_CITY_NAME": "Riverton"}
+
+
 @dataclass(frozen=True)
 class Stack:
     concerns_url: str
@@ -50,7 +55,8 @@ def start_web(container_factory, beat_config):
 
     def start(**overrides) -> str:
         port = free_port()
-        web = container_factory(WebService, beat_config("web", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", **overrides))
+        config = beat_config("web", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", **{**DEMO_CITY, **overrides})
+        web = container_factory(WebService, config)
         web.start()
         return f"http://127.0.0.1:{port}"
 
