@@ -21,7 +21,7 @@ from web_testkit import schedule_meeting
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env
-from beat_shared.testing import NODE_GONE, headless_chromium, page_replaced
+from beat_shared.testing import NODE_GONE, headless_chromium, page_replaced, wait_for
 from web.maps import PICKER_WIDTH, beat_map
 
 # Chromium drives pages; the services behind them need a database only to run, and their storage is
@@ -108,8 +108,17 @@ class Resident:
     def text(self) -> str:
         return self.find("main").text
 
-    def screenshot(self, name: str, size: tuple[int, int]) -> None:
+    def resize(self, size: tuple[int, int]) -> None:
+        """The window at `size`, once the page is laid out at that width: Chromium resizes on its own
+        time, and a width read at once may still be the old one (a 360 px check once saw 1280 px)."""
         self.driver.set_window_size(*size)
+        wait_for(
+            lambda: self.driver.execute_script("return window.innerWidth") == size[0],
+            message=f"the window did not become {size[0]} px wide",
+        )
+
+    def screenshot(self, name: str, size: tuple[int, int]) -> None:
+        self.resize(size)
         if size[0] <= PHONE[0]:
             width = self.driver.execute_script("return document.documentElement.scrollWidth")
             assert width <= size[0], f"{self.driver.current_url} scrolls sideways at {size[0]} px ({width} px wide)"

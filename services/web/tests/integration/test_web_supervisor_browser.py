@@ -21,7 +21,7 @@ pytestmark = pytest.mark.sqlite_only
 
 def fits_a_phone(person: Resident) -> None:
     """The page at 360 px does not scroll sideways."""
-    person.driver.set_window_size(*PHONE)
+    person.resize(PHONE)
     try:
         width = person.driver.execute_script("return document.documentElement.scrollWidth")
         wide = person.driver.execute_script(
