@@ -172,6 +172,12 @@ class Open311Endpoint(HttpEndpoint):
 open311_http = Open311Endpoint.decorator
 
 
+def open311_resource(method: str, url: str, summary: str, **doc: Any) -> Any:
+    """An Open311 entrypoint: public like every GeoReport resource (POST checks its api_key itself),
+    documented under the open311 tag."""
+    return open311_http(method, url, auth="none", summary=summary, tags=["open311"], **doc)
+
+
 # --- parameters -------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from beat_shared.errors import InvalidInput, NotFound
 from concerns import commands, open311, queries, store
 from concerns.endpoint_group import EndpointGroup
 from concerns.models import IDEMPOTENCY_KEYS, Category, Concern
-from concerns.open311 import open311_http
+from concerns.open311 import open311_resource
 
 
 class Open311Endpoints(EndpointGroup):
@@ -26,43 +26,31 @@ class Open311Endpoints(EndpointGroup):
     def _requests_answer(self, fmt: str, rows: list[Concern]) -> Response:
         return open311.render(fmt, "service_requests", queries.open311_requests(self.db, self.settings, rows))
 
-    @open311_http(
-        "GET", "/open311/v2/discovery.<fmt>", auth="none", summary="Open311 service discovery", tags=["open311"]
-    )
+    @open311_resource("GET", "/open311/v2/discovery.<fmt>", "Open311 service discovery")
     def open311_discovery(self, request: Request, fmt: str) -> Response:
         fmt = open311.served_format(request, fmt)
         return open311.render(fmt, "discovery", queries.open311_discovery(self.db, self.settings, self.clock.now()))
 
-    @open311_http("GET", "/open311/v2/services.<fmt>", auth="none", summary="Open311 service list", tags=["open311"])
+    @open311_resource("GET", "/open311/v2/services.<fmt>", "Open311 service list")
     def open311_services(self, request: Request, fmt: str) -> Response:
         fmt = self._format_for(request, fmt)
         rows = queries.active_categories(self.db, Category.code)
         return open311.render(fmt, "services", [queries.open311_service(row) for row in rows])
 
-    @open311_http(
-        "GET", "/open311/v2/services/<code>.<fmt>", auth="none", summary="Open311 service definition", tags=["open311"]
-    )
+    @open311_resource("GET", "/open311/v2/services/<code>.<fmt>", "Open311 service definition")
     def open311_service_definition(self, request: Request, code: str, fmt: str) -> Response:
         fmt = self._format_for(request, fmt)
         category = queries.open311_active_service(self.db, code)
         return open311.render(fmt, "service_definition", queries.open311_definition(category))
 
-    @open311_http(
-        "GET",
-        "/open311/v2/service/<code>.<fmt>",
-        auth="none",
-        summary="Old clients' alias of services/{code}",
-        tags=["open311"],
-    )
+    @open311_resource("GET", "/open311/v2/service/<code>.<fmt>", "Old clients' alias of services/{code}")
     def open311_service_alias(self, request: Request, code: str, fmt: str) -> Response:
         return self.open311_service_definition(request, code, fmt)
 
-    @open311_http(
+    @open311_resource(
         "POST",
         "/open311/v2/requests.<fmt>",
-        auth="none",
-        summary="Open311 POST service request (form-encoded)",
-        tags=["open311"],
+        "Open311 POST service request (form-encoded)",
         headers=idempotency.HEADER_DOC,
     )
     def open311_create(self, request: Request, fmt: str) -> Response:
@@ -96,9 +84,7 @@ class Open311Endpoints(EndpointGroup):
         }
         return open311.render(fmt, "service_requests", [answer], headers=done.headers)
 
-    @open311_http(
-        "GET", "/open311/v2/requests.<fmt>", auth="none", summary="Open311 GET service requests", tags=["open311"]
-    )
+    @open311_resource("GET", "/open311/v2/requests.<fmt>", "Open311 GET service requests")
     def open311_requests(self, request: Request, fmt: str) -> Response:
         fmt = self._format_for(request, fmt)
         now, args = self.clock.now(), request.args
@@ -109,13 +95,7 @@ class Open311Endpoints(EndpointGroup):
         codes, statuses = open311.comma_list(args, "service_code"), open311.status_filter(args)
         return self._requests_answer(fmt, queries.open311_search(self.db, None, codes, statuses, window))
 
-    @open311_http(
-        "GET",
-        "/open311/v2/requests/<request_id>.<fmt>",
-        auth="none",
-        summary="Open311 GET one service request",
-        tags=["open311"],
-    )
+    @open311_resource("GET", "/open311/v2/requests/<request_id>.<fmt>", "Open311 GET one service request")
     def open311_request(self, request: Request, request_id: str, fmt: str) -> Response:
         fmt, now = self._format_for(request, fmt), self.clock.now()
         rows = queries.open311_search(self.db, [request_id], None, None, (now, now))
@@ -123,13 +103,7 @@ class Open311Endpoints(EndpointGroup):
             raise NotFound(f"service_request_id {request_id} was not found")
         return self._requests_answer(fmt, rows)
 
-    @open311_http(
-        "GET",
-        "/open311/v2/tokens/<token>.<fmt>",
-        auth="none",
-        summary="Open311 service_request_id from a token",
-        tags=["open311"],
-    )
+    @open311_resource("GET", "/open311/v2/tokens/<token>.<fmt>", "Open311 service_request_id from a token")
     def open311_token(self, request: Request, token: str, fmt: str) -> Response:
         fmt = self._format_for(request, fmt)
         concern = store.concern_by_receipt(self.db, token)
@@ -137,18 +111,14 @@ class Open311Endpoints(EndpointGroup):
             raise NotFound("token was not found")
         return open311.render(fmt, "service_requests", [{"service_request_id": concern.id, "token": token}])
 
-    @open311_http(
-        "GET",
-        "/open311/v2/servicerequestupdates.<fmt>",
-        auth="none",
-        summary="Status updates feed (FixMyStreet's Open311 extension)",
-        tags=["open311"],
+    @open311_resource(
+        "GET", "/open311/v2/servicerequestupdates.<fmt>", "Status updates feed (FixMyStreet's Open311 extension)"
     )
     def open311_updates(self, request: Request, fmt: str) -> Response:
         fmt = self._format_for(request, fmt)
         window = open311.date_window(request.args, self.clock.now())
         return open311.render(fmt, "service_request_updates", queries.open311_updates(self.db, window))
 
-    @open311_http("GET,POST", "/open311/v2/<path:rest>", auth="none", summary="Unknown Open311 path", tags=["open311"])
+    @open311_resource("GET,POST", "/open311/v2/<path:rest>", "Unknown Open311 path")
     def open311_unknown(self, request: Request, rest: str) -> Response:
         raise NotFound(f"/open311/v2/{rest} is not a GeoReport v2 resource")
