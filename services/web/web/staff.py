@@ -8,8 +8,6 @@ is turned away here, as there is no one to ask on their behalf.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -25,17 +23,6 @@ REFERRALS_SHOWN = 20
 
 
 staff_page = page_group("staff pages", anyone_signed_in)
-
-
-def signed_in(method: Callable[..., Response]) -> Callable[..., Response]:
-    """Until web/staff_referrals.py (being changed for problems' referrals) is committed with
-    `staff_page`: the same guard as a decorator under `page_http` and `page`. Then it goes."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, view: Page, api: ApiClient, **kwargs: Any) -> Response:
-        return anyone_signed_in(view) or method(self, view, api, **kwargs)
-
-    return wrapper
 
 
 def with_service_names(api: ApiClient, found: Any) -> list[dict[str, Any]] | None:

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from beat_shared.contracts.catalogue import URGENCIES
 from web import categories
-from web.api import ApiClient, ApiError, Call
+from web.api import ApiClient, ApiError, Call, Refused
 from web.domain import queue
 from web.domain.referral_form import (
     CLIENT_LANGUAGES,
@@ -27,8 +27,8 @@ from web.domain.referral_form import (
     read_referral_form,
     request_body,
 )
-from web.page import Page, page, page_http
-from web.staff import signed_in
+from web.page import Page
+from web.staff import staff_page
 
 NEED_TERMS = 100  # the need categories' taxonomy terms fit in one page
 MATCHES_SHOWN = 10
@@ -37,15 +37,11 @@ MATCHES_SHOWN = 10
 class ReferralConsole:
     """Officers' referral pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @page_http(
+    @staff_page(
         "GET",
         "/staff/concerns/<concern_id>/refer",
-        auth="none",
-        summary="Refer someone from a concern: search the directory, record consent (HTML)",
-        tags=["staff pages"],
+        "Refer someone from a concern: search the directory, record consent (HTML)",
     )
-    @page
-    @signed_in
     def refer_page(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         contact = queue.reporter_contact(concern) or {}
@@ -59,76 +55,46 @@ class ReferralConsole:
         }
         return self._refer_page(view, api, ReferFor.concern(concern), ReferralForm(typed))
 
-    @page_http(
-        "POST",
-        "/staff/concerns/<concern_id>/refer",
-        auth="none",
-        summary="Refer someone from a concern: send the request (HTML redirect)",
-        tags=["staff pages"],
+    @staff_page(
+        "POST", "/staff/concerns/<concern_id>/refer", "Refer someone from a concern: send the request (HTML redirect)"
     )
-    @page
-    @signed_in
     def refer(self, view: Page, api: ApiClient, concern_id: str) -> Response:
         referral = read_referral_form(view.request.form)
         body = None if referral.errors else request_body(concern_id, referral, view.settings.timezone)
         if body is not None:
-            try:
-                api.call(Call("concerns", "POST", "/referral-requests", json=body))
+            call = Call("concerns", "POST", "/referral-requests", json=body)
+            if not isinstance(api.submit(call, referral.errors, api_errors, otherwise="need"), Refused):
                 return view.redirect(f"/staff/concerns/{concern_id}", flash="referral_requested")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                referral.errors.update(api_errors(error.details) or {"need": "invalid"})
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         return self._refer_page(view, api, ReferFor.concern(concern), referral, status=400)
 
-    @page_http(
+    @staff_page(
         "GET",
         "/staff/problems/<problem_id>/refer",
-        auth="none",
-        summary="Refer someone for a problem: search the directory, record consent (HTML)",
-        tags=["staff pages"],
+        "Refer someone for a problem: search the directory, record consent (HTML)",
     )
-    @page
-    @signed_in
     def refer_for_problem_page(self, view: Page, api: ApiClient, problem_id: str) -> Response:
         problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
         typed = {"need": view.request.args.get("need", ""), "urgency": "routine", "client_language": view.language}
         return self._refer_page(view, api, ReferFor.problem(problem), ReferralForm(typed))
 
-    @page_http(
+    @staff_page(
         "POST",
         "/staff/problems/<problem_id>/refer",
-        auth="none",
-        summary="Refer someone for a problem: send the request; the referral joins the problem (HTML redirect)",
-        tags=["staff pages"],
+        "Refer someone for a problem: send the request; the referral joins the problem (HTML redirect)",
     )
-    @page
-    @signed_in
     def refer_for_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
         referral = read_referral_form(view.request.form)
         body = None if referral.errors else request_body("", referral, view.settings.timezone)
         if body is not None:
             body.pop("concern_id")  # the problem names its beat; no concern is referred from
-            try:
-                api.call(Call("concerns", "POST", f"/problems/{problem_id}/referral-requests", json=body))
+            call = Call("concerns", "POST", f"/problems/{problem_id}/referral-requests", json=body)
+            if not isinstance(api.submit(call, referral.errors, api_errors, otherwise="need"), Refused):
                 return view.redirect(f"/staff/problems/{problem_id}#referrals", flash="referral_requested")
-            except ApiError as error:
-                if error.status != 400:
-                    raise
-                referral.errors.update(api_errors(error.details) or {"need": "invalid"})
         problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
         return self._refer_page(view, api, ReferFor.problem(problem), referral, status=400)
 
-    @page_http(
-        "POST",
-        "/staff/referrals/<referral_id>/send",
-        auth="none",
-        summary="Send a drafted referral to its agency (HTML redirect)",
-        tags=["staff pages"],
-    )
-    @page
-    @signed_in
+    @staff_page("POST", "/staff/referrals/<referral_id>/send", "Send a drafted referral to its agency (HTML redirect)")
     def send_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
         sent = api.call(Call("referrals", "POST", f"/referrals/{referral_id}/send"))
         problem_id = (view.request.form.get("problem_id") or "").strip()
@@ -146,9 +112,7 @@ class ReferralConsole:
         calls = {"needs": Call("referrals", "GET", "/taxonomy_terms", params={"per_page": NEED_TERMS})}
         if need:
             calls["matches"] = Call("referrals", "GET", "/match", params=_match_params(subject, need, language))
-        found = api.gather_outcomes(calls)
-        if isinstance(found["needs"], ApiError):
-            raise found["needs"]
+        found = api.gather(calls, optional=("matches",))  # the form still shows when the search fails
         matches = found.get("matches")
         return view.render(
             "staff/refer.html",
