@@ -469,7 +469,9 @@ class ActionsQuery(Schema):
 
 
 class PrioritiesQuery(Schema):
-    period = fields.String(load_default=None, validate=PERIOD, metadata={"description": "e.g. 2026-Q1"})
+    # Not checked against PERIOD: a period no priorities were agreed for has none, and the web's
+    # meeting page asks again with the period a rejected conclusion named.
+    period = fields.String(load_default=None, metadata={"description": "e.g. 2026-Q1 (else this quarter)"})
 
 
 class MeetingOutput(Schema):
