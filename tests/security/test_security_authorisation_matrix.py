@@ -146,6 +146,9 @@ MATRIX: dict[str, dict[str, Row]] = {
         "POST /problems/{problem_id}/referrals": Row(
             "401 403 403 401 200 403 200 403 403 403 200", "/problems/{problem}/referrals", {"referral_id": "matrix"}
         ),
+        "POST /problems/{problem_id}/referral-requests": Row(
+            "401 403 403 401 201 403 201 403 403 403 201", "/problems/{problem}/referral-requests", "PROBLEM_REFERRAL"
+        ),
         "GET /problems/{problem_id}/assessment": Row(
             "401 403 403 401 409 403 409 403 403 403 409", "/problems/{problem}/assessment"
         ),
@@ -431,6 +434,11 @@ def named_bodies(scenario: Scenario) -> dict[str, Any]:
         "REFERRAL_REQUEST": {
             "concern_id": scenario.ids["concern"],
             "beat_code": BEAT,
+            "need_category": "food",
+            "client": {"name": "Matrix Client", "phone": "+1 555 0100 000"},
+            "consent": consent_body(now),
+        },
+        "PROBLEM_REFERRAL": {
             "need_category": "food",
             "client": {"name": "Matrix Client", "phone": "+1 555 0100 000"},
             "consent": consent_body(now),
