@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from nameko.containers import WorkerContext
@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, mapped_column, sessionmaker
 from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
@@ -55,6 +55,10 @@ Row = TypeVar("Row")
 
 # Integer primary keys autoincrement on SQLite only when declared INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# A row's own 64-bit serial key: `id: Mapped[SerialKey]`.
+SerialKey = Annotated[int, mapped_column(BigId, primary_key=True, autoincrement=True)]
+# A row's own key made by new_id (a UUID's 36 characters): `id: Mapped[UuidKey]`.
+UuidKey = Annotated[str, mapped_column(String(36), primary_key=True)]
 
 
 class UtcDateTime(TypeDecorator[datetime]):

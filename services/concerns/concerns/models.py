@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -20,8 +20,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import BigId, UtcDateTime, add_platform_tables
+from beat_shared.db import SerialKey, UtcDateTime, UuidKey, add_platform_tables
 from beat_shared.idempotency import add_idempotency_table
+
+# References to a concern (its history, supports, problem links go with it) and to a beat.
+ConcernRef = Annotated[str, mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)]
+BeatRef = Annotated[str, mapped_column(ForeignKey("beats.code"))]
 
 
 class Base(DeclarativeBase):
@@ -98,7 +102,7 @@ class BeatAssignment(Base):
     __tablename__ = "beat_assignments"
     __table_args__ = (UniqueConstraint("beat_code", "subject", name="uq_beat_assignment"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code", ondelete="CASCADE"), index=True)
     subject: Mapped[str] = mapped_column(ForeignKey("officers.subject", ondelete="CASCADE"), index=True)
     assigned_at: Mapped[datetime]
@@ -115,7 +119,7 @@ class Concern(Base):
         Index("ix_concerns_beat_status", "beat_code", "status"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     description: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float | None] = mapped_column(Float)
@@ -182,8 +186,8 @@ class ConcernUpdate(Base):
 
     __tablename__ = "concern_updates"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    id: Mapped[SerialKey]
+    concern_id: Mapped[ConcernRef]
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str] = mapped_column(String(32))
     actor_subject: Mapped[str] = mapped_column(String(120))
@@ -199,8 +203,8 @@ class Support(Base):
     __tablename__ = "concern_supports"
     __table_args__ = (UniqueConstraint("concern_id", "supporter_key", name="uq_support_once"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    id: Mapped[SerialKey]
+    concern_id: Mapped[ConcernRef]
     supporter_key: Mapped[str] = mapped_column(String(130), index=True)
     created_at: Mapped[datetime]
 
@@ -210,7 +214,7 @@ class ReferralRequest(Base):
 
     __tablename__ = "referral_requests"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     concern_id: Mapped[str | None] = mapped_column(ForeignKey("concerns.id"), index=True)
     beat_code: Mapped[str | None] = mapped_column(String(64))
     need_category: Mapped[str] = mapped_column(String(64))
@@ -241,8 +245,8 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (Index("ix_meetings_beat_starts", "beat_code", "starts_at"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    id: Mapped[UuidKey]
+    beat_code: Mapped[BeatRef]
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -263,7 +267,7 @@ class AgreedAction(Base):
 
     __tablename__ = "agreed_actions"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     meeting_id: Mapped[str | None] = mapped_column(ForeignKey("meetings.id"), index=True)
     beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"), index=True)
     description: Mapped[str] = mapped_column(Text)
@@ -284,8 +288,8 @@ class BeatPriority(Base):
     __tablename__ = "beat_priorities"
     __table_args__ = (Index("ix_priorities_beat_period", "beat_code", "period"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    id: Mapped[SerialKey]
+    beat_code: Mapped[BeatRef]
     period: Mapped[str] = mapped_column(String(16))
     rank: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
@@ -301,8 +305,8 @@ class Problem(Base):
     __tablename__ = "problems"
     __table_args__ = (Index("ix_problems_beat_stage", "beat_code", "stage"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    id: Mapped[UuidKey]
+    beat_code: Mapped[BeatRef]
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")  # public: no personal data
     categories: Mapped[list[Any]] = mapped_column(default=list)
@@ -328,9 +332,9 @@ class ProblemConcern(Base):
     __tablename__ = "problem_concerns"
     __table_args__ = (UniqueConstraint("problem_id", "concern_id", name="uq_problem_concern"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
-    concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
+    concern_id: Mapped[ConcernRef]
     linked_by: Mapped[str] = mapped_column(String(120))  # a subject, or "arrival"
     linked_at: Mapped[datetime]
 
@@ -340,7 +344,7 @@ class ProblemNote(Base):
 
     __tablename__ = "problem_notes"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     problem_id: Mapped[str] = mapped_column(ForeignKey("problems.id", ondelete="CASCADE"), index=True)
     side: Mapped[str] = mapped_column(String(12))
     party: Mapped[str] = mapped_column(String(200), default="")  # e.g. landlord, business, agency
@@ -356,8 +360,8 @@ class Tip(Base):
     __tablename__ = "tips"
     __table_args__ = (Index("ix_tips_beat_received", "beat_code", "received_at"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    beat_code: Mapped[str] = mapped_column(ForeignKey("beats.code"))
+    id: Mapped[UuidKey]
+    beat_code: Mapped[BeatRef]
     category_code: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(320))  # only for a call-back, if they want one
@@ -372,7 +376,7 @@ class TipRead(Base):
 
     __tablename__ = "tip_reads"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     tip_id: Mapped[str] = mapped_column(String(36), index=True)
     reader: Mapped[str] = mapped_column(String(120), index=True)
     reader_role: Mapped[str] = mapped_column(String(20))

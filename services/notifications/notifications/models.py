@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import BigId, UtcDateTime, add_platform_tables
+from beat_shared.db import SerialKey, UtcDateTime, add_platform_tables
 from beat_shared.idempotency import add_idempotency_table
 
 
@@ -58,7 +58,7 @@ class Recipient(Base):
 
     __tablename__ = "recipients"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     ref: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
     subject: Mapped[str] = mapped_column(String(120), unique=True)
     role: Mapped[str] = mapped_column(String(20))
@@ -80,7 +80,7 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("recipient_id", "beat_code", name="uq_subscription"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"), index=True)
     beat_code: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -97,7 +97,7 @@ class Preference(Base):
     __tablename__ = "preferences"
     __table_args__ = (UniqueConstraint("recipient_id", "topic", "channel", name="uq_preference"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"), index=True)
     topic: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(10))
@@ -114,7 +114,7 @@ class Suppression(Base):
     __tablename__ = "suppressions"
     __table_args__ = (UniqueConstraint("address_hash", "channel", "topic", name="uq_suppression"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     address_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(10))
     topic: Mapped[str] = mapped_column(String(40))
@@ -131,7 +131,7 @@ class Notification(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     source_key: Mapped[str] = mapped_column(String(120), doc="the event id (or broadcast id) it answers")
     event_id: Mapped[str | None] = mapped_column(String(36))
     event_type: Mapped[str] = mapped_column(String(120))
@@ -191,7 +191,7 @@ class DeliveryAttempt(Base):
 
     __tablename__ = "delivery_attempts"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -13,13 +13,12 @@ from typing import Annotated
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from beat_shared.db import TYPE_ANNOTATION_MAP, BigId, add_platform_tables
+from beat_shared.db import TYPE_ANNOTATION_MAP, SerialKey, UuidKey, add_platform_tables
 from beat_shared.idempotency import add_idempotency_table
 
 UUID_LENGTH = 36
 
 # The columns most tables have, declared once (SQLAlchemy's annotated declarative types).
-UuidKey = Annotated[str, mapped_column(String(UUID_LENGTH), primary_key=True)]
 ServiceKey = Annotated[str, mapped_column(ForeignKey("services.id", ondelete="CASCADE"), index=True)]
 
 
@@ -271,7 +270,7 @@ class Referral(Base):
 
 class ReferralStatusChange(Base):
     __tablename__ = "referral_status_changes"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     referral_id: Mapped[str] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
@@ -283,7 +282,7 @@ class AuditEntry(Base):
     """One read of a client's personal data: who, what, when."""
 
     __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[SerialKey]
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(120), index=True)
     actor_role: Mapped[str] = mapped_column(String(20))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import TYPE_ANNOTATION_MAP, add_platform_tables
+from beat_shared.db import TYPE_ANNOTATION_MAP, UuidKey, add_platform_tables
 
 # Constructs stored as one column each on a response: "results for every beat and
 # construct" is then one scan of one table (see docs/decisions/surveys-results.md).
@@ -43,7 +43,7 @@ class Survey(Base):
     __tablename__ = "surveys"
     __table_args__ = (UniqueConstraint("code", "version", name="uq_survey_code_version"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     code: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
@@ -59,7 +59,7 @@ class Wave(Base):
 
     __tablename__ = "waves"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"))
     name: Mapped[str] = mapped_column(String(200))
     period: Mapped[str] = mapped_column(String(10))
@@ -82,7 +82,7 @@ class Invitation(Base):
     __tablename__ = "invitations"
     __table_args__ = (UniqueConstraint("wave_id", "recipient_key", name="uq_invitation_wave_recipient"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidKey]
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"))
     wave_id: Mapped[str | None] = mapped_column(ForeignKey("waves.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -104,7 +104,7 @@ class Response(Base):
     __tablename__ = "responses"
     __table_args__ = (Index("ix_responses_survey_period_beat", "survey_code", "period", "beat_code"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # random, so order tells nothing
+    id: Mapped[UuidKey]  # random, so order tells nothing
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id"))
     survey_code: Mapped[str] = mapped_column(String(64))
     wave_id: Mapped[str | None] = mapped_column(ForeignKey("waves.id"), nullable=True)
