@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Request, Response
 
+from beat_shared import idempotency
 from beat_shared.auth import Principal, TokenVerifier, bearer_token, require_role
 from beat_shared.clock import utc_iso
 from beat_shared.config import setting_from
@@ -307,6 +308,17 @@ class EndpointDoc:
     headers: dict[str, str]  # request headers the endpoint reads: name -> description
 
 
+def _documented_responses(conflict: str | None, idempotent: bool, responses: Mapping[str, Any]) -> dict[str, Any]:
+    """The extra responses an endpoint documents; two reasons for one status are both named."""
+    reasons: dict[str, list[str]] = {}
+    if conflict:
+        reasons["409"] = [conflict]
+    for status, doc in (idempotency.RESPONSES_DOC if idempotent else {}).items():
+        reasons.setdefault(status, []).append(doc["description"])
+    documented: dict[str, Any] = {status: {"description": "; ".join(why)} for status, why in reasons.items()}
+    return {**documented, **responses}
+
+
 class HttpEndpoint(HttpRequestHandler):
     """An HTTP entrypoint. `roles` limits who may call it (401/403 before any work).
 
@@ -332,10 +344,14 @@ class HttpEndpoint(HttpRequestHandler):
         tags: Iterable[str] = (),
         responses: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        conflict: str | None = None,
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> None:
-        """`summary`, the schemas, `status`, `tags`, extra `responses` and the request `headers`
-        it reads describe the endpoint in the service's OpenAPI document (see beat_shared.openapi)."""
+        """`summary`, the schemas, `status`, `tags`, extra `responses` (`conflict`: when it answers
+        409) and the request `headers` it reads describe the endpoint in the service's OpenAPI
+        document (see beat_shared.openapi); `idempotent` documents the Idempotency-Key it honours
+        (with beat_shared.idempotency.once)."""
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {AUTH_MODES}")
         self.roles = tuple(roles)
@@ -347,8 +363,8 @@ class HttpEndpoint(HttpRequestHandler):
             query_schema,
             status,
             tuple(tags),
-            dict(responses or {}),
-            dict(headers or {}),
+            _documented_responses(conflict, idempotent, responses or {}),
+            {**(idempotency.HEADER_DOC if idempotent else {}), **(headers or {})},
         )
         super().__init__(method, url, **kwargs)
 

@@ -50,17 +50,26 @@ def _errors_for(endpoint: HttpEndpoint) -> dict[str, Any]:
     return {str(status): {"description": text, **reference} for status, text in statuses.items()}
 
 
+def _summary_and_description(summary: str, docstring: str) -> tuple[str, str]:
+    """Without a declared summary, a docstring's first paragraph is the summary and the rest
+    its description, so neither repeats the other."""
+    if summary:
+        return summary, docstring
+    first, _, rest = docstring.partition("\n\n")
+    return " ".join(first.split()), rest.strip()
+
+
 def _operation(name: str, method: Any, endpoint: HttpEndpoint, path_parameters: list[dict[str, Any]]) -> dict:
     doc = endpoint.doc
-    docstring = inspect.getdoc(method) or ""
+    summary, description = _summary_and_description(doc.summary, inspect.getdoc(method) or "")
     operation: dict[str, Any] = {
         "operationId": name,
-        "summary": doc.summary or (docstring.splitlines()[0] if docstring else name.replace("_", " ")),
+        "summary": summary or name.replace("_", " "),
         "parameters": list(path_parameters),
         "responses": {str(doc.status): {"description": "success"}},
     }
-    if docstring:
-        operation["description"] = docstring
+    if description:
+        operation["description"] = description
     if doc.tags:
         operation["tags"] = list(doc.tags)
     if doc.query_schema is not None:

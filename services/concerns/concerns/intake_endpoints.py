@@ -4,6 +4,7 @@ and the public list, map and detail. Parse, call a command or a query, answer.""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -27,6 +28,9 @@ from concerns.schemas import (
     SupportOutput,
     WithdrawInput,
 )
+
+resident_or_anyone = partial(http, auth="optional", tags=["concerns"])
+public_read = partial(http, auth="none", tags=["public"])
 
 
 def submission_from(body: dict[str, Any], principal: Principal | None) -> commands.Submission:
@@ -59,20 +63,18 @@ class IntakeEndpoints(EndpointGroup):
         body = queries.concern_answer(self.db, self.settings, self.reference, concern, "resident")
         return json_response(body, headers=access.etag(concern.version))
 
-    @http(
+    @resident_or_anyone(
         "POST",
         "/concerns",
-        auth="optional",
-        summary="Voice a concern (anonymously, or with contact details)",
         request_schema=ConcernInput,
         response_schema=SubmittedOutput,
         status=201,
-        tags=["concerns"],
-        headers=idempotency.HEADER_DOC,
-        responses=idempotency.RESPONSES_DOC,
+        idempotent=True,
     )
     def submit_concern(self, request: Request) -> Response:
-        """Anyone may submit; a resident token links the concern to the resident. The answer
+        """Voice a concern (anonymously, or with contact details)
+
+        Anyone may submit; a resident token links the concern to the resident. The answer
         carries a receipt token (shown once) that reads and withdraws this one concern, and
         likely duplicates nearby that the resident may want to support instead. A retry with the
         same Idempotency-Key answers with the concern already made and a new receipt token (only
@@ -103,32 +105,27 @@ class IntakeEndpoints(EndpointGroup):
         "GET",
         "/concerns/similar",
         auth="none",
-        summary="Likely duplicates of a concern about to be submitted",
         query_schema=SimilarQuery,
         response_schema=SimilarOutput,
         tags=["concerns"],
     )
     def similar_concerns(self, request: Request) -> Response:
+        """Likely duplicates of a concern about to be submitted"""
         args = access.query_args(request, SimilarQuery())
         found = queries.similar(self.db, self.settings, args["category"], args["lat"], args["long"], self.clock.now())
         return json_response(self._notice({"possible_duplicates": found}))
 
-    @http(
-        "GET",
-        "/receipts/<token>",
-        auth="none",
-        summary="The one concern a receipt token belongs to",
-        response_schema=ConcernOutput,
-        tags=["concerns"],
-    )
+    @http("GET", "/receipts/<token>", auth="none", response_schema=ConcernOutput, tags=["concerns"])
     def get_receipt(self, request: Request, token: str) -> Response:
+        """The one concern a receipt token belongs to"""
         concern = store.concern_by_receipt(self.db, token)
         if concern is None:
             raise NotFound("no concern has this receipt token")
         return self._resident_answer(concern)
 
-    @http("GET", "/me/concerns", roles=("resident",), summary="My concerns and those I support", tags=["concerns"])
+    @http("GET", "/me/concerns", roles=("resident",), tags=["concerns"])
     def my_concerns(self, request: Request) -> Response:
+        """My concerns and those I support"""
         page = page_request(request.args)
         return json_response(self._notice(queries.resident_list(self.db, request.principal.subject, page)))
 
@@ -136,13 +133,13 @@ class IntakeEndpoints(EndpointGroup):
         "POST",
         "/concerns/<concern_id>/withdraw",
         auth="optional",
-        summary="Withdraw my concern (its reporter, by bearer token or X-Receipt-Token)",
         request_schema=WithdrawInput,
         response_schema=ConcernOutput,
         tags=["workflow"],
-        responses={"409": {"description": "the concern can no longer be withdrawn, or the version is stale"}},
+        conflict="the concern can no longer be withdrawn, or the version is stale",
     )
     def withdraw_concern(self, request: Request, concern_id: str) -> Response:
+        """Withdraw my concern (its reporter, by bearer token or X-Receipt-Token)"""
         body = read_json(request, WithdrawInput) if request.get_data(cache=True) else {"version": None}
         concern = store.concern(self.db, concern_id)
         actor = access.reporter_actor(concern, request.principal, access.receipt_token(request))
@@ -153,20 +150,19 @@ class IntakeEndpoints(EndpointGroup):
             commands.transition(self.db, self.clock.now(), self.outbox.add, concern_id, actor, change)
         )
 
-    @http(
+    @resident_or_anyone(
         "POST",
         "/concerns/<concern_id>/support",
-        auth="optional",
-        summary='"Me too": add my support (counted once per resident or token)',
         response_schema=SupportOutput,
-        tags=["concerns"],
         responses={
             "409": {"description": "the concern is closed and no longer takes support"},
             "429": {"description": 'an anonymous "me too" without a token from this address was already counted'},
         },
     )
     def support_concern(self, request: Request, concern_id: str) -> Response:
-        """Residents sign in or send a token in X-Receipt-Token (a receipt token, or the
+        """Add my support, a "me too" (counted once per resident or token)
+
+        Residents sign in or send a token in X-Receipt-Token (a receipt token, or the
         supporter token an earlier anonymous "me too" returned); without either, a new
         supporter token is issued so the same person is counted once next time."""
         principal, token = request.principal, access.receipt_token(request)
@@ -192,36 +188,18 @@ class IntakeEndpoints(EndpointGroup):
 
     # --- the public ----------------------------------------------------------------------
 
-    @http(
-        "GET",
-        "/public/concerns",
-        auth="none",
-        summary="Public list: no personal data, locations rounded to ~100 m, public notes only",
-        query_schema=PublicListQuery,
-        tags=["public"],
-    )
+    @public_read("GET", "/public/concerns", query_schema=PublicListQuery)
     def public_concerns(self, request: Request) -> Response:
+        """Public list: no personal data, locations rounded to ~100 m, public notes only"""
         args = access.query_args(request, PublicListQuery())
         return json_response(self._notice(queries.public_list(self.db, args, page_request(request.args))))
 
-    @http(
-        "GET",
-        "/public/concerns.geojson",
-        auth="none",
-        summary="Public map feed (GeoJSON points rounded to ~100 m)",
-        query_schema=PublicListQuery,
-        tags=["public"],
-    )
+    @public_read("GET", "/public/concerns.geojson", query_schema=PublicListQuery)
     def public_map(self, request: Request) -> Response:
+        """Public map feed (GeoJSON points rounded to ~100 m)"""
         return geojson_response(queries.public_map(self.db, access.query_args(request, PublicListQuery())))
 
-    @http(
-        "GET",
-        "/public/concerns/<concern_id>",
-        auth="none",
-        summary="One concern's public view and its public updates",
-        response_schema=ConcernOutput,
-        tags=["public"],
-    )
+    @public_read("GET", "/public/concerns/<concern_id>", response_schema=ConcernOutput)
     def public_concern(self, request: Request, concern_id: str) -> Response:
+        """One concern's public view and its public updates"""
         return json_response(self._notice(queries.public_concern(self.db, concern_id)))

@@ -51,7 +51,7 @@ class Open311Endpoints(EndpointGroup):
         "POST",
         "/open311/v2/requests.<fmt>",
         "Open311 POST service request (form-encoded)",
-        headers=idempotency.HEADER_DOC,
+        idempotent=True,
     )
     def open311_create(self, request: Request, fmt: str) -> Response:
         """A retry with the same Idempotency-Key answers with the same service_request_id."""

@@ -167,7 +167,7 @@ class ProblemEndpoints(EndpointGroup):
     @problem_staff(
         "GET",
         "/problems/<problem_id>/assessment",
-        responses={"409": {"description": "the response has not ended, or less than a week has passed since"}},
+        conflict="the response has not ended, or less than a week has passed since",
     )
     def preview_problem_assessment(self, request: Request, problem_id: str) -> Response:
         """Before/after figures and the significance test, as they stand today (nothing is kept)"""

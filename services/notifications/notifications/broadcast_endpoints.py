@@ -28,8 +28,7 @@ class BroadcastEndpoints(ServiceParts):
         "/broadcasts/<beat_code>",
         response_schema=BroadcastView,
         status=201,
-        headers=idempotency.HEADER_DOC,
-        responses=idempotency.RESPONSES_DOC,
+        idempotent=True,
     )
     def broadcast(self, request: Request, beat_code: str) -> Response:
         """Send a beat alert or meeting announcement to the beat's subscribers"""

@@ -18,6 +18,7 @@ from beat_shared.errors import InvalidInput, NotFound
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.roles import ADMINS
+from beat_shared.rows import fields_of
 from notifications import commands, dev_outbox, queries
 from notifications.channels.sms import count_segments
 from notifications.channels.webhooks import validate_url
@@ -97,11 +98,7 @@ class DeliveryEndpoints(ServiceParts):
         return json_response(
             {
                 "template": name,
-                "language": rendered.language,
-                "subject": rendered.subject,
-                "text": rendered.text,
-                "html": rendered.html,
-                "sms": rendered.sms,
+                **fields_of(rendered, ("language", "subject", "text", "html", "sms")),
                 "sms_segments": segments.segments,
                 "sms_encoding": segments.encoding,
             }

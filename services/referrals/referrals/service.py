@@ -355,8 +355,7 @@ class ReferralEndpoints(_Dependencies):
         request_schema=ReferralInput,
         response_schema=ReferralOutput,
         status=201,
-        headers=idempotency.HEADER_DOC,
-        responses=idempotency.RESPONSES_DOC,
+        idempotent=True,
     )
     def create_referral(self, request: Request) -> Response:
         """Draft a referral to a service
@@ -413,7 +412,7 @@ class ReferralEndpoints(_Dependencies):
         "POST",
         "/referrals/<referral_id>/send",
         response_schema=ReferralOutput,
-        responses={"409": {"description": "no valid consent, or not a draft"}},
+        conflict="no valid consent, or not a draft",
     )
     def send_referral(self, request: Request, referral_id: str) -> Response:
         """Send a draft to its agency (409 without valid consent)"""
@@ -477,10 +476,7 @@ class ReferralEndpoints(_Dependencies):
         return self._agency_moves(request, referral_id, answer)
 
     @agency_endpoint(
-        "POST",
-        "/referrals/<referral_id>/status",
-        request_schema=StatusInput,
-        responses={"409": {"description": "illegal transition"}},
+        "POST", "/referrals/<referral_id>/status", request_schema=StatusInput, conflict="illegal transition"
     )
     def update_status(self, request: Request, referral_id: str) -> Response:
         """Update status (legal moves only)"""
