@@ -20,6 +20,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.consent import consent_period_problems
 from beat_shared.db import existing
 from beat_shared.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from beat_shared.rows import fields_of
 from concerns import problem_commands, store
 from concerns.domain import geo
 from concerns.domain.attributes import check_definitions, clean_answers
@@ -199,10 +200,7 @@ def submit(
         concern.id,
         {
             **_facts(concern, now),
-            "anonymous": concern.anonymous,
-            "has_contact": concern.has_contact,
-            "outside_beats": concern.outside_beats,
-            "language": concern.language,
+            **fields_of(concern, ("anonymous", "has_contact", "outside_beats", "language")),
         },
     )
     return Submitted(concern, category, token, duplicates, [update], duplicate_concerns, joined)
@@ -506,10 +504,7 @@ def request_referral(session: Session, now: datetime, emit: Emit, actor: Actor, 
         request.id,
         {
             "request_id": request.id,
-            "concern_id": request.concern_id,
-            "need_category": request.need_category,
-            "urgency": request.urgency,
-            "beat_code": request.beat_code,
+            **fields_of(request, ("concern_id", "need_category", "urgency", "beat_code")),
             "requested_by": actor.subject,
             "consent_recorded": True,
             "occurred_at": utc_iso(now),
@@ -725,10 +720,7 @@ def schedule_meeting(
 
 def _meeting_facts(meeting: Meeting, now: datetime) -> dict[str, Any]:
     return {
-        "meeting_id": meeting.id,
-        "beat_code": meeting.beat_code,
-        "kind": meeting.kind,
-        "title": meeting.title,
+        **fields_of(meeting, ("beat_code", "kind", "title"), meeting_id="id"),
         "starts_at": utc_iso(meeting.starts_at),
         "occurred_at": utc_iso(now),
     }

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from beat_shared.clock import utc_iso
 from beat_shared.db import existing
 from beat_shared.errors import Conflict, PermissionDenied
+from beat_shared.rows import fields_of
 from concerns import store, views
 from concerns.domain import geo
 from concerns.domain.assessment import Assessment, assess, windows
@@ -144,16 +145,12 @@ def readable(session: Session, actor: Actor, problem_id: str) -> Problem:
     return problem
 
 
+SUMMARY_FIELDS = ("id", "beat_code", "title", "summary", "categories", "stage", "outcome", "origin")
+
+
 def _summary(problem: Problem, concerns: int) -> dict[str, Any]:
     return {
-        "id": problem.id,
-        "beat_code": problem.beat_code,
-        "title": problem.title,
-        "summary": problem.summary,
-        "categories": problem.categories,
-        "stage": problem.stage,
-        "outcome": problem.outcome,
-        "origin": problem.origin,
+        **fields_of(problem, SUMMARY_FIELDS),
         "concerns": concerns,
         "opened_at": utc_iso(problem.opened_at),
         "stage_changed_at": utc_iso(problem.stage_changed_at),
@@ -269,11 +266,7 @@ def _linked_view(concern: Concern) -> dict[str, Any]:
 
 def note_view(note: ProblemNote) -> dict[str, Any]:
     return {
-        "id": note.id,
-        "side": note.side,
-        "party": note.party,
-        "text": note.text,
-        "author": note.author,
+        **fields_of(note, ("id", "side", "party", "text", "author")),
         "at": utc_iso(note.at),
     }
 

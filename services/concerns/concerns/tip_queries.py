@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from beat_shared.clock import utc_iso
 from beat_shared.db import existing
 from beat_shared.errors import PermissionDenied
+from beat_shared.rows import fields_of
 from concerns import store
 from concerns.domain.workflow import Actor
 from concerns.models import Tip, TipRead
@@ -65,10 +66,7 @@ def tip_view(tip: Tip) -> dict[str, Any]:
         "id": tip.id,
         "beat_code": tip.beat_code,
         "category": tip.category_code,
-        "text": tip.text,
-        "contact": tip.contact,
-        "language": tip.language,
-        "problem_id": tip.problem_id,
+        **fields_of(tip, ("text", "contact", "language", "problem_id")),
         "received_at": utc_iso(tip.received_at),
         "erase_after": utc_iso(tip.erase_after),
     }

@@ -11,29 +11,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from beat_shared.clock import utc_iso
+from beat_shared.rows import fields_of
+from concerns import models
 from concerns.domain.geo import public_point
 from concerns.domain.privacy import mask_contact_details
 from concerns.domain.translations import SOURCE_LANGUAGE, translated
 from concerns.domain.workflow import open311_status, status_label
-from concerns.models import (
-    AgreedAction,
-    Beat,
-    BeatPriority,
-    Category,
-    Concern,
-    ConcernUpdate,
-    Meeting,
-    Officer,
-    PublicConcern,
-    ReferralRequest,
-)
 
 
 def _iso(moment: Any) -> str | None:
     return utc_iso(moment) if moment is not None else None
 
 
-def update_view(update: ConcernUpdate, internal: bool = False) -> dict[str, Any]:
+def update_view(update: models.ConcernUpdate, internal: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "status": update.to_status,
         "previous_status": update.from_status,
@@ -45,7 +35,7 @@ def update_view(update: ConcernUpdate, internal: bool = False) -> dict[str, Any]
     return body
 
 
-def _common(concern: PublicConcern, category: Category, language: str = "en") -> dict[str, Any]:
+def _common(concern: models.PublicConcern, category: models.Category, language: str = "en") -> dict[str, Any]:
     return {
         "id": concern.id,
         "category": concern.category_code,
@@ -53,10 +43,7 @@ def _common(concern: PublicConcern, category: Category, language: str = "en") ->
         "status": concern.status,
         "status_label": status_label(concern.status, language),
         "open311_status": open311_status(concern.status),
-        "beat_code": concern.beat_code,
-        "outside_beats": concern.outside_beats,
-        "supporters": concern.supporters,
-        "merged_into": concern.merged_into,
+        **fields_of(concern, ("beat_code", "outside_beats", "supporters", "merged_into")),
         "submitted_at": _iso(concern.submitted_at),
         "updated_at": _iso(concern.updated_at),
         "acknowledged_at": _iso(concern.acknowledged_at),
@@ -65,7 +52,7 @@ def _common(concern: PublicConcern, category: Category, language: str = "en") ->
     }
 
 
-def _private(concern: Concern, category: Category, language: str) -> dict[str, Any]:
+def _private(concern: models.Concern, category: models.Category, language: str) -> dict[str, Any]:
     """What staff and the reporter both see: the concern as it was written, and who wrote it."""
     return {
         **_common(concern, category, language),
@@ -80,7 +67,9 @@ def _private(concern: Concern, category: Category, language: str) -> dict[str, A
     }
 
 
-def concern_staff(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+def concern_staff(
+    concern: models.Concern, category: models.Category, updates: Iterable[models.ConcernUpdate]
+) -> dict[str, Any]:
     return {
         **_private(concern, category, SOURCE_LANGUAGE),
         "address_id": concern.address_id,
@@ -91,11 +80,11 @@ def concern_staff(concern: Concern, category: Category, updates: Iterable[Concer
     }
 
 
-def _referral_request(request: ReferralRequest) -> dict[str, Any]:
+def _referral_request(request: models.ReferralRequest) -> dict[str, Any]:
     return {"request_id": request.id, "need_category": request.need_category, "urgency": request.urgency}
 
 
-def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
+def referral_request_view(request: models.ReferralRequest) -> dict[str, Any]:
     """An officer's referral request as staff see it on the concern: where it stands, not who it is for."""
     return {
         **_referral_request(request),
@@ -107,7 +96,7 @@ def referral_request_view(request: ReferralRequest) -> dict[str, Any]:
     }
 
 
-def referral_request_made(request: ReferralRequest) -> dict[str, Any]:
+def referral_request_made(request: models.ReferralRequest) -> dict[str, Any]:
     """The answer to the officer who made a referral request."""
     return {
         **_referral_request(request),
@@ -117,7 +106,7 @@ def referral_request_made(request: ReferralRequest) -> dict[str, Any]:
     }
 
 
-def referral_client(request: ReferralRequest) -> dict[str, Any]:
+def referral_client(request: models.ReferralRequest) -> dict[str, Any]:
     """Whom a referral request is for and their consent, as referrals asks for it (RPC)."""
     return {
         "request_id": request.id,
@@ -137,7 +126,9 @@ def referral_client(request: ReferralRequest) -> dict[str, Any]:
     }
 
 
-def concern_resident(concern: Concern, category: Category, updates: Iterable[ConcernUpdate]) -> dict[str, Any]:
+def concern_resident(
+    concern: models.Concern, category: models.Category, updates: Iterable[models.ConcernUpdate]
+) -> dict[str, Any]:
     """The reporter's view, in the language they wrote in."""
     return {
         **_private(concern, category, concern.language),
@@ -145,7 +136,9 @@ def concern_resident(concern: Concern, category: Category, updates: Iterable[Con
     }
 
 
-def concern_public(concern: PublicConcern, category: Category, updates: Iterable[ConcernUpdate] = ()) -> dict[str, Any]:
+def concern_public(
+    concern: models.PublicConcern, category: models.Category, updates: Iterable[models.ConcernUpdate] = ()
+) -> dict[str, Any]:
     lat, long = public_point(concern.lat, concern.long)
     return {
         **_common(concern, category),
@@ -155,7 +148,7 @@ def concern_public(concern: PublicConcern, category: Category, updates: Iterable
     }
 
 
-def _reporter(concern: Concern) -> dict[str, Any]:
+def _reporter(concern: models.Concern) -> dict[str, Any]:
     return {
         "subject": concern.reporter_subject,
         "name": concern.reporter_name,
@@ -167,7 +160,7 @@ def _reporter(concern: Concern) -> dict[str, Any]:
     }
 
 
-def public_feature(concern: Concern, category: Category) -> dict[str, Any]:
+def public_feature(concern: models.Concern, category: models.Category) -> dict[str, Any]:
     """A GeoJSON point feature for the public map (rounded location, no personal data)."""
     lat, long = public_point(concern.lat, concern.long)
     return {
@@ -186,14 +179,10 @@ def public_feature(concern: Concern, category: Category) -> dict[str, Any]:
     }
 
 
-def category_view(category: Category, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+def category_view(category: models.Category, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
     """The category in `language` (its translation laid over the English), with every translation."""
     view = {
-        "code": category.code,
-        "name": category.name,
-        "description": category.description,
-        "group": category.group,
-        "keywords": category.keywords,
+        **fields_of(category, ("code", "name", "description", "group", "keywords")),
         "attributes": sorted(category.attributes, key=lambda attribute: attribute["order"]),
         "acknowledge_hours": category.acknowledge_hours,
         "active": category.active,
@@ -202,27 +191,16 @@ def category_view(category: Category, language: str = SOURCE_LANGUAGE) -> dict[s
     return translated(view, category.translations or {}, language)
 
 
-def officer_public(officer: Officer) -> dict[str, Any]:
+def officer_public(officer: models.Officer) -> dict[str, Any]:
     """The partner profile residents see on a beat page (work contact details only)."""
     return {
-        "subject": officer.subject,
-        "name": officer.name,
-        "title": officer.title,
-        "role": officer.role,
-        "photo_url": officer.photo_url,
-        "email": officer.email,
-        "phone": officer.phone,
-        "bio": officer.bio,
+        **fields_of(officer, ("subject", "name", "title", "role", "photo_url", "email", "phone", "bio")),
     }
 
 
-def beat_view(beat: Beat, with_boundary: bool = False) -> dict[str, Any]:
+def beat_view(beat: models.Beat, with_boundary: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "code": beat.code,
-        "name": beat.name,
-        "neighbourhood": beat.neighbourhood,
-        "contact_email": beat.contact_email,
-        "contact_phone": beat.contact_phone,
+        **fields_of(beat, ("code", "name", "neighbourhood", "contact_email", "contact_phone")),
         "bbox": [beat.min_long, beat.min_lat, beat.max_long, beat.max_lat],
     }
     if with_boundary:
@@ -230,7 +208,7 @@ def beat_view(beat: Beat, with_boundary: bool = False) -> dict[str, Any]:
     return body
 
 
-def beat_feature(beat: Beat) -> dict[str, Any]:
+def beat_feature(beat: models.Beat) -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": beat.code,
@@ -239,32 +217,20 @@ def beat_feature(beat: Beat) -> dict[str, Any]:
     }
 
 
-def meeting_view(meeting: Meeting, actions: Iterable[AgreedAction] = ()) -> dict[str, Any]:
+def meeting_view(meeting: models.Meeting, actions: Iterable[models.AgreedAction] = ()) -> dict[str, Any]:
     return {
-        "id": meeting.id,
-        "beat_code": meeting.beat_code,
-        "kind": meeting.kind,
-        "title": meeting.title,
-        "description": meeting.description,
-        "venue": meeting.venue,
+        **fields_of(meeting, ("id", "beat_code", "kind", "title", "description", "venue")),
         "starts_at": _iso(meeting.starts_at),
         "ends_at": _iso(meeting.ends_at),
-        "status": meeting.status,
-        "agenda": meeting.agenda,
-        "attendees": meeting.attendees,
-        "summary": meeting.summary,
+        **fields_of(meeting, ("status", "agenda", "attendees", "summary")),
         "concluded_at": _iso(meeting.concluded_at),
         "actions": [action_view(action) for action in actions],
     }
 
 
-def action_view(action: AgreedAction) -> dict[str, Any]:
+def action_view(action: models.AgreedAction) -> dict[str, Any]:
     return {
-        "id": action.id,
-        "meeting_id": action.meeting_id,
-        "beat_code": action.beat_code,
-        "description": action.description,
-        "owner": action.owner,
+        **fields_of(action, ("id", "meeting_id", "beat_code", "description", "owner")),
         "due_date": action.due_date.isoformat(),
         "status": action.status,
         "concern_ids": action.concern_ids,
@@ -273,13 +239,8 @@ def action_view(action: AgreedAction) -> dict[str, Any]:
     }
 
 
-def priority_view(priority: BeatPriority) -> dict[str, Any]:
+def priority_view(priority: models.BeatPriority) -> dict[str, Any]:
     return {
-        "rank": priority.rank,
-        "title": priority.title,
-        "description": priority.description,
-        "period": priority.period,
-        "concern_ids": priority.concern_ids,
-        "meeting_id": priority.meeting_id,
+        **fields_of(priority, ("rank", "title", "description", "period", "concern_ids", "meeting_id")),
         "agreed_at": _iso(priority.agreed_at),
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from beat_shared.rows import fields_of
 from notifications.channels.sms import count_segments
 from notifications.domain.broadcasts import broadcast_context
 from notifications.domain.preferences import LANGUAGES
@@ -22,10 +23,7 @@ def preview(renderer: Renderer, beat_code: str, body: dict[str, Any], subscriber
         segments = count_segments(rendered.sms)
         previews.append(
             {
-                "language": rendered.language,
-                "subject": rendered.subject,
-                "text": rendered.text,
-                "sms": rendered.sms,
+                **fields_of(rendered, ("language", "subject", "text", "sms")),
                 "sms_segments": segments.segments,
             }
         )

@@ -18,6 +18,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import existing, insert_unless_exists
 from beat_shared.errors import Conflict, InvalidInput, NotFound
+from beat_shared.rows import fields_of
 from notifications.domain.broadcasts import broadcast_context
 from notifications.domain.preferences import (
     language_of,
@@ -81,12 +82,7 @@ def add_notification(
         "source_key": spec.source_key,
         "event_id": event_id,
         "event_type": event_type,
-        "rule": spec.rule,
-        "topic": spec.topic,
-        "template": spec.template,
-        "urgent": spec.urgent,
-        "audience": spec.audience,
-        "context": spec.context,
+        **fields_of(spec, ("rule", "topic", "template", "urgent", "audience", "context")),
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

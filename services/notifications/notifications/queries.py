@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from beat_shared.clock import utc_iso
 from beat_shared.db import existing, page_of
 from beat_shared.errors import NotFound
+from beat_shared.rows import fields_of
 from notifications.domain.subscribers import is_subscriber
 from notifications.domain.tokens import MANAGE, read_subscriber_token
 from notifications.models import (
@@ -46,15 +47,10 @@ def recipient_view(recipient: Recipient | None) -> dict[str, Any]:
             "opted_out": False,
         }
     return {
-        "ref": recipient.ref,
-        "email": recipient.email,
-        "phone": recipient.phone,
-        "language": recipient.language,
-        "timezone": recipient.timezone,
-        "quiet_start": recipient.quiet_start,
-        "quiet_end": recipient.quiet_end,
-        "digest": recipient.digest,
-        "opted_out": recipient.opted_out,
+        **fields_of(
+            recipient,
+            ("ref", "email", "phone", "language", "timezone", "quiet_start", "quiet_end", "digest", "opted_out"),
+        ),
     }
 
 
@@ -133,10 +129,7 @@ def unread_count(session: Session, subject: str) -> int:
 
 def inbox_view(item: InboxItem) -> dict[str, Any]:
     return {
-        "id": item.id,
-        "topic": item.topic,
-        "title": item.title,
-        "body": item.body,
+        **fields_of(item, ("id", "topic", "title", "body")),
         "created_at": utc_iso(item.created_at),
         "read_at": utc_iso(item.read_at) if item.read_at else None,
     }
@@ -152,23 +145,25 @@ def message_page(session: Session, filters: dict[str, Any], offset: int, limit: 
 
 def message_view(message: Message, attempts: list[DeliveryAttempt] | None = None) -> dict[str, Any]:
     view: dict[str, Any] = {
-        "id": message.id,
-        "source_key": message.source_key,
-        "event_id": message.event_id,
-        "event_type": message.event_type,
-        "recipient_key": message.recipient_key,
-        "channel": message.channel,
-        "topic": message.topic,
-        "template": message.template,
-        "language": message.language,
-        "urgent": message.urgent,
-        "status": message.status,
-        "attempts": message.attempts,
+        **fields_of(
+            message,
+            (
+                "id",
+                "source_key",
+                "event_id",
+                "event_type",
+                "recipient_key",
+                "channel",
+                "topic",
+                "template",
+                "language",
+                "urgent",
+                "status",
+                "attempts",
+            ),
+        ),
         "next_attempt_at": utc_iso(message.next_attempt_at),
-        "last_error": message.last_error,
-        "held_for_digest": message.held_for_digest,
-        "digest_id": message.digest_id,
-        "sms_segments": message.sms_segments,
+        **fields_of(message, ("last_error", "held_for_digest", "digest_id", "sms_segments")),
         "created_at": utc_iso(message.created_at),
         "delivered_at": utc_iso(message.delivered_at) if message.delivered_at else None,
     }
@@ -208,15 +203,10 @@ def notification_page(
 
 def notification_view(notification: Notification) -> dict[str, Any]:
     return {
-        "id": notification.id,
-        "source_key": notification.source_key,
-        "event_type": notification.event_type,
-        "rule": notification.rule,
-        "topic": notification.topic,
-        "template": notification.template,
-        "status": notification.status,
-        "attempts": notification.attempts,
-        "last_error": notification.last_error,
+        **fields_of(
+            notification,
+            ("id", "source_key", "event_type", "rule", "topic", "template", "status", "attempts", "last_error"),
+        ),
         "created_at": utc_iso(notification.created_at),
     }
 

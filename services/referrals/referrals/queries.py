@@ -71,20 +71,25 @@ def client_withheld_because(now: datetime, actor: Actor, referral: Referral) -> 
 def referral_summary(referral: Referral) -> dict[str, Any]:
     """What lists show of a referral: codes, statuses and times, no personal data."""
     return {
-        "id": referral.id,
-        "status": referral.status,
-        "agency_id": referral.agency_id,
-        "service_id": referral.service_id,
-        "need_category": referral.need_category,
-        "urgency": referral.urgency,
-        "beat_code": referral.beat_code,
-        "concern_id": referral.concern_id,
-        "request_id": referral.request_id,
-        "created_at": referral.created_at,
-        "sent_at": referral.sent_at,
-        "respond_by": referral.respond_by,
-        "decline_reason": referral.decline_reason,
-        "outcome": referral.outcome,
+        **fields_of(
+            referral,
+            (
+                "id",
+                "status",
+                "agency_id",
+                "service_id",
+                "need_category",
+                "urgency",
+                "beat_code",
+                "concern_id",
+                "request_id",
+                "created_at",
+                "sent_at",
+                "respond_by",
+                "decline_reason",
+                "outcome",
+            ),
+        ),
     }
 
 
@@ -93,10 +98,7 @@ def referral_view(session: Session, now: datetime, actor: Actor, referral: Refer
     withheld = client_withheld_because(now, actor, referral)
     body = {
         **referral_summary(referral),
-        "created_by": referral.created_by,
-        "cancel_reason": referral.cancel_reason,
-        "accepted_at": referral.accepted_at,
-        "closed_at": referral.closed_at,
+        **fields_of(referral, ("created_by", "cancel_reason", "accepted_at", "closed_at")),
         "consent": consent_view(referral.consent, now, with_person=withheld is None) if referral.consent else None,
         "history": [
             {"from": change.from_status, "to": change.to_status, "at": change.changed_at, "by": change.changed_by}

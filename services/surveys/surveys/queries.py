@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
 from beat_shared.errors import Conflict, NotFound
+from beat_shared.rows import fields_of
 from surveys.domain.definitions import localise
 from surveys.domain.tokens import LANGUAGES, link_for, token_for, token_hash
 from surveys.models import Invitation, Survey, Wave
@@ -55,12 +56,7 @@ def survey_for_token(session: Session, token: str, language: str | None, now: da
 def _definition(survey: Survey) -> dict[str, Any]:
     return {
         "survey_id": survey.id,
-        "code": survey.code,
-        "version": survey.version,
-        "kind": survey.kind,
-        "title": survey.title,
-        "description": survey.description,
-        "questions": survey.questions,
+        **fields_of(survey, ("code", "version", "kind", "title", "description", "questions")),
     }
 
 

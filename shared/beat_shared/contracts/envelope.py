@@ -14,6 +14,7 @@ from beat_shared.clock import Clock, SystemClock, utc_iso
 from beat_shared.contracts.registry import contract_for
 from beat_shared.errors import ContractViolation
 from beat_shared.fields import schema_instance
+from beat_shared.rows import fields_of
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
@@ -45,15 +46,10 @@ class CloudEvent:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "specversion": self.specversion,
-            "id": self.id,
-            "source": self.source,
-            "type": self.type,
-            "time": self.time,
-            "subject": self.subject,
-            "datacontenttype": self.datacontenttype,
-            "dataschema": self.dataschema,
-            "data": self.data,
+            **fields_of(
+                self,
+                ("specversion", "id", "source", "type", "time", "subject", "datacontenttype", "dataschema", "data"),
+            ),
         }
 
     def to_json(self) -> str:
