@@ -57,6 +57,7 @@ class Lane:
     handle: IO[bytes] | None = None
     started: float = 0.0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     status: int | None = None
 
     def start(self) -> None:
@@ -71,7 +72,11 @@ class Lane:
 
     def finish(self) -> int:
         assert self.process is not None and self.handle is not None
-        self.status = self.process.wait()
+        # wait4 also gives the CPU the lane and the processes it waited for used (its service
+        # processes, browsers, builds; not the shared broker's or database's).
+        _, wait_status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = self.status = os.waitstatus_to_exitcode(wait_status)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self.seconds = time.monotonic() - self.started
         self.handle.close()
         return self.status
@@ -134,10 +139,11 @@ def main() -> int:
             lane.start()
             lane.finish()
             show(lane)
-    print(f"\n{'lane':<22} {'exit':>4} {'seconds':>8}")
+    print(f"\n{'lane':<22} {'exit':>4} {'seconds':>8} {'CPU s':>8}")
     for lane in lanes:
-        print(f"{lane.name:<22} {lane.status:>4} {lane.seconds:>8.0f}")
-    print(f"whole suite: {time.monotonic() - started:.0f} s")
+        print(f"{lane.name:<22} {lane.status:>4} {lane.seconds:>8.0f} {lane.cpu_seconds:>8.0f}")
+    cpu = sum(lane.cpu_seconds for lane in lanes)
+    print(f"whole suite: {time.monotonic() - started:.0f} s, {cpu:.0f} s of CPU in the lanes' processes")
     return overall_status([lane.status for lane in lanes if lane.status is not None])
 
 
