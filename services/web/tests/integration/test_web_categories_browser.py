@@ -35,6 +35,8 @@ def test_the_admin_changes_a_category_in_spanish_without_scripts(stack, chrome, 
     admin.find("#name").clear()
     admin.follow(admin.find('main form button[type="submit"]'))  # a 400 page: the error beside the field
     assert admin.find("#name-error").text and admin.find(".error-summary")
+    # The page puts the focus on what to correct (autofocus: no script needed), where Tab then goes on.
+    assert admin.driver.switch_to.active_element == admin.find(".error-summary")
     assert admin.find("#name").get_attribute("aria-invalid") == "true"
     fits_a_phone(admin)
     admin.find("#name").send_keys("Speeding and traffic")
