@@ -75,4 +75,4 @@ class BroadcastEndpoints(ServiceParts):
 
     def _reach(self, beat_code: str, body: dict[str, Any]) -> int:
         """How many it reaches: the beat's subscribers, or its neighbourhood watch for a `watch`."""
-        return len(queries.beat_subscribers(self.db, beat_code, watch=body["kind"] == "watch"))
+        return queries.beat_subscriber_count(self.db, beat_code, watch=body["kind"] == "watch")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from beat_shared.clock import utc_iso
@@ -94,18 +94,21 @@ def subscriptions_view(session: Session, recipient: Recipient) -> dict[str, list
 def beat_subscribers(session: Session, beat_code: str, watch: bool = False) -> list[str]:
     """Opaque references of the residents following a beat (for survey waves), or of its
     neighbourhood watch."""
-    return list(
-        session.scalars(
-            select(Recipient.ref)
-            .join(Subscription, Subscription.recipient_id == Recipient.id)
-            .where(
-                Subscription.beat_code == beat_code,
-                Subscription.confirmed_at.is_not(None),
-                Recipient.opted_out.is_(False),
-                *([Subscription.watch.is_(True)] if watch else []),
-            )
-            .order_by(Recipient.id)
-        )
+    return list(session.scalars(_following(select(Recipient.ref), beat_code, watch).order_by(Recipient.id)))
+
+
+def beat_subscriber_count(session: Session, beat_code: str, watch: bool = False) -> int:
+    """How many beat_subscribers there are, counted by the database (a district may have 50,000)."""
+    return session.scalar(_following(select(func.count()).select_from(Recipient), beat_code, watch)) or 0
+
+
+def _following(query: Select[Any], beat_code: str, watch: bool) -> Select[Any]:
+    """The confirmed, not opted-out followers of a beat (or of its neighbourhood watch)."""
+    return query.join(Subscription, Subscription.recipient_id == Recipient.id).where(
+        Subscription.beat_code == beat_code,
+        Subscription.confirmed_at.is_not(None),
+        Recipient.opted_out.is_(False),
+        *([Subscription.watch.is_(True)] if watch else []),
     )
 
 

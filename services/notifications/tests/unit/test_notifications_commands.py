@@ -210,3 +210,24 @@ def test_an_address_asks_once_a_day_confirms_from_its_link_and_unconfirmed_ones_
     assert asked.audience == {"kind": "subscriber", "ref": person.ref} and answer["beat_code"] == "RV-01"
     assert view == {"language": "es", "beat_codes": ["RV-01"], "watch_beat_codes": []}
     assert forgotten == 1 and followers == 1  # ben never confirmed: his address is gone, ana's stays
+
+
+def test_a_broadcast_counts_the_confirmed_followers_it_would_reach(engine):
+    """The count a broadcast answers with is the database's: the confirmed followers who did not opt
+    out (the watch's alone for a watch alert), the same people beat_subscribers lists."""
+    with unit_of_work(engine) as session:
+        watcher, follower, opted_out = (
+            commands.recipient_for(session, NOW, f"resident-{n}", "resident") for n in (1, 2, 3)
+        )
+        commands.subscribe(session, NOW, watcher, "RV-01", watch=True)
+        commands.subscribe(session, NOW, follower, "RV-01")
+        commands.subscribe(session, NOW, opted_out, "RV-01")
+        commands.set_opt_out(session, NOW, opted_out, True)
+        commands.ask_to_subscribe(session, NOW, "secret", "unconfirmed@example.org", "RV-01", "en")
+        commands.subscribe(session, NOW, follower, "RV-02")
+        for watch in (False, True):
+            listed = queries.beat_subscribers(session, "RV-01", watch=watch)
+            assert queries.beat_subscriber_count(session, "RV-01", watch=watch) == len(listed)
+        assert sorted(queries.beat_subscribers(session, "RV-01")) == sorted([watcher.ref, follower.ref])
+        assert queries.beat_subscriber_count(session, "RV-01", watch=True) == 1
+        assert queries.beat_subscriber_count(session, "RV-03") == 0
