@@ -60,6 +60,26 @@ def wait_for(
         pause = min(max(pause * 1.5, interval), max(longest_interval, interval))
 
 
+class RecordedEvents:
+    """A use case's `emit` in fast tests: the events it emitted, as the outbox writer's `add`
+    receives them (`events`: type, subject, data), with the headers of each (`headers`)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, dict[str, Any]]] = []
+        self.headers: list[dict[str, str]] = []
+
+    def __call__(self, event_type: str, subject: str, data: dict[str, Any], headers: Any = None) -> None:
+        self.events.append((event_type, subject, data))
+        self.headers.append(dict(headers or {}))
+
+    def types(self) -> list[str]:
+        return [event_type for event_type, _, _ in self.events]
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.headers.clear()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -24,6 +24,7 @@ from beat_shared.amqp import event_exchange
 from beat_shared.auth import mint_token
 from beat_shared.clock import FrozenClock
 from beat_shared.config import env
+from beat_shared.contracts import new_event
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
@@ -266,6 +267,23 @@ def rows(url: str, model: Any, *where: Any) -> list[Any]:
         engine.dispose()
 
 
+def acknowledged(concern_id: str) -> CloudEvent:
+    """beat.concern.acknowledged of a streetlight concern in RV-03: its reporter is mailed."""
+    return new_event(
+        "beat.concern.acknowledged",
+        concern_id,
+        {
+            "concern_id": concern_id,
+            "category_code": "streetlight_out",
+            "beat_code": "RV-03",
+            "status": "acknowledged",
+            "occurred_at": "2026-01-05T09:00:00Z",
+            "officer_id": "officer-rv03",
+            "submitted_at": "2026-01-04T09:00:00Z",
+        },
+    )
+
+
 def token(role: str, subject: str, agency_id: str | None = None) -> dict[str, str]:
     minted = mint_token(role, subject, env("BEAT_JWT_SECRET"), agency_id=agency_id)
     return {"Authorization": f"Bearer {minted}"}
@@ -275,6 +293,7 @@ def token(role: str, subject: str, agency_id: str | None = None) -> dict[str, st
 def kit() -> SimpleNamespace:
     """Helpers tests use (test modules cannot import conftest under importlib mode)."""
     return SimpleNamespace(
+        acknowledged=acknowledged,
         dispatch=dispatch,
         publish=publish,
         rows=rows,

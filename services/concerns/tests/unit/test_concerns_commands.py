@@ -5,17 +5,15 @@ endpoint groups give from them, in milliseconds, beside the integration tests ov
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from beat_shared.db import make_engine, unit_of_work
+from beat_shared.db import unit_of_work
 from beat_shared.errors import NotFound, PermissionDenied
+from beat_shared.testing import RecordedEvents
 from concerns import commands, queries, store
-from concerns.demo import seed_reference
 from concerns.domain.workflow import Actor, Status
 from concerns.intake_endpoints import submission_from
-from concerns.models import Base
 from concerns.reference import ReferenceCache
 from concerns.schemas import ConcernInput
 from concerns.settings import Settings
@@ -27,37 +25,14 @@ OTHER_BEATS_OFFICER = Actor("officer-rv05", "officer", frozenset({"RV-05"}))
 IN_RV02 = {"lat": 43.045, "long": -108.380}
 
 
-class Recorded:
-    """The events a use case emitted, as the outbox writer's `add` receives them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-
-    def __call__(self, event_type: str, subject: str, data: dict[str, Any], headers: Any = None) -> None:
-        self.events.append((event_type, subject, data))
-
-    def types(self) -> list[str]:
-        return [event[0] for event in self.events]
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/concerns.db", pool_size=1)
-    Base.metadata.create_all(engine)
-    with unit_of_work(engine) as session:
-        seed_reference(session, NOW - timedelta(days=1))
-    yield engine
-    engine.dispose()
-
-
-def _voice(session, recorded: Recorded, reference: ReferenceCache, **contact: str) -> commands.Submitted:
+def _voice(session, recorded: RecordedEvents, reference: ReferenceCache, **contact: str) -> commands.Submitted:
     body = ConcernInput().load({"category": "noise", "description": "Music all night", "location": IN_RV02})
     body["contact"] = contact or None
     return commands.submit(session, SETTINGS, NOW, recorded, submission_from(body, None), reference)
 
 
 def test_a_voiced_concern_is_announced_once_placed_in_its_beat_and_answered_with_its_receipt(engine):
-    recorded, reference = Recorded(), ReferenceCache(max_age=1)
+    recorded, reference = RecordedEvents(), ReferenceCache(max_age=1)
     with unit_of_work(engine) as session:
         made = _voice(session, recorded, reference)
         answer = queries.submission_answer(session, SETTINGS, reference, made.concern, made.receipt_token, made)
@@ -71,7 +46,7 @@ def test_a_voiced_concern_is_announced_once_placed_in_its_beat_and_answered_with
 
 
 def test_a_reissued_receipt_replaces_the_first_and_the_replayed_answer_suggests_nothing(engine):
-    recorded, reference = Recorded(), ReferenceCache(max_age=1)
+    recorded, reference = RecordedEvents(), ReferenceCache(max_age=1)
     with unit_of_work(engine) as session:
         made = _voice(session, recorded, reference)
         near = _voice(session, recorded, reference)
@@ -87,7 +62,7 @@ def test_a_reissued_receipt_replaces_the_first_and_the_replayed_answer_suggests_
 
 
 def test_moves_and_notes_by_the_beat_s_officer_each_announce_one_event(engine):
-    recorded, reference = Recorded(), ReferenceCache(max_age=1)
+    recorded, reference = RecordedEvents(), ReferenceCache(max_age=1)
     with unit_of_work(engine) as session:
         concern_id = _voice(session, recorded, reference, email="ana@example.org").concern.id
     with unit_of_work(engine) as session:
@@ -106,7 +81,7 @@ def test_moves_and_notes_by_the_beat_s_officer_each_announce_one_event(engine):
 
 
 def test_a_referral_request_is_announced_without_the_client_and_read_back_by_referrals(engine):
-    recorded, reference = Recorded(), ReferenceCache(max_age=1)
+    recorded, reference = RecordedEvents(), ReferenceCache(max_age=1)
     with unit_of_work(engine) as session:
         concern_id = _voice(session, recorded, reference).concern.id
     consent = {"given_by": "Ana Diaz", "given_at": NOW - timedelta(minutes=5), "method": "verbal", "scope": "food"}

@@ -5,19 +5,18 @@ keep and log, in milliseconds, beside the integration tests over the broker."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from beat_shared.db import make_engine, unit_of_work
+from beat_shared.db import unit_of_work
 from beat_shared.errors import Conflict, NotFound, PermissionDenied
+from beat_shared.testing import RecordedEvents
 from concerns import commands, problem_commands, problem_queries, tip_commands, tip_queries
-from concerns.demo import seed_reference
 from concerns.domain.problems import Stage
 from concerns.domain.workflow import Actor
 from concerns.intake_endpoints import submission_from
-from concerns.models import Base, Problem, Tip, TipRead
+from concerns.models import Problem, Tip, TipRead
 from concerns.schemas import ConcernInput
 from concerns.settings import Settings
 
@@ -31,36 +30,13 @@ AREA = {"lat": 43.045, "long": -108.380}
 CONSENT = {"given_by": "Sam", "given_at": NOW - timedelta(minutes=5), "method": "verbal", "scope": "food"}
 
 
-class Recorded:
-    """The events a use case emitted, as the outbox writer's `add` receives them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-
-    def __call__(self, event_type: str, subject: str, data: dict[str, Any], headers: Any = None) -> None:
-        self.events.append((event_type, subject, data))
-
-    def types(self) -> list[str]:
-        return [event[0] for event in self.events]
-
-
-@pytest.fixture
-def engine(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/concerns.db", pool_size=1)
-    Base.metadata.create_all(engine)
-    with unit_of_work(engine) as session:
-        seed_reference(session, NOW - timedelta(days=1))
-    yield engine
-    engine.dispose()
-
-
 def _voice(session, now: datetime = NOW) -> commands.Submitted:
     body = ConcernInput().load({"category": "noise", "description": "Music all night", "location": AREA})
     body["contact"] = None
-    return commands.submit(session, SETTINGS, now, Recorded(), submission_from(body, None))
+    return commands.submit(session, SETTINGS, now, RecordedEvents(), submission_from(body, None))
 
 
-def _open(session, recorded: Recorded, concern_ids: list[str]) -> Problem:
+def _open(session, recorded: RecordedEvents, concern_ids: list[str]) -> Problem:
     body = {
         "beat_code": "RV-02",
         "title": "Music at the car park",
@@ -74,7 +50,7 @@ def _open(session, recorded: Recorded, concern_ids: list[str]) -> Problem:
 
 
 def test_opening_links_the_concerns_once_and_announces_the_problem(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         first = _voice(session).concern.id
         problem = _open(session, recorded, [first, first])
@@ -83,12 +59,12 @@ def test_opening_links_the_concerns_once_and_announces_the_problem(engine):
     assert subject == problem.id and data["concern_ids"] == [first] and data["stage"] == "scanning"
     with unit_of_work(engine) as session, pytest.raises(PermissionDenied):
         problem_commands.open_problem(
-            session, NOW, Recorded(), OTHER_BEATS_OFFICER, {"beat_code": "RV-02", "categories": ["noise"]}
+            session, NOW, RecordedEvents(), OTHER_BEATS_OFFICER, {"beat_code": "RV-02", "categories": ["noise"]}
         )
 
 
 def test_a_concern_arriving_at_the_place_joins_and_stages_move_one_step(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         problem = _open(session, recorded, [])
         arrived = _voice(session, NOW + timedelta(hours=1))
@@ -105,9 +81,9 @@ def test_a_concern_arriving_at_the_place_joins_and_stages_move_one_step(engine):
 
 
 def test_a_referral_asked_for_the_problem_joins_it_when_referrals_drafts_it(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
-        problem = _open(session, Recorded(), [])
+        problem = _open(session, RecordedEvents(), [])
         ask = {"need_category": "food", "urgency": "soon", "client": {"name": "Sam", "phone": "555-0100"}}
         request = problem_commands.request_referral(
             session, NOW, recorded, OFFICER, problem.id, {**ask, "consent": CONSENT}
@@ -124,13 +100,13 @@ def test_a_referral_asked_for_the_problem_joins_it_when_referrals_drafts_it(engi
 
 
 def test_closing_is_the_assessments_and_a_closed_problem_no_longer_changes(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
-        problem = _open(session, Recorded(), [])
+        problem = _open(session, RecordedEvents(), [])
         with pytest.raises(Conflict):
             problem_commands.close_with_assessment(session, SETTINGS, NOW, recorded, OFFICER, problem.id, "solved")
         for stage, at in ((Stage.ANALYSIS, NOW), (Stage.RESPONSE, NOW), (Stage.ASSESSMENT, NOW + timedelta(days=7))):
-            problem_commands.move(session, at, Recorded(), OFFICER, problem.id, stage)
+            problem_commands.move(session, at, RecordedEvents(), OFFICER, problem.id, stage)
         later = NOW + timedelta(days=14)
         problem_commands.close_with_assessment(session, SETTINGS, later, recorded, OFFICER, problem.id, "solved")
         with pytest.raises(Conflict):
@@ -150,7 +126,7 @@ def test_tips_are_kept_read_by_the_beats_officers_with_every_read_logged_and_era
             with pytest.raises(PermissionDenied):
                 tip_queries.read(session, NOW, outsider, tip.id)
         assert [t["id"] for t in tip_queries.beat_tips(session, NOW, SUPERVISOR, "RV-02")] == [tip.id]
-        problem = _open(session, Recorded(), [])
+        problem = _open(session, RecordedEvents(), [])
         assert tip_commands.link_problem(session, NOW, OFFICER, tip.id, problem.id)["problem_id"] == problem.id
         assert problem_queries.workspace(session, SETTINGS, NOW, OFFICER, problem.id)["tips"] == 1
         log = [(read.reader, read.action) for read in session.scalars(select(TipRead).order_by(TipRead.id))]

@@ -1,23 +1,6 @@
 """An e-mail names the city of the settings (BEAT_CITY_NAME) and no other: the code names no city."""
 
-from beat_shared.contracts import new_event
 from notifications.models import Notification
-
-
-def acknowledged(concern_id: str) -> object:
-    return new_event(
-        "beat.concern.acknowledged",
-        concern_id,
-        {
-            "concern_id": concern_id,
-            "category_code": "streetlight_out",
-            "beat_code": "RV-03",
-            "status": "acknowledged",
-            "occurred_at": "2026-01-05T09:00:00Z",
-            "officer_id": "officer-rv03",
-            "submitted_at": "2026-01-04T09:00:00Z",
-        },
-    )
 
 
 def test_every_mail_names_the_configured_city_and_never_the_demo_one(
@@ -31,7 +14,7 @@ def test_every_mail_names_the_configured_city_and_never_the_demo_one(
             "language": language,
             "contact_preference": "email",
         }
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(concern_id))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(concern_id))
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 2, message="both notifications recorded")
     assert kit.dispatch(service)["outcomes"] == {"delivered": 2}
 

@@ -3,28 +3,11 @@
 import itertools
 import socket
 
-from beat_shared.contracts import new_event
 from notifications.dependencies import DispatchTimer
 from notifications.dispatcher import SEND_CONCURRENCY
 from notifications.models import DeliveryAttempt, Message, Notification
 
 CONCERN = "c-4711"
-
-
-def acknowledged(concern_id=CONCERN):
-    return new_event(
-        "beat.concern.acknowledged",
-        concern_id,
-        {
-            "concern_id": concern_id,
-            "category_code": "streetlight_out",
-            "beat_code": "RV-03",
-            "status": "acknowledged",
-            "occurred_at": "2026-01-05T09:00:00Z",
-            "officer_id": "officer-rv03",
-            "submitted_at": "2026-01-04T09:00:00Z",
-        },
-    )
 
 
 def reporter(stand_ins, concern_id=CONCERN, language="es", email="maria@example.org"):
@@ -41,7 +24,7 @@ def test_acknowledged_concern_emails_the_reporter_in_their_language(
     service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit
 ):
     reporter(stand_ins)
-    event = acknowledged()
+    event = kit.acknowledged(CONCERN)
     kit.publish(rabbit_config["AMQP_URI"], event)
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
     outcome = kit.dispatch(service)
@@ -65,12 +48,12 @@ def test_acknowledged_concern_emails_the_reporter_in_their_language(
 
 def test_redelivered_event_sends_one_email(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
     reporter(stand_ins)
-    event = acknowledged()
+    event = kit.acknowledged(CONCERN)
     kit.publish(rabbit_config["AMQP_URI"], event)
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="first delivery handled")
     kit.dispatch(service)
     kit.publish(rabbit_config["AMQP_URI"], event)  # the broker redelivers the same event
-    marker = acknowledged("c-marker")
+    marker = kit.acknowledged("c-marker")
     kit.publish(rabbit_config["AMQP_URI"], marker)
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 2, message="marker handled")
     kit.dispatch(service)
@@ -82,7 +65,7 @@ def test_redelivered_event_sends_one_email(service, stand_ins, smtp_sink, rabbit
 def test_timer_dispatches_without_help(start_service, stand_ins, smtp_sink, rabbit_config, kit):
     start_service(NOTIFICATIONS_DISPATCH_SECONDS="0.2")
     reporter(stand_ins, language="en")
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: smtp_sink.mailbox(), timeout=15, message="email sent by the timer")
     assert smtp_sink.mailbox()[0]["Subject"] == "Your concern has been acknowledged"
 
@@ -91,7 +74,7 @@ def test_recorded_notification_wakes_the_dispatcher(start_service, stand_ins, sm
     # The timer alone would not run for an hour: the email goes out because the event woke it.
     start_service(dispatch_on_arrival=True, NOTIFICATIONS_DISPATCH_SECONDS="3600")
     reporter(stand_ins, language="en")
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: smtp_sink.mailbox(), timeout=15, message="email sent on arrival")
     assert smtp_sink.mailbox()[0]["Subject"] == "Your concern has been acknowledged"
 
@@ -102,7 +85,7 @@ def test_a_full_batch_is_followed_by_another_round_at_once(
     service = start_service(NOTIFICATIONS_DISPATCH_SECONDS="3600", NOTIFICATIONS_BATCH_SIZE="2")
     for number in range(5):
         reporter(stand_ins, f"c-batch-{number}", language="en", email=f"resident{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-batch-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-batch-{number}"))
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 5, message="five notifications recorded")
     [timer] = [entrypoint for entrypoint in service.entrypoints if isinstance(entrypoint, DispatchTimer)]
     timer.wake_on_arrival = True
@@ -130,7 +113,7 @@ def test_concurrent_rounds_send_each_email_once(
     count = 14
     for number in range(count):
         reporter(stand_ins, f"c-lane-{number}", language="en", email=f"lane{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-lane-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-lane-{number}"))
     kit.wait_for(lambda: len(smtp_sink.received()) >= count, timeout=30, message="every email sent")
     kit.wait_for(
         lambda: {message.status for message in kit.rows(notifications_db, Message)} == {"delivered"},
@@ -153,7 +136,7 @@ def test_a_round_asks_concerns_about_its_reporters_in_one_call(
 ):
     for number in range(5):
         reporter(stand_ins, f"c-ask-{number}", language="en", email=f"ask{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-ask-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-ask-{number}"))
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 5, message="notifications recorded")
     assert kit.dispatch(service)["outcomes"] == {"delivered": 5}
     assert stand_ins.concerns.calls == {"reporter_contacts": 1}  # expanding and sending reuse the answer
@@ -166,7 +149,7 @@ def test_reporters_are_asked_one_by_one_when_the_batch_question_fails(
     stand_ins.concerns.batch_fails = True  # e.g. an older concerns without reporter_contacts
     for number in range(3):
         reporter(stand_ins, f"c-old-{number}", language="en", email=f"old{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-old-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-old-{number}"))
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == 3, message="notifications recorded")
     assert kit.dispatch(service)["outcomes"] == {"delivered": 3}
     assert stand_ins.concerns.calls["reporter_contact"] == 3
@@ -176,7 +159,7 @@ def test_reporters_are_asked_one_by_one_when_the_batch_question_fails(
 def test_a_round_reuses_its_smtp_connections(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
     for number in range(SEND_CONCURRENCY + 5):
         reporter(stand_ins, f"c-many-{number}", language="en", email=f"resident{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-many-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-many-{number}"))
     expected = SEND_CONCURRENCY + 5
     kit.wait_for(lambda: len(kit.rows(notifications_db, Notification)) == expected, message="notifications recorded")
     outcome = kit.dispatch(service)
@@ -191,7 +174,7 @@ def test_consecutive_rounds_share_an_smtp_connection(
 ):
     for number in range(3):
         reporter(stand_ins, f"c-round-{number}", language="en", email=f"round{number}@example.org")
-        kit.publish(rabbit_config["AMQP_URI"], acknowledged(f"c-round-{number}"))
+        kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(f"c-round-{number}"))
         kit.wait_for(lambda n=number + 1: len(kit.rows(notifications_db, Notification)) == n, message="recorded")
         assert kit.dispatch(service)["outcomes"] == {"delivered": 1}  # one round per email
     assert len(smtp_sink.mailbox()) == 3
@@ -220,7 +203,7 @@ def test_smtp_451_is_retried_on_schedule_then_fails_permanently_and_can_be_retri
     reporter(stand_ins)
     smtp_sink.set_mode("451")
     started = clock.now()
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
 
     message = run_until_settled(service, clock, kit, notifications_db)
@@ -257,7 +240,7 @@ def test_smtp_451_is_retried_on_schedule_then_fails_permanently_and_can_be_retri
 def test_smtp_550_fails_permanently_at_once(service, stand_ins, smtp_sink, rabbit_config, notifications_db, kit):
     reporter(stand_ins)
     smtp_sink.set_mode("550")
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
     kit.dispatch(service)
     message = message_row(kit, notifications_db)
@@ -271,7 +254,7 @@ def test_closed_smtp_port_is_a_temporary_failure(start_service, stand_ins, rabbi
         closed_port = sock.getsockname()[1]
     service = start_service(NOTIFICATIONS_SMTP_PORT=str(closed_port))
     reporter(stand_ins)
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
     kit.dispatch(service)
     message = message_row(kit, notifications_db)
@@ -286,7 +269,7 @@ def test_restart_in_the_middle_of_sending_does_not_send_a_second_email(
     reporter(stand_ins)
     smtp_sink.set_mode("hold")  # the server takes the message, then keeps us waiting for its answer
     first = start_service(NOTIFICATIONS_DISPATCH_SECONDS="0.2")
-    kit.publish(rabbit_config["AMQP_URI"], acknowledged())
+    kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: smtp_sink.received(), timeout=15, message="the server has the message")
     first.kill()  # the process dies before it hears the server's 250
     assert message_row(kit, notifications_db).status == "sending"

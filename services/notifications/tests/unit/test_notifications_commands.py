@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from beat_shared.contracts import new_event
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import Conflict, InvalidInput, NotFound
+from beat_shared.testing import RecordedEvents
 from notifications import commands, queries
 from notifications.domain.subscribers import CONFIRMATION, confirmation_link_token, subject_of
 from notifications.domain.tokens import address_hash, unsubscribe_token
@@ -30,16 +31,6 @@ SUBMITTED = {
     "outside_beats": False,
     "language": "en",
 }
-
-
-class Recorded:
-    """The events a use case emitted, as the outbox writer's `add` receives them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-
-    def __call__(self, event_type: str, subject: str, data: dict[str, Any], **_: Any) -> None:
-        self.events.append((event_type, subject, data))
 
 
 @pytest.fixture
@@ -94,7 +85,7 @@ def test_a_broadcast_is_stored_with_one_notification_and_a_meeting_needs_its_tim
 
 
 def test_a_failed_message_is_queued_again_and_its_new_status_announced(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         message = commands.retry_message(session, NOW, recorded, _message(session, "permanent_failure").id)
     assert (message.status, message.attempt_base, message.next_attempt_at) == ("queued", 9, NOW)
@@ -111,7 +102,7 @@ def test_a_failed_message_is_queued_again_and_its_new_status_announced(engine):
 
 
 def test_only_a_failed_message_can_be_retried_and_a_refusal_announces_nothing(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         delivered = _message(session, "delivered")
         with pytest.raises(Conflict, match="only failed messages"):

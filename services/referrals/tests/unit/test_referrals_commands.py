@@ -4,13 +4,13 @@ agency's answer write and announce, in milliseconds, beside the integration test
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import Conflict, NotFound
+from beat_shared.testing import RecordedEvents
 from referrals import commands, demo, queries
 from referrals.domain.actors import Actor
 from referrals.domain.lifecycle import ACCEPTED, SENT, AgencyAnswer
@@ -30,19 +30,6 @@ SETTINGS = ReferralSettings(
 OFFICER = Actor("officer-1", "officer")
 
 
-class Recorded:
-    """The events a use case emitted, as the outbox writer's `add` receives them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any], dict[str, str]]] = []
-
-    def __call__(self, event_type: str, subject: str, data: dict[str, Any], headers: Any = None) -> None:
-        self.events.append((event_type, subject, data, dict(headers or {})))
-
-    def types(self) -> list[str]:
-        return [event[0] for event in self.events]
-
-
 @pytest.fixture
 def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/referrals.db", pool_size=1)
@@ -58,7 +45,7 @@ def _pantry(session) -> Service:
 
 
 def test_a_draft_is_sent_only_with_consent_and_its_agency_alone_hears_of_it(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         pantry = _pantry(session)
         draft = {"need_category": "food", "service_id": pantry.id, "client": {"name": "Ana Diaz", "phone": "555-0101"}}
@@ -72,15 +59,13 @@ def test_a_draft_is_sent_only_with_consent_and_its_agency_alone_hears_of_it(engi
         assert referral.status == SENT and referral.respond_by == NOW + timedelta(hours=72)
 
     assert recorded.types() == ["beat.referral.created", "beat.referral.sent"]
-    created, sent = recorded.events
-    assert created[3] == {}  # a draft is the officer's: no agency route
-    assert sent[3] == {"x-agency-id": agency}
-    assert sent[2]["details_url"] == f"https://referrals.test/referrals/{referral.id}"
+    assert recorded.headers == [{}, {"x-agency-id": agency}]  # a draft is the officer's: no agency route
+    assert recorded.events[1][2]["details_url"] == f"https://referrals.test/referrals/{referral.id}"
     assert "Ana" not in repr(recorded.events) and "555" not in repr(recorded.events)  # no personal data
 
 
 def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         pantry = _pantry(session)
         consent = {"given_by": "Ana", "given_at": NOW, "method": "verbal", "scope": "food"}
@@ -101,7 +86,7 @@ def test_the_agency_accepts_and_its_read_of_the_client_is_audited(engine):
     assert audited == ["intake-1"]
 
 
-def _sent(session, recorded: Recorded, at: datetime):
+def _sent(session, recorded: RecordedEvents, at: datetime):
     consent = {"given_by": "Ana", "given_at": at, "method": "verbal", "scope": "food"}
     draft = {"need_category": "food", "service_id": _pantry(session).id, "client": {"name": "Ana"}, "consent": consent}
     referral = commands.create_referral(session, at, recorded, OFFICER, draft)
@@ -109,10 +94,10 @@ def _sent(session, recorded: Recorded, at: datetime):
 
 
 def test_deadlines_remind_once_then_expire_and_retention_erases_the_client(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         referral = _sent(session, recorded, NOW)
-        del recorded.events[:]
+        recorded.clear()
         day_later = NOW + timedelta(hours=25)
         assert commands.process_deadlines(session, SETTINGS, day_later, recorded) == {"reminded": 1, "expired": 0}
         assert commands.process_deadlines(session, SETTINGS, day_later, recorded) == {"reminded": 0, "expired": 0}
@@ -127,7 +112,7 @@ def test_deadlines_remind_once_then_expire_and_retention_erases_the_client(engin
 
 
 def test_a_request_without_its_details_fails_once_and_a_redelivery_is_answered_from_the_record(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     request = {"request_id": "req-1", "concern_id": "c-1", "need_category": "food", "urgency": "routine"}
     with unit_of_work(engine) as session:
         assert commands.create_from_request(session, SETTINGS, NOW, recorded, request, None) is None

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from beat_shared.db import make_engine, unit_of_work
+from beat_shared.testing import RecordedEvents
 from surveys import catalogue, commands
 from surveys.domain.item_bank import STANDARD_SURVEY_CODE
 from surveys.domain.tokens import token_for
@@ -43,19 +44,6 @@ ANSWERS = {
 SETTINGS = SurveySettings(min_cell=10, public_url="https://surveys.test", token_secret=b"s" * 32, post_contact_days=14)
 
 
-class Recorded:
-    """The events a use case emitted, as the outbox writer's `add` receives them."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str, dict[str, Any]]] = []
-
-    def __call__(self, event_type: str, subject: str, data: dict[str, Any], **_: Any) -> None:
-        self.events.append((event_type, subject, data))
-
-    def types(self) -> list[str]:
-        return [event_type for event_type, _, _ in self.events]
-
-
 @pytest.fixture
 def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/surveys.db", pool_size=1)
@@ -78,7 +66,7 @@ def _wave(session) -> Any:
 
 
 def test_a_wave_invites_each_new_subscriber_once_and_announces_each_invitation(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     recipients = {"RV-01": ["sub-1", "sub-2"], "RV-02": ["sub-3"], "RV-09": ["not-in-the-wave"]}
     with unit_of_work(engine) as session:
         wave = _wave(session)
@@ -94,7 +82,7 @@ def test_a_wave_invites_each_new_subscriber_once_and_announces_each_invitation(e
 
 
 def test_an_ended_concern_with_contact_invites_its_reporter_once(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     ended = {
         "concern_id": "c-1",
         "beat_code": "RV-01",
@@ -117,7 +105,7 @@ def test_an_ended_concern_with_contact_invites_its_reporter_once(engine):
 
 
 def test_a_response_is_announced_once_per_period_by_the_timer(engine):
-    recorded = Recorded()
+    recorded = RecordedEvents()
     with unit_of_work(engine) as session:
         wave = _wave(session)
         [invitation] = commands.issue_wave_invitations(session, SETTINGS, NOW, recorded, wave, {"RV-02": ["sub-1"]})
