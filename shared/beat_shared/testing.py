@@ -7,6 +7,7 @@ Loaded by the root conftest (`pytest_plugins`). nameko's own plugin provides
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -164,16 +165,21 @@ def _admin(statement: str) -> None:
         connection.close()
 
 
+def _postgres_url(name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
-def postgres_database() -> Iterator[Callable[[str], str]]:
-    """A factory of empty PostgreSQL databases, dropped after the test: `url = make("concerns")`."""
+def postgres_database() -> Iterator[Callable[..., str]]:
+    """A factory of PostgreSQL databases, dropped after the test: `url = make("concerns")` (empty),
+    or a copy of a `template` database."""
     created: list[str] = []
 
-    def make(label: str = "db") -> str:
+    def make(label: str = "db", template: str | None = None) -> str:
         name = f"beat_test_{label}_{uuid.uuid4().hex[:10]}"
-        _admin(f'CREATE DATABASE "{name}"')
+        _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         created.append(name)
-        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        return _postgres_url(name)
 
     yield make
     for name in created:
@@ -235,6 +241,79 @@ def database(backend: str, postgres_database: Callable[[str], str], tmp_path: Pa
     return make
 
 
+# What a template holds besides the migrations: a name that says what and as of when (the same name,
+# the same rows), and the function that writes it.
+Seed = tuple[str, Callable[[Any], Any]]
+
+
+class MigratedTemplates:
+    """Each service's database migrated once per pytest process and backend (and seeded, for a
+    `Seed`), then copied for every test that asks for one (`migrated_database`): a file copy on
+    SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL. Running the migrations again for every test
+    was a quarter of a service lane's CPU, and seeding the reference data a seventh (py-spy,
+    concerns' integration tests); the copies are the same databases."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite_files: dict[tuple[str, str], Path] = {}
+        self.postgresql_names: dict[tuple[str, str], str] = {}
+
+    def sqlite(self, service: str, seed: Seed | None = None) -> Path:
+        key = (service, seed[0] if seed else "")
+        if key not in self.sqlite_files:
+            path = self.folder / f"{service}-{len(self.sqlite_files)}.db"
+            self._prepare(service, f"sqlite:///{path}", seed)
+            self.sqlite_files[key] = path
+        return self.sqlite_files[key]
+
+    def postgresql(self, service: str, seed: Seed | None = None) -> str:
+        key = (service, seed[0] if seed else "")
+        if key not in self.postgresql_names:
+            name = f"beat_test_template_{service}_{uuid.uuid4().hex[:10]}"
+            _admin(f'CREATE DATABASE "{name}"')
+            self._prepare(service, _postgres_url(name), seed)
+            self.postgresql_names[key] = name
+        return self.postgresql_names[key]
+
+    @staticmethod
+    def _prepare(service: str, url: str, seed: Seed | None) -> None:
+        upgrade(service, url)  # disposes its engine: no session keeps a template busy
+        if seed is not None:
+            engine = make_engine(url, pool_size=1)
+            with unit_of_work(engine) as session:
+                seed[1](session)
+            engine.dispose()
+
+    def drop(self) -> None:
+        for name in self.postgresql_names.values():
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    templates = MigratedTemplates(tmp_path_factory.mktemp("migrated-templates"))
+    yield templates
+    templates.drop()
+
+
+@pytest.fixture
+def migrated_database(
+    backend: str, postgres_database: Callable[..., str], tmp_path: Path, migrated_templates: MigratedTemplates
+) -> Callable[..., str]:
+    """A factory of databases on the test's backend at a service's newest migration:
+    `url = make("concerns")` (what `database` then `upgrade` would give, without running the
+    migrations again), or also seeded: `make("concerns", ("reference at <time>", seed))`."""
+
+    def make(service: str, seed: Seed | None = None) -> str:
+        if backend == "postgresql":
+            return postgres_database(service, template=migrated_templates.postgresql(service, seed))
+        path = tmp_path / f"{service}-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(migrated_templates.sqlite(service, seed), path)
+        return f"sqlite:///{path}"
+
+    return make
+
+
 @pytest.fixture
 def container_factory(postgres_database: Callable[[str], str], container_factory: Any) -> Any:
     """nameko's container_factory, set up after the test's databases so that its containers
@@ -274,7 +353,7 @@ ServiceSpecs = dict[str, tuple[type, Callable[[Any], Any], Any]]
 
 @pytest.fixture
 def running_services(
-    database: Callable[[str], str], container_factory: Any, rabbit_config: dict[str, Any]
+    migrated_database: Callable[[str], str], container_factory: Any, rabbit_config: dict[str, Any]
 ) -> Callable[[ServiceSpecs], dict[str, RunningService]]:
     """Real services side by side on one throw-away vhost, each with its own port and a migrated,
     seeded database on the test's backend: `running_services({"concerns": (ConcernsService, seed, clock)})`."""
@@ -282,8 +361,7 @@ def running_services(
     def start(specs: ServiceSpecs) -> dict[str, RunningService]:
         started = {}
         for name, (service_class, seed, clock) in specs.items():
-            url = database(name)
-            upgrade(name, url)
+            url = migrated_database(name)
             engine = make_engine(url, pool_size=1)
             with unit_of_work(engine) as session:
                 seed(session)

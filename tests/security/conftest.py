@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
 from beat_shared.outbox import Outbox
 
 sys.path.insert(0, str(Path(__file__).parent))  # for `import security_world` (unique name)
@@ -46,10 +45,9 @@ def service_class(service: str) -> type:
     return getattr(importlib.import_module(module), name)
 
 
-def prepare_database(database: Any, service: str) -> str:
+def prepare_database(migrated_database: Any, service: str) -> str:
     """A fresh database on the test's backend, migrated and seeded with the service's demo data."""
-    url = database(service)
-    upgrade(service, url)
+    url = migrated_database(service)
     demo = importlib.import_module(f"{service}.demo")
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:
@@ -59,7 +57,7 @@ def prepare_database(database: Any, service: str) -> str:
 
 
 @pytest.fixture
-def start_world(database, container_factory, beat_config, rabbit_config):
+def start_world(migrated_database, container_factory, beat_config, rabbit_config):
     """`start_world(services=..., settings={"concerns": {...}})` → a running World, its databases
     on the test's backend (every security test runs on SQLite and on PostgreSQL)."""
     worlds: list[World] = []
@@ -68,7 +66,7 @@ def start_world(database, container_factory, beat_config, rabbit_config):
         started = time.monotonic()
         urls, databases, containers = {}, {}, {}
         for service in services:
-            databases[service] = prepare_database(database, service)
+            databases[service] = prepare_database(migrated_database, service)
         for service in services:
             port = free_port()
             overrides = {

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from beat_shared.clock import FrozenClock
-from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
+from beat_shared.db import make_engine
 from beat_shared.outbox import Outbox
 from concerns.demo import seed_reference
 from concerns.service import ConcernsService
@@ -27,14 +26,9 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def concerns_db(database, clock) -> str:
-    url = database("concerns")
-    upgrade("concerns", url)
-    engine = make_engine(url, pool_size=1)
-    with unit_of_work(engine) as session:
-        seed_reference(session, clock.now())
-    engine.dispose()
-    return url
+def concerns_db(migrated_database, clock) -> str:
+    now = clock.now()
+    return migrated_database("concerns", (f"reference data at {now.isoformat()}", lambda s: seed_reference(s, now)))
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ from beat_shared.config import env
 from beat_shared.contracts import new_event
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
 from beat_shared.testing import html_part, text_part, wait_for
 from notifications.dependencies import DispatchTimer
 from notifications.service import NotificationsService
@@ -194,9 +193,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def notifications_db(database: Callable[[str], str]) -> str:
-    url = database("notifications")
-    upgrade("notifications", url)
+def notifications_db(migrated_database: Callable[[str], str]) -> str:
+    url = migrated_database("notifications")
     return url
 
 

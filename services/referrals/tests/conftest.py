@@ -15,15 +15,13 @@ from referrals_testkit import START, EventSpy
 
 from beat_shared.clock import FrozenClock
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
 from referrals import demo
 from referrals.service import ReferralsService
 
 
 @pytest.fixture
-def referrals_db(database) -> str:
-    url = database("referrals")
-    upgrade("referrals", url)
+def referrals_db(migrated_database) -> str:
+    url = migrated_database("referrals")
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:
         demo.seed_directory(session)  # the directory; tests make their own referrals

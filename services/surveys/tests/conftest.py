@@ -21,7 +21,6 @@ from beat_shared.clock import FrozenClock
 from beat_shared.config import env
 from beat_shared.contracts import new_event
 from beat_shared.db import make_engine, settle_unit_of_work, unit_of_work
-from beat_shared.migrations import upgrade
 from surveys.service import SurveysService
 from surveys.totals import rebuild_totals
 
@@ -124,9 +123,8 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def surveys_db(database) -> str:
-    url = database("surveys")
-    upgrade("surveys", url)
+def surveys_db(migrated_database) -> str:
+    url = migrated_database("surveys")
     return url
 
 

@@ -12,7 +12,6 @@ import pytest
 
 from beat_shared.config import DEVELOPMENT_SECRETS, DEVELOPMENT_SWITCHES
 from beat_shared.db import make_engine, unit_of_work
-from beat_shared.migrations import upgrade
 from beat_shared.outbox import Outbox
 from beat_shared.testing import free_port
 from concerns.demo import seed_reference
@@ -39,9 +38,8 @@ class Stack:
 
 
 @pytest.fixture
-def concerns_db(database) -> str:
-    url = database("concerns")
-    upgrade("concerns", url)
+def concerns_db(migrated_database) -> str:
+    url = migrated_database("concerns")
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:
         seed_reference(session, datetime.now(UTC))
@@ -117,10 +115,9 @@ def production_web(start_web) -> str:
 
 
 @pytest.fixture
-def referrals_url(database, container_factory, beat_config):
+def referrals_url(migrated_database, container_factory, beat_config):
     """The referrals service (demo directory, on the test's backend) on the test's vhost; its base URL."""
-    url = database("referrals")
-    upgrade("referrals", url)
+    url = migrated_database("referrals")
     engine = make_engine(url, pool_size=1)
     with unit_of_work(engine) as session:
         referrals_demo.seed_directory(session)
@@ -135,14 +132,10 @@ def referrals_url(database, container_factory, beat_config):
 
 
 @pytest.fixture
-def surveys_url(database, container_factory, beat_config, clock):
+def surveys_url(migrated_database, container_factory, beat_config, clock):
     """The surveys service (its demo results, dated from the test module's `clock`) on the test's backend; its URL."""
-    url = database("surveys")
-    upgrade("surveys", url)
-    engine = make_engine(url, pool_size=1)
-    with unit_of_work(engine) as session:
-        surveys_demo.seed(session, clock.now())
-    engine.dispose()
+    now = clock.now()
+    url = migrated_database("surveys", (f"demo results at {now.isoformat()}", lambda s: surveys_demo.seed(s, now)))
     port = free_port()
     container = container_factory(
         SurveysService, beat_config("surveys", SURVEYS_DATABASE_URL=url, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
