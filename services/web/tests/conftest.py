@@ -88,7 +88,7 @@ def start_stack(concerns_db, container_factory, beat_config, start_web):
 
 @pytest.fixture
 def stack(start_stack) -> Stack:
-    return start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={"WEB_API_TIMEOUT": "5"})
+    return start_stack(concerns={"CONCERNS_RATE_PER_ADDRESS": "1000/3600"}, web={})
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def clock() -> FrozenClock:
 def problem_stack(start_stack, clock, surveys_url):
     """concerns and web, and surveys with its demo results (the assessment shows the beat's scores)."""
     concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
-    return start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5", "WEB_SURVEYS_URL": surveys_url})
+    return start_stack(concerns=concerns, web={"WEB_SURVEYS_URL": surveys_url})
 
 
 def voiced(base: str, description: str, **place: str) -> str:

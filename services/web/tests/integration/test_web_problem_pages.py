@@ -28,7 +28,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def problem_stack(start_stack, clock):
     concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
-    return start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5"})
+    return start_stack(concerns=concerns, web={})
 
 
 def voiced(base: str, description: str) -> str:
@@ -242,7 +242,7 @@ def test_a_referral_made_for_a_linked_concern_is_linked_to_the_problem(partners)
 
 def test_the_assessment_shows_the_beats_survey_scores_for_the_same_windows(start_stack, surveys_url, clock):
     concerns = {"CONCERNS_RATE_PER_ADDRESS": "1000/3600", "BEAT_CLOCK": clock, "CONCERNS_PROBLEM_MIN_CONCERNS": "3"}
-    web = start_stack(concerns=concerns, web={"WEB_API_TIMEOUT": "5", "WEB_SURVEYS_URL": surveys_url}).web_url
+    web = start_stack(concerns=concerns, web={"WEB_SURVEYS_URL": surveys_url}).web_url
     for night in range(3):
         voiced(web, f"Fireworks in the park, night {night}")
     with officer(web) as browser:
