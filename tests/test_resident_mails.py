@@ -61,7 +61,6 @@ def city(database, container_factory, beat_config, smtp_sink):
             WEB_SERVER_ADDRESS=f"127.0.0.1:{ports['web']}",
             WEB_CONCERNS_URL=urls["concerns"],
             WEB_SURVEYS_URL=f"http://127.0.0.1:{free_port()}",  # not part of this test
-            WEB_API_TIMEOUT="5",
         ),
     )
     for container in (concerns, notifications, web):
