@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import inspect, text
 
+from beat_shared import testing
 from beat_shared.db import make_engine
 from beat_shared.migrations import upgrade
 
@@ -68,3 +70,28 @@ def test_a_seeded_template_is_seeded_once_and_every_copy_has_the_rows(migrated_d
     assert rows(second, "SELECT n FROM seeded") == [(7,)]
     assert calls == [1]
     assert "seeded" not in schema_and_version(migrated_database("surveys"))[0]  # the plain template is apart
+
+
+def tablespace_of(url: str) -> str:
+    name = url.rsplit("/", 1)[1]
+    (place,) = rows(
+        url,
+        "SELECT t.spcname FROM pg_database d JOIN pg_tablespace t ON t.oid = d.dattablespace "
+        f"WHERE d.datname = '{name}'",
+    )[0]
+    return place
+
+
+def test_test_databases_live_in_the_tests_tablespace_where_the_machine_has_it(postgres_database):
+    """`make test` makes the tablespace in /dev/shm (deploy/local/ensure-postgres.sh); a machine
+    without one (or after a restart, before `make test`) gets the default tablespace."""
+    (exists,) = rows(
+        postgres_database("probe"), f"SELECT count(*) FROM pg_tablespace WHERE spcname = '{testing.TESTS_TABLESPACE}'"
+    )[0]
+    expected = testing.TESTS_TABLESPACE if exists else "pg_default"
+    assert tablespace_of(postgres_database("plain")) == expected
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(testing, "TESTS_TABLESPACE", f"absent_{uuid.uuid4().hex[:6]}")
+        testing._tests_tablespace_works.cache_clear()
+        assert tablespace_of(postgres_database("fallback")) == "pg_default"
+    testing._tests_tablespace_works.cache_clear()
