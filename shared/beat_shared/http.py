@@ -413,6 +413,13 @@ class HttpEndpoint(HttpRequestHandler):
 http = HttpEndpoint.decorator
 
 
+def idempotent_create(endpoint: Callable[..., Any], url: str, **documented: Any) -> Any:
+    """`endpoint`'s decorator (`http`, or a group's partial of it) for a POST that makes one thing:
+    201 with it, and a retry with the same Idempotency-Key answers with the one already made (the
+    method calls beat_shared.idempotency.once). `documented`: the schemas and the rest `http` takes."""
+    return endpoint("POST", url, status=201, idempotent=True, **documented)
+
+
 # --- request bodies and query parameters ----------------------------------------------
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Request, Response
 from beat_shared import idempotency
 from beat_shared.auth import Principal
 from beat_shared.errors import NotFound, PermissionDenied
-from beat_shared.http import http, json_response, page_request, read_json
+from beat_shared.http import http, idempotent_create, json_response, page_request, read_json
 from concerns import access, commands, queries, store
 from concerns.beat_endpoints import geojson_response
 from concerns.domain.workflow import Status
@@ -63,14 +63,7 @@ class IntakeEndpoints(EndpointGroup):
         body = queries.concern_answer(self.db, self.settings, self.reference, concern, "resident")
         return json_response(body, headers=access.etag(concern.version))
 
-    @resident_or_anyone(
-        "POST",
-        "/concerns",
-        request_schema=ConcernInput,
-        response_schema=SubmittedOutput,
-        status=201,
-        idempotent=True,
-    )
+    @idempotent_create(resident_or_anyone, "/concerns", request_schema=ConcernInput, response_schema=SubmittedOutput)
     def submit_concern(self, request: Request) -> Response:
         """Voice a concern (anonymously, or with contact details)
 

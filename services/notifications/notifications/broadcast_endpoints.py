@@ -10,7 +10,7 @@ from werkzeug.wrappers import Request, Response
 from beat_shared import idempotency
 from beat_shared.entrypoints import timer
 from beat_shared.errors import InvalidInput
-from beat_shared.http import http, json_response, read_json
+from beat_shared.http import http, idempotent_create, json_response, read_json
 from beat_shared.roles import OFFICERS
 from notifications import broadcast_preview, commands, queries
 from notifications.endpoints import RENDERER, ServiceParts
@@ -23,13 +23,7 @@ broadcast_endpoint = partial(http, roles=OFFICERS, request_schema=BroadcastInput
 class BroadcastEndpoints(ServiceParts):
     """`/broadcasts/{beat_code}[/preview]` for officers of the beat and supervisors."""
 
-    @broadcast_endpoint(
-        "POST",
-        "/broadcasts/<beat_code>",
-        response_schema=BroadcastView,
-        status=201,
-        idempotent=True,
-    )
+    @idempotent_create(broadcast_endpoint, "/broadcasts/<beat_code>", response_schema=BroadcastView)
     def broadcast(self, request: Request, beat_code: str) -> Response:
         """Send a beat alert or meeting announcement to the beat's subscribers"""
         body = self._broadcast_request(request, beat_code)

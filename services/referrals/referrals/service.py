@@ -25,7 +25,7 @@ from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database, existing, page_of
 from beat_shared.entrypoints import rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
-from beat_shared.http import http, json_response, ndjson_response, page_body, page_request, read_json
+from beat_shared.http import http, idempotent_create, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
 from beat_shared.isotime import parse_utc
 from beat_shared.outbox import Outbox
@@ -349,14 +349,7 @@ class ReferralEndpoints(_Dependencies):
 
     # --- referrals: officers -----------------------------------------------------------------
 
-    @officer_endpoint(
-        "POST",
-        "/referrals",
-        request_schema=ReferralInput,
-        response_schema=ReferralOutput,
-        status=201,
-        idempotent=True,
-    )
+    @idempotent_create(officer_endpoint, "/referrals", request_schema=ReferralInput, response_schema=ReferralOutput)
     def create_referral(self, request: Request) -> Response:
         """Draft a referral to a service
 
