@@ -241,32 +241,35 @@ _NOTES = {
 }
 
 
+def _schedule(session: Session, scheduled_at: datetime, officer: Actor, details: dict[str, Any]) -> Meeting:
+    """A meeting of the officer's one beat, as the officer scheduled it at `scheduled_at`."""
+    (beat_code,) = officer.beat_codes
+    return commands.schedule_meeting(session, scheduled_at, _ignore, officer, beat_code, details)
+
+
 def _seed_meetings(session: Session, now: datetime, added: dict[str, int]) -> None:
     officer = Actor("officer-rv02", "officer", frozenset({"RV-02"}))
+    watch = Actor("officer-rv04", "officer", frozenset({"RV-04"}))
     evening = datetime.combine((now + timedelta(days=10)).date(), time(18, 30), tzinfo=UTC)
-    commands.schedule_meeting(
+    saturday = datetime.combine((now + timedelta(days=5)).date(), time(10, 0), tzinfo=UTC)
+    past = datetime.combine((now - timedelta(days=14)).date(), time(18, 30), tzinfo=UTC)
+    downtown = {"kind": "community_meeting", "venue": "Riverton Public Library, community room"}
+    _schedule(
         session,
         now,
-        _ignore,
         officer,
-        "RV-02",
         {
-            "kind": "community_meeting",
+            **downtown,
             "title": "Downtown beat meeting",
             "description": "Meet Officer Whitehorse, hear what was done since last time and agree the next priorities.",
-            "venue": "Riverton Public Library, community room",
             "starts_at": evening,
             "ends_at": evening + timedelta(hours=2),
         },
     )
-    watch = Actor("officer-rv04", "officer", frozenset({"RV-04"}))
-    saturday = datetime.combine((now + timedelta(days=5)).date(), time(10, 0), tzinfo=UTC)
-    commands.schedule_meeting(
+    _schedule(
         session,
         now,
-        _ignore,
         watch,
-        "RV-04",
         {
             "kind": "neighbourhood_watch",
             "title": "Riverside neighbourhood watch: getting started",
@@ -275,17 +278,13 @@ def _seed_meetings(session: Session, now: datetime, added: dict[str, int]) -> No
             "ends_at": saturday + timedelta(hours=1, minutes=30),
         },
     )
-    past = datetime.combine((now - timedelta(days=14)).date(), time(18, 30), tzinfo=UTC)
-    meeting = commands.schedule_meeting(
+    meeting = _schedule(
         session,
         past - timedelta(days=14),
-        _ignore,
         officer,
-        "RV-02",
         {
-            "kind": "community_meeting",
+            **downtown,
             "title": "Downtown beat meeting (last month)",
-            "venue": "Riverton Public Library, community room",
             "starts_at": past,
             "ends_at": past + timedelta(hours=2),
         },
