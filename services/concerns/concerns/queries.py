@@ -13,6 +13,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.db import count_rows, existing, page_of
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import PageRequest, page_body
+from beat_shared.rows import fields_of
 from concerns import problem_queries, store, views
 from concerns.commands import Submitted, current_period
 from concerns.domain.duplicates import Suggestion
@@ -381,9 +382,7 @@ def open311_active_service(session: Session, code: str) -> Category:
 
 def open311_service(category: Category) -> dict[str, Any]:
     return {
-        "service_code": category.code,
-        "service_name": category.name,
-        "description": category.description,
+        **fields_of(category, ("description",), service_code="code", service_name="name"),
         "metadata": bool(category.attributes),
         "type": "realtime",
         "keywords": ", ".join(category.keywords),

@@ -63,8 +63,7 @@ def reads(session: Session, actor: Actor, tip_id: str) -> list[dict[str, Any]]:
 
 def tip_view(tip: Tip) -> dict[str, Any]:
     return {
-        "id": tip.id,
-        "beat_code": tip.beat_code,
+        **fields_of(tip, ("id", "beat_code")),
         "category": tip.category_code,
         **fields_of(tip, ("text", "contact", "language", "problem_id")),
         "received_at": utc_iso(tip.received_at),
