@@ -31,8 +31,9 @@ agency_page = page_group("agency pages", role_in("agency"))
 class AgencyInbox:
     """Agency pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @agency_page("GET", "/agency/referrals", "The agency's inbox (HTML)")
+    @agency_page("GET", "/agency/referrals")
     def agency_inbox(self, view: Page, api: ApiClient) -> Response:
+        """The agency's inbox (HTML)"""
         calls = {
             part: Call("referrals", "GET", "/referrals", params={"status": part, "per_page": INBOX_PAGE_SIZE})
             for part in INBOX_PARTS
@@ -44,8 +45,9 @@ class AgencyInbox:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("agency/inbox.html", parts=parts, counts=counts)
 
-    @agency_page("GET", "/agency/referrals/<referral_id>", "A referral, for its agency (HTML)")
+    @agency_page("GET", "/agency/referrals/<referral_id>")
     def agency_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
+        """A referral, for its agency (HTML)"""
         referral = api.call(Call("referrals", "GET", f"/referrals/{referral_id}"))
         [named] = with_service_names(api, {"contents": [referral]}) or [referral]
         return view.render(
@@ -55,12 +57,9 @@ class AgencyInbox:
             outcomes=REFERRAL_OUTCOMES,
         )
 
-    @agency_page(
-        "POST",
-        "/agency/referrals/<referral_id>/<move>",
-        "Accept, decline, start or complete a referral (HTML redirect)",
-    )
+    @agency_page("POST", "/agency/referrals/<referral_id>/<move>")
     def agency_move(self, view: Page, api: ApiClient, referral_id: str, move: str) -> Response:
+        """Accept, decline, start or complete a referral (HTML redirect)"""
         if move not in AGENCY_MOVES:
             return view.render("error.html", status=404, kind="not_found")
         body = _move_body(move, view.request.form)
@@ -69,15 +68,15 @@ class AgencyInbox:
         api.call(Call("referrals", "POST", f"/referrals/{referral_id}/{AGENCY_MOVES[move]}", json=body))
         return view.redirect(f"/agency/referrals/{referral_id}", flash=f"referral_{move}")
 
-    @agency_page("GET", "/agency/report", "The agency's outcome report (HTML)")
+    @agency_page("GET", "/agency/report")
     def agency_report(self, view: Page, api: ApiClient) -> Response:
+        """The agency's outcome report (HTML)"""
         report = api.call(Call("referrals", "GET", "/reports/outcomes", params={"group_by": "agency"}))
         return view.render("agency/report.html", rows=report["contents"], outcomes=REFERRAL_OUTCOMES)
 
-    @agency_page(
-        "GET", "/agency/settings", "The agency's webhook and AMQP settings, read-only, with how to use them (HTML)"
-    )
+    @agency_page("GET", "/agency/settings")
     def agency_settings(self, view: Page, api: ApiClient) -> Response:
+        """The agency's webhook and AMQP settings, read-only, with how to use them (HTML)"""
         found = api.call(Call("referrals", "GET", "/agencies/me/integration"))
         return view.render("agency/settings.html", webhooks=found["webhooks"], amqp=found["amqp"])
 

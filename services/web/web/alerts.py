@@ -22,8 +22,9 @@ alerts_page = page_group("pages")
 class BeatAlerts:
     """Alerts pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @alerts_page("GET", "/alerts", "My beats' alerts: subscribe and manage (HTML)")
+    @alerts_page("GET", "/alerts")
     def alerts(self, view: Page, api: ApiClient) -> Response:
+        """My beats' alerts: subscribe and manage (HTML)"""
         beat_code = view.request.args.get("beat", "")
         if view.person is None:  # by e-mail alone (alerts_by_email.py), or sign in
             beats = beat_map(api.call(Call("concerns", "GET", "/beats.geojson"))).beats
@@ -34,8 +35,9 @@ class BeatAlerts:
             )
         return self._alerts_page(view, api, form=None, beat_code=beat_code)
 
-    @alerts_page("POST", "/alerts", "Follow a beat's alerts (HTML redirect)")
+    @alerts_page("POST", "/alerts")
     def subscribe(self, view: Page, api: ApiClient) -> Response:
+        """Follow a beat's alerts (HTML redirect)"""
         if view.person is None:
             return view.render("alerts.html", status=403, form=None, beat_code="")
         form = alerts.read_form(view.request.form)
@@ -58,8 +60,9 @@ class BeatAlerts:
             return self._alerts_page(view, api, form=form, status=400)
         return view.redirect("/alerts", flash="alerts_on")
 
-    @alerts_page("POST", "/alerts/<beat_code>/stop", "Stop a beat's alerts (HTML redirect)")
+    @alerts_page("POST", "/alerts/<beat_code>/stop")
     def stop_alerts(self, view: Page, api: ApiClient, beat_code: str) -> Response:
+        """Stop a beat's alerts (HTML redirect)"""
         if view.person is None:
             return view.render("alerts.html", status=403, form=None, beat_code="")
         api.call(Call("notifications", "DELETE", f"/me/subscriptions/{beat_code}"))

@@ -29,8 +29,9 @@ email_alerts_page = page_group("pages")
 class AlertsByEmail:
     """Pages for following a beat by e-mail alone (needs the service's `apis` and `pages`)."""
 
-    @email_alerts_page("POST", "/alerts/email", "Follow a beat by e-mail: ask")
+    @email_alerts_page("POST", "/alerts/email")
     def ask_by_email(self, view: Page, api: ApiClient) -> Response:
+        """Follow a beat by e-mail: ask"""
         form = read_email_form(view.request.form)
         if not form.errors:
             body = {name: form.values[name] for name in ("email", "beat_code", "language")}
@@ -41,12 +42,14 @@ class AlertsByEmail:
             return view.render("alerts.html", status=400, form=None, email_form=form, beats=beats, beat_code="")
         return view.redirect("/alerts", flash="alerts_check_mail")
 
-    @email_alerts_page("GET", "/alerts/confirm/<token>", "Confirm alerts: the button")
+    @email_alerts_page("GET", "/alerts/confirm/<token>")
     def confirm_page(self, view: Page, api: ApiClient, token: str) -> Response:
+        """Confirm alerts: the button"""
         return view.render("alerts_confirm.html", token=token)
 
-    @email_alerts_page("POST", "/alerts/confirm", "Confirm alerts (HTML redirect)")
+    @email_alerts_page("POST", "/alerts/confirm")
     def confirm(self, view: Page, api: ApiClient) -> Response:
+        """Confirm alerts (HTML redirect)"""
         token = view.request.form.get("token", "")
         answer = api.submit(Call("notifications", "POST", "/subscribers/confirm", json={"token": token}))
         if isinstance(answer, Refused):
@@ -54,13 +57,15 @@ class AlertsByEmail:
         view.session.set(MANAGING, answer["manage_token"])
         return view.redirect("/alerts/manage", flash="alerts_confirmed")
 
-    @email_alerts_page("GET", "/alerts/manage/<token>", "A mail's manage link")
+    @email_alerts_page("GET", "/alerts/manage/<token>")
     def open_manage_link(self, view: Page, api: ApiClient, token: str) -> Response:
+        """A mail's manage link"""
         view.session.set(MANAGING, token)
         return view.redirect("/alerts/manage")  # the token leaves the address bar at once
 
-    @email_alerts_page("GET", "/alerts/manage", "Manage e-mail alerts (HTML)")
+    @email_alerts_page("GET", "/alerts/manage")
     def manage(self, view: Page, api: ApiClient) -> Response:
+        """Manage e-mail alerts (HTML)"""
         token = view.session.get(MANAGING)
         if not token:
             return view.redirect("/alerts")
@@ -80,21 +85,24 @@ class AlertsByEmail:
         watched = subscriber.get("watch_beat_codes", [])
         return view.render("alerts_manage.html", followed=followed, watched=watched, language=subscriber["language"])
 
-    @email_alerts_page("POST", "/alerts/manage/language", "E-mail alerts' language")
+    @email_alerts_page("POST", "/alerts/manage/language")
     def manage_language(self, view: Page, api: ApiClient) -> Response:
+        """E-mail alerts' language"""
         language = view.request.form.get("language", "")
         if language not in LANGUAGES:
             return view.render("error.html", status=400, kind="bad_request")
         refused = _send(view, api, "PUT", "/subscribers/me/language", {"language": language})
         return refused or view.redirect("/alerts/manage", flash="alerts_language")
 
-    @email_alerts_page("POST", "/alerts/manage/stop/<code>", "Stop a beat's e-mail alerts")
+    @email_alerts_page("POST", "/alerts/manage/stop/<code>")
     def manage_stop(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Stop a beat's e-mail alerts"""
         refused = _send(view, api, "DELETE", f"/subscribers/me/beats/{code}")
         return refused or view.redirect("/alerts/manage", flash="alerts_off")
 
-    @email_alerts_page("POST", "/alerts/manage/forget", "Stop every e-mail alert")
+    @email_alerts_page("POST", "/alerts/manage/forget")
     def manage_forget(self, view: Page, api: ApiClient) -> Response:
+        """Stop every e-mail alert"""
         refused = _send(view, api, "DELETE", "/subscribers/me")
         view.session.pop(MANAGING)
         return refused or view.redirect("/alerts", flash="alerts_forgotten")

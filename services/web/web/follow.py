@@ -23,42 +23,49 @@ follow_page = page_group("pages")
 class FollowPages:
     """Following and supporting concerns (needs the service's `apis` and `pages` dependencies)."""
 
-    @follow_page("GET", "/follow", "Follow a concern: paste the receipt link (HTML)")
+    @follow_page("GET", "/follow")
     def follow_start(self, view: Page, api: ApiClient) -> Response:
+        """Follow a concern: paste the receipt link (HTML)"""
         return view.render("follow_start.html")
 
-    @follow_page("POST", "/follow", "Follow a concern: open the receipt (HTML redirect)")
+    @follow_page("POST", "/follow")
     def follow_open(self, view: Page, api: ApiClient) -> Response:
+        """Follow a concern: open the receipt (HTML redirect)"""
         receipt = parse_receipt(view.request.form.get("receipt", ""))
         if receipt is None:
             return view.render("follow_start.html", status=400, error="receipt_unreadable")
         remember(view, "receipts", receipt.concern_id, receipt.token)
         return view.redirect(f"/follow/{receipt.concern_id}")
 
-    @follow_page("GET", "/follow/<concern_id>", "Follow a concern (HTML)")
+    @follow_page("GET", "/follow/<concern_id>")
     def follow(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Follow a concern (HTML)"""
         headers = receipt_headers(view, concern_id)
         if headers is None:
             return view.redirect("/follow")
         request = Call("concerns", "GET", f"/concerns/{concern_id}", headers=headers)
         return view.render("follow.html", concern=categories.concern(api, view.language, request))
 
-    @follow_page("POST", "/follow/<concern_id>/withdraw", "Withdraw my concern")
+    @follow_page("POST", "/follow/<concern_id>/withdraw")
     def withdraw(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Withdraw my concern"""
         headers = receipt_headers(view, concern_id)
         if headers is None:
             return view.redirect("/follow")
         api.call(Call("concerns", "POST", f"/concerns/{concern_id}/withdraw", json={}, headers=headers))
         return view.redirect(f"/follow/{concern_id}", flash="withdrawn")
 
-    @follow_page("GET", "/concerns/<concern_id>", "A concern as the public sees it (HTML)")
+    @follow_page("GET", "/concerns/<concern_id>")
     def public_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """A concern as the public sees it (HTML)"""
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/public/concerns/{concern_id}"))
         return view.render("concern.html", concern=concern)
 
-    @follow_page("POST", "/concerns/<concern_id>/support", '"Me too" (HTML redirect)')
+    @follow_page("POST", "/concerns/<concern_id>/support")
     def support(self, view: Page, api: ApiClient, concern_id: str) -> Response:
-        """Counted once per person: the supporter token concerns gave this browser the first time
+        """ "Me too" (HTML redirect)
+
+        Counted once per person: the supporter token concerns gave this browser the first time
         (or, on one's own concern, its receipt) goes with every later "me too"."""
         token = (view.session.get("supporter_tokens") or {}).get("any") or next(
             iter((view.session.get("receipts") or {}).values()), None

@@ -31,9 +31,11 @@ home_page = page_group("pages")
 class HomePages:
     """The public pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @home_page("GET", "/", "Home: the beats map and recent concerns (HTML)")
+    @home_page("GET", "/")
     def index(self, view: Page, api: ApiClient) -> Response:
-        """The home page; it replaces the platform's service index (same name), as the front door."""
+        """Home: the beats map and recent concerns (HTML)
+
+        The home page; it replaces the platform's service index (same name), as the front door."""
         found, names = categories.gather(
             api,
             view.language,
@@ -45,9 +47,11 @@ class HomePages:
         recent = categories.in_language(found["recent"]["contents"], names)
         return view.render("home.html", map=beat_map(found["beats"]), recent=recent)
 
-    @home_page("POST", "/beats/find", "The beat at a location (HTML redirect)")
+    @home_page("POST", "/beats/find")
     def find_beat(self, view: Page, api: ApiClient) -> Response:
-        """The browser's location arrives in a POST body, never in a URL."""
+        """The beat at a location (HTML redirect)
+
+        The browser's location arrives in a POST body, never in a URL."""
         try:
             lat, long = float(view.request.form["lat"]), float(view.request.form["long"])
         except (KeyError, ValueError):
@@ -57,8 +61,9 @@ class HomePages:
             return view.redirect("/", flash="outside_beats")
         return view.redirect(f"/beats/{code}")
 
-    @home_page("GET", "/beats/<code>", "A beat's page (HTML)")
+    @home_page("GET", "/beats/<code>")
     def beat(self, view: Page, api: ApiClient, code: str) -> Response:
+        """A beat's page (HTML)"""
         found, names = categories.gather(
             api,
             view.language,
@@ -72,12 +77,14 @@ class HomePages:
         categories.in_language([*beat["top_open_concerns"], *beat["recently_resolved"]], names)
         return view.render("beat.html", page=beat, report_card=None if isinstance(card, ApiError) else card)
 
-    @home_page("GET", "/meetings/<meeting_id>", "A meeting or activity (HTML)")
+    @home_page("GET", "/meetings/<meeting_id>")
     def meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        """A meeting or activity (HTML)"""
         return view.render("meeting.html", meeting=api.call(Call("concerns", "GET", f"/meetings/{meeting_id}")))
 
-    @home_page("GET", "/me", "My concerns, or my beats' concerns (HTML)")
+    @home_page("GET", "/me")
     def me(self, view: Page, api: ApiClient) -> Response:
+        """My concerns, or my beats' concerns (HTML)"""
         person = view.person
         if person is None:
             return view.redirect("/sign-in" if view.settings.sign_in_offered else "/follow")
@@ -90,8 +97,9 @@ class HomePages:
         shown = categories.in_language(found["mine"]["contents"], names)
         return view.render("me.html", concerns=shown, total=found["mine"]["total_items"])
 
-    @home_page("GET", "/language/<code>", "Choose the pages' language")
+    @home_page("GET", "/language/<code>")
     def choose_language(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Choose the pages' language"""
         if code in LANGUAGES:
             view.session.set("language", code)
         return view.redirect(local_path(view.request.args.get("next")))
@@ -104,8 +112,9 @@ class HomePages:
         mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return Response(path.read_bytes(), mimetype=mimetype, headers=static_headers())
 
-    @home_page("GET", "/<path:unknown>", "Any other address: a page saying so")
+    @home_page("GET", "/<path:unknown>")
     def not_found(self, view: Page, api: ApiClient, unknown: str) -> Response:
+        """Any other address: a page saying so"""
         return view.render("error.html", status=404, kind="not_found")
 
 

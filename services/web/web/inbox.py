@@ -25,8 +25,9 @@ inbox_page = page_group("pages", anyone_signed_in)
 class PersonalInbox:
     """Inbox and preference pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @inbox_page("GET", "/me/inbox", "My in-app messages (HTML)")
+    @inbox_page("GET", "/me/inbox")
     def my_inbox(self, view: Page, api: ApiClient) -> Response:
+        """My in-app messages (HTML)"""
         found = api.gather(
             {
                 "items": Call("notifications", "GET", "/inbox", params={"per_page": INBOX_PAGE_SIZE}),
@@ -37,20 +38,24 @@ class PersonalInbox:
             "inbox.html", items=found["items"]["contents"], total=found["items"]["total_items"], unread=found["unread"]
         )
 
-    @inbox_page("POST", "/me/inbox/read", "Mark my messages read (HTML redirect)")
+    @inbox_page("POST", "/me/inbox/read")
     def mark_read(self, view: Page, api: ApiClient) -> Response:
-        """One message (`item`), or all of them (no `item`)."""
+        """Mark my messages read (HTML redirect)
+
+        One message (`item`), or all of them (no `item`)."""
         item = view.request.form.get("item")
         path = f"/inbox/{item}/read" if item else "/inbox/read-all"
         api.call(Call("notifications", "POST", path))
         return view.redirect("/me/inbox", flash="inbox_read")
 
-    @inbox_page("GET", "/me/notifications", "My notification preferences (HTML)")
+    @inbox_page("GET", "/me/notifications")
     def my_preferences(self, view: Page, api: ApiClient) -> Response:
+        """My notification preferences (HTML)"""
         return self._preferences(view, api)
 
-    @inbox_page("POST", "/me/notifications", "Switch a topic on or off on a channel (HTML redirect)")
+    @inbox_page("POST", "/me/notifications")
     def set_preference(self, view: Page, api: ApiClient) -> Response:
+        """Switch a topic on or off on a channel (HTML redirect)"""
         body = _preference(view.request.form)
         if body is None or isinstance(api.submit(Call("notifications", "PUT", "/me/preferences", json=body)), Refused):
             return self._preferences(view, api, errors={"topic": "invalid"}, status=400)

@@ -160,17 +160,17 @@ Handler = Callable[..., Response]
 Guard = Callable[[Page], Response | None]
 
 
-def page_group(tag: str, guard: Guard | None = None) -> Callable[[str, str, str], Callable[[Handler], Handler]]:
+def page_group(tag: str, guard: Guard | None = None) -> Callable[[str, str], Callable[[Handler], Handler]]:
     """The route decorator of one endpoint group, so that every page module declares its pages alike:
-    `staff_page = page_group("staff pages", anyone_signed_in)`, then `@staff_page("GET", "/staff/queue",
-    "My beat's queue (HTML)")` on a method that receives `(view, api, **path values)` (see `page`).
-    `tag` and the summary describe the page in the service's OpenAPI document; `guard` may refuse the
-    request before any service is asked anything."""
+    `staff_page = page_group("staff pages", anyone_signed_in)`, then `@staff_page("GET", "/staff/queue")`
+    on a method that receives `(view, api, **path values)` (see `page`). `tag` and the method's
+    docstring (its first paragraph the summary, as on every service's endpoints) describe the page in
+    the service's OpenAPI document; `guard` may refuse the request before any service is asked anything."""
 
-    def route(method: str, url: str, summary: str) -> Callable[[Handler], Handler]:
+    def route(method: str, url: str) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
             guarded = _guarded(handler, guard) if guard else handler
-            return page_http(method, url, auth="none", summary=summary, tags=[tag])(page(guarded))
+            return page_http(method, url, auth="none", tags=[tag])(page(guarded))
 
         return decorator
 

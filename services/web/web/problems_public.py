@@ -28,8 +28,9 @@ resident_page = page_group("pages")
 class ResidentProblems:
     """Public problem page and the tip form (needs the service's `apis` and `pages` dependencies)."""
 
-    @resident_page("GET", "/problems/<problem_id>", "A problem, as the public sees it (HTML)")
+    @resident_page("GET", "/problems/<problem_id>")
     def public_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        """A problem, as the public sees it (HTML)"""
         found = api.gather(
             {
                 "problem": Call("concerns", "GET", f"/public/problems/{problem_id}"),
@@ -48,12 +49,14 @@ class ResidentProblems:
             survey_scores=survey_scores,
         )
 
-    @resident_page("GET", "/beats/<code>/tip", "Give the beat's officers a tip: the form (HTML)")
+    @resident_page("GET", "/beats/<code>/tip")
     def tip_form(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Give the beat's officers a tip: the form (HTML)"""
         return self._tip_page(view, api, code, {}, {})
 
-    @resident_page("POST", "/beats/<code>/tip", "Give the beat's officers a tip (HTML redirect)")
+    @resident_page("POST", "/beats/<code>/tip")
     def give_tip(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Give the beat's officers a tip (HTML redirect)"""
         form = view.request.form
         typed = {name: (form.get(name) or "").strip() for name in TIP_FIELDS}
         errors = {"text": "required"} if not typed["text"] else {}
@@ -70,8 +73,9 @@ class ResidentProblems:
                 return view.redirect(f"/beats/{code}/tip/sent")
         return self._tip_page(view, api, code, typed, errors, status=400)
 
-    @resident_page("GET", "/beats/<code>/tip/sent", "A tip was passed on (HTML)")
+    @resident_page("GET", "/beats/<code>/tip/sent")
     def tip_sent(self, view: Page, api: ApiClient, code: str) -> Response:
+        """A tip was passed on (HTML)"""
         notice = api.call(Call("concerns", "GET", "/tips/notice", params={"language": view.language}))["notice"]
         return view.render("tip_sent.html", beat_code=code, notice=notice)
 

@@ -61,9 +61,11 @@ class SignIn:
 
     oidc = Oidc()
 
-    @signing_in_page("GET", "/sign-in", "Sign in (the city's provider, or demo people)")
+    @signing_in_page("GET", "/sign-in")
     def sign_in_page(self, view: Page, api: ApiClient) -> Response:
-        """With a provider: off to it (the state, nonce and PKCE verifier stay in the session)."""
+        """Sign in (the city's provider, or demo people)
+
+        With a provider: off to it (the state, nonce and PKCE verifier stay in the session)."""
         if self.oidc is not None:
             next_path = local_path(view.request.args.get("next")) if view.request.args.get("next") else ""
             try:
@@ -76,9 +78,11 @@ class SignIn:
             return view.render("error.html", status=404, kind="not_found")
         return view.render("sign_in.html", people=DEMO_PEOPLE)
 
-    @signing_in_page("GET", CALLBACK, "Back from the city's provider (HTML redirect)")
+    @signing_in_page("GET", CALLBACK)
     def sign_in_callback(self, view: Page, api: ApiClient) -> Response:
-        """The provider's answer: `code` and `state` (never logged: redacted from the access log)."""
+        """Back from the city's provider (HTML redirect)
+
+        The provider's answer: `code` and `state` (never logged: redacted from the access log)."""
         if self.oidc is None:
             return view.render("error.html", status=404, kind="not_found")
         pending = Pending.from_session(view.session.pop(PENDING))
@@ -90,9 +94,11 @@ class SignIn:
         home = LANDING_OF_ROLE.get(signed_in.principal.role, "/me")
         return view.redirect(pending.next if pending and pending.next else home)
 
-    @signing_in_page("POST", "/sign-in", "Sign in as a demo person (HTML redirect)")
+    @signing_in_page("POST", "/sign-in")
     def sign_in(self, view: Page, api: ApiClient) -> Response:
-        """Development only: refused in production, with RS256 and beside a provider."""
+        """Sign in as a demo person (HTML redirect)
+
+        Development only: refused in production, with RS256 and beside a provider."""
         if not view.settings.development_sign_in:
             return view.render("error.html", status=404, kind="not_found")
         person = demo_person(view.request.form.get("subject", ""))
@@ -122,9 +128,11 @@ class SignIn:
         )
         return view.redirect(LANDING_OF_ROLE.get(person.role, "/me"))
 
-    @signing_in_page("POST", "/sign-out", "Sign out (HTML redirect)")
+    @signing_in_page("POST", "/sign-out")
     def sign_out(self, view: Page, api: ApiClient) -> Response:
-        """Forgets the person and their token here (the provider's own session is the provider's)."""
+        """Sign out (HTML redirect)
+
+        Forgets the person and their token here (the provider's own session is the provider's)."""
         view.session.pop("person")
         view.session.pop(PENDING)
         return view.redirect("/")

@@ -42,8 +42,9 @@ def _name(service: Any) -> str | None:
 class OfficerConsole:
     """Officers' pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @staff_page("GET", "/staff/queue", "My beat's queue (HTML, staff)")
+    @staff_page("GET", "/staff/queue")
     def staff_queue(self, view: Page, api: ApiClient) -> Response:
+        """My beat's queue (HTML, staff)"""
         sort = queue.chosen_sort(view.request.args.get("sort"))
         calls = {
             part: Call("concerns", "GET", "/concerns", params={**filters, "per_page": QUEUE_PAGE_SIZE})
@@ -57,14 +58,14 @@ class OfficerConsole:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("staff/queue.html", parts=parts, counts=counts, sort=sort, sorts=queue.SORTS)
 
-    @staff_page("GET", "/staff/concerns/<concern_id>", "A concern, for officers (HTML)")
+    @staff_page("GET", "/staff/concerns/<concern_id>")
     def staff_concern(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """A concern, for officers (HTML)"""
         return self._concern_page(view, api, concern_id)
 
-    @staff_page(
-        "POST", "/staff/concerns/<concern_id>/step", "Move a concern to its next step, with notes (HTML redirect)"
-    )
+    @staff_page("POST", "/staff/concerns/<concern_id>/step")
     def staff_step(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Move a concern to its next step, with notes (HTML redirect)"""
         form = view.request.form
         body = {"status": form.get("status", ""), "version": _version(form), **_notes(form)}
         if form.get("merged_into"):  # merging into a likely duplicate
@@ -73,8 +74,9 @@ class OfficerConsole:
             view, api, concern_id, Call("concerns", "POST", f"/concerns/{concern_id}/transitions", json=body), "step"
         )
 
-    @staff_page("POST", "/staff/concerns/<concern_id>/note", "Add a note without changing the status (HTML redirect)")
+    @staff_page("POST", "/staff/concerns/<concern_id>/note")
     def staff_note(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Add a note without changing the status (HTML redirect)"""
         notes = _notes(view.request.form)
         if not any(notes.values()):
             errors = {name: "required" for name in NOTE_FIELDS}

@@ -36,16 +36,14 @@ def _alert(form: Any) -> dict[str, Any]:
 class BroadcastConsole:
     """Officers' broadcast pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @staff_page("GET", "/staff/beats/<code>/broadcast", "Write an alert to the beat's subscribers (HTML)")
+    @staff_page("GET", "/staff/beats/<code>/broadcast")
     def broadcast_form(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Write an alert to the beat's subscribers (HTML)"""
         return self._form(view, api, code, {"kind": "alert", "title": "", "body": "", "urgent": False})
 
-    @staff_page(
-        "POST",
-        "/staff/beats/<code>/broadcast/preview",
-        "Preview an alert: what it says in each language, how many it reaches (HTML)",
-    )
+    @staff_page("POST", "/staff/beats/<code>/broadcast/preview")
     def broadcast_preview(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Preview an alert: what it says in each language, how many it reaches (HTML)"""
         alert = _alert(view.request.form)
         if alert["kind"] not in KINDS:
             return view.render("error.html", status=400, kind="bad_request")
@@ -65,8 +63,9 @@ class BroadcastConsole:
             body_max=BODY_MAX,
         )
 
-    @staff_page("POST", "/staff/beats/<code>/broadcast", "Send an alert to the beat's subscribers (HTML redirect)")
+    @staff_page("POST", "/staff/beats/<code>/broadcast")
     def send_broadcast(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Send an alert to the beat's subscribers (HTML redirect)"""
         alert = _alert(view.request.form)
         key = view.request.form.get("key") or ""
         if alert["kind"] not in KINDS or not alert["title"] or not 8 <= len(key) <= 255:

@@ -29,8 +29,9 @@ ACTION_STATUSES = ("open", "done")
 class MeetingConsole:
     """Officers' meeting pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @staff_page("GET", "/staff/meetings", "My beats' meetings and actions (HTML)")
+    @staff_page("GET", "/staff/meetings")
     def staff_meetings(self, view: Page, api: ApiClient) -> Response:
+        """My beats' meetings and actions (HTML)"""
         beats = api.call(Call("concerns", "GET", "/me/beats"))["beats"]
         calls = {}
         for beat in beats:
@@ -48,16 +49,14 @@ class MeetingConsole:
         ]
         return view.render("staff/meetings.html", beats=rows)
 
-    @staff_page(
-        "GET",
-        "/staff/beats/<code>/meetings/new",
-        "Schedule a meeting: the form, with an agenda suggested from the beat's top concerns (HTML)",
-    )
+    @staff_page("GET", "/staff/beats/<code>/meetings/new")
     def new_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Schedule a meeting: the form, with an agenda suggested from the beat's top concerns (HTML)"""
         return self._schedule_page(view, api, code, MeetingForm({"kind": "community_meeting"}), chosen_all=True)
 
-    @staff_page("POST", "/staff/beats/<code>/meetings", "Schedule a meeting (HTML redirect)")
+    @staff_page("POST", "/staff/beats/<code>/meetings")
     def schedule_meeting(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Schedule a meeting (HTML redirect)"""
         meeting = meeting_form.read_schedule_form(view.request.form)
         body = None if meeting.errors else meeting_form.schedule_body(meeting, view.settings.timezone)
         if body is not None:
@@ -67,16 +66,14 @@ class MeetingConsole:
                 return view.redirect(f"/staff/meetings/{made['id']}", flash="meeting_scheduled")
         return self._schedule_page(view, api, code, meeting, status=400)
 
-    @staff_page(
-        "GET",
-        "/staff/meetings/<meeting_id>",
-        "A meeting, for its beat's staff: agenda, what it agreed, the form to conclude it (HTML)",
-    )
+    @staff_page("GET", "/staff/meetings/<meeting_id>")
     def staff_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        """A meeting, for its beat's staff: agenda, what it agreed, the form to conclude it (HTML)"""
         return self._meeting_page(view, api, meeting_id, MeetingForm({}))
 
-    @staff_page("POST", "/staff/meetings/<meeting_id>/conclusion", "Record what a meeting agreed (HTML redirect)")
+    @staff_page("POST", "/staff/meetings/<meeting_id>/conclusion")
     def conclude_meeting(self, view: Page, api: ApiClient, meeting_id: str) -> Response:
+        """Record what a meeting agreed (HTML redirect)"""
         conclusion = meeting_form.read_conclusion_form(view.request.form)
         body = meeting_form.conclusion_body(conclusion)
         if body is not None:
@@ -85,8 +82,9 @@ class MeetingConsole:
                 return view.redirect(f"/staff/meetings/{meeting_id}", flash="meeting_concluded")
         return self._meeting_page(view, api, meeting_id, conclusion, status=400)
 
-    @staff_page("POST", "/staff/actions/<action_id>", "Mark an agreed action done, or open again (HTML redirect)")
+    @staff_page("POST", "/staff/actions/<action_id>")
     def update_action(self, view: Page, api: ApiClient, action_id: str) -> Response:
+        """Mark an agreed action done, or open again (HTML redirect)"""
         status = view.request.form.get("status")
         if status not in ACTION_STATUSES:
             return view.render("error.html", status=400, kind="bad_request")

@@ -29,12 +29,14 @@ BEAT_CONCERNS_SHOWN = 100  # the concerns API's largest page
 class ProblemConsole:
     """Officers' problem and tip pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @staff_page("GET", "/staff/problems", "My beats' problem candidates, open problems and tips (HTML)")
+    @staff_page("GET", "/staff/problems")
     def staff_problems(self, view: Page, api: ApiClient) -> Response:
+        """My beats' problem candidates, open problems and tips (HTML)"""
         return self._problems_page(view, api, problem_form.ProblemForm({}))
 
-    @staff_page("POST", "/staff/beats/<code>/problems", "Open a problem from a candidate or by hand (HTML redirect)")
+    @staff_page("POST", "/staff/beats/<code>/problems")
     def open_problem(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Open a problem from a candidate or by hand (HTML redirect)"""
         form = view.request.form
         if form.get("candidate"):
             body = self._candidate_body(api, code, form["candidate"])
@@ -52,20 +54,14 @@ class ProblemConsole:
                 return view.redirect(f"/staff/problems/{made['id']}", flash="problem_opened")
         return self._problems_page(view, api, opened, status=400)
 
-    @staff_page(
-        "GET",
-        "/staff/problems/<problem_id>",
-        "A problem's workspace: evidence, analysis, response plan, assessment (HTML)",
-    )
+    @staff_page("GET", "/staff/problems/<problem_id>")
     def staff_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        """A problem's workspace: evidence, analysis, response plan, assessment (HTML)"""
         return self._workspace_page(view, api, problem_id)
 
-    @staff_page(
-        "POST",
-        "/staff/problems/<problem_id>/<part>",
-        "Change a problem: link concerns or a referral, add a note or an action, move its stage, close it",
-    )
+    @staff_page("POST", "/staff/problems/<problem_id>/<part>")
     def change_problem(self, view: Page, api: ApiClient, problem_id: str, part: str) -> Response:
+        """Change a problem: link concerns or a referral, add a note or an action, move its stage, close it"""
         reader = problem_form.CHANGES.get(part)
         if reader is None:
             return view.render("error.html", status=404, kind="not_found")
@@ -79,8 +75,9 @@ class ProblemConsole:
 
     # --- tips ---------------------------------------------------------------------------------
 
-    @staff_page("GET", "/staff/beats/<code>/tips", "A beat's tips, newest first (HTML; concerns logs the listing)")
+    @staff_page("GET", "/staff/beats/<code>/tips")
     def staff_tips(self, view: Page, api: ApiClient, code: str) -> Response:
+        """A beat's tips, newest first (HTML; concerns logs the listing)"""
         found = api.gather(
             {
                 "tips": Call("concerns", "GET", f"/beats/{code}/tips"),
@@ -94,8 +91,9 @@ class ProblemConsole:
             category_names=categories.names_from(found["categories"]),
         )
 
-    @staff_page("GET", "/staff/tips/<tip_id>", "One tip (HTML; concerns logs the read)")
+    @staff_page("GET", "/staff/tips/<tip_id>")
     def staff_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
+        """One tip (HTML; concerns logs the read)"""
         tip = api.call(Call("concerns", "GET", f"/tips/{tip_id}"))
         found = api.gather_outcomes(
             {
@@ -108,10 +106,9 @@ class ProblemConsole:
             "staff/tip.html", tip=tip, problems=problems, category_names=categories.names_from(found["categories"])
         )
 
-    @staff_page(
-        "POST", "/staff/tips/<tip_id>/problem", "Link a tip to a problem of its beat, or unlink it (HTML redirect)"
-    )
+    @staff_page("POST", "/staff/tips/<tip_id>/problem")
     def link_tip(self, view: Page, api: ApiClient, tip_id: str) -> Response:
+        """Link a tip to a problem of its beat, or unlink it (HTML redirect)"""
         problem_id = (view.request.form.get("problem_id") or "").strip() or None
         api.call(Call("concerns", "PUT", f"/tips/{tip_id}/problem", json={"problem_id": problem_id}))
         return view.redirect(f"/staff/tips/{tip_id}", flash="tip_linked" if problem_id else "tip_unlinked")

@@ -37,12 +37,9 @@ MATCHES_SHOWN = 10
 class ReferralConsole:
     """Officers' referral pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @staff_page(
-        "GET",
-        "/staff/concerns/<concern_id>/refer",
-        "Refer someone from a concern: search the directory, record consent (HTML)",
-    )
+    @staff_page("GET", "/staff/concerns/<concern_id>/refer")
     def refer_page(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Refer someone from a concern: search the directory, record consent (HTML)"""
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         contact = queue.reporter_contact(concern) or {}
         typed = {
@@ -55,10 +52,9 @@ class ReferralConsole:
         }
         return self._refer_page(view, api, ReferFor.concern(concern), ReferralForm(typed))
 
-    @staff_page(
-        "POST", "/staff/concerns/<concern_id>/refer", "Refer someone from a concern: send the request (HTML redirect)"
-    )
+    @staff_page("POST", "/staff/concerns/<concern_id>/refer")
     def refer(self, view: Page, api: ApiClient, concern_id: str) -> Response:
+        """Refer someone from a concern: send the request (HTML redirect)"""
         referral = read_referral_form(view.request.form)
         body = None if referral.errors else request_body(concern_id, referral, view.settings.timezone)
         if body is not None:
@@ -68,22 +64,16 @@ class ReferralConsole:
         concern = categories.concern(api, view.language, Call("concerns", "GET", f"/concerns/{concern_id}"))
         return self._refer_page(view, api, ReferFor.concern(concern), referral, status=400)
 
-    @staff_page(
-        "GET",
-        "/staff/problems/<problem_id>/refer",
-        "Refer someone for a problem: search the directory, record consent (HTML)",
-    )
+    @staff_page("GET", "/staff/problems/<problem_id>/refer")
     def refer_for_problem_page(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        """Refer someone for a problem: search the directory, record consent (HTML)"""
         problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
         typed = {"need": view.request.args.get("need", ""), "urgency": "routine", "client_language": view.language}
         return self._refer_page(view, api, ReferFor.problem(problem), ReferralForm(typed))
 
-    @staff_page(
-        "POST",
-        "/staff/problems/<problem_id>/refer",
-        "Refer someone for a problem: send the request; the referral joins the problem (HTML redirect)",
-    )
+    @staff_page("POST", "/staff/problems/<problem_id>/refer")
     def refer_for_problem(self, view: Page, api: ApiClient, problem_id: str) -> Response:
+        """Refer someone for a problem: send the request; the referral joins the problem (HTML redirect)"""
         referral = read_referral_form(view.request.form)
         body = None if referral.errors else request_body("", referral, view.settings.timezone)
         if body is not None:
@@ -94,8 +84,9 @@ class ReferralConsole:
         problem = api.call(Call("concerns", "GET", f"/problems/{problem_id}"))
         return self._refer_page(view, api, ReferFor.problem(problem), referral, status=400)
 
-    @staff_page("POST", "/staff/referrals/<referral_id>/send", "Send a drafted referral to its agency (HTML redirect)")
+    @staff_page("POST", "/staff/referrals/<referral_id>/send")
     def send_referral(self, view: Page, api: ApiClient, referral_id: str) -> Response:
+        """Send a drafted referral to its agency (HTML redirect)"""
         sent = api.call(Call("referrals", "POST", f"/referrals/{referral_id}/send"))
         problem_id = (view.request.form.get("problem_id") or "").strip()
         if problem_id:  # sent from a problem's workspace: back to its referrals

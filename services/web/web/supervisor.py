@@ -33,8 +33,9 @@ admin_page = page_group("supervisor pages", role_in(*ADMIN_ROLES))
 class SupervisorConsole:
     """Supervisors' pages (needs the service's `apis` and `pages` dependencies)."""
 
-    @manager_page("GET", "/supervisor", "Overdue concerns across beats and the unplaced queue (HTML, supervisors)")
+    @manager_page("GET", "/supervisor")
     def supervisor_home(self, view: Page, api: ApiClient) -> Response:
+        """Overdue concerns across beats and the unplaced queue (HTML, supervisors)"""
         found = api.gather(
             {
                 "overdue": Call("concerns", "GET", "/concerns", params={"overdue": "true", "per_page": LIST_SIZE}),
@@ -48,12 +49,14 @@ class SupervisorConsole:
         counts = {part: answer["total_items"] for part, answer in found.items()}
         return view.render("supervisor/home.html", overdue=overdue, unplaced=unplaced, counts=counts)
 
-    @manager_page("GET", "/supervisor/assignments", "Officers' assignments to beats (HTML, supervisors)")
+    @manager_page("GET", "/supervisor/assignments")
     def assignments(self, view: Page, api: ApiClient) -> Response:
+        """Officers' assignments to beats (HTML, supervisors)"""
         return self._assignments_page(view, api)
 
-    @manager_page("POST", "/supervisor/assignments", "Assign an officer to a beat, or unassign them (HTML redirect)")
+    @manager_page("POST", "/supervisor/assignments")
     def change_assignment(self, view: Page, api: ApiClient) -> Response:
+        """Assign an officer to a beat, or unassign them (HTML redirect)"""
         form = view.request.form
         beat, subject, move = form.get("beat", ""), (form.get("subject") or "").strip(), form.get("move")
         if move not in ("assign", "unassign") or not beat:
@@ -71,25 +74,22 @@ class SupervisorConsole:
             "/supervisor/assignments", flash="officer_assigned" if move == "assign" else "officer_unassigned"
         )
 
-    @manager_page(
-        "GET", "/supervisor/categories", "Categories with their questions and response times (HTML, supervisors)"
-    )
+    @manager_page("GET", "/supervisor/categories")
     def categories(self, view: Page, api: ApiClient) -> Response:
+        """Categories with their questions and response times (HTML, supervisors)"""
         found = api.call(Call("concerns", "GET", "/categories"))
         editable = view.person is not None and view.person["role"] in ADMIN_ROLES
         return view.render("supervisor/categories.html", categories=found["categories"], editable=editable)
 
-    @admin_page(
-        "GET",
-        "/supervisor/categories/<code>",
-        "The form to change a category's names, time to acknowledge and questions (HTML, admins)",
-    )
+    @admin_page("GET", "/supervisor/categories/<code>")
     def category_form(self, view: Page, api: ApiClient, code: str) -> Response:
+        """The form to change a category's names, time to acknowledge and questions (HTML, admins)"""
         category = _source_category(api, code)
         return _category_page(view, category, CategoryForm(category_form.values_of(category)))
 
-    @admin_page("POST", "/supervisor/categories/<code>", "Change a category (HTML redirect, admins)")
+    @admin_page("POST", "/supervisor/categories/<code>")
     def change_category(self, view: Page, api: ApiClient, code: str) -> Response:
+        """Change a category (HTML redirect, admins)"""
         category = _source_category(api, code)  # the stored questions, read just before they are sent back
         typed = category_form.read(view.request.form, category)
         if not typed.errors:

@@ -28,20 +28,23 @@ voice_page = page_group("pages")
 class VoicePages:
     """The voice form and its receipt (needs the service's `apis` and `pages` dependencies)."""
 
-    @voice_page("GET", "/voice", "Voice a concern: choose its category (HTML)")
+    @voice_page("GET", "/voice")
     def choose_category(self, view: Page, api: ApiClient) -> Response:
+        """Voice a concern: choose its category (HTML)"""
         categories = api.call(Call("concerns", "GET", "/categories", params={"lang": view.language}))["categories"]
         return view.render("voice_category.html", categories=categories)
 
-    @voice_page("GET", "/voice/<category>", "Voice a concern: the form (HTML)")
+    @voice_page("GET", "/voice/<category>")
     def voice_form(self, view: Page, api: ApiClient, category: str) -> Response:
+        """Voice a concern: the form (HTML)"""
         found = api.call(Call("concerns", "GET", f"/categories/{category}", params={"lang": view.language}))
         voice = forms.read_voice_form(found, MultiDict({"language": view.language}))
         return _voice_page(view, found, voice)
 
-    @voice_page("POST", "/voice/<category>", "Voice a concern: send it (HTML)")
+    @voice_page("POST", "/voice/<category>")
     def voice_submit(self, view: Page, api: ApiClient, category: str) -> Response:
         # The category's words in the page's language (a city's translations; English where it has none).
+        """Voice a concern: send it (HTML)"""
         found = api.call(Call("concerns", "GET", f"/categories/{category}", params={"lang": view.language}))
         voice = forms.read_voice_form(found, view.request.form)
         if "map.x" in view.request.form:  # a click on the no-script map: place the pin, show the form again
@@ -69,8 +72,9 @@ class VoicePages:
         view.session.set("just_submitted", {"id": receipt.concern_id, "notice": answer["service_notice"]})
         return view.redirect("/voice/sent")
 
-    @voice_page("GET", "/voice/sent", "Voice a concern: the receipt, shown once (HTML)")
+    @voice_page("GET", "/voice/sent")
     def voice_sent(self, view: Page, api: ApiClient) -> Response:
+        """Voice a concern: the receipt, shown once (HTML)"""
         sent = view.session.pop("just_submitted")
         token = receipt_token(view, sent["id"]) if isinstance(sent, dict) else None
         if token is None:
