@@ -79,6 +79,8 @@ ADMINISTRATION_TAGS = ["administration"]
 hsds_read = partial(http, auth="none", tags=DIRECTORY_TAGS)
 directory_admin = partial(http, roles=ADMINS, tags=ADMINISTRATION_TAGS)
 officer_endpoint = partial(http, roles=OFFICERS, tags=REFERRAL_TAGS)
+# Officers making or changing a referral: the answer is the referral as they may see it.
+referral_change = partial(officer_endpoint, response_schema=ReferralOutput)
 agency_endpoint = partial(http, roles=("agency",), tags=AGENCY_TAGS)
 agency_admin_endpoint = partial(http, roles=("admin", "agency"), tags=AGENCY_TAGS)
 
@@ -349,7 +351,7 @@ class ReferralEndpoints(_Dependencies):
 
     # --- referrals: officers -----------------------------------------------------------------
 
-    @idempotent_create(officer_endpoint, "/referrals", request_schema=ReferralInput, response_schema=ReferralOutput)
+    @idempotent_create(referral_change, "/referrals", request_schema=ReferralInput)
     def create_referral(self, request: Request) -> Response:
         """Draft a referral to a service
 
@@ -384,7 +386,7 @@ class ReferralEndpoints(_Dependencies):
         Agencies see the client's details only while consent is valid; every such read is audit-logged."""
         return self._answer(*self._referral(request, referral_id))
 
-    @officer_endpoint("PATCH", "/referrals/<referral_id>", request_schema=ReferralPatch, response_schema=ReferralOutput)
+    @referral_change("PATCH", "/referrals/<referral_id>", request_schema=ReferralPatch)
     def edit_referral(self, request: Request, referral_id: str) -> Response:
         """Edit a draft referral"""
         data = read_json(request, ReferralPatch)
@@ -401,12 +403,7 @@ class ReferralEndpoints(_Dependencies):
         consent = commands.record_consent(self.db, now, actor, referral, data)
         return json_response(queries.consent_view(consent, now), status=201)
 
-    @officer_endpoint(
-        "POST",
-        "/referrals/<referral_id>/send",
-        response_schema=ReferralOutput,
-        conflict="no valid consent, or not a draft",
-    )
+    @referral_change("POST", "/referrals/<referral_id>/send", conflict="no valid consent, or not a draft")
     def send_referral(self, request: Request, referral_id: str) -> Response:
         """Send a draft to its agency (409 without valid consent)"""
         actor, referral = self._referral(request, referral_id)
