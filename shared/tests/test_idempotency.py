@@ -12,6 +12,7 @@ from beat_shared import idempotency
 from beat_shared.auth import Principal
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import InvalidInput, Unprocessable
+from beat_shared.http import http, idempotent_create
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 KEY = "retry-key-0001"
@@ -100,3 +101,14 @@ def test_once_remembers_nothing_when_the_work_fails(keyed):
         idempotency.once(session, table, _request(KEY), {}, NOW, make=fail, id_of=lambda t: t["id"])
     with unit_of_work(engine) as session:  # rolled back with the work: the key is free again
         assert session.scalar(select(func.count()).select_from(table)) == 0
+
+
+def test_idempotent_create_declares_a_post_answering_201_that_honours_the_key():
+    @idempotent_create(http, "/things", auth="none", tags=["things"])
+    def make_thing(self, request): ...
+
+    (endpoint,) = make_thing.nameko_entrypoints
+    assert (endpoint.method, endpoint.url, endpoint.auth, endpoint.doc.tags) == ("POST", "/things", "none", ("things",))
+    assert endpoint.doc.status == 201
+    assert idempotency.HEADER in endpoint.doc.headers
+    assert set(idempotency.RESPONSES_DOC) <= set(endpoint.doc.responses)
