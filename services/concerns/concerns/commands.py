@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from concerns import problem_commands, store
 from concerns.domain import geo
 from concerns.domain.attributes import check_definitions, clean_answers
 from concerns.domain.duplicates import Suggestion
+from concerns.domain.problems import OpenProblem
 from concerns.domain.ranking import AgendaCandidate, rank_agenda
 from concerns.domain.workflow import (
     FINAL_STATUSES,
@@ -141,11 +142,11 @@ def submit(
     _check_location(submission)
     attributes = clean_answers(category.attributes, submission.attributes)
     preference = _contact_preference(submission)
-    beat_code = None
+    beat_code, problems_version = None, None
     if submission.lat is not None and submission.long is not None:
         beats = source.boundaries_around(session, submission.lat, submission.long)
         beat_code = geo.place(submission.lat, submission.long, beats)
-        duplicates, duplicate_concerns = store.likely_duplicates(
+        duplicates, duplicate_concerns, problems_version = store.likely_duplicates_and_problems_version(
             session, settings, category.code, submission.lat, submission.long, now
         )
     else:
@@ -194,7 +195,10 @@ def submit(
     )
     session.add(update)
     session.flush()
-    joined = problem_commands.link_arrival(session, now, concern)  # a new concern at a problem's place joins it
+    # A new concern at the place of an open problem of its beat joins it.
+    joined = problem_commands.link_arrival(
+        session, now, concern, _open_problems(session, reference, concern, problems_version)
+    )
     emit(
         "beat.concern.submitted",
         concern.id,
@@ -204,6 +208,17 @@ def submit(
         },
     )
     return Submitted(concern, category, token, duplicates, [update], duplicate_concerns, joined)
+
+
+def _open_problems(
+    session: Session, reference: ReferenceCache | None, concern: Concern, problems_version: int | None
+) -> Sequence[OpenProblem]:
+    """The open problems of the concern's beat (none unless it is placed in one)."""
+    if concern.beat_code is None:
+        return ()
+    if reference is None:
+        return store.open_problems(session, concern.beat_code)
+    return reference.open_problems(session, concern.beat_code, problems_version)
 
 
 def reissue_receipt(session: Session, concern_id: str) -> tuple[Concern, str]:

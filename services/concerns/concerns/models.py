@@ -73,14 +73,19 @@ class Beat(Base):
     updated_at: Mapped[datetime]
 
 
+REFERENCE_VERSION_ROW = 1  # reference_versions' one row
+
+
 class ReferenceVersion(Base):
-    """One row counting the changes to categories and beats: processes cache those and re-read
-    this counter to know when to reload (concerns/reference.py)."""
+    """One row counting the changes to categories and beats (`version`) and to problems
+    (`problems_version`): processes cache those and re-read the counters to know when to reload
+    (concerns/reference.py)."""
 
     __tablename__ = "reference_versions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    problems_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Officer(Base):

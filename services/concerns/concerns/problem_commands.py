@@ -18,7 +18,7 @@ from beat_shared.clock import utc_iso
 from beat_shared.errors import Conflict, InvalidInput, NotFound
 from concerns import store
 from concerns.domain import geo
-from concerns.domain.problems import Stage, check_move, check_outcome, is_open
+from concerns.domain.problems import OpenProblem, Stage, check_move, check_outcome, is_open
 from concerns.domain.workflow import Actor
 from concerns.models import AgreedAction, Concern, Problem, ProblemConcern, ProblemNote, ReferralRequest
 from concerns.problem_queries import assessment_view, check_may_work, measure
@@ -155,21 +155,20 @@ def _tell_reporters(session: Session, now: datetime, emit: Emit, actor: Actor, p
     return told
 
 
-def link_arrival(session: Session, now: datetime, concern: Concern) -> list[dict[str, Any]]:
-    """Link a new concern to every open problem of its beat it matches (category, within the radius);
-    returns those problems as its reporter may see them (id, title, stage)."""
+def link_arrival(
+    session: Session, now: datetime, concern: Concern, open_problems: Iterable[OpenProblem]
+) -> list[dict[str, Any]]:
+    """Link a new concern to every open problem of its beat (`open_problems`) it matches (category,
+    within the radius); returns those problems as its reporter may see them (id, title, stage)."""
     if concern.beat_code is None or concern.lat is None or concern.long is None:
         return []
-    problems = session.scalars(
-        select(Problem).where(Problem.beat_code == concern.beat_code, Problem.stage != Stage.CLOSED.value)
-    )
-    matched = [problem for problem in problems if _matches(problem, concern)]
+    matched = [problem for problem in open_problems if _matches(problem, concern)]
     for problem in matched:
         session.add(ProblemConcern(problem_id=problem.id, concern_id=concern.id, linked_by="arrival", linked_at=now))
     return [{"id": problem.id, "title": problem.title, "stage": problem.stage} for problem in matched]
 
 
-def _matches(problem: Problem, concern: Concern) -> bool:
+def _matches(problem: OpenProblem, concern: Concern) -> bool:
     if concern.category_code not in problem.categories or problem.centre_lat is None or problem.centre_long is None:
         return False
     assert concern.lat is not None and concern.long is not None

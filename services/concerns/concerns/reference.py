@@ -13,12 +13,18 @@ How a change reaches every process:
   so a new or reactivated category is usable at once everywhere.
 So another replica may use a changed category's rules, a deactivated category or the old beat
 boundaries for up to `max_age` (CONCERNS_REFERENCE_MAX_AGE_SECONDS, default 1 s).
+
+The open problems (a new concern joins those of its beat at its place) are kept the same way
+with a counter of their own, `problems_version`, bumped by every flush that writes a problem,
+but with no max_age: a submission reads the counter with its likely duplicates (one query,
+store.likely_duplicates_and_problems_version) and reloads them when it moved, so a concern never
+misses a problem another process opened before it arrived, and a beat with none costs no query.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +35,23 @@ from sqlalchemy.orm.util import identity_key
 
 from concerns import store
 from concerns.domain.geo import BeatBoundary, boundary
-from concerns.models import Beat, Category, ReferenceVersion
+from concerns.domain.problems import OpenProblem
+from concerns.models import REFERENCE_VERSION_ROW, Beat, Category, Problem, ReferenceVersion
 
-VERSION_ROW = 1
+VERSION_ROW = REFERENCE_VERSION_ROW
 READ_VERSION = select(ReferenceVersion.version).where(ReferenceVersion.id == VERSION_ROW)
 BUMP_VERSION = (
     update(ReferenceVersion).where(ReferenceVersion.id == VERSION_ROW).values(version=ReferenceVersion.version + 1)
 )
+BUMP_PROBLEMS_VERSION = (
+    update(ReferenceVersion)
+    .where(ReferenceVersion.id == VERSION_ROW)
+    .values(problems_version=ReferenceVersion.problems_version + 1)
+)
 ALL_CATEGORIES = select(*(getattr(Category, column.key) for column in inspect(Category).column_attrs))
 ALL_BOUNDARIES = select(Beat.code, Beat.boundary)
 CHANGED = "reference_changed"  # a session.info flag: this transaction wrote reference data
+PROBLEMS_CHANGED = "problems_changed"  # a session.info flag: this transaction wrote a problem
 
 
 class _LocalChanges:
@@ -55,6 +68,12 @@ class Snapshot:
     beats: tuple[BeatBoundary, ...]
 
 
+@dataclass(frozen=True)
+class OpenProblems:
+    version: int
+    by_beat: dict[str, tuple[OpenProblem, ...]]
+
+
 class ReferenceCache:
     """One per process; greenlets share it (a snapshot is replaced whole, never changed)."""
 
@@ -64,6 +83,7 @@ class ReferenceCache:
         self._snapshot: Snapshot | None = None
         self._checked_at = 0.0
         self._local_changes_seen = _LocalChanges.count
+        self._open_problems: OpenProblems | None = None
 
     def category(self, session: Session, code: str, field: str = "category") -> Category:
         """An active category, as `store.category`: InvalidInput when unknown or inactive."""
@@ -82,6 +102,19 @@ class ReferenceCache:
     def boundaries_around(self, session: Session, lat: float, long: float) -> list[BeatBoundary]:
         """As `store.boundaries_around`: the beats whose bounding box holds the point."""
         return [beat for beat in self._fresh(session).beats if beat.box_holds(lat, long)]
+
+    def open_problems(self, session: Session, beat_code: str, version: int | None) -> Sequence[OpenProblem]:
+        """The open problems of a beat as of the problems' `version`, which the caller read in this
+        transaction: from memory when that is the version held, else all reloaded."""
+        if version is None or session.info.get(PROBLEMS_CHANGED):  # no counter, or this transaction's own view
+            return store.open_problems(session, beat_code)
+        held = self._open_problems
+        if held is None or held.version != version:
+            by_beat: dict[str, tuple[OpenProblem, ...]] = {}
+            for problem in store.open_problems(session):
+                by_beat[problem.beat_code] = (*by_beat.get(problem.beat_code, ()), problem)
+            held = self._open_problems = OpenProblems(version, by_beat)
+        return held.by_beat.get(beat_code, ())
 
     def _fresh(self, session: Session) -> Snapshot:
         if session.info.get(CHANGED):  # this transaction changed them: its own view, not cached
@@ -128,13 +161,23 @@ def _bump(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
         session.info[CHANGED] = True
 
 
-for _model in (Category, Beat):
-    for _moment in ("after_insert", "after_update", "after_delete"):
+def _bump_problems(_mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    if connection.execute(BUMP_PROBLEMS_VERSION).rowcount == 0:  # a database made without the migration's row
+        connection.execute(insert(ReferenceVersion).values(id=VERSION_ROW, version=0, problems_version=1))
+    session = object_session(target)
+    if session is not None:
+        session.info[PROBLEMS_CHANGED] = True
+
+
+for _moment in ("after_insert", "after_update", "after_delete"):
+    for _model in (Category, Beat):
         event.listen(_model, _moment, _bump)
+    event.listen(Problem, _moment, _bump_problems)
 
 
 @event.listens_for(Session, "after_commit")
 def _count_local_change(session: Session) -> None:
+    session.info.pop(PROBLEMS_CHANGED, None)  # committed: the counter it bumped now tells everyone
     if session.info.pop(CHANGED, False):
         _LocalChanges.count += 1
 
@@ -142,3 +185,4 @@ def _count_local_change(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_rolled_back_change(session: Session) -> None:
     session.info.pop(CHANGED, None)
+    session.info.pop(PROBLEMS_CHANGED, None)

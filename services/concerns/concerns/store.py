@@ -8,16 +8,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, literal, select, true
 from sqlalchemy.orm import Session
 
 from beat_shared.db import existing
 from beat_shared.errors import InvalidInput, NotFound
 from concerns.domain.duplicates import Candidate, Suggestion, suggest_duplicates
 from concerns.domain.geo import BeatBoundary, boundary, degree_box
+from concerns.domain.problems import OpenProblem, Stage
 from concerns.domain.workflow import OPEN_STATUSES
 from concerns.models import (
     PUBLIC_CONCERN_COLUMNS,
+    REFERENCE_VERSION_ROW,
     Beat,
     BeatAssignment,
     Category,
@@ -25,6 +27,8 @@ from concerns.models import (
     ConcernUpdate,
     Meeting,
     Officer,
+    Problem,
+    ReferenceVersion,
     ReferralRequest,
 )
 from concerns.settings import Settings
@@ -159,6 +163,39 @@ def _nearest_open_concerns() -> Select:
 
 
 NEAREST_OPEN_CONCERNS = _nearest_open_concerns()
+PROBLEMS_VERSION = select(ReferenceVersion.problems_version).where(ReferenceVersion.id == REFERENCE_VERSION_ROW)
+
+
+def _nearest_with_problems_version() -> Select:
+    """NEAREST_OPEN_CONCERNS with the problems' counter beside each row, and the counter alone (the
+    concern columns NULL) when none is near: a submission learns whether its cached open problems
+    are current without a round trip of its own. Joined to a constant row, so a missing counter
+    row reads as NULL instead of losing the concerns."""
+    nearest = NEAREST_OPEN_CONCERNS.subquery()
+    one_row = select(literal(1).label("one")).subquery()
+    return select(PROBLEMS_VERSION.scalar_subquery().label("problems_version"), *nearest.c).select_from(
+        one_row.outerjoin(nearest, true())
+    )
+
+
+NEAREST_WITH_PROBLEMS_VERSION = _nearest_with_problems_version()
+
+
+def _nearest_parameters(
+    category_code: str, lat: float, long: float, now: datetime, metres: float, days: float
+) -> dict[str, Any]:
+    south, west, north, east = degree_box(lat, long, metres)
+    return {
+        "category_code": category_code,
+        "since": now - timedelta(days=days),
+        "lat": lat,
+        "long": long,
+        "long_scale": math.cos(math.radians(lat)),  # a degree of longitude is shorter than one of latitude
+        "south": south,
+        "north": north,
+        "west": west,
+        "east": east,
+    }
 
 
 def nearest_open_concerns(
@@ -169,23 +206,8 @@ def nearest_open_concerns(
     Nearest first and at most NEAREST_CANDIDATES: a street with hundreds of reports of the
     same problem costs the same as a quiet one (index ix_concerns_category_place).
     """
-    south, west, north, east = degree_box(lat, long, metres)
-    return list(
-        session.execute(
-            NEAREST_OPEN_CONCERNS,
-            {
-                "category_code": category_code,
-                "since": now - timedelta(days=days),
-                "lat": lat,
-                "long": long,
-                "long_scale": math.cos(math.radians(lat)),  # a degree of longitude is shorter than one of latitude
-                "south": south,
-                "north": north,
-                "west": west,
-                "east": east,
-            },
-        )
-    )
+    parameters = _nearest_parameters(category_code, lat, long, now, metres, days)
+    return list(session.execute(NEAREST_OPEN_CONCERNS, parameters))
 
 
 def likely_duplicates(
@@ -195,10 +217,68 @@ def likely_duplicates(
     concerns' public columns (loaded by the one query, so showing them costs none)."""
     metres, days = settings.duplicate_metres, settings.duplicate_days
     nearest = nearest_open_concerns(session, category_code, lat, long, now, metres, days)
+    return _suggested(category_code, lat, long, now, nearest, metres, days)
+
+
+def likely_duplicates_and_problems_version(
+    session: Session, settings: Settings, category_code: str, lat: float, long: float, now: datetime
+) -> tuple[list[Suggestion], dict[str, Row[Any]], int | None]:
+    """As `likely_duplicates`, and the problems' counter as this transaction sees it (None without
+    its row), read by the same query."""
+    metres, days = settings.duplicate_metres, settings.duplicate_days
+    parameters = _nearest_parameters(category_code, lat, long, now, metres, days)
+    rows = session.execute(NEAREST_WITH_PROBLEMS_VERSION, parameters).all()
+    nearest = [row for row in rows if row.id is not None]
+    problems_version = rows[0].problems_version if rows else None
+    return (*_suggested(category_code, lat, long, now, nearest, metres, days), problems_version)
+
+
+def _suggested(
+    category_code: str, lat: float, long: float, now: datetime, nearest: list[Row[Any]], metres: float, days: float
+) -> tuple[list[Suggestion], dict[str, Row[Any]]]:
     candidates = [Candidate(row.id, row.category_code, row.lat, row.long, row.submitted_at, True) for row in nearest]
     suggestions = suggest_duplicates(category_code, lat, long, now, candidates, metres, days)
     suggested = {suggestion.concern_id for suggestion in suggestions}
     return suggestions, {row.id: row for row in nearest if row.id in suggested}
+
+
+OPEN_PROBLEMS = (
+    select(
+        Problem.id,
+        Problem.beat_code,
+        Problem.title,
+        Problem.stage,
+        Problem.categories,
+        Problem.centre_lat,
+        Problem.centre_long,
+        Problem.radius_metres,
+    )
+    .where(Problem.stage != Stage.CLOSED.value)
+    .order_by(Problem.opened_at, Problem.id)
+)
+OPEN_PROBLEMS_OF_BEAT = OPEN_PROBLEMS.where(Problem.beat_code == bindparam("beat_code"))
+
+
+def open_problems(session: Session, beat_code: str | None = None) -> list[OpenProblem]:
+    """The open problems, oldest first: of one beat, or of every beat."""
+    rows = (
+        session.execute(OPEN_PROBLEMS)
+        if beat_code is None
+        else session.execute(OPEN_PROBLEMS_OF_BEAT, {"beat_code": beat_code})
+    )
+    return [
+        OpenProblem(
+            row.id,
+            row.beat_code,
+            row.title,
+            row.stage,
+            tuple(row.categories),
+            row.centre_lat,
+            row.centre_long,
+            row.radius_metres,
+        )
+        for row in rows
+    ]
 
 
 def upcoming_meetings(session: Session, beat_code: str, now: datetime, limit: int = 5) -> list[Meeting]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -38,6 +39,20 @@ NOTE_SIDES = ("place", "offender", "victim", "other")
 # Who may own an action of a response plan.
 OWNER_KINDS = ("officer", "residents", "agency", "city")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class OpenProblem:
+    """What a new concern needs of an open problem of its beat to join it, and what its reporter sees of it."""
+
+    id: str
+    beat_code: str
+    title: str
+    stage: str
+    categories: tuple[str, ...]
+    centre_lat: float | None
+    centre_long: float | None
+    radius_metres: int
 
 
 def check_move(current: Stage, target: Stage) -> None:

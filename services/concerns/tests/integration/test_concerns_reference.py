@@ -1,6 +1,8 @@
 """The in-memory categories and beat boundaries (concerns/reference.py) on PostgreSQL and SQLite: the same
 answers as the database, no statements while fresh, and every kind of change seen when it should
-be: at once after a change this process committed, within max_age after another replica's."""
+be: at once after a change this process committed, within max_age after another replica's. The
+in-memory open problems: no query for them while unchanged, and another process's change seen
+by the next submission."""
 
 from __future__ import annotations
 
@@ -14,9 +16,13 @@ from sqlalchemy.orm import Session
 
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.errors import InvalidInput
-from concerns import commands, store
-from concerns.models import Category
+from beat_shared.testing import RecordedEvents
+from concerns import commands, problem_commands, store
+from concerns.domain.problems import Stage
+from concerns.domain.workflow import Actor
+from concerns.models import Category, Problem
 from concerns.reference import ReferenceCache
+from concerns.settings import Settings
 
 MAX_AGE = 30.0
 
@@ -217,3 +223,69 @@ def test_the_service_uses_a_category_saved_through_it_at_once(service, web_sessi
     assert reopened.status_code == 200
     answer = web_session.post("/concerns", json=concern_body())
     assert answer.status_code == 201 and "7 hours" in answer.json()["service_notice"]
+
+
+# --- the open problems ----------------------------------------------------------------------
+
+SETTINGS = Settings.from_config({})
+SUPERVISOR = Actor("supervisor-1", "supervisor")
+
+
+def _voice(engine: Engine, cache: ReferenceCache, clock, beat: str = "RV-02") -> commands.Submitted:
+    lat, long = POINTS[beat]
+    submission = commands.Submission(category="noise", description="Music all night", lat=lat, long=long)
+    with unit_of_work(engine) as session:
+        return commands.submit(session, SETTINGS, clock.now(), RecordedEvents(), submission, cache)
+
+
+def _open_problem(engine: Engine, clock, beat: str = "RV-02") -> str:
+    lat, long = POINTS[beat]
+    body = {
+        "beat_code": beat,
+        "title": "Music at the car park",
+        "categories": ["noise"],
+        "centre": {"lat": lat, "long": long},
+        "radius_metres": 150,
+        "origin": "manual",
+    }
+    with unit_of_work(engine) as session:
+        return problem_commands.open_problem(session, clock.now(), RecordedEvents(), SUPERVISOR, body).id
+
+
+def test_a_beat_without_open_problems_costs_no_query_for_them_while_unchanged(engine, cache, clock, statements):
+    assert _voice(engine, cache, clock).joined_problems == []  # loads them
+    statements.clear()
+    assert _voice(engine, cache, clock).joined_problems == []
+    assert not [sql for sql in statements if "FROM problems" in sql]
+
+
+def test_a_new_concern_joins_a_problem_another_process_opened_and_not_one_it_closed(engine, cache, clock, concerns_db):
+    assert _voice(engine, cache, clock).joined_problems == []  # this process holds "no open problem in RV-02"
+    other_process = make_engine(concerns_db, pool_size=1)
+    try:
+        problem_id = _open_problem(other_process, clock)
+        joined = _voice(engine, cache, clock).joined_problems
+        assert joined == [{"id": problem_id, "title": "Music at the car park", "stage": "scanning"}]
+        with unit_of_work(other_process) as session:
+            session.get(Problem, problem_id).stage = Stage.CLOSED.value
+    finally:
+        other_process.dispose()
+    assert _voice(engine, cache, clock).joined_problems == []
+
+
+def test_a_rolled_back_problem_is_neither_joined_nor_cached(engine, cache, clock):
+    with Session(engine) as session:
+        lat, long = POINTS["RV-02"]
+        body = {"beat_code": "RV-02", "title": "Music", "categories": ["noise"], "radius_metres": 150}
+        problem_commands.open_problem(
+            session,
+            clock.now(),
+            RecordedEvents(),
+            SUPERVISOR,
+            {**body, "centre": {"lat": lat, "long": long}, "origin": "manual"},
+        )
+        submission = commands.Submission(category="noise", lat=lat, long=long)
+        inside = commands.submit(session, SETTINGS, clock.now(), RecordedEvents(), submission, cache)
+        assert [problem["title"] for problem in inside.joined_problems] == ["Music"]  # its own view
+        session.rollback()
+    assert _voice(engine, cache, clock).joined_problems == []
