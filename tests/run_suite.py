@@ -66,12 +66,14 @@ class Lane:
     cpu_seconds: float = 0.0
     status: int | None = None
 
-    def start(self) -> None:
+    def start(self, port_block: int = 0) -> None:
         self.handle = self.log.open("wb")
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pytest", *SLOWEST, *self.args],
             cwd=ROOT,
+            # lanes running together listen on ports of their own (beat_shared.testing.free_port)
+            env={**os.environ, "BEAT_TEST_PORT_BLOCK": str(port_block)},
             stdout=self.handle,
             stderr=subprocess.STDOUT,
         )
@@ -123,8 +125,8 @@ def lanes_in_parallel() -> list[Lane]:
 
 
 def run_together(lanes: list[Lane]) -> None:
-    for lane in lanes:
-        lane.start()
+    for port_block, lane in enumerate(lanes):
+        lane.start(port_block)
     # A thread waits on each lane; each is shown as it ends, so a failure shows up before the
     # slowest lane is done.
     with ThreadPoolExecutor(max_workers=len(lanes)) as pool:

@@ -19,13 +19,12 @@ from typing import Any
 
 import pytest
 import requests
-from nameko.testing.utils import find_free_port
 
 from beat_shared.auth import mint_token
 from beat_shared.config import env, service_config
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from beat_shared.testing import text_part, wait_for
+from beat_shared.testing import free_port, text_part, wait_for
 from concerns.service import ConcernsService
 from notifications.service import NotificationsService
 from referrals.service import ReferralsService
@@ -81,7 +80,7 @@ def platform(container_factory, rabbit_config, database, smtp_sink) -> Platform:
         "REFERRALS_WEBHOOKS_ALLOW_HTTP": "true",
     }
     for name in SERVICES:
-        urls[name] = f"http://127.0.0.1:{find_free_port()}"
+        urls[name] = f"http://127.0.0.1:{free_port()}"
         overrides[f"{name.upper()}_DATABASE_URL"] = databases[name]
     for name in SERVICES:
         overrides[f"{name.upper()}_PUBLIC_URL"] = urls[name]
@@ -192,7 +191,7 @@ def test_a_consented_referral_reaches_the_agency_webhook_signed(platform, tmp_pa
     agency = referral["agency_id"]
 
     # The matched agency registers its intake system (the published example receiver).
-    port = find_free_port()
+    port = free_port()
     registered = requests.post(
         platform.url("referrals", f"/agencies/{agency}/webhooks"),
         json={"url": f"http://127.0.0.1:{port}/beat", "description": "intake system"},

@@ -6,6 +6,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from beat_shared.testing import LANE_BLOCKS
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("beat_run_suite", ROOT / "tests" / "run_suite.py")
 assert spec and spec.loader
@@ -50,3 +52,20 @@ def test_the_suite_fails_when_any_lane_fails_and_is_empty_only_when_every_lane_i
     assert run_suite.overall_status([0, 5]) == 0
     assert run_suite.overall_status([5, 5]) == 5
     assert run_suite.overall_status([2, 1, 0]) == 2
+
+
+def test_each_lane_listens_on_ports_of_its_own_block(tmp_path):
+    """Lanes run together; a port two of them were given answered for the wrong service (a 404)."""
+    assert len(run_suite.lanes_in_parallel()) <= LANE_BLOCKS
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(
+        "import os\n"
+        "from beat_shared.testing import PORTS_FROM, PORTS_PER_BLOCK, free_port\n"
+        "def test_ports():\n"
+        "    first = PORTS_FROM + 3 * PORTS_PER_BLOCK\n"
+        "    assert os.environ['BEAT_TEST_PORT_BLOCK'] == '3'\n"
+        "    assert all(first <= free_port() < first + PORTS_PER_BLOCK for _ in range(5))\n"
+    )
+    lane = run_suite.Lane("probe", ["-q", "-p", "no:cacheprovider", str(probe)], tmp_path / "probe.log")
+    lane.start(port_block=3)
+    assert lane.finish() == 0, lane.log.read_text()[-2000:]

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
+import eventlet
 import sqlalchemy.exc
 from eventlet.event import Event
 from marshmallow import Schema, ValidationError, fields
@@ -237,6 +238,17 @@ class Int64Converter(IntegerConverter):
 
 
 class BeatWebServer(WebServer):
+    def start(self) -> None:
+        """nameko's start, listening without SO_REUSEPORT. eventlet sets it on a fixed port, and
+        then a second process started on the same port does not fail: it silently takes half of
+        the first one's requests (another service's 404s)."""
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, reuse_port=False)
+            self._sock.settimeout(None)  # as nameko does: https://github.com/celery/kombu/issues/838
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
     def make_url_map(self) -> Map:
         """nameko's map, with `<int:...>` bounded to what a database column holds."""
         url_map = Map(converters={"int": Int64Converter})

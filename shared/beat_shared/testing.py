@@ -82,10 +82,48 @@ class RecordedEvents:
         self.headers.clear()
 
 
-def free_port() -> int:
+# Ports come from a block of their own for each lane of the suite (tests/run_suite.py sets
+# BEAT_TEST_PORT_BLOCK), below the kernel's ephemeral range and above RabbitMQ's 25672. A port the
+# kernel hands out (bind to port 0) is free only until another process asks: two lanes were given
+# the same one, and a request for concerns was answered by another lane's service (a 404).
+PORTS_FROM = 26000
+PORTS_PER_BLOCK = 400
+LANE_BLOCKS = 12  # blocks 12-15 are for pytest run by hand, chosen by process id
+_next_ports: dict[int, Iterator[int]] = {}
+
+
+def _port_block() -> int:
+    lane = os.environ.get("BEAT_TEST_PORT_BLOCK")
+    return int(lane) if lane is not None else LANE_BLOCKS + os.getpid() % 4
+
+
+def _ports_of(block: int) -> Iterator[int]:
+    first = PORTS_FROM + block * PORTS_PER_BLOCK
+    while True:
+        yield from range(first, first + PORTS_PER_BLOCK)
+
+
+def _bindable(port: int) -> bool:
+    """Whether a server could listen on the port now (SO_REUSEADDR as servers set it, so a
+    connection of an earlier test waiting out TIME_WAIT does not count)."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """The next port of this process's block that nothing listens on."""
+    block = _port_block()
+    ports = _next_ports.setdefault(block, _ports_of(block))
+    for _ in range(PORTS_PER_BLOCK):
+        port = next(ports)
+        if _bindable(port):
+            return port
+    raise RuntimeError(f"no free port in block {block} ({PORTS_PER_BLOCK} ports from {PORTS_FROM})")
 
 
 # --- a real SMTP server ------------------------------------------------------------------
@@ -345,6 +383,13 @@ def container_factory(postgres_database: Callable[[str], str], container_factory
     """nameko's container_factory, set up after the test's databases so that its containers
     (and their outbox relays) stop before those databases are dropped."""
     return container_factory
+
+
+@pytest.fixture
+def web_config(empty_config: dict[str, Any]) -> dict[str, Any]:
+    """nameko's fixture of the same name, on a port of this lane's block (see `free_port`): its
+    own asks the kernel for a free port, which another lane may be given as well."""
+    return {**empty_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}
 
 
 @pytest.fixture

@@ -18,12 +18,11 @@ import amqp
 import pytest
 import requests
 from kombu import Connection, Producer
-from nameko.testing.utils import find_free_port
 
 from beat_shared.config import service_config
 from beat_shared.db import make_engine, unit_of_work
 from beat_shared.migrations import upgrade
-from beat_shared.testing import wait_for
+from beat_shared.testing import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 RABBITMQ = REPO / "deploy" / "k8s" / "rabbitmq"
@@ -91,7 +90,7 @@ def platform(container_factory, rabbit_config, database, smtp_sink, identities) 
         with unit_of_work(engine) as session:
             demo.seed(session)
         engine.dispose()
-        urls[name] = f"http://127.0.0.1:{find_free_port()}"
+        urls[name] = f"http://127.0.0.1:{free_port()}"
     overrides = {
         "BEAT_QUEUE_TYPE": "quorum",  # as in production, where the policies' quorum-only keys apply
         "BEAT_RETRY_DELAYS": "0.2,0.5",

@@ -1,8 +1,8 @@
 """Email over a real SMTP server: rules, content, exactly-once, retries and the delivery log."""
 
 import itertools
-import socket
 
+from beat_shared.testing import free_port
 from notifications.dependencies import DispatchTimer
 from notifications.dispatcher import SEND_CONCURRENCY
 from notifications.models import DeliveryAttempt, Message, Notification
@@ -249,10 +249,7 @@ def test_smtp_550_fails_permanently_at_once(service, stand_ins, smtp_sink, rabbi
 
 
 def test_closed_smtp_port_is_a_temporary_failure(start_service, stand_ins, rabbit_config, notifications_db, clock, kit):
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    service = start_service(NOTIFICATIONS_SMTP_PORT=str(closed_port))
+    service = start_service(NOTIFICATIONS_SMTP_PORT=str(free_port()))  # a port nobody listens on
     reporter(stand_ins)
     kit.publish(rabbit_config["AMQP_URI"], kit.acknowledged(CONCERN))
     kit.wait_for(lambda: kit.rows(notifications_db, Notification), message="notification recorded")
