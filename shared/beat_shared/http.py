@@ -249,6 +249,13 @@ class BeatWebServer(WebServer):
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
 
+    def kill(self) -> None:
+        """Close the listening socket, as the end of a killed process would. nameko's kill leaves
+        it open, and without SO_REUSEPORT a service restarted in the same process (the crash
+        tests) could not listen on its port again."""
+        if self._sock is not None:
+            self._sock.close()
+
     def make_url_map(self) -> Map:
         """nameko's map, with `<int:...>` bounded to what a database column holds."""
         url_map = Map(converters={"int": Int64Converter})

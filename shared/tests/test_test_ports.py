@@ -51,3 +51,19 @@ def test_a_service_does_not_start_on_a_port_another_process_listens_on(container
         with pytest.raises(OSError) as refused:
             container.start()
     assert refused.value.errno == errno.EADDRINUSE
+
+
+def test_a_killed_service_frees_its_port_for_the_service_that_restarts_on_it(container_factory, beat_config, ledger_db):
+    """The crash tests kill a service and start it again in the same process, on the same port."""
+    config = beat_config("ledger", LEDGER_DATABASE_URL=ledger_db)
+    port = int(config["WEB_SERVER_ADDRESS"].rsplit(":", 1)[1])
+    first = container_factory(LedgerService, config)
+    first.start()
+    first.kill()
+    second = container_factory(LedgerService, config)
+    second.start()
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass  # the restarted service answers on the port
+    with pytest.raises(OSError) as refused:
+        listener(port)
+    assert refused.value.errno == errno.EADDRINUSE
