@@ -44,6 +44,7 @@ class Settings:
     dispatch_seconds: float
     batch_size: int
     dispatch_concurrency: int
+    dispatch_gather_seconds: float
     max_attempts: int
     retry_base_seconds: float
     retry_max_seconds: float
@@ -84,6 +85,7 @@ class Settings:
             dispatch_seconds=float(read("NOTIFICATIONS_DISPATCH_SECONDS")),
             batch_size=int(read("NOTIFICATIONS_BATCH_SIZE")),
             dispatch_concurrency=max(1, int(read("NOTIFICATIONS_DISPATCH_CONCURRENCY"))),
+            dispatch_gather_seconds=float(read("NOTIFICATIONS_DISPATCH_GATHER_SECONDS")),
             max_attempts=int(read("NOTIFICATIONS_MAX_ATTEMPTS")),
             retry_base_seconds=float(read("NOTIFICATIONS_RETRY_BASE_SECONDS")),
             retry_max_seconds=float(read("NOTIFICATIONS_RETRY_MAX_SECONDS")),

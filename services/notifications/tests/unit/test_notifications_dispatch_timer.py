@@ -1,5 +1,6 @@
-"""The dispatcher's timer runs up to NOTIFICATIONS_DISPATCH_CONCURRENCY rounds at once, goes again
-while rounds leave work behind, and stopping the service lets the rounds in flight finish.
+"""The dispatcher's timer runs up to NOTIFICATIONS_DISPATCH_CONCURRENCY rounds at once, gathers the
+events of NOTIFICATIONS_DISPATCH_GATHER_SECONDS into one round, goes again at once while rounds
+leave work behind, and stopping the service lets the rounds in flight finish.
 
 A stand-in service with the real `DispatchTimer` entrypoint and a round that only waits and
 counts: what is tested is how rounds are started, not what a round does (that is the
@@ -52,10 +53,11 @@ def start_rounds(container_factory):
     global ROUNDS
     ROUNDS = Rounds()
 
-    def start(concurrency: int, interval: float = 3600) -> tuple[Any, DispatchTimer]:
+    def start(concurrency: int, interval: float = 3600, gather: float = 0) -> tuple[Any, DispatchTimer]:
         config = {
             "NOTIFICATIONS_DISPATCH_CONCURRENCY": str(concurrency),
             "NOTIFICATIONS_DISPATCH_SECONDS": str(interval),
+            "NOTIFICATIONS_DISPATCH_GATHER_SECONDS": str(gather),
         }
         container = container_factory(RoundsService, config)
         container.start()
@@ -116,3 +118,21 @@ def test_housekeeping_comes_back_every_interval(start_rounds):
     _container, _timer = start_rounds(1, interval=0.5)  # rounds every half second, nobody wakes it
     wait_for(lambda: ROUNDS.finished >= 3, timeout=10, message="three timed rounds")
     assert ROUNDS.housekeeping[:3] == [True, True, True]
+
+
+def test_the_events_of_the_gathering_moment_share_one_round_though_a_lane_is_free(start_rounds):
+    _container, timer = start_rounds(2, gather=1.0)
+    wake_repeatedly(timer, 10)  # 0.2 s of events, each committed and waking the dispatcher
+    assert ROUNDS.started == 0  # the first event's round waits for the others
+    wait_for(lambda: ROUNDS.finished >= 1, timeout=10, message="the gathered round")
+    eventlet.sleep(ROUND_SECONDS * 2)
+    assert ROUNDS.finished == 1  # the second lane did not start a round for the later wake-ups
+
+
+def test_a_round_after_a_full_batch_starts_without_gathering(start_rounds):
+    """A broadcast's batches follow one another at once: one gathering moment for the event
+    (3 s), none for the two rounds its full batches ask for (9.9 s if each waited)."""
+    _container, timer = start_rounds(1, gather=3.0)
+    ROUNDS.more.extend([True, True, False])
+    timer.wake()
+    wait_for(lambda: ROUNDS.finished >= 3, timeout=7.5, message="three rounds after one gathering moment")
