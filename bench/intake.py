@@ -37,7 +37,8 @@ from beat_shared.db import make_engine, unit_of_work
 MEMORY_TARGET_MB = 150
 # What each side sends PostgreSQL per request (statement log of one submission; see docs/performance.md).
 ROUND_TRIPS = (
-    "Beat 7 round trips (BEGIN, nearest, 2 INSERTs, problems, INSERT outbox, COMMIT) + the relay's read and mark, "
+    "Beat 6 round trips (BEGIN, nearest with the open problems' counter, 2 INSERTs, INSERT outbox, COMMIT) "
+    "+ the relay's read and mark, "
     "floor 5 (BEGIN, 3 INSERTs, COMMIT)"
 )
 UNLIMITED = "1000000000/1"  # the per-address rate limit, out of the way of a load generator
