@@ -9,6 +9,7 @@ has gone out, which would be too late to report a failed commit.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import threading
 import time
@@ -48,6 +49,8 @@ from sqlalchemy.types import TypeDecorator
 
 from beat_shared.config import database_url, setting_from
 from beat_shared.errors import NotFound
+
+log = logging.getLogger(__name__)
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | None
 
@@ -414,6 +417,18 @@ class Database(DependencyProvider):
         session = self._sessions.pop(worker_ctx, None)
         if session is not None:
             session.close()
+
+    def answers(self) -> bool:
+        """Whether the database takes a connection and a query now (readiness, and the inbox's
+        test of whether a failure was the message's or the database's)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+                connection.rollback()
+        except Exception as error:  # noqa: BLE001 - any failure means it does not answer
+            log.warning("database %s unreachable: %s", self.container.service_name, error)
+            return False
+        return True
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -252,7 +252,11 @@ class BeatWebServer(WebServer):
     def kill(self) -> None:
         """Close the listening socket, as the end of a killed process would. nameko's kill leaves
         it open, and without SO_REUSEPORT a service restarted in the same process (the crash
-        tests) could not listen on its port again."""
+        tests) could not listen on its port again. The accepting thread goes first, as in `stop`:
+        a socket closed under its accept raised IOClosed into the log."""
+        self._is_accepting = False
+        if self._gt is not None:
+            self._gt.kill()
         if self._sock is not None:
             self._sock.close()
 

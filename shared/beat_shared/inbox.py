@@ -9,7 +9,9 @@ these differences:
   handler's effects, and an event already recorded is acknowledged and skipped;
 * a handler that raises is retried after increasing delays (delay queues with TTL,
   never a hot requeue), and after the last attempt the message is moved to the
-  dead-letter queue with the error: nothing is acknowledged and dropped.
+  dead-letter queue with the error: nothing is acknowledged and dropped; while the
+  service's database does not answer, the last attempt is retried on the longest delay
+  instead, so an outage of any length dead-letters nothing.
 """
 
 from __future__ import annotations
@@ -247,8 +249,13 @@ class IdempotentEventHandler(EventHandler):
         error = f"{exc_info[0].__name__}: {exc_info[1]}"[:MAX_ERROR_LENGTH]
         attempt = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         if attempt >= self.topology.max_attempts:
-            self._dead_letter(message, error, attempt)
-            return
+            if self.database.answers():
+                self._dead_letter(message, error, attempt)
+                return
+            # An outage is not the message's fault: rather than dead-letter every message that
+            # arrives while the database is away, the last attempt is retried on the longest
+            # delay for as long as the outage lasts.
+            attempt = self.topology.max_attempts - 1
         log.warning("handler %s failed (attempt %d): %s", self.handler_name, attempt, error)
         headers = {**(message.headers or {}), ATTEMPTS_HEADER: attempt, ERROR_HEADER: error}
         self._forward(message, self.topology.retry_queue_for(attempt), headers)

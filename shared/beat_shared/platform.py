@@ -11,7 +11,6 @@ from typing import Any
 from kombu import Connection
 from nameko.containers import WorkerContext
 from nameko.extensions import DependencyProvider
-from sqlalchemy import text
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.config import check_production_settings, is_production
@@ -85,14 +84,7 @@ class Platform(DependencyProvider):
         database = find_database(self.container)
         if database is None:
             return True
-        try:
-            with database.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-                connection.rollback()
-            return True
-        except Exception as error:  # noqa: BLE001 - any failure means not ready
-            log.warning("readiness: database unreachable: %s", error)
-            return False
+        return database.answers()
 
     def _broker_ok(self) -> bool:
         try:

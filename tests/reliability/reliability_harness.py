@@ -722,7 +722,11 @@ def faults(whole_node_restart: bool = True) -> list[Fault]:
             lambda stack: stack.rabbit.restart(whole_node=whole_node_restart),
         ),
         *(Fault(f"kill-{s}", f"{s} SIGKILLed and restarted", _kill_and_restart(s)) for s in SERVICES),
-        Fault("postgres-restart", "PostgreSQL cluster restarted", lambda stack: stack.cluster.restart()),
+        Fault(
+            "postgres-restart",
+            "PostgreSQL cluster stopped for longer than the handlers' retry schedule, then started",
+            lambda stack: stack.cluster.restart(down_seconds=stack.longer_than_retries()),
+        ),
     ]
 
 

@@ -215,9 +215,11 @@ class PostgresCluster:
         self.ctl("start")
         wait_until(self.answers, 60, "PostgreSQL to accept connections")
 
-    def restart(self) -> None:
-        self.ctl("restart")
-        wait_until(self.answers, 60, "PostgreSQL to accept connections")
+    def restart(self, down_seconds: float = 0) -> None:
+        """Stop the cluster, leave it down for `down_seconds`, and start it again."""
+        self.ctl("stop")
+        time.sleep(down_seconds)
+        self.start()
 
     def answers(self) -> bool:
         connection = psycopg2.connect(self.url("postgres"), connect_timeout=2)
@@ -439,6 +441,10 @@ class Stack:
         self.rabbit = RabbitNode(Path(tempfile.mkdtemp(prefix="beat-rel-rabbit-")))
         self.cluster = PostgresCluster()
         self.sinks = Sinks(self.workdir / "sinks")
+
+    def longer_than_retries(self) -> float:
+        """An outage that outlasts every retry of a failing handler (the schedule's sum, and 2 s)."""
+        return sum(float(delay) for delay in self.retry_delays.split(",")) + 2
 
     def up(self) -> None:
         began = time.monotonic()
