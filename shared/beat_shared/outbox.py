@@ -323,6 +323,12 @@ class OutboxRelay:
         acquired = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key}).scalar()
         connection.commit()
         if acquired:
+            # The read of unpublished rows must be a plain index scan: it marks the index entries
+            # of rows published since the last VACUUM as dead, so the next read skips them. The
+            # planner chose a bitmap scan, which marks nothing and visited every published row's
+            # page again in every round: 60-94 ms a read after a 50,000-subscriber broadcast, against
+            # 1.7 ms. The connection is this relay's alone and is discarded with its leadership.
+            connection.execute(text("SET enable_bitmapscan = off"))
             self._leader_connection = connection
             return True
         connection.close()
