@@ -19,6 +19,7 @@ import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import Enum
 from importlib.resources import files
 from typing import Any
@@ -213,6 +214,12 @@ def setting_from(config: Mapping[str, Any], name: str) -> str:
     """A setting from a service's config dict, falling back to the environment, then its default."""
     value = config.get(name)
     return env(name) if value in (None, "") else str(value)
+
+
+def outbox_retention(config: Mapping[str, Any]) -> timedelta | None:
+    """How long published events stay in a service's outbox; None (the setting at 0) keeps them."""
+    days = float(setting_from(config, "BEAT_OUTBOX_RETENTION_DAYS"))
+    return timedelta(days=days) if days > 0 else None
 
 
 def retry_delays(config: Mapping[str, Any]) -> list[float]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,15 +31,17 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from beat_shared.amqp import REQUEST_ID_HEADER, ConfirmingPublisher, OutgoingMessage, event_exchange
 from beat_shared.clock import Clock, SystemClock
-from beat_shared.config import setting_from
+from beat_shared.config import outbox_retention, setting_from
 from beat_shared.contracts.envelope import CloudEvent, new_event
-from beat_shared.db import Database, autocommit_until_checkin, find_database, unit_of_work
+from beat_shared.db import Database, autocommit_until_checkin, find_database
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import EVENTS_PUBLISHED, RELAY_FAILURES
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 15.0
+PURGE_EVERY_SECONDS = 3600.0  # published rows older than the retention go at most hourly
+PURGE_CHUNK = 5000  # rows per DELETE: short transactions, and the relay yields between them
 
 
 # Outbox rows wait in `session.info` until the transaction commits, then go in with one
@@ -147,6 +150,7 @@ class Outbox(DependencyProvider):
             batch_size=int(setting_from(config, "BEAT_OUTBOX_BATCH")),
             poll_seconds=float(setting_from(config, "BEAT_OUTBOX_POLL_SECONDS")),
             clock=self.clock,
+            retention=outbox_retention(config),
         )
         database.on_commit(self.relay.wake)
 
@@ -175,8 +179,11 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_seconds: float = 1.0,
         clock: Clock | None = None,
+        retention: timedelta | None = None,
     ) -> None:
         self.service = service
+        self.retention = retention
+        self._next_purge = 0.0  # monotonic: the first idle moment purges
         self._engine_source = engine_source
         self.table = table
         self.exchange = event_exchange(service)
@@ -238,6 +245,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 continue
             if published < self.batch_size:
+                self._purge_when_due()
                 self._wait_for_work()
         self.publisher.close()
         self._release_leadership()
@@ -347,14 +355,40 @@ class OutboxRelay:
                 connection.invalidate()
                 connection.close()
 
-    def purge_published(self, older_than: timedelta) -> int:
-        """Delete rows published before `older_than` ago (housekeeping)."""
+    def _purge_when_due(self) -> None:
+        """Delete rows published longer than the retention ago, at most hourly, by the leader alone.
+        Events stay in the outbox only to be published; kept forever, every broadcast to a district
+        would leave three rows per message behind."""
+        if self.retention is None or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+        try:
+            purged = self.purge_published(self.retention)
+        except Exception as error:  # noqa: BLE001 - housekeeping: the next hour tries again
+            log.warning("purging the outbox of %s failed: %s", self.service, error)
+            return
+        if purged:
+            log.info("purged %d published outbox rows of %s", purged, self.service)
+
+    def purge_published(self, older_than: timedelta, chunk: int = PURGE_CHUNK) -> int:
+        """Delete rows published before `older_than` ago, `chunk` at a time, oldest first; rows not
+        yet published stay however old they are. Returns how many went."""
+        if not self._is_leader():
+            return 0
+        columns = self.table.c
         cutoff: datetime = self.clock.now() - older_than
-        with unit_of_work(self.engine) as session:
-            result = session.execute(
-                self.table.delete().where(self.table.c.published_at.is_not(None), self.table.c.published_at < cutoff)
-            )
-            return int(result.rowcount or 0)
+        oldest = (
+            select(columns.id).where(columns.published_at < cutoff).order_by(columns.id).limit(chunk).scalar_subquery()
+        )
+        purged = 0
+        with self._connection() as connection:
+            while True:
+                deleted = connection.execute(self.table.delete().where(columns.id.in_(oldest))).rowcount or 0
+                connection.commit()
+                purged += deleted
+                if deleted < chunk:
+                    return purged
+                eventlet.sleep(0)  # let the relay's own rounds and the service's workers run
 
 
 def backlog(engine: Engine, table: Table) -> int:

@@ -1,6 +1,7 @@
 """The outbox: atomic with the domain write, published by the relay, resilient to broker outages."""
 
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from kombu import Connection, Queue
@@ -8,11 +9,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from beat_shared.amqp import event_exchange
+from beat_shared.config import outbox_retention
 from beat_shared.contracts import CloudEvent, new_event
 from beat_shared.db import make_engine, reader_sessions, unit_of_work
 from beat_shared.outbox import OutboxRelay, add_to_outbox
 from beat_shared.testing import wait_for
-from shared_sample import Entry, LedgerBase, receipts
+from shared_sample import Entry, LedgerBase, LedgerService, receipts
 
 
 def _count(url: str, sql: str) -> int:
@@ -223,3 +225,78 @@ def _buffers(plan: str) -> int:
     """Shared buffers a plan's top node touched (hit and read)."""
     line = next(line for line in plan.splitlines() if "Buffers:" in line)
     return sum(int(part.split("=")[1]) for part in line.split() if part.startswith(("hit=", "read=")))
+
+
+def _stored_events(url: str, *ages: tuple[str, float | None, float]) -> None:
+    """Outbox rows named `event_id`, created `created_days` ago and published `published_days` ago
+    (None: not yet)."""
+    now = datetime.now(UTC)
+    table = LedgerBase.metadata.tables["outbox"]
+    engine = make_engine(url, pool_size=1)
+    with engine.begin() as connection:
+        for event_id, published_days, created_days in ages:
+            connection.execute(
+                table.insert().values(
+                    event_id=event_id,
+                    event_type="beat.test.entry_recorded",
+                    subject="s",
+                    body="{}",
+                    headers="{}",
+                    created_at=now - timedelta(days=created_days),
+                    published_at=None if published_days is None else now - timedelta(days=published_days),
+                )
+            )
+    engine.dispose()
+
+
+def _event_ids(url: str) -> list[str]:
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT event_id FROM outbox ORDER BY id")).scalars().all()
+    engine.dispose()
+    return list(found)
+
+
+def test_the_relay_deletes_published_events_past_the_retention_and_nothing_else(ledger_db, rabbit_config):
+    old = [(f"old-{n}", 10.0, 10.0) for n in range(7)]
+    _stored_events(ledger_db, ("stuck", None, 30.0), *old, ("recent", 1.0, 1.0), ("fresh", 0.0, 0.0))
+    engine = make_engine(ledger_db, pool_size=2)
+    relay = OutboxRelay("ledger", lambda: engine, LedgerBase.metadata.tables["outbox"], rabbit_config["AMQP_URI"])
+    try:
+        assert relay.purge_published(timedelta(days=7), chunk=3) == 7  # three chunks: 3, 3 and 1
+        assert relay.purge_published(timedelta(days=7), chunk=3) == 0
+    finally:
+        relay._release_leadership()
+        engine.dispose()
+    # An event never published stays however old it is: it has yet to leave.
+    assert _event_ids(ledger_db) == ["stuck", "recent", "fresh"]
+
+
+def test_a_service_purges_its_outbox_when_it_starts_and_then_hourly(container_factory, beat_config, ledger_db):
+    _stored_events(ledger_db, ("old", 8.0, 8.0), ("recent", 6.0, 6.0))
+    config = beat_config("ledger", LEDGER_DATABASE_URL=ledger_db, BEAT_OUTBOX_RETENTION_DAYS="7")
+    container = container_factory(LedgerService, config)
+    container.start()
+    wait_for(lambda: _event_ids(ledger_db) == ["recent"], message="the old event purged at start")
+    _stored_events(ledger_db, ("old-again", 8.0, 8.0))
+    with Session(make_engine(ledger_db, pool_size=1)) as session, session.begin():
+        add_to_outbox(
+            session,
+            LedgerBase.metadata.tables["outbox"],
+            new_event("beat.test.entry_recorded", "s", {"entry_id": 1, "sequence": 1}),
+        )
+    wait_for(
+        lambda: _count(ledger_db, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, message="published"
+    )
+    # The relay went idle again after publishing, within the hour: the purge waits for the next one.
+    assert "old-again" in _event_ids(ledger_db)
+
+
+def test_an_outbox_retention_of_zero_keeps_every_event():
+    assert outbox_retention({"BEAT_OUTBOX_RETENTION_DAYS": "0"}) is None
+    assert outbox_retention({"BEAT_OUTBOX_RETENTION_DAYS": "7"}) == timedelta(days=7)
+    asked = []
+    table = LedgerBase.metadata.tables["outbox"]
+    relay = OutboxRelay("ledger", lambda: asked.append("engine"), table, "memory://", retention=None)
+    relay._purge_when_due()
+    assert asked == []  # the database was not even asked
