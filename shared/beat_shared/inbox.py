@@ -9,9 +9,9 @@ these differences:
   handler's effects, and an event already recorded is acknowledged and skipped;
 * a handler that raises is retried after increasing delays (delay queues with TTL,
   never a hot requeue), and after the last attempt the message is moved to the
-  dead-letter queue with the error: nothing is acknowledged and dropped; while the
-  service's database does not answer, the last attempt is retried on the longest delay
-  instead, so an outage of any length dead-letters nothing.
+  dead-letter queue with the error: nothing is acknowledged and dropped; when the
+  database made it fail (an operational error, or no answer), the last attempt is retried
+  on the longest delay instead, so an outage of any length dead-letters nothing.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from kombu.message import Message
 from nameko.containers import WorkerContext
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
-from nameko.messaging import QueueConsumer
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from beat_shared.amqp import (
     ACCEPTED_CONTENT,
@@ -47,6 +47,7 @@ from beat_shared.amqp import (
 from beat_shared.config import retry_delays, setting_from
 from beat_shared.contracts.envelope import CloudEvent, parse_event
 from beat_shared.db import Database, ExcInfo, find_database, settle_unit_of_work
+from beat_shared.entrypoints import TolerantQueueConsumer
 from beat_shared.errors import ContractViolation
 from beat_shared.logs import request_id_var
 from beat_shared.metrics import EVENTS_CONSUMED
@@ -54,11 +55,12 @@ from beat_shared.metrics import EVENTS_CONSUMED
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 2000
+# Errors of reaching or running the database (SQLAlchemy's wrappers of the driver's).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
-class BeatQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but an undecodable message is dead-lettered, not fatal, and a
-    connection lost under an acknowledgement does not kill the service."""
+class BeatQueueConsumer(TolerantQueueConsumer):
+    """The tolerant queue consumer, and an undecodable message is dead-lettered, not fatal."""
 
     @property
     def accept(self) -> list[str]:
@@ -69,22 +71,6 @@ class BeatQueueConsumer(QueueConsumer):
         for provider, consumer in self._consumers.items():
             consumer.on_decode_error = partial(provider.handle_undecodable)
         return consumers
-
-    # nameko ignores py-amqp's ConnectionError here, but a socket reset by a broker going down
-    # is an OSError: raised in a worker's result handler, it killed the whole container. The
-    # broker requeues whatever a dead connection left unacknowledged; the redelivery is then
-    # recognised as a duplicate (processed_events) or processed, so there is nothing to do.
-    def ack_message(self, message: Message) -> None:
-        try:
-            super().ack_message(message)
-        except OSError as error:
-            log.warning("could not acknowledge a message, the connection is gone (%s); it will be redelivered", error)
-
-    def requeue_message(self, message: Message) -> None:
-        try:
-            super().requeue_message(message)
-        except OSError as error:
-            log.warning("could not requeue a message, the connection is gone (%s); it will be redelivered", error)
 
 
 class SubjectLanes:
@@ -249,7 +235,7 @@ class IdempotentEventHandler(EventHandler):
         error = f"{exc_info[0].__name__}: {exc_info[1]}"[:MAX_ERROR_LENGTH]
         attempt = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         if attempt >= self.topology.max_attempts:
-            if self.database.answers():
+            if not self._database_failed(exc_info):
                 self._dead_letter(message, error, attempt)
                 return
             # An outage is not the message's fault: rather than dead-letter every message that
@@ -260,6 +246,18 @@ class IdempotentEventHandler(EventHandler):
         headers = {**(message.headers or {}), ATTEMPTS_HEADER: attempt, ERROR_HEADER: error}
         self._forward(message, self.topology.retry_queue_for(attempt), headers)
         EVENTS_CONSUMED.labels(self.container.service_name, self.handler_name, "retried").inc()
+
+    def _database_failed(self, exc_info: ExcInfo) -> bool:
+        """Whether the database, not the message, made the attempt fail: an error reaching or
+        running it anywhere in the exception's chain (refused or lost connections, a restart, a
+        timeout, a deadlock), or a database that does not answer now. The error alone decides
+        the attempts that fail as the database comes back, when it answers again."""
+        error: BaseException | None = exc_info[1] if exc_info else None
+        while error is not None:
+            if isinstance(error, DATABASE_UNAVAILABLE):
+                return True
+            error = error.__cause__ or error.__context__
+        return not self.database.answers()
 
     def _dead_letter(self, message: Message, reason: str, attempts: int | None = None) -> None:
         log.error("dead-lettering a message of %s: %s", self.queue.name, reason)

@@ -176,7 +176,50 @@ def test_a_connection_reset_under_an_acknowledgement_is_not_fatal():
         def basic_reject(self, *args, **kwargs):
             raise ConnectionResetError(104, "Connection reset by peer")
 
-    consumer = BeatQueueConsumer()
-    # The broker takes such messages back itself; the consumer must just not raise.
-    consumer.ack_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=1))
-    consumer.requeue_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=2))
+    from beat_shared.entrypoints import BeatRpcProxy, TransactionalRpc
+
+    # The event handlers' consumer, the RPC entrypoints' and the RPC proxies' reply listener (an
+    # RPC reply acknowledged during a RabbitMQ restart killed notifications).
+    consumers = [
+        BeatQueueConsumer(),
+        TransactionalRpc.rpc_consumer.queue_consumer,
+        BeatRpcProxy.rpc_reply_listener.queue_consumer,
+    ]
+    for consumer in consumers:
+        # The broker takes such messages back itself; the consumer must just not raise.
+        consumer.ack_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=1))
+        consumer.requeue_message(Message(body=b"{}", channel=ResetChannel(), delivery_tag=2))
+
+
+def test_a_failure_is_the_databases_when_its_error_says_so_or_when_it_does_not_answer():
+    """The decision that keeps a message out of the dead-letter queue. The error decides even
+    when the database answers again by the time it is asked (the last attempts of an outage
+    fail just before it ends), and the handler's own errors are told by asking the database."""
+    from types import SimpleNamespace
+
+    from sqlalchemy.exc import OperationalError
+
+    from beat_shared.inbox import IdempotentEventHandler
+
+    def failed(error, answers):
+        asked = []
+
+        def answer():
+            asked.append(True)
+            return answers
+
+        handler = SimpleNamespace(database=SimpleNamespace(answers=answer))
+        return IdempotentEventHandler._database_failed(handler, (type(error), error, None)), bool(asked)
+
+    refused = OperationalError("SELECT 1", {}, Exception("database is not currently accepting connections"))
+    try:
+        try:
+            raise refused
+        except OperationalError as cause:
+            raise RuntimeError("the handler could not record its notification") from cause
+    except RuntimeError as wrapped:
+        chained = wrapped
+    assert failed(refused, answers=True) == (True, False)
+    assert failed(chained, answers=True) == (True, False)
+    assert failed(RuntimeError("tally is broken"), answers=True) == (False, True)
+    assert failed(RuntimeError("tally is broken"), answers=False) == (True, True)

@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 
 from beat_shared.clock import ClockProvider
 from beat_shared.contracts.envelope import CloudEvent
 from beat_shared.db import Database
-from beat_shared.entrypoints import rpc
+from beat_shared.entrypoints import BeatRpcProxy, rpc
 from beat_shared.inbox import event_handler
 from beat_shared.outbox import Outbox
 from beat_shared.platform import PlatformEndpoints
@@ -52,9 +51,9 @@ class NotificationsService(
     outbox = Outbox()
     clock = ClockProvider()
     settings = SettingsProvider(Settings)
-    concerns = RpcProxy("concerns")
-    referrals = RpcProxy("referrals")
-    surveys = RpcProxy("surveys")
+    concerns = BeatRpcProxy("concerns")
+    referrals = BeatRpcProxy("referrals")
+    surveys = BeatRpcProxy("surveys")
     wake_dispatcher = DispatchWakeup()
     smtp = SmtpConnections()
     config = Config()

@@ -15,7 +15,6 @@ from typing import Any
 from marshmallow import Schema
 from nameko.dependency_providers import Config
 from nameko.exceptions import MethodNotFound, UnknownService
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from beat_shared import idempotency
@@ -23,7 +22,7 @@ from beat_shared.auth import Principal
 from beat_shared.clock import ClockProvider
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database, existing, page_of
-from beat_shared.entrypoints import rpc, timer
+from beat_shared.entrypoints import BeatRpcProxy, rpc, timer
 from beat_shared.errors import InvalidInput, NotFound, PermissionDenied
 from beat_shared.http import http, idempotent_create, json_response, ndjson_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
@@ -94,7 +93,7 @@ class _Dependencies:
     outbox = Outbox()
     clock = ClockProvider()
     config = Config()
-    concerns = RpcProxy("concerns")
+    concerns = BeatRpcProxy("concerns")
     settings = SettingsProvider(ReferralSettings)
 
 

@@ -14,14 +14,13 @@ import logging
 from functools import partial
 from typing import Any
 
-from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
 from beat_shared.clock import ClockProvider
 from beat_shared.config import env
 from beat_shared.contracts import CloudEvent
 from beat_shared.db import Database
-from beat_shared.entrypoints import rpc, timer
+from beat_shared.entrypoints import BeatRpcProxy, rpc, timer
 from beat_shared.fields import schema_instance
 from beat_shared.http import http, json_response, page_body, page_request, read_json
 from beat_shared.inbox import event_handler
@@ -82,7 +81,7 @@ class _Dependencies:
     outbox = Outbox()
     clock = ClockProvider()
     settings = SettingsProvider(SurveySettings)  # a minimum cell below 10 refuses to start
-    notifications = RpcProxy("notifications")
+    notifications = BeatRpcProxy("notifications")
 
 
 class DefinitionEndpoints(_Dependencies):
