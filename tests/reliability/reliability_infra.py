@@ -218,6 +218,8 @@ class PostgresCluster:
     def restart(self, down_seconds: float = 0) -> None:
         """Stop the cluster, leave it down for `down_seconds`, and start it again."""
         self.ctl("stop")
+        # The outage's length is the fault itself (it must outlast the handlers' retry schedule),
+        # not a wait for an outcome: what the scenario checks is waited for with deadlines after.
         time.sleep(down_seconds)
         self.start()
 
