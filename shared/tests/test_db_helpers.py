@@ -1,4 +1,5 @@
-"""`insert_unless_exists` and `insert_all_unless_exist`: INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and SQLite."""
+"""`insert_unless_exists` and `insert_all_unless_exist` (INSERT … ON CONFLICT DO NOTHING), and
+`insert_as_loaded` (new objects inserted without a flush), on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import Integer, String, UniqueConstraint, event, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from beat_shared.db import insert_all_unless_exist, insert_unless_exists, make_engine, unit_of_work
+from beat_shared.db import insert_all_unless_exist, insert_as_loaded, insert_unless_exists, make_engine, unit_of_work
 
 
 class Base(DeclarativeBase):
@@ -23,6 +24,20 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(40))
     recipient: Mapped[str] = mapped_column(String(40))
     note: Mapped[str] = mapped_column(String(40), default="queued")
+
+
+class Stamp(Base):
+    """A row whose mapper has an insert listener: `insert_as_loaded` must leave it to the flush."""
+
+    __tablename__ = "stamps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(40))
+
+
+@event.listens_for(Stamp, "before_insert")
+def _stamp(_mapper, _connection, target: Stamp) -> None:
+    target.label = target.label.upper()
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -77,3 +92,63 @@ def test_a_batch_is_one_statement_and_returns_the_keys_of_the_rows_it_inserted(d
         3: ("event-1", "ben", "new"),
         5: ("event-2", "ana", "new"),
     }
+
+
+def inserts_seen(engine) -> list[str]:
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2].split()[0]))
+    return statements
+
+
+def test_objects_inserted_as_loaded_are_stored_and_their_later_changes_flush_as_updates(database_url):
+    engine = make_engine(database_url, pool_size=1)
+    with unit_of_work(engine) as session:
+        stored = Ticket(id=7, source="event-1", recipient="ana", note="first")
+        session.add(stored)
+    statements = inserts_seen(engine)
+    with unit_of_work(engine) as session:
+        session.get(Ticket, 7).note = "changed"  # a pending change goes in before the new rows
+        given = Ticket(id=8, source="event-2", recipient="ana", note="given")
+        defaulted = Ticket(source="event-3", recipient="ben")  # key from the database, note from the default
+        insert_as_loaded(session, given, defaulted)
+        assert defaulted.id is not None and defaulted.note == "queued"
+        assert statements[-3:] == ["UPDATE", "INSERT", "INSERT"]  # the pending change first
+        seen = len(statements)
+        assert session.get(Ticket, defaulted.id) is defaulted and defaulted.source == "event-3"
+        assert len(statements) == seen  # in the identity map, nothing expired: no query
+        defaulted.note = "sent"
+    with unit_of_work(engine) as session:
+        rows = {t.id: (t.source, t.recipient, t.note) for t in session.scalars(select(Ticket))}
+    engine.dispose()
+    assert rows == {
+        7: ("event-1", "ana", "changed"),
+        8: ("event-2", "ana", "given"),
+        defaulted.id: ("event-3", "ben", "sent"),
+    }
+    assert statements.count("INSERT") == 2 and statements.count("UPDATE") == 2
+
+
+def test_a_mapper_with_insert_listeners_and_an_object_already_added_take_the_ordinary_flush(database_url):
+    engine = make_engine(database_url, pool_size=1)
+    with unit_of_work(engine) as session:
+        stamp = Stamp(label="quiet")
+        added = Ticket(source="event-1", recipient="ana")
+        session.add(added)
+        insert_as_loaded(session, stamp, added)
+        assert stamp.id is not None and added.id is not None
+    with unit_of_work(engine) as session:
+        labels = list(session.scalars(select(Stamp.label)))
+        notes = list(session.scalars(select(Ticket.note)))
+    engine.dispose()
+    assert labels == ["QUIET"]  # the listener ran
+    assert notes == ["queued"]
+
+
+def test_a_rolled_back_transaction_keeps_none_of_the_rows(database_url):
+    engine = make_engine(database_url, pool_size=1)
+    with pytest.raises(RuntimeError), unit_of_work(engine) as session:
+        insert_as_loaded(session, Ticket(source="event-1", recipient="ana"))
+        raise RuntimeError("the use case failed after the insert")
+    with unit_of_work(engine) as session:
+        assert list(session.scalars(select(Ticket))) == []
+    engine.dispose()
