@@ -297,8 +297,8 @@ def insert_as_loaded(session: Session, *objects: Any) -> None:
     For a hot path that writes a few new rows: the unit of work's flush of two new objects cost
     a submission more CPU than the INSERTs themselves (py-spy, concerns at its intake ceiling,
     issue 27). An attribute left unset takes its column's Python default, or None; the rows go
-    in the order given. Mappers with insert listeners, and objects already in a session, take
-    the ordinary `add` and flush, so no behaviour is skipped.
+    in the order given. Whatever a plain INSERT would get wrong takes the ordinary `add` and
+    flush instead (see `_needs_the_unit_of_work`), so no behaviour is skipped.
     """
     if any(_needs_the_unit_of_work(item) for item in objects):
         session.add_all(objects)
@@ -308,24 +308,42 @@ def insert_as_loaded(session: Session, *objects: Any) -> None:
         session.flush()  # rows these may refer to go in first
     connection = session.connection()
     for item in objects:
-        table = item.__table__
-        values = item.__dict__
-        for column in table.columns:
-            if column.key not in values and column is not table.autoincrement_column:
-                setattr(item, column.key, _python_default(column))
-        key = _generated_key(table, values)
-        if key is None:
-            connection.execute(_plain_insert(table), {column.key: values[column.key] for column in table.columns})
+        mapper = inspect(item).mapper
+        table = mapper.local_table
+        generated: str | None = None  # the attribute of a key the database fills in
+        row: dict[str, Any] = {}
+        for attribute in mapper.column_attrs:
+            column = attribute.columns[0]
+            if column is table.autoincrement_column and item.__dict__.get(attribute.key) is None:
+                generated = attribute.key
+                continue
+            if attribute.key not in item.__dict__:
+                setattr(item, attribute.key, _python_default(column))
+            row[column.key] = item.__dict__[attribute.key]
+        if generated is None:
+            connection.execute(_plain_insert(table), row)
         else:
-            row = {column.key: values[column.key] for column in table.columns if column is not key}
-            setattr(item, key.key, connection.execute(_insert_returning(table, key), row).scalar_one())
+            key = connection.execute(_insert_returning(table), row).scalar_one()
+            setattr(item, generated, key)
         make_transient_to_detached(item)
         session.add(item)
 
 
 def _needs_the_unit_of_work(item: Any) -> bool:
+    """An object already in a session, one mapped to more than one table, one whose mapper has
+    insert listeners, or one that leaves a column with a server default unset (a plain INSERT
+    would store NULL there)."""
     state = inspect(item)
-    return not state.transient or bool(state.mapper.dispatch.before_insert or state.mapper.dispatch.after_insert)
+    mapper = state.mapper
+    return (
+        not state.transient
+        or len(mapper.tables) != 1
+        or bool(mapper.dispatch.before_insert or mapper.dispatch.after_insert)
+        or any(
+            attribute.columns[0].server_default is not None and attribute.key not in state.dict
+            for attribute in mapper.column_attrs
+        )
+    )
 
 
 def _python_default(column: Column[Any]) -> Any:
@@ -335,20 +353,14 @@ def _python_default(column: Column[Any]) -> Any:
     return default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined, operator]
 
 
-def _generated_key(table: Table, values: dict[str, Any]) -> Column[Any] | None:
-    """The autoincrement primary key the database fills in, if this row leaves it to it."""
-    key = table.autoincrement_column
-    return key if key is not None and values.get(key.key) is None else None
-
-
 @functools.cache
 def _plain_insert(table: Table) -> Any:
     return table.insert()
 
 
 @functools.cache
-def _insert_returning(table: Table, key: Column[Any]) -> Any:
-    return table.insert().returning(key)
+def _insert_returning(table: Table) -> Any:
+    return table.insert().returning(table.autoincrement_column)
 
 
 @functools.cache

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Integer, String, UniqueConstraint, event, select
+from sqlalchemy import Integer, String, UniqueConstraint, event, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from beat_shared.db import insert_all_unless_exist, insert_as_loaded, insert_unless_exists, make_engine, unit_of_work
@@ -33,6 +33,16 @@ class Stamp(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     label: Mapped[str] = mapped_column(String(40))
+
+
+class Badge(Base):
+    """An attribute named unlike its column, and a column whose default is the server's."""
+
+    __tablename__ = "badges"
+
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    holder: Mapped[str] = mapped_column("holder_name", String(40))
+    colour: Mapped[str] = mapped_column(String(10), server_default="blue")
 
 
 @event.listens_for(Stamp, "before_insert")
@@ -152,3 +162,14 @@ def test_a_rolled_back_transaction_keeps_none_of_the_rows(database_url):
     with unit_of_work(engine) as session:
         assert list(session.scalars(select(Ticket))) == []
     engine.dispose()
+
+
+def test_a_column_named_unlike_its_attribute_is_written_and_a_server_default_is_left_to_the_server(database_url):
+    engine = make_engine(database_url, pool_size=1)
+    with unit_of_work(engine) as session:
+        insert_as_loaded(session, Badge(code="a", holder="Ana", colour="red"))  # every column given
+        insert_as_loaded(session, Badge(code="b", holder="Ben"))  # colour left to the server
+    with unit_of_work(engine) as session:
+        rows = session.execute(text("SELECT code, holder_name, colour FROM badges ORDER BY code")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("a", "Ana", "red"), ("b", "Ben", "blue")]
